@@ -1,0 +1,1 @@
+"""Reusable Pulumi components of the web service stack, one per file."""

@@ -1,0 +1,74 @@
+"""Helpers every component shares: the account context and IAM policy documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+
+TYPE_PREFIX = "webapp:components"
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """Where the stack deploys, resolved once by the composition and handed to components."""
+
+    account_id: str
+    region: str
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str, region: Optional[str] = None, account: bool = True) -> str:
+        region = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id if account else ''}:{resource}"
+
+    def service_principal(self, service: str) -> str:
+        return f"{service}.amazonaws.com"
+
+
+def child(parent: pulumi.Resource, **options: Any) -> pulumi.ResourceOptions:
+    """Options for a component's child resource."""
+    return pulumi.ResourceOptions(parent=parent, **options)
+
+
+def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:
+    """An IAM policy JSON string; statements may hold Outputs (ARNs of other resources)."""
+    return pulumi.Output.from_input({"Version": "2012-10-17", "Statement": list(statements)}).apply(
+        lambda doc: json.dumps(doc, sort_keys=True)
+    )
+
+
+def service_trust_policy(services: Sequence[str], context: AwsContext, source_arn: Optional[str] = None) -> str:
+    """Trust policy letting AWS services assume a role, only on behalf of this account (confused
+    deputy protection with aws:SourceAccount, and aws:SourceArn when the caller is known)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": context.account_id}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+                    "Action": "sts:AssumeRole",
+                    "Condition": condition,
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+@dataclass(frozen=True)
+class ServiceLink:
+    """What a data store hands to the services that use it: the seam between the data tier and
+    the Fargate services. Plain settings go to the container environment; credentials only ever
+    travel as Secrets Manager references, which the execution role may read and decrypt."""
+
+    environment: Mapping[str, pulumi.Input[str]]
+    # Container env name -> `valueFrom` (a secret ARN, optionally `<arn>:<json-key>::`).
+    secrets: Mapping[str, pulumi.Input[str]]
+    secret_arns: Sequence[pulumi.Input[str]]
+    key_arns: Sequence[pulumi.Input[str]]

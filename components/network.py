@@ -1,0 +1,234 @@
+"""VPC in three tiers across the configured AZs.
+
+- public: the load balancer and the NAT gateways; the only tier with a route to the internet
+  gateway.
+- private: the Fargate tasks; egress to the internet only through NAT.
+- isolated: the database and the cache; no route to the internet at all.
+
+Flow logs of ALL traffic go to a KMS-encrypted log group; the default security group is taken
+under management with no rules so nothing can use it by accident; an S3 gateway endpoint and
+(optionally) interface endpoints keep image pulls, logs and secrets off the NAT path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from settings.network import TIERS, NetworkSettings
+
+from .common import TYPE_PREFIX, AwsContext, child, policy_document, service_trust_policy
+
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    settings: NetworkSettings
+    context: AwsContext
+    availability_zones: Sequence[str]
+    log_key_arn: pulumi.Input[str]
+
+
+class Network(pulumi.ComponentResource):
+    """The stack's VPC, subnets per tier and AZ, routing, endpoints and flow logs."""
+
+    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{TYPE_PREFIX}:Network", name, None, opts)
+        settings = args.settings
+        zones = list(args.availability_zones)[: settings.az_count]
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=settings.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": f"{name}-vpc"},
+            opts=child(self),
+        )
+        self.vpc_id: pulumi.Output[str] = self.vpc.id
+        self.vpc_cidr = settings.vpc_cidr
+        # Managed with no rules: anything launched without a security group gets no access.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self)
+        )
+
+        self.subnets: dict[str, list[aws.ec2.Subnet]] = {
+            tier: [self._subnet(name, tier, index, zone, settings) for index, zone in enumerate(zones)]
+            for tier in TIERS
+        }
+        self.public_subnet_ids = [s.id for s in self.subnets["public"]]
+        self.private_subnet_ids = [s.id for s in self.subnets["private"]]
+        self.isolated_subnet_ids = [s.id for s in self.subnets["isolated"]]
+
+        internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": f"{name}-igw"}, opts=child(self)
+        )
+        public_table = self._route_table(name, "public", self.subnets["public"])
+        aws.ec2.Route(
+            f"{name}-public-internet",
+            route_table_id=public_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=internet_gateway.id,
+            opts=child(self),
+        )
+        self.nat_gateways = self._nat_gateways(name, settings, internet_gateway)
+        self.private_route_tables = []
+        for index, subnet in enumerate(self.subnets["private"]):
+            table = self._route_table(name, f"private-{index}", [subnet])
+            aws.ec2.Route(
+                f"{name}-private-{index}-nat",
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[index % len(self.nat_gateways)].id,
+                opts=child(self),
+            )
+            self.private_route_tables.append(table)
+        # No route at all besides the VPC's local route and the S3 gateway endpoint.
+        self.isolated_route_table = self._route_table(name, "isolated", self.subnets["isolated"])
+
+        self._endpoints(name, args)
+        self._flow_logs(name, args)
+
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "isolated_subnet_ids": self.isolated_subnet_ids,
+            }
+        )
+
+    def _subnet(self, name: str, tier: str, index: int, zone: str, settings: NetworkSettings) -> aws.ec2.Subnet:
+        return aws.ec2.Subnet(
+            f"{name}-{tier}-{index}",
+            vpc_id=self.vpc.id,
+            cidr_block=settings.subnet_cidr(tier, index),
+            availability_zone=zone,
+            # Nothing in this VPC needs a public IP: the ALB and NAT gateways get their own.
+            map_public_ip_on_launch=False,
+            tags={"Name": f"{name}-{tier}-{zone}", "tier": tier},
+            opts=child(self),
+        )
+
+    def _route_table(self, name: str, role: str, subnets: Sequence[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+        table = aws.ec2.RouteTable(
+            f"{name}-{role}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-{role}"}, opts=child(self)
+        )
+        for subnet in subnets:
+            aws.ec2.RouteTableAssociation(
+                f"{subnet._name}-rta",
+                route_table_id=table.id,
+                subnet_id=subnet.id,
+                opts=child(self),
+            )
+        return table
+
+    def _nat_gateways(
+        self, name: str, settings: NetworkSettings, internet_gateway: aws.ec2.InternetGateway
+    ) -> list[aws.ec2.NatGateway]:
+        public = self.subnets["public"] if settings.nat_mode == "per-az" else self.subnets["public"][:1]
+        gateways = []
+        for index, subnet in enumerate(public):
+            address = aws.ec2.Eip(
+                f"{name}-nat-{index}-eip", domain="vpc", tags={"Name": f"{name}-nat-{index}"}, opts=child(self)
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    allocation_id=address.allocation_id,
+                    subnet_id=subnet.id,
+                    connectivity_type="public",
+                    tags={"Name": f"{name}-nat-{index}"},
+                    opts=child(self, depends_on=[internet_gateway]),
+                )
+            )
+        return gateways
+
+    def _endpoints(self, name: str, args: NetworkArgs) -> None:
+        region = args.context.region
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in self.private_route_tables] + [self.isolated_route_table.id],
+            tags={"Name": f"{name}-s3"},
+            opts=child(self),
+        )
+        if not args.settings.interface_endpoints:
+            return
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            vpc_id=self.vpc.id,
+            description="HTTPS from inside the VPC to AWS interface endpoints",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="HTTPS from the VPC",
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[args.settings.vpc_cidr],
+                )
+            ],
+            egress=[],
+            tags={"Name": f"{name}-endpoints"},
+            opts=child(self),
+        )
+        for service in INTERFACE_ENDPOINTS:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[endpoint_sg.id],
+                tags={"Name": f"{name}-{service}"},
+                opts=child(self),
+            )
+
+    def _flow_logs(self, name: str, args: NetworkArgs) -> None:
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/vpc/{pulumi.get_stack()}/{name}/flow-logs",
+            retention_in_days=args.settings.flow_log_retention_days,
+            kms_key_id=args.log_key_arn,
+            opts=child(self),
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            description="VPC flow logs delivery to CloudWatch Logs",
+            assume_role_policy=service_trust_policy(
+                ["vpc-flow-logs.amazonaws.com"],
+                args.context,
+                source_arn=args.context.arn("ec2", "vpc-flow-log/*"),
+            ),
+            opts=child(self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-policy",
+            role=role.id,
+            policy=policy_document(
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    "Resource": [log_group.arn, log_group.arn.apply(lambda arn: f"{arn}:*")],
+                }
+            ),
+            opts=child(self),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{name}-flow-log"},
+            opts=child(self),
+        )

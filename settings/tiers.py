@@ -1,0 +1,74 @@
+"""Production defaults, one place per tier (CDK-style layered defaults).
+
+A stack file names its tier and overrides only what differs; everything else comes from here.
+`services` defaults apply to every entry of the stack's service list, per kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TIER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "prod": {
+        "network": {"azCount": 3, "natMode": "per-az"},
+        "services": {
+            "web": {"cpu": 2048, "memory": 4096, "desiredCount": 4, "minCount": 4, "maxCount": 20},
+            "worker": {"cpu": 1024, "memory": 2048, "desiredCount": 2, "minCount": 2, "maxCount": 10},
+        },
+        "database": {
+            "instanceClass": "db.r7g.large",
+            "multiAz": True,
+            "deletionProtection": True,
+            "backupRetentionDays": 14,
+        },
+        "cache": {
+            "nodeType": "cache.r7g.large",
+            "numNodes": 2,
+            "automaticFailover": True,
+            "multiAz": True,
+            "snapshotRetentionDays": 7,
+        },
+    },
+    "staging": {
+        "network": {"azCount": 2, "natMode": "single"},
+        "services": {
+            "web": {"cpu": 512, "memory": 1024, "desiredCount": 1, "minCount": 1, "maxCount": 4},
+            "worker": {"cpu": 256, "memory": 512, "desiredCount": 1, "minCount": 1, "maxCount": 2},
+        },
+        "database": {
+            "instanceClass": "db.t4g.medium",
+            "multiAz": False,
+            "deletionProtection": False,
+            "backupRetentionDays": 7,
+        },
+        "cache": {
+            "nodeType": "cache.t4g.small",
+            "numNodes": 1,
+            "automaticFailover": False,
+            "multiAz": False,
+            "snapshotRetentionDays": 3,
+        },
+    },
+}
+
+
+def with_tier_defaults(tier: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The stack's raw config laid over its tier's defaults."""
+    defaults = TIER_DEFAULTS[tier]
+    merged = {key: _merge(value, raw.get(key)) for key, value in defaults.items() if key != "services"}
+    merged.update({key: value for key, value in raw.items() if key not in merged})
+    services = raw.get("services")
+    if isinstance(services, list):
+        merged["services"] = [
+            _merge(defaults["services"].get(item.get("kind", "web"), {}), item) if isinstance(item, dict) else item
+            for item in services
+        ]
+    return merged
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if override is None:
+        return base
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
+    return override

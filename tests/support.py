@@ -1,0 +1,82 @@
+"""Test helpers: synthesize a stack under the mocks and query what it registered."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from typing import Any, Iterator, Optional
+
+from tools.stack_config import read_stack_config
+from tools.synth import is_secret, synthesize
+
+
+class Synth:
+    """The synth document of one stack, with lookups by type, name and URN."""
+
+    def __init__(self, document: dict[str, Any]):
+        self.document = document
+        self.resources: list[dict[str, Any]] = document["resources"]
+        self.by_urn = {r["urn"]: r for r in self.resources}
+        self.outputs = document["outputs"]
+
+    def of_type(self, type_: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == type_]
+
+    def one(self, type_: str, name: Optional[str] = None) -> dict[str, Any]:
+        found = [r for r in self.of_type(type_) if name is None or r["name"] == name]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r['name'] for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> dict[str, Any]:
+        return next(r for r in self.resources if r["name"] == name)
+
+    def children(self, parent_name: str) -> list[dict[str, Any]]:
+        parents = {r["urn"] for r in self.resources if r["name"] == parent_name and not r["custom"]}
+        return [r for r in self.resources if r["parent"] in parents]
+
+    def depends_on(self, resource: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        """The resources an input of `resource` came from."""
+        return [self.by_urn[u] for u in resource["propertyDependencies"].get(key, [])]
+
+
+def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The stack file's config with sections replaced or merged: {"webapp:network": {...}}.
+    A dict merges into the section; anything else (lists, scalars, None to drop) replaces it."""
+    config = copy.deepcopy(read_stack_config(stack))
+    for key, value in overrides.items():
+        if value is None:
+            config.pop(key, None)
+        elif isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return config
+
+
+@lru_cache(maxsize=None)
+def _synth_cached(stack: str, overrides_json: str) -> str:
+    overrides = json.loads(overrides_json)
+    config = config_with(stack, overrides) if overrides else None
+    return json.dumps(synthesize(stack, config=config))
+
+
+def synth(stack: str, overrides: Optional[dict[str, Any]] = None) -> Synth:
+    """Synthesize `stack` (with config overrides); cached per process, returns a fresh copy."""
+    return Synth(json.loads(_synth_cached(stack, json.dumps(overrides or {}, sort_keys=True))))
+
+
+def plain(value: Any) -> Any:
+    """A wire value without its secret marker."""
+    return value["value"] if is_secret(value) else value
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every nested value (dict values, list items) of an input tree."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)

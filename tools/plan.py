@@ -1,0 +1,89 @@
+"""Human summary of what a stack would deploy, from the offline synth.
+
+    python -m tools.plan [--stack NAME ...]
+
+With no --stack, plans every stack of the project in one process: most of a synth's time is
+importing pulumi-aws's modules, paid once here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from typing import Any, Optional
+
+from settings import ConfigError
+from tools.stack_config import stack_names
+from tools.synth import is_secret, synthesize
+
+MASK = "[secret]"
+
+
+def render(document: dict[str, Any]) -> str:
+    """The plan text: resources grouped by component and type, counts, and the stack outputs."""
+    resources = document["resources"]
+    by_urn = {r["urn"]: r for r in resources}
+    groups: dict[str, Counter] = defaultdict(Counter)
+    protected: Counter = Counter()
+    for resource in resources:
+        if not resource["custom"]:
+            continue
+        component = _component(resource, by_urn)
+        groups[component][resource["type"]] += 1
+        if resource["options"]["protect"]:
+            protected[component] += 1
+    custom = sum(1 for r in resources if r["custom"])
+    lines = [
+        f"Stack {document['project']}/{document['stack']}: {custom} resources in "
+        f"{len(groups)} components would be created",
+        "",
+    ]
+    for component in sorted(groups):
+        counts = groups[component]
+        note = f", {protected[component]} protected" if protected[component] else ""
+        lines.append(f"{component}  ({sum(counts.values())} resources{note})")
+        for type_, count in sorted(counts.items()):
+            lines.append(f"    {count:>3}  {type_}")
+    lines += ["", "Outputs:"]
+    for name, value in sorted(document["outputs"].items()):
+        lines.append(f"    {name}: {_show(value)}")
+    return "\n".join(lines)
+
+
+def _component(resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> str:
+    parent = by_urn.get(resource["parent"] or "")
+    if parent is None:
+        return "(stack)"
+    return f"{parent['name']} [{parent['type'].rsplit(':', 1)[-1]}]"
+
+
+def _show(value: Any) -> str:
+    if is_secret(value):
+        return MASK
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in sorted(value.items())) + "}"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", action="append", help="stack to plan (repeatable; default: every stack)")
+    args = parser.parse_args(argv)
+    status = 0
+    for index, stack in enumerate(args.stack or stack_names()):
+        if index:
+            print("\n" + "=" * 72 + "\n")
+        try:
+            print(render(synthesize(stack)))
+        except ConfigError as error:
+            print("\n".join(error.lines), file=sys.stderr)
+            status = 2
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Offline synth: run the real program under Pulumi's mock runtime and write what it registers.
+
+    python -m tools.synth --stack NAME [--config-file FILE] [--out FILE]
+
+Every RegisterResourceRequest the program sends is recorded as the engine would see it:
+inputs in the wire format (camelCase, numbers as floats, secrets wrapped in Pulumi's secret
+signature object), options (protect, ignore changes, ...), parents, providers and property
+dependencies. Outputs are the state the realistic mocks in `tools.mocks` return. Resources are
+written in a stable dependency order, so the same stack gives byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import heapq
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_in_stack
+
+from settings import ConfigError, load_settings
+from tools.mocks import AwsMocks
+from tools.stack_config import ROOT, project_name, read_stack_config, runtime_config as to_runtime_config
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A value wrapped in Pulumi's wire-format secret marker."""
+    return {SIG_KEY: "1b47061264138c4ac30d75fd1eb44270", "value": value}
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == "1b47061264138c4ac30d75fd1eb44270"
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """A mock resource monitor that keeps every registration request it receives."""
+
+    def __init__(self, mocks: AwsMocks):
+        super().__init__(mocks)
+        self.records: dict[str, dict[str, Any]] = {}
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_urn: Optional[str] = None
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the root stack is nobody's type prefix.
+        if parent and parent.split("::")[2].split("$")[-1] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        urn = response.urn
+        if request.type == STACK_TYPE:
+            self.stack_urn = urn
+            return response
+        inputs = json_format.MessageToDict(request.object)
+        outputs = json_format.MessageToDict(response.object)
+        secret_keys = set(request.additionalSecretOutputs) | {k for k, v in inputs.items() if is_secret(v)}
+        outputs = {key: secret(_unwrap(value)) if key in secret_keys else value for key, value in outputs.items()}
+        property_dependencies = {
+            key: sorted(deps.urns) for key, deps in sorted(request.propertyDependencies.items()) if deps.urns
+        }
+        from_properties = {urn for urns in property_dependencies.values() for urn in urns}
+        dependencies = sorted(set(request.dependencies))
+        parent = request.parent if request.parent and request.parent != self.stack_urn else None
+        if request.type.startswith("pulumi:providers:"):
+            self.mocks.provider_regions[f"{urn}::{response.id}"] = _unwrap(inputs.get("region")) or self.mocks.region
+        self.records[urn] = {
+            "urn": urn,
+            "type": request.type,
+            "name": request.name,
+            "id": response.id or None if request.custom else None,
+            "custom": bool(request.custom),
+            "parent": parent,
+            "provider": request.provider or None,
+            "inputs": inputs,
+            "outputs": outputs if request.custom else {},
+            "propertyDependencies": property_dependencies,
+            "options": {
+                "protect": bool(request.protect),
+                "retainOnDelete": bool(request.retainOnDelete),
+                "ignoreChanges": list(request.ignoreChanges),
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                # Explicit depends_on: what the resource depends on beyond its inputs.
+                "dependsOn": sorted(set(dependencies) - from_properties),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "customTimeouts": {
+                    k: v
+                    for k, v in json_format.MessageToDict(request.customTimeouts).items()
+                    if v
+                },
+            },
+            "dependencies": dependencies,
+        }
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        if request.urn == self.stack_urn:
+            self.stack_outputs = json_format.MessageToDict(request.outputs)
+        elif request.urn in self.records:
+            self.records[request.urn]["outputs"] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _unwrap(value: Any) -> Any:
+    return value["value"] if is_secret(value) else value
+
+
+def synthesize(stack: str, config: Optional[dict[str, Any]] = None, config_file: Optional[Path] = None) -> dict[str, Any]:
+    """Run the program for `stack` under mocks; returns the synth document.
+
+    `config` (full keys, parsed values) replaces the stack file when given. Raises ConfigError
+    when the config is invalid, before any resource is registered.
+    """
+    if config is None:
+        config = read_stack_config(stack, config_file)
+    settings = load_settings(stack, config)
+    project = project_name()
+    mocks = AwsMocks(settings.region)
+    monitor = RecordingMonitor(mocks)
+    _configure_runtime(monitor, project, stack, config)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(
+            run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+        )
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+        runtime_settings.ROOT.set(None)
+    return {
+        "project": project,
+        "stack": stack,
+        "resources": _dependency_order(monitor.records),
+        "outputs": monitor.stack_outputs,
+    }
+
+
+def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, config: dict[str, Any]) -> None:
+    """A fresh mock runtime per synth, so several stacks can be synthesized in one process."""
+    runtime_settings.ROOT.set(None)
+    runtime_settings.configure(
+        runtime_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=runtime_mocks.MockEngine(None),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    runtime_settings.SETTINGS.outputs.clear()
+    values, secret_keys = to_runtime_config(config)
+    runtime_config.set_all_config(values, secret_keys)
+
+
+def _dependency_order(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parents and dependencies before dependents; ties broken by URN."""
+    edges: dict[str, set[str]] = {}
+    for urn, record in records.items():
+        before = set(record["dependencies"])
+        if record["parent"]:
+            before.add(record["parent"])
+        if record["provider"]:
+            before.add(record["provider"].rsplit("::", 1)[0])
+        edges[urn] = {u for u in before if u in records and u != urn}
+    waiting = {urn: len(before) for urn, before in edges.items()}
+    dependents: dict[str, list[str]] = {urn: [] for urn in records}
+    for urn, before in edges.items():
+        for other in before:
+            dependents[other].append(urn)
+    ready = [urn for urn, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(records[urn])
+        for dependent in dependents[urn]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(ready, dependent)
+    if len(ordered) != len(records):
+        raise RuntimeError("dependency cycle among resources")
+    return ordered
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
+    args = parser.parse_args(argv)
+    try:
+        document = synthesize(args.stack, config_file=args.config_file)
+    except ConfigError as error:
+        print("\n".join(error.lines), file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"{args.stack}: no stack config: {error.filename}", file=sys.stderr)
+        return 2
+    text = dumps(document)
+    if args.out:
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
