@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Literal, Optional
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError
 
 from .alarms import AlarmSettings
 from .base import Model, Problem
@@ -47,14 +47,8 @@ class StackSettings(Model):
     alarms: AlarmSettings = AlarmSettings()
 
     def problems(self, tier: str) -> Iterator[Problem]:
-        for key in ("network", "dns", "load_balancer", "firewall", "database", "cache", "alarms"):
-            for problem in getattr(self, key).problems(tier):
-                yield problem.under(StackSettings.model_fields[key].alias or key)
-        for index, service in enumerate(self.services):
-            for problem in service.problems(tier):
-                yield problem.under(f"services[{index}]")
-        for problem in service_list_problems(self.services):
-            yield problem.under("services")
+        for name in type(self).model_fields:
+            yield from section_problems(name, getattr(self, name), tier)
 
     @property
     def web_service(self) -> ServiceSettings:
@@ -70,6 +64,20 @@ class StackSettings(Model):
             "managed-by": "pulumi",
             **self.tags.extra,
         }
+
+
+def section_problems(name: str, value: Any, tier: str) -> Iterator[Problem]:
+    """Cross-field problems of one top-level section, keys prefixed with its YAML key."""
+    key = StackSettings.model_fields[name].alias or name
+    if isinstance(value, Model):
+        for problem in value.problems(tier):
+            yield problem.under(key)
+    elif name == "services":
+        for index, service in enumerate(value):
+            for problem in service.problems(tier):
+                yield problem.under(f"{key}[{index}]")
+        for problem in service_list_problems(value):
+            yield problem.under(key)
 
 
 class ConfigError(Exception):
@@ -91,21 +99,40 @@ def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
         key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)
     }
     raw["stack"] = stack
-    raw.setdefault("region", config.get(REGION_KEY))
+    if REGION_KEY in config:
+        raw.setdefault("region", config[REGION_KEY])
     tier = raw.get("tier")
     if tier not in TIER_DEFAULTS:
         raise ConfigError(stack, [Problem("tier", f"must be one of {', '.join(TIER_DEFAULTS)}", tier)])
+    merged = with_tier_defaults(tier, raw)
     try:
-        settings = StackSettings.model_validate(with_tier_defaults(tier, raw))
+        settings = StackSettings.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(stack, [_from_pydantic(error, raw) for error in exc.errors()]) from None
+        problems = [_from_pydantic(error) for error in exc.errors()]
+        raise ConfigError(stack, problems + _problems_of_valid_sections(merged, exc, tier)) from None
     problems = list(settings.problems(tier))
     if problems:
         raise ConfigError(stack, problems)
     return settings
 
 
-def _from_pydantic(error: dict[str, Any], raw: dict[str, Any]) -> Problem:
+def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, tier: str) -> list[Problem]:
+    """Cross-field problems of the sections that did validate, so one run reports everything."""
+    failed = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    problems: list[Problem] = []
+    for name, field in StackSettings.model_fields.items():
+        key = field.alias or name
+        if key in failed or key not in merged:
+            continue
+        try:
+            value = TypeAdapter(field.annotation).validate_python(merged[key])
+        except ValidationError:
+            continue
+        problems.extend(section_problems(name, value, tier))
+    return problems
+
+
+def _from_pydantic(error: dict[str, Any]) -> Problem:
     key = _key(error["loc"])
     if error["type"] == "extra_forbidden":
         return Problem(key, "unknown key", error["input"])

@@ -1,0 +1,144 @@
+"""The network component: tiers, routing, NAT, flow logs and stable subnet addressing."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from tests.support import Synth, synth
+
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE = "aws:ec2/route:Route"
+
+
+def subnets_by_tier(stack: Synth) -> dict[str, list[dict]]:
+    tiers: dict[str, list[dict]] = {}
+    for subnet in stack.of_type(SUBNET):
+        tiers.setdefault(subnet["inputs"]["tags"]["tier"], []).append(subnet)
+    return tiers
+
+
+def route_table_of(stack: Synth, subnet: dict) -> dict:
+    association = next(
+        r
+        for r in stack.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        if subnet["urn"] in r["propertyDependencies"]["subnetId"]
+    )
+    return stack.depends_on(association, "routeTableId")[0]
+
+
+def routes_of(stack: Synth, table: dict) -> list[dict]:
+    return [r for r in stack.of_type(ROUTE) if table["urn"] in r["propertyDependencies"]["routeTableId"]]
+
+
+def test_prod_has_three_tiers_in_each_of_three_azs(prod):
+    tiers = subnets_by_tier(prod)
+    assert {tier: len(subnets) for tier, subnets in tiers.items()} == {"public": 3, "private": 3, "isolated": 3}
+    for subnets in tiers.values():
+        assert sorted(s["inputs"]["availabilityZone"] for s in subnets) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_subnets_fit_the_vpc_and_do_not_overlap(prod):
+    vpc = ipaddress.ip_network(prod.one("aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"])
+    networks = [ipaddress.ip_network(s["inputs"]["cidrBlock"]) for s in prod.of_type(SUBNET)]
+    assert all(n.subnet_of(vpc) for n in networks)
+    assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
+
+
+def test_no_subnet_assigns_public_ips(prod):
+    assert all(s["inputs"]["mapPublicIpOnLaunch"] is False for s in prod.of_type(SUBNET))
+
+
+def test_isolated_subnets_have_no_route_to_the_internet(prod):
+    for subnet in subnets_by_tier(prod)["isolated"]:
+        assert routes_of(prod, route_table_of(prod, subnet)) == []
+
+
+def test_private_subnets_leave_only_through_their_own_az_nat(prod):
+    for subnet in subnets_by_tier(prod)["private"]:
+        (route,) = routes_of(prod, route_table_of(prod, subnet))
+        assert route["inputs"]["destinationCidrBlock"] == "0.0.0.0/0"
+        (nat,) = prod.depends_on(route, "natGatewayId")
+        (nat_subnet,) = prod.depends_on(nat, "subnetId")
+        assert nat_subnet["inputs"]["tags"]["tier"] == "public"
+        assert nat_subnet["inputs"]["availabilityZone"] == subnet["inputs"]["availabilityZone"]
+
+
+def test_only_public_subnets_route_to_the_internet_gateway(prod):
+    gateway_routes = [r for r in prod.of_type(ROUTE) if "gatewayId" in r["inputs"]]
+    (table,) = {prod.depends_on(r, "routeTableId")[0]["name"] for r in gateway_routes}
+    public_tables = {route_table_of(prod, s)["name"] for s in subnets_by_tier(prod)["public"]}
+    assert public_tables == {table}
+
+
+def test_prod_runs_one_nat_gateway_per_az(prod):
+    assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+
+
+def test_staging_shares_a_single_nat_gateway(staging):
+    assert len(staging.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    nat_routes = [r for r in staging.of_type(ROUTE) if "natGatewayId" in r["inputs"]]
+    assert len(nat_routes) == 2
+
+
+def test_flow_logs_capture_all_traffic_into_an_encrypted_log_group(prod):
+    flow_log = prod.one("aws:ec2/flowLog:FlowLog")
+    assert flow_log["inputs"]["trafficType"] == "ALL"
+    assert prod.depends_on(flow_log, "vpcId")[0]["type"] == "aws:ec2/vpc:Vpc"
+    (log_group,) = prod.depends_on(flow_log, "logDestination")
+    assert log_group["inputs"]["retentionInDays"] == 365
+    assert prod.depends_on(log_group, "kmsKeyId")[0]["type"] == "aws:kms/key:Key"
+
+
+def test_flow_log_role_trusts_only_flow_logs_of_this_account(prod):
+    flow_log = prod.one("aws:ec2/flowLog:FlowLog")
+    (role,) = prod.depends_on(flow_log, "iamRoleArn")
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+def test_default_security_group_is_managed_with_no_rules(prod):
+    default_sg = prod.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert default_sg["inputs"].get("ingress", []) == []
+    assert default_sg["inputs"].get("egress", []) == []
+
+
+def test_s3_gateway_endpoint_serves_private_and_isolated_tiers(prod):
+    endpoint = next(
+        e for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e["inputs"]["vpcEndpointType"] == "Gateway"
+    )
+    assert endpoint["inputs"]["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert len(endpoint["inputs"]["routeTableIds"]) == 4
+
+
+def test_interface_endpoints_can_be_switched_off():
+    stack = synth("staging", {"webapp:network": {"interfaceEndpoints": False}})
+    types = [e["inputs"]["vpcEndpointType"] for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
+    assert types == ["Gateway"]
+
+
+def test_interface_endpoints_cover_image_pulls_logs_and_secrets(prod):
+    services = {
+        e["inputs"]["serviceName"].removeprefix("com.amazonaws.us-east-1.")
+        for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["vpcEndpointType"] == "Interface"
+    }
+    assert services == {"ecr.api", "ecr.dkr", "logs", "secretsmanager"}
+
+
+def test_adding_an_az_keeps_every_existing_subnet_unchanged(staging):
+    three = synth("staging", {"webapp:network": {"azCount": 3}})
+    before = {s["name"]: s["inputs"]["cidrBlock"] for s in staging.of_type(SUBNET)}
+    after = {s["name"]: s["inputs"]["cidrBlock"] for s in three.of_type(SUBNET)}
+    assert len(after) == len(before) + 3
+    assert {name: after[name] for name in before} == before
+
+
+def test_every_aws_resource_gets_the_stack_tags_from_its_provider(prod):
+    aws_resources = [r for r in prod.resources if r["type"].startswith("aws:")]
+    assert all(r["provider"] for r in aws_resources), "a resource fell back to the default provider"
+    used = {r["provider"].rsplit("::", 1)[0] for r in aws_resources}
+    for urn in used:
+        tags = json.loads(prod.by_urn[urn]["inputs"]["defaultTags"])["tags"]
+        assert tags["environment"] == "prod" and tags["managed-by"] == "pulumi"

@@ -1,0 +1,179 @@
+"""The stack config model: tier defaults, and every rejection with its exact one-line message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from settings import ConfigError, load_settings
+from tests.support import config_with
+from tools.stack_config import ROOT
+
+
+def rejection(stack: str, overrides: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(stack, config_with(stack, overrides))
+    return caught.value.lines
+
+
+def test_prod_gets_production_defaults():
+    settings = load_settings("prod", config_with("prod", {}))
+    assert (settings.network.az_count, settings.network.nat_mode) == (3, "per-az")
+    web = settings.web_service
+    assert (web.cpu, web.memory, web.min_count, web.max_count) == (2048, 4096, 4, 20)
+    assert settings.database.multi_az and settings.database.deletion_protection
+    assert settings.database.backup_retention_days >= 7
+    assert settings.database.instance_class.startswith("db.r")
+    assert settings.cache.node_type.startswith("cache.r") and settings.cache.num_nodes >= 2
+
+
+def test_staging_is_cheaper():
+    settings = load_settings("staging", config_with("staging", {}))
+    assert (settings.network.az_count, settings.network.nat_mode) == (2, "single")
+    assert not settings.database.multi_az
+    assert settings.web_service.cpu < 2048
+
+
+def test_stack_file_overrides_tier_default():
+    settings = load_settings("staging", config_with("staging", {"webapp:network": {"azCount": 3}}))
+    assert settings.network.az_count == 3
+
+
+def test_default_tags_name_environment_project_owner_cost_centre_and_tool():
+    tags = load_settings("prod", config_with("prod", {})).default_tags()
+    assert tags == {
+        "environment": "prod",
+        "project": "webapp",
+        "owner": "platform-team",
+        "cost-center": "cc-4200",
+        "managed-by": "pulumi",
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides, line",
+    [
+        (
+            {"webapp:network": {"vpcCidr": "10.0.0.0/33"}},
+            "prod: network.vpcCidr: not an IPv4 network CIDR: '33' is not a valid netmask (got 10.0.0.0/33)",
+        ),
+        (
+            {"webapp:network": {"vpcCidr": "10.0.0.1/16"}},
+            "prod: network.vpcCidr: not an IPv4 network CIDR: 10.0.0.1/16 has host bits set (got 10.0.0.1/16)",
+        ),
+        (
+            {"webapp:network": {"vpcCidr": "10.0.0.0/26"}},
+            "prod: network.vpcCidr: prefix must be /16 to /24 so that 3 tiers x 4 AZs of subnets "
+            "(at least /28) fit in the VPC (got 10.0.0.0/26)",
+        ),
+        (
+            {"webapp:network": {"vpcCidr": "8.8.0.0/16"}},
+            "prod: network.vpcCidr: must be a private (RFC 1918) range (got 8.8.0.0/16)",
+        ),
+        ({"webapp:network": {"azCount": 2}}, "prod: network.azCount: prod needs 3 to 4 availability zones (got 2)"),
+        (
+            {"webapp:network": {"azCount": 5}},
+            "prod: network.azCount: input should be less than or equal to 4 (got 5)",
+        ),
+        (
+            {"webapp:network": {"natMode": "single"}},
+            "prod: network.natMode: prod needs one NAT gateway per AZ (per-az) (got single)",
+        ),
+        ({"webapp:network": {"natMod": "single"}}, "prod: network.natMod: unknown key (got single)"),
+        ({"webapp:netwrok": {"azCount": 3}}, "prod: netwrok: unknown key (got {'azCount': 3})"),
+        ({"aws:region": None}, "prod: aws:region: required (got nothing)"),
+        ({"webapp:tier": "production"}, "prod: tier: must be one of prod, staging (got production)"),
+    ],
+)
+def test_network_and_stack_rejections(overrides, line):
+    assert rejection("prod", overrides) == [line]
+
+
+def _web(**fields: Any) -> dict[str, Any]:
+    base = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
+    return {"webapp:services": [{**base, **fields}]}
+
+
+@pytest.mark.parametrize(
+    "fields, line",
+    [
+        ({"cpu": 300}, "prod: services[0].cpu: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units (got 300)"),
+        (
+            {"cpu": 2048, "memory": 2048},
+            "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096-16384 MiB in steps of 1024 (got 2048)",
+        ),
+        (
+            {"cpu": 8192, "memory": 17408},
+            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384-61440 MiB in steps of 4096 (got 17408)",
+        ),
+        (
+            {"minCount": 4, "desiredCount": 3, "maxCount": 20},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) (got 3)",
+        ),
+        (
+            {"minCount": 4, "desiredCount": 30, "maxCount": 20},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) (got 30)",
+        ),
+        ({"minCount": 1, "desiredCount": 1}, "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)"),
+    ],
+)
+def test_service_rejections(fields, line):
+    assert rejection("prod", _web(**fields)) == [line]
+
+
+@pytest.mark.parametrize(
+    "database, line",
+    [
+        ({"backupRetentionDays": 0}, "prod: database.backupRetentionDays: input should be greater than or equal to 1 (got 0)"),
+        ({"backupRetentionDays": 36}, "prod: database.backupRetentionDays: input should be less than or equal to 35 (got 36)"),
+        ({"backupRetentionDays": 3}, "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 3)"),
+        ({"multiAz": False}, "prod: database.multiAz: prod runs the database in Multi-AZ (got false)"),
+        ({"backupWindow": "3:00-4:00"}, "prod: database.backupWindow: must be hh:mm-hh:mm in UTC (got 3:00-4:00)"),
+        (
+            {"maintenanceWindow": "sunday:04:30-sun:05:30"},
+            "prod: database.maintenanceWindow: must be ddd:hh:mm-ddd:hh:mm in UTC (ddd = mon..sun) (got sunday:04:30-sun:05:30)",
+        ),
+        (
+            {"maintenanceWindow": "tue:03:30-tue:04:30"},
+            "prod: database.maintenanceWindow: overlaps backupWindow 03:00-04:00 (got tue:03:30-tue:04:30)",
+        ),
+    ],
+)
+def test_database_rejections(database, line):
+    assert rejection("prod", {"webapp:database": database}) == [line]
+
+
+def test_every_problem_is_reported_at_once():
+    lines = rejection(
+        "prod",
+        {"webapp:network": {"azCount": 2, "natMode": "single"}, "webapp:database": {"backupRetentionDays": 3}},
+    )
+    assert len(lines) == 3
+
+
+def test_cross_field_problems_are_reported_beside_type_errors():
+    lines = rejection("prod", {"webapp:network": {"vpcCidr": "nope"}, "webapp:database": {"multiAz": False}})
+    assert [line.split(":")[1].strip() for line in lines] == ["network.vpcCidr", "database.multiAz"]
+
+
+def _synth_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.synth", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_synth_cli_rejects_broken_stack_file_with_exit_2_and_no_traceback(tmp_path):
+    broken = tmp_path / "Pulumi.prod.yaml"
+    broken.write_text(
+        (ROOT / "Pulumi.prod.yaml").read_text().replace("vpcCidr: 10.20.0.0/16", "vpcCidr: 10.0.0.0/8\n    natMode: single")
+    )
+    result = _synth_cli("--stack", "prod", "--config-file", str(broken))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "prod: network.vpcCidr: prefix must be /16 to /24 so that 3 tiers x 4 AZs of subnets (at least /28) fit in the VPC (got 10.0.0.0/8)",
+    ]

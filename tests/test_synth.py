@@ -1,0 +1,92 @@
+"""The offline synth: JSON shape, determinism, dependency order, secrets, and config errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from pulumi.runtime import config as runtime_config
+
+from settings.runtime import settings_or_exit
+from tools.stack_config import ROOT, read_stack_config, runtime_config as to_runtime_config
+from tools.synth import dumps, synthesize
+
+RESOURCE_KEYS = {
+    "urn", "type", "name", "id", "custom", "parent", "provider", "inputs", "outputs",
+    "propertyDependencies", "options", "dependencies",
+}
+OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "dependsOn"}
+
+
+def test_document_has_the_documented_shape(prod):
+    assert set(prod.document) == {"project", "stack", "resources", "outputs"}
+    assert (prod.document["project"], prod.document["stack"]) == ("webapp", "prod")
+    for resource in prod.resources:
+        assert set(resource) == RESOURCE_KEYS
+        assert OPTION_KEYS <= set(resource["options"])
+
+
+def test_components_are_not_custom_and_have_no_id(prod):
+    network = prod.one("webapp:components:Network")
+    assert network["custom"] is False and network["id"] is None
+
+
+def test_same_stack_gives_byte_identical_json():
+    assert dumps(synthesize("staging")) == dumps(synthesize("staging"))
+
+
+def test_parents_and_dependencies_come_before_dependents(prod):
+    position = {r["urn"]: index for index, r in enumerate(prod.resources)}
+    for resource in prod.resources:
+        for before in [resource["parent"], *resource["dependencies"]]:
+            if before:
+                assert position[before] < position[resource["urn"]], (before, resource["urn"])
+
+
+def test_property_dependencies_name_the_resources_an_input_came_from(prod):
+    subnet = prod.of_type("aws:ec2/subnet:Subnet")[0]
+    assert prod.depends_on(subnet, "vpcId") == [prod.one("aws:ec2/vpc:Vpc")]
+
+
+def test_outputs_carry_realistic_arns(prod):
+    key = prod.one("aws:kms/key:Key")
+    assert key["outputs"]["arn"] == f"arn:aws:kms:us-east-1:123456789012:key/{key['id']}"
+    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
+    assert log_group["outputs"]["arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/prod/network/flow-logs"
+
+
+def test_protect_option_is_recorded(prod):
+    assert prod.one("aws:kms/key:Key", "logs-key")["options"]["protect"] is True
+
+
+def test_stack_outputs_are_recorded(prod):
+    assert prod.outputs["region"] == "us-east-1"
+    assert prod.outputs["vpcId"].startswith("vpc-")
+
+
+def test_cli_writes_the_json_file(tmp_path):
+    out = tmp_path / "x.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.synth", "--stack", "staging", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["stack"] == "staging"
+
+
+def test_program_itself_exits_2_with_the_problem_lines_under_pulumi_up(capsys, monkeypatch):
+    """`pulumi up` runs __main__.py, which validates through the runtime's config map."""
+    monkeypatch.setattr("settings.runtime.pulumi.get_stack", lambda: "prod")
+    config = read_stack_config("prod")
+    config["webapp:database"] = {"backupRetentionDays": 2}
+    values, secret_keys = to_runtime_config(config)
+    runtime_config.set_all_config(values, secret_keys)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            settings_or_exit()
+    finally:
+        runtime_config.set_all_config({}, [])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 2)\n"
