@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from components.common import AwsContext
+from components.alarms import Alarms, AlarmsArgs, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
+from components.cache import Cache, CacheArgs
+from components.cluster import Cluster
+from components.common import AwsContext, ServiceLink
+from components.database import Database, DatabaseArgs
 from components.encryption import EncryptionKey, KeyArgs
+from components.firewall import Firewall, FirewallArgs
+from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
+from components.service import FargateService, FargateServiceArgs
 from settings import StackSettings
+from settings.instance_classes import db_memory_gib
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
@@ -36,6 +44,34 @@ def build(settings: StackSettings) -> dict[str, Any]:
         NetworkArgs(settings=settings.network, context=context, availability_zones=zones, log_key_arn=logs_key.arn),
         opts=opts,
     )
+    database, cache = _data_tier(settings, context, network, logs_key, opts)
+    load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
+    # Every service (web and workers) uses both data stores: it gets their settings as
+    # environment and their credentials as secret references, and each store admits exactly
+    # the services' security groups (which may reach the stores and HTTPS, nothing else).
+    stores = (database, cache)
+    links = {service.name: [store.link for store in stores] for service in settings.services}
+    cluster = Cluster("ecs", opts=opts)
+    routing = load_balancer.blue_green(settings.web_service)
+    # The alarms come before the services: the web service's first deploy is already guarded
+    # by the deployment alarm, which watches the blue and green target groups.
+    alarms = _alarms(settings, context, load_balancer, routing, firewall, cluster, database, cache, opts)
+    services = _services(
+        settings,
+        context,
+        network,
+        logs_key,
+        load_balancer,
+        cluster,
+        routing,
+        opts,
+        links=links,
+        deployment_alarm_names=[alarms.deployment_alarm_name],
+    )
+    for service in services:
+        for store in stores:
+            store.allow_from(service.container_name, service.security_group_id)
+            service.allow_to(store.name, store.security_group_id, store.port)
 
     return {
         "region": settings.region,
@@ -43,4 +79,212 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "publicSubnetIds": network.public_subnet_ids,
         "privateSubnetIds": network.private_subnet_ids,
         "isolatedSubnetIds": network.isolated_subnet_ids,
+        **_data_outputs(database, cache),
+        **_service_outputs(load_balancer, routing, firewall, cluster, services),
+        "alarmNames": alarms.alarm_names,
+        "deploymentAlarmName": alarms.deployment_alarm_name,
+        "criticalTopicArn": alarms.topics["critical"].arn,
+        "warningTopicArn": alarms.topics["warning"].arn,
+        "dashboardUrl": alarms.dashboard_url,
+    }
+
+
+def _data_tier(
+    settings: StackSettings, context: AwsContext, network: Network, logs_key: EncryptionKey, opts: pulumi.ResourceOptions
+) -> tuple[Database, Cache]:
+    """The database and the cache in the isolated subnets; backups copied to a second region
+    through a provider of that region when the settings say so."""
+    backup_provider = None
+    if settings.database.cross_region_backups:
+        backup_provider = aws.Provider(
+            "aws-backup-region",
+            region=settings.database.backup_replication_region,
+            default_tags={"tags": settings.default_tags()},
+        )
+    database = Database(
+        "database",
+        DatabaseArgs(
+            settings=settings.database,
+            context=context,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            log_key_arn=logs_key.arn,
+            backup_provider=backup_provider,
+        ),
+        opts=opts,
+    )
+    cache = Cache(
+        "cache",
+        CacheArgs(
+            settings=settings.cache,
+            context=context,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            log_key_arn=logs_key.arn,
+        ),
+        opts=opts,
+    )
+    return database, cache
+
+
+def _data_outputs(database: Database, cache: Cache) -> dict[str, Any]:
+    """Stack outputs of the data tier (names other stacks and tools rely on; never a secret value)."""
+    return {
+        "databaseInstanceId": database.instance_id,
+        "databaseEndpoint": database.endpoint,
+        "databaseAddress": database.address,
+        "databasePort": database.port,
+        "databaseName": database.database_name,
+        "databaseSecretArn": database.secret_arn,
+        "databaseSecurityGroupId": database.security_group_id,
+        "databaseSubnetGroupName": database.subnet_group_name,
+        "databaseParameterGroupName": database.parameter_group_name,
+        "databaseKmsKeyArn": database.key_arn,
+        "cacheReplicationGroupId": cache.replication_group_id,
+        "cachePrimaryEndpoint": cache.primary_endpoint,
+        "cacheReaderEndpoint": cache.reader_endpoint,
+        "cachePort": cache.port,
+        "cacheAuthSecretArn": cache.token_secret_arn,
+    }
+
+
+def _edge(
+    settings: StackSettings,
+    context: AwsContext,
+    network: Network,
+    logs_key: EncryptionKey,
+    opts: pulumi.ResourceOptions,
+) -> tuple[LoadBalancer, Firewall]:
+    """The internet-facing ALB (TLS, DNS, access logs) and the web ACL in front of it."""
+    load_balancer = LoadBalancer(
+        "alb",
+        LoadBalancerArgs(
+            settings=settings.load_balancer,
+            dns=settings.dns,
+            context=context,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.public_subnet_ids,
+        ),
+        opts=opts,
+    )
+    firewall = Firewall(
+        "waf",
+        FirewallArgs(
+            settings=settings.firewall, context=context, resource_arn=load_balancer.arn, log_key_arn=logs_key.arn
+        ),
+        opts=opts,
+    )
+    return load_balancer, firewall
+
+
+def _services(
+    settings: StackSettings,
+    context: AwsContext,
+    network: Network,
+    logs_key: EncryptionKey,
+    load_balancer: LoadBalancer,
+    cluster: Cluster,
+    routing: BlueGreenRouting,
+    opts: pulumi.ResourceOptions,
+    links: Optional[Mapping[str, Sequence[ServiceLink]]] = None,
+    deployment_alarm_names: Sequence[pulumi.Input[str]] = (),
+) -> list[FargateService]:
+    """The ECS cluster and one FargateService per configured service: the web service behind
+    the ALB (blue/green, rolled back by `deployment_alarm_names`), workers without it.
+    `links` maps a service name to the data stores it uses."""
+    return [
+        FargateService(
+            service.name,
+            FargateServiceArgs(
+                settings=service,
+                context=context,
+                cluster_arn=cluster.arn,
+                cluster_name=cluster.name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                log_key_arn=logs_key.arn,
+                alb=load_balancer.target if service.kind == "web" else None,
+                routing=routing if service.kind == "web" else None,
+                links=(links or {}).get(service.name, ()),
+                deployment_alarm_names=deployment_alarm_names if service.kind == "web" else (),
+            ),
+            opts=opts,
+        )
+        for service in settings.services
+    ]
+
+
+def _alarms(
+    settings: StackSettings,
+    context: AwsContext,
+    load_balancer: LoadBalancer,
+    routing: BlueGreenRouting,
+    firewall: Firewall,
+    cluster: Cluster,
+    database: Database,
+    cache: Cache,
+    opts: pulumi.ResourceOptions,
+) -> Alarms:
+    """Alarms on everything that can fail, the topics they notify and the dashboard."""
+    web = settings.web_service
+    return Alarms(
+        "alarms",
+        AlarmsArgs(
+            settings=settings.alarms,
+            context=context,
+            load_balancer=WatchedLoadBalancer(
+                arn_suffix=load_balancer.arn_suffix,
+                target_groups={"blue": routing.blue.arn_suffix, "green": routing.green.arn_suffix},
+                minimum_healthy_hosts=web.min_count,
+            ),
+            services=[
+                WatchedService(
+                    name=service.name,
+                    cluster_name=cluster.name,
+                    service_name=service.name,
+                    minimum_tasks=service.min_count,
+                )
+                for service in settings.services
+            ],
+            web_acl_name=firewall.web_acl_name,
+            database=WatchedDatabase(
+                identifier=database.instance_id,
+                allocated_storage_gb=settings.database.allocated_storage_gb,
+                memory_gib=db_memory_gib(settings.database.instance_class),
+            ),
+            cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
+            protect_key=settings.tier == "prod",
+        ),
+        opts=opts,
+    )
+
+
+def _service_outputs(
+    load_balancer: LoadBalancer,
+    routing: BlueGreenRouting,
+    firewall: Firewall,
+    cluster: Cluster,
+    services: Sequence[FargateService],
+) -> dict[str, Any]:
+    """Stack outputs of the service path (names the alarms, operations tools and CI rely on)."""
+    web = next(service for service in services if service.kind == "web")
+    return {
+        "albArn": load_balancer.arn,
+        "albArnSuffix": load_balancer.arn_suffix,
+        "albDnsName": load_balancer.dns_name,
+        "url": load_balancer.url,
+        "certificateArn": load_balancer.certificate_arn,
+        "httpsListenerArn": load_balancer.https_listener.arn,
+        "testListenerArn": load_balancer.test_listener.arn,
+        "productionListenerRuleArn": routing.production_rule.arn,
+        "testListenerRuleArn": routing.test_rule.arn,
+        "blueTargetGroupArn": routing.blue.arn,
+        "greenTargetGroupArn": routing.green.arn,
+        "blueTargetGroupArnSuffix": routing.blue.arn_suffix,
+        "greenTargetGroupArnSuffix": routing.green.arn_suffix,
+        "webAclArn": firewall.web_acl_arn,
+        "clusterName": cluster.name,
+        "clusterArn": cluster.arn,
+        "webServiceName": web.service_name,
+        "serviceNames": [service.service_name for service in services],
     }

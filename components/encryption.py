@@ -30,7 +30,10 @@ class KeyArgs:
     # protect=True in prod: a deleted key makes every backup encrypted with it unreadable.
     protect: bool = False
     deletion_window_days: int = 30
+    # A key in another region (cross-region backup copies): the provider for that region and its
+    # name, which the key policy's service conditions need.
     provider: Optional[pulumi.ProviderResource] = None
+    region: Optional[str] = None
     extra_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
 
 
@@ -60,6 +63,7 @@ class EncryptionKey(pulumi.ComponentResource):
 
 def key_policy(args: KeyArgs) -> str:
     context = args.context
+    region = args.region or context.region
     root = f"arn:{context.partition}:iam::{context.account_id}:root"
     statements: list[dict[str, Any]] = [
         {
@@ -82,7 +86,7 @@ def key_policy(args: KeyArgs) -> str:
                     "StringEquals": {
                         "kms:CallerAccount": context.account_id,
                         "kms:ViaService": sorted(
-                            f"{service}.{context.region}.amazonaws.com" for service in args.via_services
+                            f"{service}.{region}.amazonaws.com" for service in args.via_services
                         ),
                     }
                 },
@@ -93,12 +97,12 @@ def key_policy(args: KeyArgs) -> str:
             {
                 "Sid": "CloudWatchLogsEncrypts",
                 "Effect": "Allow",
-                "Principal": {"Service": f"logs.{context.region}.amazonaws.com"},
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                 "Action": KEY_USE_ACTIONS,
                 "Resource": "*",
                 "Condition": {
                     "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": context.arn("logs", "log-group:*")
+                        "kms:EncryptionContext:aws:logs:arn": context.arn("logs", "log-group:*", region=region)
                     }
                 },
             }

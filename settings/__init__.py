@@ -39,8 +39,8 @@ class StackSettings(Model):
     tags: Tags
     network: NetworkSettings
     dns: DnsSettings
-    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
-    firewall: FirewallSettings = FirewallSettings()
+    load_balancer: LoadBalancerSettings
+    firewall: FirewallSettings
     services: list[ServiceSettings] = Field(min_length=1)
     database: DatabaseSettings
     cache: CacheSettings
@@ -49,6 +49,12 @@ class StackSettings(Model):
     def problems(self, tier: str) -> Iterator[Problem]:
         for name in type(self).model_fields:
             yield from section_problems(name, getattr(self, name), tier)
+        if self.database.cross_region_backups and self.database.backup_replication_region == self.region:
+            yield Problem(
+                "database.backupReplicationRegion",
+                f"must be another region than aws:region ({self.region})",
+                self.database.backup_replication_region,
+            )
 
     @property
     def web_service(self) -> ServiceSettings:

@@ -8,20 +8,35 @@ from pydantic import AfterValidator, Field
 from typing_extensions import Annotated
 
 from .base import LogRetentionDays, Model, Problem
+from .instance_classes import CACHE_ENGINE_VERSIONS, cache_engine_problem, cache_node_problem
 from .windows import daily_window, overlaps, weekly_window
+
+MIN_PROD_SNAPSHOT_DAYS = 7
+MAXMEMORY_POLICIES = (
+    "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random",
+    "volatile-ttl", "noeviction",
+)
 
 
 class CacheSettings(Model):
     engine: Literal["redis", "valkey"] = "valkey"
     engine_version: str = Field(default="8.0", pattern=r"^\d+\.\d+$")
-    node_type: str = Field(pattern=r"^cache\.[a-z0-9-]+\.[a-z0-9]+$")
+    node_type: str
     num_nodes: int = Field(ge=1, le=6)
     automatic_failover: bool
     multi_az: bool
+    # Pulumi `protect`: `pulumi destroy` and replacements stop at the replication group and its key.
+    protect: bool
+    apply_immediately: bool
     snapshot_retention_days: int = Field(default=7, ge=0, le=35)
     snapshot_window: Annotated[str, AfterValidator(daily_window)] = "02:00-03:00"
     maintenance_window: Annotated[str, AfterValidator(weekly_window)] = "sun:05:30-sun:06:30"
+    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "volatile-lru"  # type: ignore[valid-type]
     log_retention_days: LogRetentionDays = 365
+
+    @property
+    def parameter_group_family(self) -> str:
+        return CACHE_ENGINE_VERSIONS[self.engine][self.engine_version]
 
     def problems(self, tier: str) -> Iterator[Problem]:
         if tier == "prod":
@@ -29,11 +44,32 @@ class CacheSettings(Model):
                 yield Problem("numNodes", "prod runs at least 2 cache nodes", self.num_nodes)
             if not (self.automatic_failover and self.multi_az):
                 yield Problem("automaticFailover", "prod needs automatic failover and Multi-AZ", self.automatic_failover)
-            if self.snapshot_retention_days < 7:
-                yield Problem("snapshotRetentionDays", "prod keeps snapshots at least 7 days", self.snapshot_retention_days)
+            if self.snapshot_retention_days < MIN_PROD_SNAPSHOT_DAYS:
+                yield Problem(
+                    "snapshotRetentionDays",
+                    f"prod keeps snapshots at least {MIN_PROD_SNAPSHOT_DAYS} days",
+                    self.snapshot_retention_days,
+                )
+            if not self.protect:
+                yield Problem("protect", "prod protects the cache from pulumi destroy", self.protect)
+            if self.apply_immediately:
+                yield Problem("applyImmediately", "prod applies changes in the maintenance window", self.apply_immediately)
+        yield from self._engine_problems()
         if (self.automatic_failover or self.multi_az) and self.num_nodes < 2:
             yield Problem("numNodes", "automatic failover and Multi-AZ need at least 2 nodes", self.num_nodes)
         if self.multi_az and not self.automatic_failover:
             yield Problem("automaticFailover", "Multi-AZ needs automatic failover", self.automatic_failover)
         if overlaps(self.snapshot_window, self.maintenance_window):
             yield Problem("maintenanceWindow", f"overlaps snapshotWindow {self.snapshot_window}", self.maintenance_window)
+
+    def _engine_problems(self) -> Iterator[Problem]:
+        node_problem = cache_node_problem(self.node_type)
+        if node_problem:
+            yield Problem("nodeType", node_problem, self.node_type)
+        versions = CACHE_ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in versions:
+            yield Problem("engineVersion", f"ElastiCache {self.engine} versions are {', '.join(versions)}", self.engine_version)
+        elif not node_problem:
+            engine_problem = cache_engine_problem(self.node_type, self.engine, self.engine_version)
+            if engine_problem:
+                yield Problem("nodeType", engine_problem, self.node_type)

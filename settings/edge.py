@@ -1,12 +1,53 @@
-"""Settings of what faces the internet: the domain and its certificate."""
+"""Settings of what faces the internet: the domain and its certificate, the load balancer, and
+the web application firewall in front of it."""
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+import ipaddress
+from typing import Annotated, Iterator, Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from .base import Model, Problem
+from .base import LogRetentionDays, Model, Problem
+
+# AWS's TLS 1.3 security policies for ALB HTTPS listeners that keep TLS 1.2 as the floor with
+# forward-secret AEAD ciphers only: the list Security Hub ELB.17 accepts (and the policy pack
+# checks). The other TLS13 policies (-1-0, -1-1, -Ext1, -Ext2) re-admit TLS 1.0/1.1 or CBC/SHA-1.
+TLS13_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)
+# Ports the ALB already serves to the whole internet; the test listener needs its own.
+PUBLIC_PORTS = (80, 443)
+# AWS managed rule groups the web ACL can run, in evaluation order (cheap IP reputation first).
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+RuleMode = Literal["block", "count", "off"]
+
+
+def _tls_policy(value: str) -> str:
+    if value not in TLS13_POLICIES:
+        raise ValueError(f"must be one of AWS's TLS 1.3 policies with a TLS 1.2 floor: {', '.join(TLS13_POLICIES)}")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 or IPv6 CIDR: {exc}") from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
 
 
 class DnsSettings(Model):
@@ -22,12 +63,36 @@ class DnsSettings(Model):
 
 
 class LoadBalancerSettings(Model):
-    """The internet-facing ALB (issue: service path)."""
+    """The internet-facing ALB, its listeners and its access logs."""
 
+    tls_policy: Annotated[str, AfterValidator(_tls_policy)] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     idle_timeout_seconds: int = Field(default=60, ge=1, le=4000)
+    deletion_protection: bool
+    desync_mitigation_mode: Literal["defensive", "strictest"] = "defensive"
+    # S3 lifecycle expiry of the access logs.
+    access_log_expiry_days: int = Field(ge=1, le=3650)
+    # The test listener exposes the alternate (green) target group during a blue/green deploy.
+    test_listener_port: int = Field(default=8443, ge=1, le=65535)
+    test_listener_cidrs: list[Cidr] = []
+
+    def problems(self, tier: str) -> Iterator[Problem]:
+        if tier == "prod" and not self.deletion_protection:
+            yield Problem("deletionProtection", "prod keeps deletion protection on", self.deletion_protection)
+        if self.test_listener_port in PUBLIC_PORTS:
+            public = ", ".join(map(str, PUBLIC_PORTS))
+            yield Problem("testListenerPort", f"must differ from the public ports {public}", self.test_listener_port)
+        for index, cidr in enumerate(self.test_listener_cidrs):
+            if ipaddress.ip_network(cidr).prefixlen == 0:
+                yield Problem(
+                    f"testListenerCidrs[{index}]", "the test listener must not be open to the whole internet", cidr
+                )
 
 
 class FirewallSettings(Model):
-    """The WAFv2 web ACL in front of the ALB (issue: service path)."""
+    """The WAFv2 web ACL in front of the ALB."""
 
+    # Requests one client IP may send in any 5 minutes before it is blocked (AWS accepts 10+).
     rate_limit_per_5_minutes: int = Field(default=2000, ge=10, le=2_000_000_000)
+    # Each AWS managed rule group blocks, only counts (to tune false positives), or is off.
+    managed_rules: dict[Literal[MANAGED_RULE_GROUPS], RuleMode]  # type: ignore[valid-type]
+    log_retention_days: LogRetentionDays = 365

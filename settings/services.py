@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Optional
+import re
+from typing import Annotated, Iterator, Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .base import LogRetentionDays, Model, Problem
 
@@ -19,6 +20,51 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 MIN_PROD_TASKS = 2
+# ECS accepts a blue/green bake time of 0-1440 minutes.
+MAX_BAKE_MINUTES = 1440
+# A plain environment variable with one of these in its name is a credential in disguise: it
+# belongs in `secrets`, where only a Secrets Manager reference reaches the task definition.
+SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
+# What a container `secrets[].valueFrom` accepts from Secrets Manager: the full secret ARN (with
+# its 6-character suffix, so IAM can name exactly that secret), optionally followed by
+# `:<json-key>:<version-stage>:<version-id>`.
+_SECRET_REF = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$"
+)
+_USER = re.compile(r"^[1-9]\d*(:\d+)?$")
+
+
+def _secret_ref(value: str) -> str:
+    if not _SECRET_REF.match(value):
+        raise ValueError(
+            "must be a full Secrets Manager secret ARN (...:secret:<name>-<6 characters>), optionally followed by "
+            ":<json-key>:<version-stage>:<version-id>"
+        )
+    return value
+
+
+def _user(value: str) -> str:
+    if not _USER.match(value):
+        raise ValueError("must be a non-root numeric uid or uid:gid")
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+KmsKeyArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")]
+# ALB health check success codes: 200-499, single codes, ranges and lists ("200", "200-299", "200,302").
+_CODES = r"[2-4]\d\d(-[2-4]\d\d)?"
+HealthMatcher = Annotated[str, Field(pattern=rf"^{_CODES}(,{_CODES})*$")]
+
+
+def looks_secret(name: str) -> bool:
+    return bool(SECRET_LIKE.search(name))
+
+
+def secret_arn(value_from: str) -> str:
+    """The secret's ARN in a `valueFrom` (which may add `:<json-key>:<stage>:<version>`)."""
+    return ":".join(value_from.split(":")[:7])
 
 
 class ServiceSettings(Model):
@@ -34,8 +80,40 @@ class ServiceSettings(Model):
     desired_count: int = Field(ge=0)
     min_count: int = Field(ge=0)
     max_count: int = Field(ge=1)
-    environment: dict[str, str] = {}
+    # Docker HEALTHCHECK of the container, e.g. ["CMD-SHELL", "curl -fsS localhost:8080/healthz || exit 1"].
+    container_health_command: Optional[list[str]] = Field(default=None, min_length=2)
+    # Non-root numeric uid[:gid] the container runs as.
+    user: Annotated[str, AfterValidator(_user)] = "1000:1000"
+    environment: dict[EnvName, str] = {}
+    # Container env name -> Secrets Manager reference, injected by ECS at start.
+    secrets: dict[EnvName, SecretRef] = {}
+    # KMS keys (customer managed) the secrets above are encrypted with; the execution role may
+    # decrypt with them through Secrets Manager only.
+    secret_key_arns: list[KmsKeyArn] = []
     log_retention_days: LogRetentionDays = 365
+    tracing: bool = True
+    # The X-Ray daemon sidecar that relays the app's trace segments when tracing is on.
+    tracing_image: str = Field(default="public.ecr.aws/xray/aws-xray-daemon:3.x", min_length=1)
+
+    # Load balancer health check (web): both target groups get exactly this one.
+    health_check_matcher: HealthMatcher = "200"
+    health_check_interval_seconds: int = Field(default=15, ge=5, le=300)
+    health_check_timeout_seconds: int = Field(default=5, ge=2, le=120)
+    healthy_threshold: int = Field(default=2, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
+    health_check_grace_period_seconds: int = Field(default=60, ge=0, le=2_147_483_647)
+    deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
+    # Blue/green (web): minutes both versions stay up after production traffic moved to the new
+    # one, so a bad version can roll back at once (tier default in settings/tiers.py).
+    bake_time_minutes: Optional[int] = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+
+    # Autoscaling: target tracking between minCount and maxCount.
+    cpu_target_percent: float = Field(default=60, gt=0, le=100)
+    memory_target_percent: float = Field(default=70, gt=0, le=100)
+    # Web: ALB requests per task per minute.
+    requests_per_target: int = Field(default=1000, ge=1)
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
 
     def problems(self, tier: str) -> Iterator[Problem]:
         allowed = FARGATE_SIZES.get(self.cpu)
@@ -58,6 +136,30 @@ class ServiceSettings(Model):
             yield Problem("minCount", f"prod runs at least {MIN_PROD_TASKS} tasks per service", self.min_count)
         if self.kind == "web" and not self.health_check_path:
             yield Problem("healthCheckPath", "a web service needs a health check path", self.health_check_path)
+        if self.kind == "web" and self.bake_time_minutes is None:
+            yield Problem("bakeTimeMinutes", f"a web service needs a bake time (0-{MAX_BAKE_MINUTES} minutes)", None)
+        for name in sorted(self.environment):
+            if looks_secret(name):
+                # The value is never echoed: it may be the credential itself.
+                message = "looks like a credential: put it in secrets as a Secrets Manager ARN"
+                yield Problem(f"environment.{name}", message, "[hidden]")
+        for name in sorted(set(self.environment) & set(self.secrets)):
+            yield Problem(f"secrets.{name}", "is also set in environment", name)
+        if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
+            yield Problem(
+                "healthCheckTimeoutSeconds",
+                f"must be shorter than healthCheckIntervalSeconds ({self.health_check_interval_seconds})",
+                self.health_check_timeout_seconds,
+            )
+        if self.scale_out_cooldown_seconds >= self.scale_in_cooldown_seconds:
+            yield Problem(
+                "scaleOutCooldownSeconds",
+                f"scale-out must react faster than scale-in (scaleInCooldownSeconds {self.scale_in_cooldown_seconds})",
+                self.scale_out_cooldown_seconds,
+            )
+        if self.container_health_command and self.container_health_command[0] not in ("CMD", "CMD-SHELL"):
+            first = self.container_health_command[0]
+            yield Problem("containerHealthCommand", "must start with CMD or CMD-SHELL", first)
 
 
 def service_list_problems(services: list[ServiceSettings]) -> Iterator[Problem]:

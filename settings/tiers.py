@@ -8,44 +8,67 @@ from __future__ import annotations
 
 from typing import Any
 
+from .edge import MANAGED_RULE_GROUPS
+
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "prod": {
         "network": {"azCount": 3, "natMode": "per-az"},
         "services": {
-            "web": {"cpu": 2048, "memory": 4096, "desiredCount": 4, "minCount": 4, "maxCount": 20},
+            "web": {
+                "cpu": 2048, "memory": 4096, "desiredCount": 4, "minCount": 4, "maxCount": 20,
+                "bakeTimeMinutes": 10,
+            },
             "worker": {"cpu": 1024, "memory": 2048, "desiredCount": 2, "minCount": 2, "maxCount": 10},
         },
+        "loadBalancer": {"deletionProtection": True, "accessLogExpiryDays": 365},
+        "firewall": {"managedRules": {name: "block" for name in MANAGED_RULE_GROUPS}},
         "database": {
             "instanceClass": "db.r7g.large",
             "multiAz": True,
             "deletionProtection": True,
+            "protect": True,
+            "applyImmediately": False,
             "backupRetentionDays": 14,
+            "crossRegionBackups": True,
         },
         "cache": {
             "nodeType": "cache.r7g.large",
             "numNodes": 2,
             "automaticFailover": True,
             "multiAz": True,
+            "protect": True,
+            "applyImmediately": False,
             "snapshotRetentionDays": 7,
         },
     },
     "staging": {
         "network": {"azCount": 2, "natMode": "single"},
         "services": {
-            "web": {"cpu": 512, "memory": 1024, "desiredCount": 1, "minCount": 1, "maxCount": 4},
+            "web": {
+                "cpu": 512, "memory": 1024, "desiredCount": 1, "minCount": 1, "maxCount": 4,
+                "bakeTimeMinutes": 2,
+            },
             "worker": {"cpu": 256, "memory": 512, "desiredCount": 1, "minCount": 1, "maxCount": 2},
         },
+        "loadBalancer": {"deletionProtection": False, "accessLogExpiryDays": 30},
+        # Managed rules only count in staging: false positives show in the WAF logs, nothing breaks.
+        "firewall": {"managedRules": {name: "count" for name in MANAGED_RULE_GROUPS}},
         "database": {
             "instanceClass": "db.t4g.medium",
             "multiAz": False,
             "deletionProtection": False,
+            "protect": False,
+            "applyImmediately": True,
             "backupRetentionDays": 7,
+            "crossRegionBackups": False,
         },
         "cache": {
             "nodeType": "cache.t4g.small",
             "numNodes": 1,
             "automaticFailover": False,
             "multiAz": False,
+            "protect": False,
+            "applyImmediately": True,
             "snapshotRetentionDays": 3,
         },
     },

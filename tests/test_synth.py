@@ -51,7 +51,7 @@ def test_property_dependencies_name_the_resources_an_input_came_from(prod):
 
 
 def test_outputs_carry_realistic_arns(prod):
-    key = prod.one("aws:kms/key:Key")
+    key = prod.one("aws:kms/key:Key", "logs-key")
     assert key["outputs"]["arn"] == f"arn:aws:kms:us-east-1:123456789012:key/{key['id']}"
     log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
     assert log_group["outputs"]["arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/prod/network/flow-logs"

@@ -136,15 +136,25 @@ def _target_group(ctx: MockContext) -> State:
 
 
 def _listener(ctx: MockContext) -> State:
-    arn = ctx.arn("elasticloadbalancing", f"listener/app/{ctx.name[:20]}/{ctx.hex(16, 'lb')}/{ctx.hex(16)}")
+    # arn:...:listener/app/<lb-name>/<lb-id>/<listener-id>, from the load balancer's own ARN.
+    lb_arn = str(ctx.inputs.get("loadBalancerArn") or "")
+    if ":loadbalancer/" in lb_arn:
+        arn = f"{lb_arn.replace(':loadbalancer/', ':listener/', 1)}/{ctx.hex(16)}"
+    else:
+        arn = ctx.arn("elasticloadbalancing", f"listener/app/{ctx.name[:20]}/{ctx.hex(16, 'lb')}/{ctx.hex(16)}")
     return {"id": arn, "arn": arn}
 
 
 def _listener_rule(ctx: MockContext) -> State:
-    arn = ctx.arn(
-        "elasticloadbalancing",
-        f"listener-rule/app/{ctx.name[:20]}/{ctx.hex(16, 'lb')}/{ctx.hex(16, 'listener')}/{ctx.hex(16)}",
-    )
+    # arn:...:listener-rule/app/<lb-name>/<lb-id>/<listener-id>/<rule-id>, from the listener's ARN.
+    listener_arn = str(ctx.inputs.get("listenerArn") or "")
+    if ":listener/" in listener_arn:
+        arn = f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/{ctx.hex(16)}"
+    else:
+        arn = ctx.arn(
+            "elasticloadbalancing",
+            f"listener-rule/app/{ctx.name[:20]}/{ctx.hex(16, 'lb')}/{ctx.hex(16, 'listener')}/{ctx.hex(16)}",
+        )
     return {"id": arn, "arn": arn}
 
 
@@ -168,11 +178,13 @@ def _rds_instance(ctx: MockContext) -> State:
     identifier = ctx.physical_name("identifier", 63)
     address = f"{identifier}.c{ctx.hex(11)}.{ctx.region}.rds.amazonaws.com"
     port = int(ctx.inputs.get("port") or 5432)
+    resource_id = f"db-{ctx.hex(26).upper()}"
     state: State = {
-        "id": identifier,
+        # pulumi-aws 6+ (provider v5+): the id is the DbiResourceId, not the identifier.
+        "id": resource_id,
         "identifier": identifier,
         "arn": ctx.arn("rds", f"db:{identifier}"),
-        "resourceId": f"db-{ctx.hex(26).upper()}",
+        "resourceId": resource_id,
         "address": address,
         "endpoint": f"{address}:{port}",
         "port": port,
@@ -370,6 +382,19 @@ GENERATORS: dict[str, Generator] = {
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
+    # The bucket configuration resources are identified by their bucket's name.
+    **{
+        f"aws:s3/{token}": lambda c: {"id": c.inputs.get("bucket")}
+        for token in (
+            "bucketPolicy:BucketPolicy",
+            "bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "bucketOwnershipControls:BucketOwnershipControls",
+            "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "bucketVersioning:BucketVersioning",
+        )
+    },
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": lambda c: {"id": c.inputs.get("policyName")},
     "aws:acm/certificate:Certificate": _certificate,
     "aws:acm/certificateValidation:CertificateValidation": lambda c: {"id": "2026-01-01 00:00:00 +0000 UTC"},
     "aws:route53/record:Record": lambda c: {

@@ -1,0 +1,242 @@
+"""RDS for PostgreSQL in the isolated subnets.
+
+One instance (Multi-AZ where the settings say so) on gp3 storage that grows by itself, encrypted
+with its own CMK, which also encrypts Performance Insights and the master secret. RDS manages the
+master password in Secrets Manager, so no password is ever an input of this program; IAM database
+authentication is on for application users. TLS is forced by the parameter group, slow queries
+and connections are logged to KMS-encrypted log groups created here before RDS would create
+unencrypted ones, and automated backups (point-in-time recovery) are kept for the configured
+days and, where configured, copied to a second region under a key of that region.
+
+The security group admits nobody until `allow_from` names a service's security group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from settings.database import DatabaseSettings
+
+from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, service_trust_policy
+from .datastore import DataStore, physical_name
+from .encryption import EncryptionKey, KeyArgs
+
+# What RDS exports to CloudWatch Logs (Security Hub RDS.9 wants both for PostgreSQL).
+LOG_EXPORTS = ("postgresql", "upgrade")
+ENHANCED_MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    settings: DatabaseSettings
+    context: AwsContext
+    vpc_id: pulumi.Input[str]
+    # The isolated subnets: no route to the internet.
+    subnet_ids: Sequence[pulumi.Input[str]]
+    log_key_arn: pulumi.Input[str]
+    # A provider for `settings.backup_replication_region`; required when cross-region backups are on.
+    backup_provider: Optional[pulumi.ProviderResource] = None
+
+
+class Database(DataStore):
+    """PostgreSQL on RDS with its key, subnet group, parameter group, security group, monitoring
+    role, log groups and (optionally) cross-region backup replication."""
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{TYPE_PREFIX}:Database", name, opts)
+        settings = args.settings
+        self.port = settings.port
+        self.identifier = physical_name(name)
+
+        self.key = EncryptionKey(
+            f"{name}-encryption",
+            KeyArgs(
+                context=args.context,
+                description=f"RDS {self.identifier}: storage, Performance Insights, master user secret",
+                via_services=("rds", "secretsmanager"),
+                protect=settings.protect,
+            ),
+            opts=child(self),
+        )
+        self.key_arn: pulumi.Output[str] = self.key.arn
+        self._security_group(args.vpc_id, f"PostgreSQL {self.identifier}: only from the services using it")
+        self.subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description=f"Isolated subnets of {self.identifier}",
+            opts=child(self),
+        )
+        self.parameter_group = self._parameter_group(name, settings)
+        log_groups = self._log_groups(name, args)
+        monitoring_role, monitoring_policy = self._monitoring_role(name, args.context)
+
+        self.instance = aws.rds.Instance(
+            f"{name}-instance",
+            identifier=self.identifier,
+            engine="postgres",
+            engine_version=settings.engine_version,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=self.key.arn,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            port=settings.port,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=self.key.arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=self.subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            publicly_accessible=False,
+            network_type="IPV4",
+            multi_az=settings.multi_az,
+            parameter_group_name=self.parameter_group.name,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            # Keep automated backups after a deletion, so point-in-time restore still works.
+            delete_automated_backups=False,
+            deletion_protection=settings.deletion_protection,
+            skip_final_snapshot=settings.skip_final_snapshot,
+            final_snapshot_identifier=None if settings.skip_final_snapshot else f"{self.identifier}-final",
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=self.key.arn,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            auto_minor_version_upgrade=True,
+            ca_cert_identifier=settings.ca_certificate,
+            apply_immediately=settings.apply_immediately,
+            tags={"Name": self.identifier},
+            opts=child(
+                self,
+                # protect: `pulumi destroy` or a replacing change must not delete the data.
+                protect=settings.protect,
+                # RDS would create the log groups unencrypted, without retention, on first export;
+                # it must find ours. Enhanced monitoring validates the role's policy at create.
+                depends_on=[*log_groups, monitoring_policy],
+                # Multi-AZ creates and class changes of a loaded instance outlast the defaults.
+                custom_timeouts=pulumi.CustomTimeouts(create="90m", update="120m", delete="90m"),
+            ),
+        )
+        self.backup_key: Optional[EncryptionKey] = None
+        self.backup_replication = self._backup_replication(name, args) if settings.cross_region_backups else None
+
+        self.instance_id: pulumi.Output[str] = self.instance.identifier
+        self.address: pulumi.Output[str] = self.instance.address
+        self.endpoint: pulumi.Output[str] = self.instance.endpoint
+        self.database_name = settings.database_name
+        self.secret_arn: pulumi.Output[str] = self.instance.master_user_secrets.apply(_first_secret_arn)
+        self.subnet_group_name: pulumi.Output[str] = self.subnet_group.name
+        self.parameter_group_name: pulumi.Output[str] = self.parameter_group.name
+        self.link = ServiceLink(
+            environment={
+                "DATABASE_HOST": self.address,
+                "DATABASE_PORT": str(settings.port),
+                "DATABASE_NAME": settings.database_name,
+                # The parameter group refuses unencrypted connections.
+                "DATABASE_SSLMODE": "require",
+            },
+            secrets={
+                "DATABASE_USERNAME": self.secret_arn.apply(lambda arn: f"{arn}:username::"),
+                "DATABASE_PASSWORD": self.secret_arn.apply(lambda arn: f"{arn}:password::"),
+            },
+            secret_arns=[self.secret_arn],
+            key_arns=[self.key_arn],
+        )
+        self.register_outputs(
+            {
+                "instance_id": self.instance_id,
+                "endpoint": self.endpoint,
+                "port": settings.port,
+                "database_name": self.database_name,
+                "secret_arn": self.secret_arn,
+                "security_group_id": self.security_group_id,
+                "key_arn": self.key_arn,
+            }
+        )
+
+    def _parameter_group(self, name: str, settings: DatabaseSettings) -> aws.rds.ParameterGroup:
+        parameters = {
+            # TLS only (already the default from PostgreSQL 15 on RDS; explicit for older majors
+            # and for the policy pack).
+            "rds.force_ssl": "1",
+            "log_min_duration_statement": str(settings.slow_query_ms),
+            "log_statement": "ddl",
+            "log_connections": "1",
+            "log_disconnections": "1",
+            "log_lock_waits": "1",
+        }
+        return aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=settings.parameter_group_family,
+            description=f"PostgreSQL {settings.major_version} for {self.identifier}: TLS only, slow query logging",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in parameters.items()],
+            opts=child(self),
+        )
+
+    def _log_groups(self, name: str, args: DatabaseArgs) -> list[aws.cloudwatch.LogGroup]:
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{export}-logs",
+                name=f"/aws/rds/instance/{self.identifier}/{export}",
+                retention_in_days=args.settings.log_retention_days,
+                kms_key_id=args.log_key_arn,
+                opts=child(self),
+            )
+            for export in LOG_EXPORTS
+        ]
+
+    def _monitoring_role(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            description=f"RDS enhanced monitoring of {self.identifier}",
+            assume_role_policy=service_trust_policy(["monitoring.rds.amazonaws.com"], context),
+            opts=child(self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=role.name,
+            policy_arn=f"arn:{context.partition}:iam::aws:{ENHANCED_MONITORING_POLICY}",
+            opts=child(self),
+        )
+        return role, attachment
+
+    def _backup_replication(self, name: str, args: DatabaseArgs) -> aws.rds.InstanceAutomatedBackupsReplication:
+        settings = args.settings
+        if args.backup_provider is None:
+            raise ValueError(f"{name}: cross-region backups need a provider for {settings.backup_replication_region}")
+        # The copies are encrypted under a key of the destination region: KMS keys never leave theirs.
+        self.backup_key = EncryptionKey(
+            f"{name}-backup-encryption",
+            KeyArgs(
+                context=args.context,
+                description=f"RDS {self.identifier}: automated backups replicated from {args.context.region}",
+                via_services=("rds",),
+                protect=settings.protect,
+                provider=args.backup_provider,
+                region=settings.backup_replication_region,
+            ),
+            opts=child(self, provider=args.backup_provider),
+        )
+        return aws.rds.InstanceAutomatedBackupsReplication(
+            f"{name}-backup-replication",
+            source_db_instance_arn=self.instance.arn,
+            kms_key_id=self.backup_key.arn,
+            retention_period=settings.backup_retention_days,
+            # protect: removing it stops the copies the region-loss runbook restores from.
+            opts=child(self, provider=args.backup_provider, protect=settings.protect),
+        )
+
+
+def _first_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
+    # Exactly one secret exists when manage_master_user_password is on.
+    return secrets[0].secret_arn

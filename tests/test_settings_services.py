@@ -1,0 +1,162 @@
+"""Settings of the service path (services, load balancer, firewall): tier defaults and every
+rejection with its exact one-line message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from settings import load_settings
+from settings.edge import MANAGED_RULE_GROUPS
+from tests.support import config_with
+from tests.test_settings import rejection
+
+WEB = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-AbCdEf"
+
+
+def web(**fields: Any) -> dict[str, Any]:
+    return {"webapp:services": [{**WEB, **fields}]}
+
+
+@pytest.mark.parametrize("stack, minutes", [("prod", 10), ("staging", 2)])
+def test_web_bake_time_per_tier(stack, minutes):
+    assert load_settings(stack, config_with(stack, {})).web_service.bake_time_minutes == minutes
+
+
+@pytest.mark.parametrize("stack, protected, days", [("prod", True, 365), ("staging", False, 30)])
+def test_load_balancer_defaults_per_tier(stack, protected, days):
+    settings = load_settings(stack, config_with(stack, {})).load_balancer
+    assert (settings.deletion_protection, settings.access_log_expiry_days) == (protected, days)
+    assert settings.tls_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert (settings.test_listener_port, settings.test_listener_cidrs) == (8443, [])
+
+
+@pytest.mark.parametrize("stack, mode", [("prod", "block"), ("staging", "count")])
+def test_managed_rules_block_in_prod_and_count_in_staging(stack, mode):
+    assert load_settings(stack, config_with(stack, {})).firewall.managed_rules == {g: mode for g in MANAGED_RULE_GROUPS}
+
+
+def test_switching_one_managed_group_keeps_the_tier_mode_of_the_others():
+    overrides = {"webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "count"}}}
+    rules = load_settings("prod", config_with("prod", overrides)).firewall.managed_rules
+    assert rules["AWSManagedRulesSQLiRuleSet"] == "count"
+    assert rules["AWSManagedRulesCommonRuleSet"] == "block"
+
+
+def test_secrets_and_their_keys_are_accepted_as_full_arns():
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    service = load_settings(
+        "prod", config_with("prod", web(secrets={"API_TOKEN": f"{SECRET}:token::"}, secretKeyArns=[key]))
+    ).web_service
+    assert service.secrets == {"API_TOKEN": f"{SECRET}:token::"} and service.secret_key_arns == [key]
+
+
+@pytest.mark.parametrize(
+    "overrides, line",
+    [
+        (web(bakeTimeMinutes=1441), "prod: services[0].bakeTimeMinutes: input should be less than or equal to 1440 (got 1441)"),
+        (web(bakeTimeMinutes=-1), "prod: services[0].bakeTimeMinutes: input should be greater than or equal to 0 (got -1)"),
+        (
+            {"webapp:services": [{"name": "web", "kind": "web", "image": "nginx:1.27"}]},
+            "prod: services[0].healthCheckPath: a web service needs a health check path (got nothing)",
+        ),
+        (
+            {"webapp:services": [WEB, {**WEB, "kind": "worker"}]},
+            "prod: services[1].name: duplicate service name (got web)",
+        ),
+        (
+            web(environment={"DB_PASSWORD": "hunter2"}),
+            "prod: services[0].environment.DB_PASSWORD: looks like a credential: put it in secrets as a Secrets "
+            "Manager ARN (got [hidden])",
+        ),
+        (
+            web(secrets={"API_TOKEN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api"}),
+            "prod: services[0].secrets.API_TOKEN: must be a full Secrets Manager secret ARN (...:secret:<name>-<6 "
+            "characters>), optionally followed by :<json-key>:<version-stage>:<version-id> "
+            "(got arn:aws:secretsmanager:us-east-1:123456789012:secret:api)",
+        ),
+        (
+            web(environment={"MODE": "fast"}, secrets={"MODE": SECRET}),
+            "prod: services[0].secrets.MODE: is also set in environment (got MODE)",
+        ),
+        (
+            web(healthCheckTimeoutSeconds=15),
+            "prod: services[0].healthCheckTimeoutSeconds: must be shorter than healthCheckIntervalSeconds (15) (got 15)",
+        ),
+        (
+            web(healthCheckMatcher="600"),
+            "prod: services[0].healthCheckMatcher: must match ^[2-4]\\d\\d(-[2-4]\\d\\d)?(,[2-4]\\d\\d(-[2-4]\\d\\d)?)*$ (got 600)",
+        ),
+        (
+            web(scaleOutCooldownSeconds=300),
+            "prod: services[0].scaleOutCooldownSeconds: scale-out must react faster than scale-in "
+            "(scaleInCooldownSeconds 300) (got 300)",
+        ),
+        (
+            web(containerHealthCommand=["curl", "-f", "http://localhost:8080/"]),
+            "prod: services[0].containerHealthCommand: must start with CMD or CMD-SHELL (got curl)",
+        ),
+        (web(user="0"), "prod: services[0].user: must be a non-root numeric uid or uid:gid (got 0)"),
+    ],
+)
+def test_service_rejections(overrides, line):
+    assert rejection("prod", overrides) == [line]
+
+
+@pytest.mark.parametrize(
+    "load_balancer, line",
+    [
+        (
+            {"testListenerCidrs": ["10.0.0.300/32"]},
+            "prod: loadBalancer.testListenerCidrs[0]: not an IPv4 or IPv6 CIDR: '10.0.0.300/32' does not appear to be "
+            "an IPv4 or IPv6 network (got 10.0.0.300/32)",
+        ),
+        (
+            {"testListenerCidrs": ["198.51.100.0/24", "office"]},
+            "prod: loadBalancer.testListenerCidrs[1]: not an IPv4 or IPv6 CIDR: 'office' does not appear to be an "
+            "IPv4 or IPv6 network (got office)",
+        ),
+        (
+            {"testListenerCidrs": ["10.0.0.1/24"]},
+            "prod: loadBalancer.testListenerCidrs[0]: not an IPv4 or IPv6 CIDR: 10.0.0.1/24 has host bits set (got 10.0.0.1/24)",
+        ),
+        (
+            {"testListenerCidrs": ["::/0"]},
+            "prod: loadBalancer.testListenerCidrs[0]: the test listener must not be open to the whole internet (got ::/0)",
+        ),
+        (
+            {"tlsPolicy": "ELBSecurityPolicy-2016-08"},
+            "prod: loadBalancer.tlsPolicy: must be one of AWS's TLS 1.3 policies with a TLS 1.2 floor: "
+            "ELBSecurityPolicy-TLS13-1-2-2021-06, ELBSecurityPolicy-TLS13-1-2-Res-2021-06, "
+            "ELBSecurityPolicy-TLS13-1-3-2021-06, ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04, "
+            "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04, ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04 "
+            "(got ELBSecurityPolicy-2016-08)",
+        ),
+        (
+            {"tlsPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06"},
+            "prod: loadBalancer.tlsPolicy: must be one of AWS's TLS 1.3 policies with a TLS 1.2 floor: "
+            "ELBSecurityPolicy-TLS13-1-2-2021-06, ELBSecurityPolicy-TLS13-1-2-Res-2021-06, "
+            "ELBSecurityPolicy-TLS13-1-3-2021-06, ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04, "
+            "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04, ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04 "
+            "(got ELBSecurityPolicy-TLS13-1-0-2021-06)",
+        ),
+        ({"deletionProtection": False}, "prod: loadBalancer.deletionProtection: prod keeps deletion protection on (got false)"),
+        ({"testListenerPort": 443}, "prod: loadBalancer.testListenerPort: must differ from the public ports 80, 443 (got 443)"),
+    ],
+)
+def test_load_balancer_rejections(load_balancer, line):
+    assert rejection("prod", {"webapp:loadBalancer": load_balancer}) == [line]
+
+
+def test_firewall_rejects_a_rule_mode_it_does_not_know():
+    assert rejection("prod", {"webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "alert"}}}) == [
+        "prod: firewall.managedRules.AWSManagedRulesSQLiRuleSet: input should be 'block', 'count' or 'off' (got alert)"
+    ]
+
+
+def test_firewall_rejects_a_managed_group_it_does_not_run():
+    (line,) = rejection("prod", {"webapp:firewall": {"managedRules": {"AWSManagedRulesBotControlRuleSet": "block"}}})
+    assert line.startswith("prod: firewall.managedRules.AWSManagedRulesBotControlRuleSet")
+    assert line.endswith("(got AWSManagedRulesBotControlRuleSet)")
