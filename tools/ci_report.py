@@ -1,0 +1,137 @@
+"""The offline plan and policy check of one stack, as files a CI job publishes.
+
+    python -m tools.ci_report --stack NAME [--out DIR] [--config-file FILE]
+
+Writes DIR/<stack>/plan.txt (tools.plan's text), policy.txt (the output of
+`python -m tools.policy_check` with policies/config/<stack>.json) and summary.md (Markdown for
+the GitHub job summary; appended to $GITHUB_STEP_SUMMARY when that is set). Exits 0 when the
+stack builds and no mandatory policy is violated, 1 on a mandatory violation, 2 when the stack
+config is invalid, and the check's own status when it cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from settings import ConfigError
+from tools.plan import render
+from tools.stack_config import ROOT
+from tools.synth import dumps, synthesize
+
+CONFIG_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What CI reports for one stack: the plan (or the config errors) and the policy result."""
+
+    stack: str
+    plan: str
+    config_errors: tuple[str, ...] = ()
+    policy_status: Optional[int] = None  # None: the check did not run (the stack did not build)
+    policy_output: str = ""
+
+    @property
+    def status(self) -> int:
+        if self.config_errors:
+            return CONFIG_ERROR
+        return self.policy_status or 0
+
+
+def policy_config(stack: str, root: Path = ROOT) -> Path:
+    return root / "policies" / "config" / f"{stack}.json"
+
+
+def run_policy_check(synth_file: Path, config_file: Path) -> tuple[int, str]:
+    """The offline policy check as its own process, exactly as `make policy` runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.policy_check", str(synth_file), "--policy-config", str(config_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return result.returncode, (result.stdout + result.stderr).strip()
+
+
+def evaluate(stack: str, config_file: Optional[Path] = None) -> Outcome:
+    try:
+        document = synthesize(stack, config_file=config_file)
+    except ConfigError as error:
+        return Outcome(stack=stack, plan="", config_errors=tuple(error.lines))
+    with tempfile.TemporaryDirectory() as scratch:
+        synth_file = Path(scratch) / f"synth-{stack}.json"
+        synth_file.write_text(dumps(document))
+        status, output = run_policy_check(synth_file, policy_config(stack))
+    return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output)
+
+
+def summary(outcome: Outcome) -> str:
+    """The job summary: the verdict first, then the policy lines and the plan, folded."""
+    lines = [f"## Offline plan and policy check: `{outcome.stack}`", ""]
+    if outcome.config_errors:
+        lines += ["**:x: The stack config is invalid; nothing was planned.**", ""]
+        lines += _block(outcome.config_errors)
+        return "\n".join(lines) + "\n"
+    output = outcome.policy_output.splitlines()
+    verdict = output[-1] if output else "(no output)"
+    if outcome.policy_status == 0:
+        lines.append(f"**:white_check_mark: Policy check passed**: {verdict}")
+    elif outcome.policy_status == 1:
+        lines.append(f"**:x: Mandatory policy violations**: {verdict}")
+    else:
+        lines.append(f"**:x: The policy check could not run** (exit status {outcome.policy_status})")
+    lines += ["", f"{outcome.plan.splitlines()[0]}", ""]
+    lines += _folded("Policy check output", output)
+    lines += _folded("Plan", outcome.plan.splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def _block(lines: "tuple[str, ...] | list[str]") -> list[str]:
+    return ["```text", *lines, "```", ""]
+
+
+def _folded(title: str, lines: list[str]) -> list[str]:
+    return [f"<details><summary>{title}</summary>", "", *_block(lines), "</details>", ""]
+
+
+def write(outcome: Outcome, out_dir: Path) -> Path:
+    """Write plan.txt, policy.txt and summary.md for the stack; return the stack's directory."""
+    directory = out_dir / outcome.stack
+    directory.mkdir(parents=True, exist_ok=True)
+    plan = outcome.plan if not outcome.config_errors else "\n".join(outcome.config_errors)
+    (directory / "plan.txt").write_text(plan + "\n")
+    (directory / "policy.txt").write_text((outcome.policy_output or "(not run)") + "\n")
+    text = summary(outcome)
+    (directory / "summary.md").write_text(text)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    return directory
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.ci_report", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", type=Path, default=ROOT / "ci-out", help="directory for <stack>/ (default ci-out)")
+    parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")
+    args = parser.parse_args(argv)
+    outcome = evaluate(args.stack, args.config_file)
+    directory = write(outcome, args.out)
+    if outcome.config_errors:
+        print("\n".join(outcome.config_errors), file=sys.stderr)
+    else:
+        print(outcome.plan + "\n\n" + outcome.policy_output)
+    print(f"\nwritten: {directory}/plan.txt, policy.txt, summary.md")
+    return outcome.status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
