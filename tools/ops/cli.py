@@ -1,0 +1,174 @@
+"""Command line of the operations commands.
+
+    python -m tools.ops preflight     --stack NAME [--outputs FILE] [--json]
+    python -m tools.ops status        --stack NAME [--outputs FILE] [--json]
+    python -m tools.ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES]
+    python -m tools.ops restore-drill --stack NAME [--outputs FILE] [--json]
+                                      [--point-in-time latest|ISO-8601] [--check tcp|none]
+                                      [--check-command CMD] [--instance-class CLASS] [--timeout MINUTES]
+
+Exit status: 0 all good, 1 the command found a problem (a failed check, something needing
+attention, a rollback or drill that failed), 2 it could not run (usage, stack config, missing
+outputs, missing permissions, AWS errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from settings import ConfigError, StackSettings, load_settings
+from tools.stack_config import read_stack_config
+
+from . import preflight, restore, rollback, status
+from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
+from .outputs import Outputs, load_outputs
+from .progress import Clock, Progress
+
+ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
+
+
+@dataclass
+class Context:
+    """What a run needs from the outside world; tests replace the parts that touch it."""
+
+    clock: Clock = field(default_factory=Clock)
+    session: Optional[boto3.session.Session] = None
+    wrap: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
+    stdout: Optional[TextIO] = None
+    stderr: Optional[TextIO] = None
+    config_root: Optional[Path] = None
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    common.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json` (default: run it)")
+    common.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    top = argparse.ArgumentParser(prog="python -m tools.ops", description="Operations commands of the webapp stacks.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("preflight", parents=[common], help="check what would make `pulumi up` fail late")
+    commands.add_parser("status", parents=[common], help="production colour, deployment, target health, alarms")
+    back = commands.add_parser("rollback", parents=[common], help="roll the web service back and wait")
+    back.add_argument("--timeout", type=float, default=60, metavar="MINUTES", help="how long to wait (default 60)")
+    drill = commands.add_parser("restore-drill", parents=[common], help="restore the database to a temporary instance")
+    drill.add_argument(
+        "--point-in-time", type=_point_in_time, metavar="WHEN",
+        help="`latest` or an ISO 8601 time (UTC unless it says otherwise); default: the newest automated snapshot",
+    )
+    drill.add_argument("--check", choices=("tcp", "none"), default="tcp", help="connectivity check (default tcp)")
+    drill.add_argument("--check-command", metavar="CMD", help="run CMD as the check (DRILL_HOST, DRILL_PORT... set)")
+    drill.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS", help="TCP connect timeout")
+    drill.add_argument("--instance-class", help="class of the temporary instance (default: the snapshot's)")
+    drill.add_argument("--timeout", type=float, default=120, metavar="MINUTES", help="how long to wait (default 120)")
+    return top
+
+
+def main(argv: Optional[list[str]] = None, context: Optional[Context] = None) -> int:
+    context = context or Context()
+    args = parser().parse_args(argv)
+    stdout = context.stdout or sys.stdout
+    stderr = context.stderr or sys.stderr
+    try:
+        report = _run(args, context, Progress(context.clock, stderr))
+    except (OpsError, ClientError, BotoCoreError) as error:
+        message = describe_error(error)
+        print(f"error: {message}", file=stderr)
+        if args.json:
+            print(json.dumps({"stack": args.stack, "ok": False, "error": message}, indent=2), file=stdout)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=stderr)
+        return 130
+    print(json.dumps(report.to_json(), indent=2, default=str) if args.json else report.render(), file=stdout)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
+    if args.command == "preflight":
+        config = _stack_config(args.stack, context)
+        settings = _settings(args.stack, config)
+        outputs = _optional_outputs(args, context, progress)
+        aws = Aws(settings.region, context.session, context.wrap)
+        return preflight.run(settings, outputs, aws, context.clock, _allowed_accounts(config))
+    outputs = load_outputs(args.stack, args.outputs, context.run_command)
+    region = outputs.get("region") or _settings(args.stack, _stack_config(args.stack, context)).region
+    aws = Aws(region, context.session, context.wrap)
+    if args.command == "status":
+        return status.run(outputs, aws)
+    if args.command == "rollback":
+        return rollback.run(outputs, aws, progress, timeout=args.timeout * 60)
+    return restore.run(
+        outputs,
+        aws,
+        progress,
+        check=_check(args, context),
+        point_in_time=args.point_in_time,
+        instance_class=args.instance_class,
+        timeout=args.timeout * 60,
+    )
+
+
+def _check(args: argparse.Namespace, context: Context) -> restore.Check:
+    if args.check_command:
+        return restore.command_check(args.check_command)
+    if args.check == "none":
+        return restore.no_check
+    return restore.tcp_check(timeout=args.connect_timeout, sleep=context.clock.sleep)
+
+
+def _stack_config(stack: str, context: Context) -> dict[str, Any]:
+    try:
+        return read_stack_config(stack, **({"root": context.config_root} if context.config_root else {}))
+    except FileNotFoundError:
+        raise OpsError(f"no stack file Pulumi.{stack}.yaml") from None
+
+
+def _settings(stack: str, config: dict[str, Any]) -> StackSettings:
+    try:
+        return load_settings(stack, config)
+    except ConfigError as error:
+        raise OpsError("the stack config is not valid:\n" + "\n".join(error.lines)) from None
+
+
+def _optional_outputs(args: argparse.Namespace, context: Context, progress: Progress) -> Optional[Outputs]:
+    """Preflight runs before the first deploy too, when a stack has no outputs yet."""
+    try:
+        return load_outputs(args.stack, args.outputs, context.run_command)
+    except OpsError as error:
+        if args.outputs is not None:
+            raise
+        progress.say(f"no stack outputs ({error}); checking from the config alone")
+        return None
+
+
+def _allowed_accounts(config: dict[str, Any]) -> list[str]:
+    value = config.get(ALLOWED_ACCOUNTS_KEY)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = value.split(",")
+    return [str(account).strip() for account in (value if isinstance(value, list) else [value])]
+
+
+def _point_in_time(text: str) -> Any:
+    if text == restore.LATEST:
+        return text
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not `latest` nor an ISO 8601 time: {text}") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
