@@ -23,7 +23,7 @@ from settings.instance_classes import db_memory_gib
 
 def build(settings: StackSettings) -> dict[str, Any]:
     """Create every resource of the stack; returns the stack outputs."""
-    provider = aws.Provider("aws", region=settings.region, default_tags={"tags": settings.default_tags()})
+    provider = _provider("aws", settings.region, settings)
     invoke = pulumi.InvokeOptions(provider=provider)
     context = AwsContext(
         account_id=aws.get_caller_identity(opts=invoke).account_id,
@@ -89,6 +89,17 @@ def build(settings: StackSettings) -> dict[str, Any]:
     }
 
 
+def _provider(name: str, region: str, settings: StackSettings) -> aws.Provider:
+    """An AWS provider for `region` that tags every resource with the stack's tags and refuses
+    to touch any account but the allowed ones."""
+    return aws.Provider(
+        name,
+        region=region,
+        allowed_account_ids=settings.allowed_account_ids or None,
+        default_tags={"tags": settings.default_tags()},
+    )
+
+
 def _data_tier(
     settings: StackSettings, context: AwsContext, network: Network, logs_key: EncryptionKey, opts: pulumi.ResourceOptions
 ) -> tuple[Database, Cache]:
@@ -96,11 +107,7 @@ def _data_tier(
     through a provider of that region when the settings say so."""
     backup_provider = None
     if settings.database.cross_region_backups:
-        backup_provider = aws.Provider(
-            "aws-backup-region",
-            region=settings.database.backup_replication_region,
-            default_tags={"tags": settings.default_tags()},
-        )
+        backup_provider = _provider("aws-backup-region", settings.database.backup_replication_region, settings)
     database = Database(
         "database",
         DatabaseArgs(

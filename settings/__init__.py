@@ -7,7 +7,7 @@ rules) -> components. Components receive slices of `StackSettings`, never `pulum
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Literal, Optional
+from typing import Annotated, Any, Iterator, Literal, Optional
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -22,6 +22,8 @@ from .tiers import TIER_DEFAULTS, with_tier_defaults
 
 PROJECT = "webapp"
 REGION_KEY = "aws:region"
+# Provider settings the program reads from the `aws:` namespace: model field -> config key.
+AWS_KEYS = {"region": REGION_KEY, "allowedAccountIds": "aws:allowedAccountIds"}
 
 
 class Tags(Model):
@@ -36,6 +38,8 @@ class StackSettings(Model):
     stack: str
     tier: Literal["prod", "staging"]
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    # The accounts this stack may deploy to; the provider refuses any other (empty: no check).
+    allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
     tags: Tags
     network: NetworkSettings
     dns: DnsSettings
@@ -105,8 +109,9 @@ def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
         key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)
     }
     raw["stack"] = stack
-    if REGION_KEY in config:
-        raw.setdefault("region", config[REGION_KEY])
+    for field, key in AWS_KEYS.items():
+        if key in config:
+            raw.setdefault(field, config[key])
     tier = raw.get("tier")
     if tier not in TIER_DEFAULTS:
         raise ConfigError(stack, [Problem("tier", f"must be one of {', '.join(TIER_DEFAULTS)}", tier)])
@@ -154,8 +159,10 @@ def _key(loc: tuple[Any, ...]) -> str:
     key = ""
     for part in loc:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    if key == "region":
-        return REGION_KEY
+    head, dot, rest = key.partition(".")
+    head, bracket, index = head.partition("[")
+    if head in AWS_KEYS:
+        return AWS_KEYS[head] + bracket + index + dot + rest
     return key
 
 

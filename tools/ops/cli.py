@@ -34,7 +34,6 @@ from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
 from .outputs import Outputs, load_outputs
 from .progress import Clock, Progress
 
-ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
 
 
 @dataclass
@@ -100,7 +99,7 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
         settings = _settings(args.stack, config)
         outputs = _optional_outputs(args, context, progress)
         aws = Aws(settings.region, context.session, context.wrap)
-        return preflight.run(settings, outputs, aws, context.clock, _allowed_accounts(config))
+        return preflight.run(settings, outputs, aws, context.clock, settings.allowed_account_ids)
     outputs = load_outputs(args.stack, args.outputs, context.run_command)
     region = outputs.get("region") or _settings(args.stack, _stack_config(args.stack, context)).region
     aws = Aws(region, context.session, context.wrap)
@@ -150,18 +149,6 @@ def _optional_outputs(args: argparse.Namespace, context: Context, progress: Prog
             raise
         progress.say(f"no stack outputs ({error}); checking from the config alone")
         return None
-
-
-def _allowed_accounts(config: dict[str, Any]) -> list[str]:
-    value = config.get(ALLOWED_ACCOUNTS_KEY)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = value.split(",")
-    return [str(account).strip() for account in (value if isinstance(value, list) else [value])]
 
 
 def _point_in_time(text: str) -> Any:

@@ -1,0 +1,39 @@
+"""The stack as a whole: providers, and the network path from the internet to the data."""
+
+from __future__ import annotations
+
+import json
+
+from tests.service_path import EGRESS, INGRESS, SECURITY_GROUP, peer, rules_of
+
+
+def test_every_provider_refuses_accounts_other_than_the_allowed_one(prod):
+    providers = prod.of_type("pulumi:providers:aws")
+    assert len(providers) == 2  # the stack's region and the backup region
+    for provider in providers:
+        assert json.loads(provider["inputs"]["allowedAccountIds"]) == ["123456789012"]
+
+
+def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_else(staging):
+    """The chain ALB SG -> service SG -> database/cache SGs, and nothing else, in the synth."""
+    edges = set()
+    for group in staging.of_type(SECURITY_GROUP):
+        for rule in rules_of(staging, INGRESS, group):
+            edges.add((peer(staging, rule), group["name"], rule["inputs"].get("fromPort")))
+    internal = {(source, target, port) for source, target, port in edges if "/" not in source}
+    assert internal == {
+        ("alb-sg", "web-sg", 8080.0),
+        ("web-sg", "database-sg", 5432.0),
+        ("worker-sg", "database-sg", 5432.0),
+        ("web-sg", "cache-sg", 6379.0),
+        ("worker-sg", "cache-sg", 6379.0),
+    }
+    world = {(source, target, port) for source, target, port in edges if source in ("0.0.0.0/0", "::/0")}
+    assert world == {(cidr, "alb-sg", port) for cidr in ("0.0.0.0/0", "::/0") for port in (80.0, 443.0)}
+
+
+def test_services_send_only_to_the_data_stores_and_https(staging):
+    for name in ("web-sg", "worker-sg"):
+        group = staging.one(SECURITY_GROUP, name)
+        destinations = {(peer(staging, r), r["inputs"]["fromPort"]) for r in rules_of(staging, EGRESS, group)}
+        assert destinations == {("0.0.0.0/0", 443.0), ("database-sg", 5432.0), ("cache-sg", 6379.0)}
