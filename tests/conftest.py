@@ -13,3 +13,12 @@ def prod() -> Synth:
 @pytest.fixture(scope="session")
 def staging() -> Synth:
     return synth("staging")
+
+
+@pytest.fixture(scope="session")
+def policy_pack():
+    """The CrossGuard pack in policies/, running as its own process for the whole session."""
+    from tools.policy_check import PolicyPack
+
+    with PolicyPack() as pack:
+        yield pack

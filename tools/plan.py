@@ -1,9 +1,10 @@
 """Human summary of what a stack would deploy, from the offline synth.
 
-    python -m tools.plan [--stack NAME ...]
+    python -m tools.plan [--stack NAME ...] [--policy]
 
 With no --stack, plans every stack of the project in one process: most of a synth's time is
-importing pulumi-aws's modules, paid once here.
+importing pulumi-aws's modules, paid once here. --policy (what `make plan` passes) checks each
+plan with the CrossGuard pack (tools.policy_check) and exits 1 on a mandatory violation.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from typing import Any, Optional
 
 from settings import ConfigError
+from tools.policy_check import ROOT, PolicyPack, UsageError, read_policy_config, stack_policy_config
 from tools.stack_config import stack_names
 from tools.synth import is_secret, synthesize
 
@@ -72,16 +75,38 @@ def _show(value: Any) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", action="append", help="stack to plan (repeatable; default: every stack)")
+    parser.add_argument(
+        "--policy", action="store_true", help="run the policy pack on each plan with policies/config/<stack>.json"
+    )
     args = parser.parse_args(argv)
+    try:
+        return _plan(args)
+    except UsageError as error:
+        print(f"policy check: {error}", file=sys.stderr)
+        return 2
+
+
+def _plan(args: argparse.Namespace) -> int:
     status = 0
-    for index, stack in enumerate(args.stack or stack_names()):
-        if index:
-            print("\n" + "=" * 72 + "\n")
-        try:
-            print(render(synthesize(stack)))
-        except ConfigError as error:
-            print("\n".join(error.lines), file=sys.stderr)
-            status = 2
+    with ExitStack() as cleanup:
+        # One pack process checks every stack (tools.policy_check).
+        pack = cleanup.enter_context(PolicyPack()) if args.policy else None
+        for index, stack in enumerate(args.stack or stack_names()):
+            if index:
+                print("\n" + "=" * 72 + "\n")
+            try:
+                document = synthesize(stack)
+            except ConfigError as error:
+                print("\n".join(error.lines), file=sys.stderr)
+                status = 2
+                continue
+            print(render(document))
+            if pack is not None:
+                config = stack_policy_config(stack)
+                report = pack.check(document, read_policy_config(config))
+                print(f"\nPolicy check ({config.relative_to(ROOT) if config else 'default config'}):")
+                print(report.text())
+                status = max(status, report.exit_code)
     return status
 
 

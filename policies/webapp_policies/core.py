@@ -1,0 +1,469 @@
+"""The pack's machinery: policy metadata, and reading what the Pulumi engine really sends.
+
+What a policy sees (`args.props`) is the wire format after the provider's Check: camelCase keys,
+provider defaults filled in (or, offline, absent where the default applies), every number a
+float, JSON documents as strings, and, during preview, unknown values (sentinel strings the SDK's
+proxy raises on). Policies here never touch the proxy: `plain()` turns it into ordinary dicts and
+lists with unknowns replaced by `UNKNOWN`, and every accessor says what it returns for an unknown.
+A check never reports a violation from a value it cannot know: the engine runs the pack again on
+the known values before any resource is created.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+from pulumi_policy import proxy as _proxy
+
+
+class _Unknown:
+    """A value the engine does not know yet (preview)."""
+
+    _instance: Optional["_Unknown"] = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown value has no truth value; test `is UNKNOWN` first")
+
+
+UNKNOWN = _Unknown()
+_SENTINELS = frozenset(
+    getattr(_proxy, name) for name in dir(_proxy) if name.startswith("UNKNOWN_") and name.endswith("_VALUE")
+)
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+def plain(value: Any) -> Any:
+    """The SDK's unknown-checking proxies as plain dicts and lists, unknowns as `UNKNOWN`."""
+    if isinstance(value, (_proxy._DictProxy, _proxy._ListProxy)):  # noqa: SLF001 (SDK proxies)
+        value = value["__target"]
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, str) and value in _SENTINELS:
+        return UNKNOWN
+    return value
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def lookup(value: Any, path: str, default: Any = None) -> Any:
+    """`value["a"]["b"]` for path "a.b"; `default` when a key is missing (or null), `UNKNOWN`
+    when any step is unknown."""
+    for key in path.split("."):
+        if value is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(value, Mapping) or value.get(key) is None:
+            return default
+        value = value[key]
+    return value
+
+
+def flag(value: Any, default: Optional[bool] = None) -> Union[bool, None, _Unknown]:
+    """A boolean input (accepts the provider's "true"/"false" strings)."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.lower(), default)
+    return bool(value)
+
+
+def number(value: Any, default: Optional[float] = None) -> Union[float, None, _Unknown]:
+    """A numeric input: the engine sends every number as a float; strings are parsed."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def items(value: Any) -> Union[list, _Unknown]:
+    """A list input; a missing list is empty."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def as_list(value: Any) -> list:
+    """IAM-style "string or list of strings"."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+class BadJson(ValueError):
+    pass
+
+
+def json_document(value: Any) -> Any:
+    """A JSON-string input parsed: None when absent, UNKNOWN when (partly) unknown; raises
+    BadJson when the provider would reject it."""
+    if value is UNKNOWN or value is None:
+        return value
+    if isinstance(value, (Mapping, list)):
+        return value
+    if not isinstance(value, str):
+        raise BadJson(f"expected a JSON string, got {type(value).__name__}")
+    if any(sentinel in value for sentinel in _SENTINELS):
+        return UNKNOWN
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise BadJson(f"not valid JSON: {error.msg} at position {error.pos}") from None
+
+
+def show(value: Any) -> str:
+    """A value as it appears in a violation message."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+# --------------------------------------------------------------------------------------------
+# IAM-style policy documents (IAM, KMS key policies, S3 bucket policies)
+
+
+def statements(document: Any) -> list[dict]:
+    if not isinstance(document, Mapping):
+        return []
+    found = document.get("Statement")
+    if isinstance(found, Mapping):
+        return [dict(found)]
+    return [dict(s) for s in found if isinstance(s, Mapping)] if isinstance(found, list) else []
+
+
+def principal_is_public(principal: Any) -> bool:
+    """`"*"`, `{"AWS": "*"}` (or "*" among several): anyone, in any account."""
+    if principal == "*":
+        return True
+    if isinstance(principal, Mapping):
+        return any("*" in as_list(v) for v in principal.values())
+    return False
+
+
+# Condition keys that tie a statement with a wildcard principal to known accounts or callers.
+ACCOUNT_CONDITION_KEYS = frozenset(
+    key.lower()
+    for key in (
+        "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalArn", "aws:SourceAccount", "aws:SourceArn",
+        "aws:SourceOrgID", "aws:SourceVpc", "aws:SourceVpce", "kms:CallerAccount",
+    )
+)
+
+
+def account_restricted(statement: Mapping) -> bool:
+    """Whether a statement's Condition limits it to known accounts, principals or networks."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    return any(
+        isinstance(tests, Mapping) and any(str(key).lower() in ACCOUNT_CONDITION_KEYS for key in tests)
+        for tests in condition.values()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Policy metadata
+
+FSBP = "AWS Foundational Security Best Practices"
+FSBP_VERSION = "1.0.0"
+
+# The rule the issue sets: these categories block a deployment by default, the rest advise.
+MANDATORY_CATEGORIES = frozenset({"encryption", "backups", "public-exposure", "secrets", "deletion-safety"})
+CATEGORIES = MANDATORY_CATEGORIES | frozenset(
+    {"availability", "logging", "monitoring", "least-privilege", "patching", "hardening", "hygiene", "credential-rotation"}
+)
+
+_SECURITY_HUB_PAGES = {
+    "CloudWatch": "cloudwatch",
+    "EC2": "ec2",
+    "ECS": "ecs",
+    "ELB": "elb",
+    "ElastiCache": "elasticache",
+    "IAM": "iam",
+    "KMS": "kms",
+    "RDS": "rds",
+    "S3": "s3",
+    "SecretsManager": "secretsmanager",
+    "WAF": "waf",
+}
+
+
+def security_hub_url(control_id: str) -> str:
+    service = control_id.split(".")[0]
+    page = _SECURITY_HUB_PAGES[service]
+    return f"https://docs.aws.amazon.com/securityhub/latest/userguide/{page}-controls.html#{control_id.lower().replace('.', '-')}"
+
+
+@dataclass(frozen=True)
+class Control:
+    """What the pack publishes about a policy (GetAnalyzerInfo) besides its check.
+
+    `fsbp` is the Security Hub control of the AWS Foundational Security Best Practices standard
+    (the policy's compliance framework); `securityhub` lists Security Hub controls of other
+    standards (NIST 800-53, CIS, PCI) and `checkov` the equivalent checkov checks, both as tags.
+    The default enforcement level follows from the category."""
+
+    name: str
+    description: str
+    category: str
+    severity: Severity
+    remediation: str
+    fsbp: Optional[str] = None
+    securityhub: tuple[str, ...] = ()
+    checkov: tuple[str, ...] = ()
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"{self.name}: unknown category {self.category}")
+        for key, schema in self.config.items():
+            if "default" not in schema or "description" not in schema:
+                raise ValueError(f"{self.name}: config {key} needs a default and a description")
+
+    @property
+    def enforcement(self) -> EnforcementLevel:
+        return EnforcementLevel.MANDATORY if self.category in MANDATORY_CATEGORIES else EnforcementLevel.ADVISORY
+
+    @property
+    def tags(self) -> list[str]:
+        return (
+            [self.category]
+            + [f"securityhub:{c}" for c in self.securityhub]
+            + [f"checkov:{c}" for c in self.checkov]
+        )
+
+    def settings(self, configured: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """The policy's config: schema defaults under what the engine passed (which arrives
+        with every number a float: whole numbers are made ints again)."""
+        values = {key: schema["default"] for key, schema in self.config.items()}
+        values.update(configured or {})
+        return _whole(values)
+
+    def policy_arguments(self) -> dict[str, Any]:
+        first = self.fsbp or (self.securityhub[0] if self.securityhub else None)
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.enforcement,
+            "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in self.config.items()})
+            if self.config
+            else None,
+            "severity": self.severity,
+            "framework": PolicyComplianceFramework(name=FSBP, version=FSBP_VERSION, reference=self.fsbp)
+            if self.fsbp
+            else None,
+            "tags": self.tags,
+            "remediation_steps": self.remediation,
+            "url": security_hub_url(first) if first else None,
+        }
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Resources as policies see them
+
+
+class Props:
+    """Accessors over a plain property map."""
+
+    props: dict[str, Any]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return lookup(self.props, path, default)
+
+    def has(self, key: str) -> bool:
+        return self.props.get(key) is not None
+
+    def flag(self, path: str, default: Optional[bool] = None) -> Union[bool, None, _Unknown]:
+        return flag(self.get(path), default)
+
+    def number(self, path: str, default: Optional[float] = None) -> Union[float, None, _Unknown]:
+        return number(self.get(path), default)
+
+    def items(self, path: str) -> Union[list, _Unknown]:
+        return items(self.get(path))
+
+    def json(self, path: str) -> Any:
+        return json_document(self.get(path))
+
+
+@dataclass
+class Resource(Props):
+    """One resource as `Analyze` sends it: its inputs."""
+
+    type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+    protect: bool = False
+
+
+@dataclass
+class StackResource(Props):
+    """One resource as `AnalyzeStack` sends it: its outputs and how it links to the others."""
+
+    type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+    parent: Optional[str]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool = False
+
+    def depends_on(self, urn: str, key: Optional[str] = None) -> bool:
+        """Whether input `key` (any input when None) came from the resource `urn`."""
+        if key is not None:
+            return urn in self.property_dependencies.get(key, ())
+        return any(urn in urns for urns in self.property_dependencies.values())
+
+
+class Stack:
+    """Every resource of the stack, with the lookups stack policies need."""
+
+    def __init__(self, resources: list[StackResource]):
+        self.resources = resources
+        self.by_urn = {r.urn: r for r in resources}
+
+    def of_type(self, types: Iterable[str]) -> list[StackResource]:
+        wanted = frozenset(types)
+        return [r for r in self.resources if r.type in wanted]
+
+    def referencing(self, target: StackResource, types: Iterable[str], key: str) -> list[StackResource]:
+        """Resources of `types` whose input `key` came from `target`."""
+        return [r for r in self.of_type(types) if r.depends_on(target.urn, key)]
+
+    def referenced(self, source: StackResource, key: str, types: Iterable[str]) -> list[StackResource]:
+        """Resources of `types` that input `key` of `source` came from."""
+        wanted = frozenset(types)
+        return [
+            self.by_urn[urn]
+            for urn in source.property_dependencies.get(key, ())
+            if urn in self.by_urn and self.by_urn[urn].type in wanted
+        ]
+
+
+Check = Callable[[Resource, dict[str, Any]], Iterable[str]]
+StackCheck = Callable[[Stack, dict[str, Any]], Iterable[tuple[Optional[str], str]]]
+
+
+def resource_policy(control: Control, types: Iterable[str]) -> Callable[[Check], ResourceValidationPolicy]:
+    """A resource policy: `check(resource, config)` yields one message per violation."""
+    wanted = frozenset(types)
+
+    def decorate(check: Check) -> ResourceValidationPolicy:
+        def validate(args, report_violation) -> None:
+            if args.resource_type not in wanted:
+                return
+            resource = Resource(
+                type=args.resource_type,
+                name=args.name,
+                urn=args.urn,
+                props=plain(args.props),
+                protect=bool(getattr(args.opts, "protect", False)),
+            )
+            for message in check(resource, control.settings(args.get_config())):
+                report_violation(message)
+
+        policy = ResourceValidationPolicy(validate=validate, **control.policy_arguments())
+        policy.control = control  # type: ignore[attr-defined]
+        policy.resource_types = tuple(sorted(wanted))  # type: ignore[attr-defined]
+        return policy
+
+    return decorate
+
+
+def stack_policy(control: Control, types: Iterable[str]) -> Callable[[StackCheck], StackValidationPolicy]:
+    """A stack policy: `check(stack, config)` yields (urn, message) per violation; a None urn
+    blames the stack as a whole."""
+    subjects = tuple(sorted(set(types)))
+
+    def decorate(check: StackCheck) -> StackValidationPolicy:
+        def validate(args, report_violation) -> None:
+            stack = Stack([_stack_resource(r) for r in args.resources])
+            for urn, message in check(stack, control.settings(args.get_config())):
+                report_violation(message, urn)
+
+        policy = StackValidationPolicy(validate=validate, **control.policy_arguments())
+        policy.control = control  # type: ignore[attr-defined]
+        policy.resource_types = subjects  # type: ignore[attr-defined]
+        return policy
+
+    return decorate
+
+
+def _stack_resource(resource) -> StackResource:
+    return StackResource(
+        type=resource.resource_type,
+        name=resource.name,
+        urn=resource.urn,
+        props=plain(resource.props),
+        parent=resource.parent.urn if resource.parent is not None else None,
+        dependencies=[d.urn for d in resource.dependencies],
+        property_dependencies={k: [d.urn for d in v] for k, v in resource.property_dependencies.items()},
+        protect=bool(getattr(resource.opts, "protect", False)),
+    )
+
+
+def each(resources: Sequence[StackResource], check: Callable[[StackResource], Iterator[str]]):
+    """(urn, message) for every message `check` yields about each resource."""
+    for resource in resources:
+        for message in check(resource):
+            yield resource.urn, message

@@ -1,0 +1,474 @@
+"""The VPC: flow logs, the default security group, subnets, and security groups with their
+rules in every form the provider offers (inline `ingress`/`egress`, `aws.vpc.SecurityGroup*Rule`,
+`aws.ec2.SecurityGroupRule`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from pulumi_policy import Severity
+
+from .core import UNKNOWN, Control, has_unknown, items, lookup, number, resource_policy, show, stack_policy
+
+VPC = ("aws:ec2/vpc:Vpc",)
+SUBNET = ("aws:ec2/subnet:Subnet",)
+FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
+DEFAULT_SECURITY_GROUP = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
+SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
+VPC_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+VPC_EGRESS_RULE = ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",)
+EC2_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
+STANDALONE_RULES = VPC_INGRESS_RULE + VPC_EGRESS_RULE + EC2_RULE
+LOAD_BALANCER = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+ECS_SERVICE = ("aws:ecs/service:Service",)
+# Data stores and the input naming their security groups.
+DATA_STORES = {
+    "aws:rds/instance:Instance": "vpcSecurityGroupIds",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "securityGroupIds",
+}
+PROVIDER_DEFAULT_DESCRIPTIONS = ("Managed by Pulumi", "Managed by Terraform")
+HIGH_RISK_PORTS = [20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3306, 3389, 4333, 5432, 5601, 6379, 8080, 9200, 9300]
+_PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "tcp": "tcp", "17": "udp", "udp": "udp", "1": "icmp", "icmp": "icmp", "58": "icmpv6", "icmpv6": "icmpv6"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One security group rule for one source, in a single shape whatever resource declared it."""
+
+    direction: str  # "ingress" | "egress"
+    protocol: Any  # "all", "tcp", "udp", "icmp", "icmpv6", another number, or UNKNOWN
+    ports: Any  # (from, to) for tcp/udp, None otherwise; UNKNOWN when unknown
+    source: tuple  # ("cidr", cidr) | ("sg", id) | ("prefix", id) | ("self", "") ; may hold UNKNOWN
+    description: Any
+
+    @property
+    def known(self) -> bool:
+        return not has_unknown((self.protocol, self.ports, self.source))
+
+    @property
+    def world(self) -> bool:
+        if self.source[0] != "cidr" or not isinstance(self.source[1], str):
+            return False
+        try:
+            return ipaddress.ip_network(self.source[1], strict=False).prefixlen == 0
+        except ValueError:
+            return False
+
+    def covers(self, port: int) -> bool:
+        if self.protocol == "all":
+            return True
+        return self.ports is not None and self.ports[0] <= port <= self.ports[1]
+
+    def shown(self) -> str:
+        if not self.known:
+            return f"{self.direction} rule (not known yet)"
+        if self.protocol == "all":
+            what = "all traffic"
+        elif self.ports is None:
+            what = str(self.protocol)
+        elif self.ports[0] == self.ports[1]:
+            what = f"{self.protocol} {self.ports[0]}"
+        else:
+            what = f"{self.protocol} {self.ports[0]}-{self.ports[1]}"
+        return f"{what} {'from' if self.direction == 'ingress' else 'to'} {self.source[1] or self.source[0]}"
+
+    def atom(self) -> tuple:
+        return (self.direction, self.protocol, self.ports, self.source)
+
+
+def _protocol(value: Any) -> Any:
+    if value is UNKNOWN or value is None:
+        return value
+    text = str(value).lower()
+    return _PROTOCOLS.get(text, text)
+
+
+def _ports(protocol: Any, low: Any, high: Any) -> Any:
+    if protocol not in ("tcp", "udp"):
+        return None if protocol is not UNKNOWN else UNKNOWN
+    low, high = number(low), number(high)
+    if low is UNKNOWN or high is UNKNOWN:
+        return UNKNOWN
+    if low is None or high is None or low < 0:
+        return (0, 65535)
+    return (int(low), int(high))
+
+
+def _rules(direction, protocol, low, high, sources, description) -> list[Rule]:
+    protocol = _protocol(protocol)
+    ports = _ports(protocol, low, high)
+    return [Rule(direction, protocol, ports, source, description) for source in sources]
+
+
+def _block_sources(block: dict) -> list[tuple]:
+    """Sources of an inline rule or an aws.ec2.SecurityGroupRule."""
+    sources: list[tuple] = []
+    for key, kind in (("cidrBlocks", "cidr"), ("ipv6CidrBlocks", "cidr"), ("prefixListIds", "prefix")):
+        found = items(block.get(key))
+        sources += [(kind, UNKNOWN)] if found is UNKNOWN else [(kind, value) for value in found]
+    groups = items(block.get("securityGroups"))
+    sources += [("sg", UNKNOWN)] if groups is UNKNOWN else [("sg", value) for value in groups]
+    if block.get("sourceSecurityGroupId") is not None:
+        sources.append(("sg", block["sourceSecurityGroupId"]))
+    if block.get("self") is UNKNOWN:
+        sources.append(("self", UNKNOWN))
+    elif block.get("self") is True:
+        sources.append(("self", ""))
+    return sources
+
+
+def rules_of(resource) -> list[Rule]:
+    """Every rule a security group, default security group or standalone rule resource declares
+    (inputs in `Analyze`, outputs in `AnalyzeStack`)."""
+    found: list[Rule] = []
+    if resource.type in SECURITY_GROUP + DEFAULT_SECURITY_GROUP:
+        for direction in ("ingress", "egress"):
+            blocks = resource.items(direction)
+            if blocks is UNKNOWN:
+                found.append(Rule(direction, UNKNOWN, UNKNOWN, ("cidr", UNKNOWN), UNKNOWN))
+                continue
+            for block in blocks:
+                if not isinstance(block, dict):
+                    found.append(Rule(direction, UNKNOWN, UNKNOWN, ("cidr", UNKNOWN), UNKNOWN))
+                    continue
+                found += _rules(
+                    direction, block.get("protocol"), block.get("fromPort"), block.get("toPort"),
+                    _block_sources(block), block.get("description"),
+                )
+    elif resource.type in VPC_INGRESS_RULE + VPC_EGRESS_RULE:
+        direction = "ingress" if resource.type in VPC_INGRESS_RULE else "egress"
+        sources = [
+            (kind, resource.get(key))
+            for key, kind in (
+                ("cidrIpv4", "cidr"), ("cidrIpv6", "cidr"), ("prefixListId", "prefix"), ("referencedSecurityGroupId", "sg"),
+            )
+            if resource.get(key) is not None
+        ]
+        found += _rules(
+            direction, resource.get("ipProtocol"), resource.get("fromPort"), resource.get("toPort"),
+            sources, resource.get("description"),
+        )
+    elif resource.type in EC2_RULE:
+        direction = resource.get("type")
+        if direction in ("ingress", "egress"):
+            found += _rules(
+                direction, resource.get("protocol"), resource.get("fromPort"), resource.get("toPort"),
+                _block_sources(resource.props), resource.get("description"),
+            )
+        elif direction is UNKNOWN:
+            found.append(Rule("ingress", UNKNOWN, UNKNOWN, ("cidr", UNKNOWN), UNKNOWN))
+    return found
+
+
+def world_ingress(resource) -> Iterator[Rule]:
+    for rule in rules_of(resource):
+        if rule.direction == "ingress" and rule.known and rule.world:
+            yield rule
+
+
+RULE_TYPES = SECURITY_GROUP + VPC_INGRESS_RULE + EC2_RULE
+
+
+@resource_policy(
+    Control(
+        name="aws-ec2-security-group-world-ingress-ports",
+        description="Security groups admit the whole internet (0.0.0.0/0, ::/0) only on authorized ports (80 and 443).",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        fsbp="EC2.18",
+        checkov=("CKV_AWS_260", "CKV_AWS_277"),
+        remediation="Restrict the rule's source to a security group or known CIDR ranges; only the load balancer listens to the internet, on 80/443.",
+        config={
+            "authorizedTcpPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+                "default": [80, 443],
+                "description": "TCP ports the internet may reach.",
+            },
+            "authorizedUdpPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+                "default": [],
+                "description": "UDP ports the internet may reach.",
+            },
+        },
+    ),
+    RULE_TYPES,
+)
+def world_ingress_ports(resource, config):
+    authorized = {"tcp": set(config["authorizedTcpPorts"]), "udp": set(config["authorizedUdpPorts"])}
+    for rule in world_ingress(resource):
+        allowed = authorized.get(rule.protocol)
+        if allowed is None or not all(port in allowed for port in range(rule.ports[0], rule.ports[1] + 1)):
+            yield f"allows {rule.shown()}"
+
+
+@resource_policy(
+    Control(
+        name="aws-ec2-security-group-high-risk-ports",
+        description="Security groups never open high-risk ports (SSH, RDP, databases, Redis...) to the internet.",
+        category="public-exposure",
+        severity=Severity.MEDIUM,
+        fsbp="EC2.19",
+        securityhub=("EC2.53", "EC2.54"),
+        checkov=("CKV_AWS_24", "CKV_AWS_25"),
+        remediation="Remove the internet source from the rule; reach these ports through security group references or SSM.",
+        config={
+            "highRiskPorts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+                "default": HIGH_RISK_PORTS,
+                "description": "Ports never open to 0.0.0.0/0 or ::/0.",
+            }
+        },
+    ),
+    RULE_TYPES,
+)
+def high_risk_ports(resource, config):
+    for rule in world_ingress(resource):
+        exposed = [port for port in config["highRiskPorts"] if rule.covers(port)]
+        if exposed:
+            yield f"allows {rule.shown()}, exposing {', '.join(map(str, exposed))}"
+
+
+@resource_policy(
+    Control(
+        name="aws-ec2-security-group-descriptions",
+        description="Security groups and each of their rules say what they are for.",
+        category="hygiene",
+        severity=Severity.LOW,
+        checkov=("CKV_AWS_23",),
+        remediation="Set description on the security group (not the provider's 'Managed by Pulumi') and on every rule.",
+    ),
+    SECURITY_GROUP + STANDALONE_RULES,
+)
+def descriptions(resource, config):
+    if resource.type in SECURITY_GROUP:
+        description = resource.get("description")
+        if description is None or description in PROVIDER_DEFAULT_DESCRIPTIONS:
+            yield f"description is {show(description)}"
+    described: set = set()
+    for rule in rules_of(resource):
+        if rule.description is None and (rule.direction, rule.protocol, rule.ports) not in described:
+            described.add((rule.direction, rule.protocol, rule.ports))
+            yield f"the {rule.direction} rule {rule.shown()} has no description"
+
+
+@resource_policy(
+    Control(
+        name="aws-ec2-subnet-no-auto-public-ip",
+        description="Subnets do not give instances public IP addresses automatically.",
+        category="public-exposure",
+        severity=Severity.MEDIUM,
+        fsbp="EC2.15",
+        checkov=("CKV_AWS_130",),
+        remediation="Set map_public_ip_on_launch=False; the load balancer and NAT gateways get their own addresses.",
+    ),
+    SUBNET,
+)
+def subnet_no_auto_public_ip(subnet, config):
+    if subnet.flag("mapPublicIpOnLaunch", False) is True:
+        yield "mapPublicIpOnLaunch is true"
+
+
+@stack_policy(
+    Control(
+        name="aws-ec2-vpc-flow-logs",
+        description="Every VPC has flow logs capturing all (or rejected) traffic.",
+        category="logging",
+        severity=Severity.MEDIUM,
+        fsbp="EC2.6",
+        checkov=("CKV2_AWS_11",),
+        remediation='Create an aws.ec2.FlowLog with vpc_id=<the VPC id> and traffic_type="ALL" to an encrypted log group.',
+        config={
+            "allowedTrafficTypes": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["ACCEPT", "REJECT", "ALL"]},
+                "default": ["ALL", "REJECT"],
+                "description": "Traffic types a flow log may capture.",
+            }
+        },
+    ),
+    VPC + FLOW_LOG,
+)
+def vpc_flow_logs(stack, config):
+    for vpc in stack.of_type(VPC):
+        logs = stack.referencing(vpc, FLOW_LOG, "vpcId")
+        kinds = [log.get("trafficType") for log in logs]
+        if UNKNOWN in kinds:
+            continue
+        if not any(kind in config["allowedTrafficTypes"] for kind in kinds):
+            yield vpc.urn, (
+                f"flow logs capture {', '.join(map(show, kinds))}" if logs else "no flow log names it as vpcId"
+            )
+
+
+@stack_policy(
+    Control(
+        name="aws-ec2-vpc-default-security-group-closed",
+        description="Every VPC's default security group is managed with no rules at all.",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        fsbp="EC2.2",
+        checkov=("CKV2_AWS_12",),
+        remediation="Declare an aws.ec2.DefaultSecurityGroup with vpc_id=<the VPC id>, ingress=[] and egress=[].",
+    ),
+    VPC + DEFAULT_SECURITY_GROUP,
+)
+def default_security_group_closed(stack, config):
+    for vpc in stack.of_type(VPC):
+        groups = stack.referencing(vpc, DEFAULT_SECURITY_GROUP, "vpcId")
+        if not groups:
+            yield vpc.urn, "its default security group is not managed, so it keeps AWS's allow rules"
+        for group in groups:
+            for rule in rules_of(group):
+                if rule.known:
+                    yield group.urn, f"the default security group has a {rule.direction} rule: {rule.shown()}"
+
+
+# --- Stack-wide views of security groups -------------------------------------------------------
+
+
+def group_id(group) -> Optional[str]:
+    """A security group's id from its outputs (`id`, or the tail of its ARN)."""
+    value = group.get("id")
+    if isinstance(value, str):
+        return value
+    arn = group.get("arn")
+    if isinstance(arn, str) and ":security-group/" in arn:
+        return arn.rsplit("/", 1)[1]
+    return None
+
+
+def _standalone_targets(stack, rule) -> list:
+    targets = stack.referenced(rule, "securityGroupId", SECURITY_GROUP)
+    target_id = rule.get("securityGroupId")
+    if not targets and isinstance(target_id, str):
+        targets = [g for g in stack.of_type(SECURITY_GROUP) if group_id(g) == target_id]
+    return targets
+
+
+def group_rules(stack) -> dict[str, list[tuple[Rule, Any]]]:
+    """Security group URN -> (rule, the resource that declared it) for inline and standalone rules."""
+    found: dict[str, list[tuple[Rule, Any]]] = {g.urn: [(r, g) for r in rules_of(g)] for g in stack.of_type(SECURITY_GROUP)}
+    for resource in stack.of_type(STANDALONE_RULES):
+        for target in _standalone_targets(stack, resource):
+            found[target.urn] += [(r, resource) for r in rules_of(resource)]
+    return found
+
+
+def _groups_named(stack, resource, key, ids=None) -> list:
+    """Security groups an input of `resource` (a list of ids) names: by property dependency, or,
+    for ids written into the program, by id."""
+    groups = stack.referenced(resource, key, SECURITY_GROUP)
+    if groups:
+        return groups
+    ids = _list(lookup(resource.props, key) if ids is None else ids)
+    return [g for g in stack.of_type(SECURITY_GROUP) if group_id(g) in ids]
+
+
+@stack_policy(
+    Control(
+        name="aws-ec2-security-group-world-ingress-load-balancer-only",
+        description="Only load balancer security groups admit traffic from the whole internet.",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        securityhub=("EC2.18",),
+        remediation="Admit internet traffic only on the load balancer's security group; other groups reference it as their source.",
+    ),
+    SECURITY_GROUP + STANDALONE_RULES + LOAD_BALANCER,
+)
+def world_ingress_load_balancer_only(stack, config):
+    balancer_groups = {g.urn for lb in stack.of_type(LOAD_BALANCER) for g in _groups_named(stack, lb, "securityGroups")}
+    for urn, rules in group_rules(stack).items():
+        if urn in balancer_groups:
+            continue
+        for rule, declared_by in rules:
+            if rule.direction == "ingress" and rule.known and rule.world:
+                yield declared_by.urn, f"allows {rule.shown()} on {stack.by_urn[urn].name}, which no load balancer uses"
+
+
+@stack_policy(
+    Control(
+        name="aws-ec2-security-group-data-tier-sources",
+        description="Database and cache security groups admit traffic only from the ECS services' security groups.",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        remediation=(
+            "Give the data store's security group one ingress rule per client service, with "
+            "referenced_security_group_id=<the service's security group> and the store's port; no CIDR sources."
+        ),
+    ),
+    tuple(DATA_STORES) + SECURITY_GROUP + STANDALONE_RULES + ECS_SERVICE,
+)
+def data_tier_sources(stack, config):
+    service_groups = [g for s in stack.of_type(ECS_SERVICE) for g in _groups_named_nested(stack, s)]
+    service_urns = {g.urn for g in service_groups}
+    service_ids = {group_id(g) for g in service_groups} | {
+        i for s in stack.of_type(ECS_SERVICE) for i in _list(s.get("networkConfiguration.securityGroups"))
+    }
+    rules_by_group = group_rules(stack)
+    for store_type, key in DATA_STORES.items():
+        for store in stack.of_type((store_type,)):
+            for group in _groups_named(stack, store, key):
+                for rule, declared_by in rules_by_group[group.urn]:
+                    if rule.direction != "ingress" or not rule.known:
+                        continue
+                    kind, value = rule.source
+                    if kind == "sg" and (value in service_ids or _deps_are(declared_by, service_urns)):
+                        continue
+                    why = ", which no ECS service uses" if kind == "sg" else ""
+                    yield declared_by.urn, f"{store.name}'s security group {group.name} admits {rule.shown()}{why}"
+
+
+def urn_type(urn: str) -> str:
+    """The resource type in a URN (`urn:pulumi:stack::project::parent$type::name`)."""
+    return urn.split("::")[2].split("$")[-1]
+
+
+def _list(value) -> list:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _groups_named_nested(stack, service) -> list:
+    """An ECS service's security groups (networkConfiguration.securityGroups)."""
+    return _groups_named(stack, service, "networkConfiguration", service.get("networkConfiguration.securityGroups"))
+
+
+def _deps_are(declared_by, allowed_urns: set) -> bool:
+    """Whether the security groups a rule's source came from are all service groups."""
+    keys = ("referencedSecurityGroupId", "sourceSecurityGroupId", "ingress")
+    urns = [
+        u for k in keys for u in declared_by.property_dependencies.get(k, ()) if urn_type(u) in SECURITY_GROUP
+    ]
+    return bool(urns) and all(u in allowed_urns for u in urns)
+
+
+@stack_policy(
+    Control(
+        name="aws-ec2-security-group-no-mixed-rules",
+        description="A security group's rules come either inline or from standalone rule resources, never both.",
+        category="hygiene",
+        severity=Severity.LOW,
+        remediation=(
+            "Declare the rules of a security group that has aws.vpc.SecurityGroupIngressRule/EgressRule "
+            "resources only as such resources (no ingress/egress arguments), or the two fight on every update."
+        ),
+    ),
+    SECURITY_GROUP + STANDALONE_RULES,
+)
+def no_mixed_rules(stack, config):
+    for group in stack.of_type(SECURITY_GROUP):
+        standalone = [r for r in stack.of_type(STANDALONE_RULES) if group in _standalone_targets(stack, r)]
+        if not standalone:
+            continue
+        declared = {rule.atom() for r in standalone for rule in rules_of(r)}
+        inline = rules_of(group)
+        if has_unknown(declared) or any(not rule.known for rule in inline):
+            continue
+        # The state of a group lists every rule it has, including those of standalone resources.
+        extra = [rule for rule in inline if rule.atom() not in declared]
+        if extra:
+            yield group.urn, f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)"

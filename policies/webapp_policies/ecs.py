@@ -1,0 +1,293 @@
+"""ECS on Fargate: clusters, services and task definitions (container definitions are a JSON
+string, parsed here; an unknown string during preview is skipped)."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import Severity
+
+from .core import UNKNOWN, BadJson, Control, lookup, resource_policy, show
+
+CLUSTER = ("aws:ecs/cluster:Cluster",)
+SERVICE = ("aws:ecs/service:Service",)
+TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
+ROOT_USERS = ("root", "0")
+
+
+def containers(task):
+    """(containers, problem): the parsed container definitions, UNKNOWN during preview."""
+    try:
+        document = task.json("containerDefinitions")
+    except BadJson as error:
+        return [], f"containerDefinitions is {error}"
+    if document is UNKNOWN:
+        return UNKNOWN, None
+    if not isinstance(document, list):
+        return [], "containerDefinitions is not a JSON list"
+    return [c for c in document if isinstance(c, dict)], None
+
+
+def container_checks(check):
+    """Run `check(container)` over every container definition, naming the container."""
+
+    def validate(task, config):
+        found, problem = containers(task)
+        if problem:
+            yield problem
+        if found is UNKNOWN:
+            return
+        for container in found:
+            for message in check(container, config):
+                yield f"container {container.get('name', '?')}: {message}"
+
+    validate.__name__ = check.__name__
+    return validate
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-cluster-container-insights",
+        description="ECS clusters have CloudWatch Container Insights on.",
+        category="monitoring",
+        severity=Severity.MEDIUM,
+        fsbp="ECS.12",
+        checkov=("CKV_AWS_65",),
+        remediation='Set settings=[{name: "containerInsights", value: "enhanced"}] (or "enabled").',
+    ),
+    CLUSTER,
+)
+def container_insights(cluster, config):
+    settings = cluster.items("settings")
+    if settings is UNKNOWN or any(s is UNKNOWN or lookup(s, "name") is UNKNOWN for s in settings):
+        return
+    values = [lookup(s, "value") for s in settings if lookup(s, "name") == "containerInsights"]
+    if UNKNOWN in values:
+        return
+    if not any(value in ("enabled", "enhanced") for value in values):
+        yield f"containerInsights is {show(values[0]) if values else 'not set'}"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-cluster-exec-audit",
+        description="ECS Exec sessions are logged and encrypted with a customer-managed key.",
+        category="logging",
+        severity=Severity.MEDIUM,
+        checkov=("CKV_AWS_223", "CKV_AWS_224"),
+        remediation=(
+            "In configuration.execute_command_configuration set kms_key_id and logging "
+            '"OVERRIDE" with an encrypted log group (or "DEFAULT"), never "NONE".'
+        ),
+    ),
+    CLUSTER,
+)
+def exec_audit(cluster, config):
+    exec_config = cluster.get("configuration.executeCommandConfiguration")
+    if exec_config is None or exec_config is UNKNOWN:
+        return
+    if lookup(exec_config, "logging") == "NONE":
+        yield "executeCommandConfiguration.logging is NONE"
+    if lookup(exec_config, "kmsKeyId") is None:
+        yield "executeCommandConfiguration.kmsKeyId is not set"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-service-no-public-ip",
+        description="ECS services do not give their tasks public IP addresses.",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        fsbp="ECS.2",
+        checkov=("CKV_AWS_333",),
+        remediation="Set network_configuration.assign_public_ip=False and run the tasks in private subnets.",
+    ),
+    SERVICE,
+)
+def no_public_ip(service, config):
+    if service.flag("networkConfiguration.assignPublicIp", False) is True:
+        yield "networkConfiguration.assignPublicIp is true"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-service-fargate-platform",
+        description="Fargate services run on the latest platform version.",
+        category="patching",
+        severity=Severity.MEDIUM,
+        fsbp="ECS.10",
+        checkov=("CKV_AWS_332",),
+        remediation='Leave platform_version unset or "LATEST".',
+    ),
+    SERVICE,
+)
+def fargate_platform(service, config):
+    version = service.get("platformVersion")
+    if isinstance(version, str) and version != "LATEST":
+        yield f"platformVersion is pinned to {show(version)}"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-non-privileged",
+        description="Containers do not run privileged.",
+        category="hardening",
+        severity=Severity.HIGH,
+        fsbp="ECS.4",
+        checkov=("CKV_AWS_334",),
+        remediation='Remove "privileged": true from the container definition.',
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def non_privileged(container, config):
+    if container.get("privileged") is True:
+        yield "privileged is true"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-read-only-root",
+        description="Containers mount their root filesystem read-only.",
+        category="hardening",
+        severity=Severity.HIGH,
+        fsbp="ECS.5",
+        checkov=("CKV_AWS_336",),
+        remediation='Set "readonlyRootFilesystem": true and mount writable scratch space (a task volume) where the application writes.',
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def read_only_root(container, config):
+    if container.get("readonlyRootFilesystem") is not True:
+        yield f"readonlyRootFilesystem is {show(container.get('readonlyRootFilesystem'))}"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-no-host-pid",
+        description="Tasks do not share the host's process namespace.",
+        category="hardening",
+        severity=Severity.HIGH,
+        fsbp="ECS.3",
+        checkov=("CKV_AWS_335",),
+        remediation='Leave pid_mode unset (or "task").',
+    ),
+    TASK_DEFINITION,
+)
+def no_host_pid(task, config):
+    if task.get("pidMode") == "host":
+        yield "pidMode is host"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-non-root-user",
+        description="Tasks use awsvpc networking and every container runs as a non-root user.",
+        category="hardening",
+        severity=Severity.HIGH,
+        fsbp="ECS.1",
+        remediation='Set network_mode="awsvpc" and a non-root "user" (e.g. "10001:10001") in each container definition.',
+    ),
+    TASK_DEFINITION,
+)
+def non_root_user(task, config):
+    mode = task.get("networkMode")
+    if mode is not UNKNOWN and mode != "awsvpc":
+        yield f"networkMode is {show(mode)}, not awsvpc"
+    yield from _non_root(task, config)
+
+
+@container_checks
+def _non_root(container, config):
+    user = container.get("user")
+    if user is None or str(user).split(":")[0] in ROOT_USERS:
+        yield f"user is {show(user)}, so the container runs as root"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-separate-roles",
+        description="Tasks use a task role distinct from the execution role that pulls images and reads secrets.",
+        category="least-privilege",
+        severity=Severity.MEDIUM,
+        checkov=("CKV_AWS_249",),
+        remediation="Give the task definition its own task_role_arn, different from execution_role_arn.",
+    ),
+    TASK_DEFINITION,
+)
+def separate_roles(task, config):
+    execution, role = task.get("executionRoleArn"), task.get("taskRoleArn")
+    if isinstance(execution, str) and execution == role:
+        yield "taskRoleArn is the execution role"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-logging",
+        description="Every container sends its logs to a log driver.",
+        category="logging",
+        severity=Severity.HIGH,
+        fsbp="ECS.9",
+        remediation='Set "logConfiguration": {"logDriver": "awslogs", "options": {...}} to a KMS-encrypted log group.',
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def logging(container, config):
+    if lookup(container, "logConfiguration.logDriver") is None:
+        yield "logConfiguration.logDriver is not set"
+
+
+SECRET_NAME = r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)"
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-no-secrets-in-environment",
+        description="Secrets reach containers as Secrets Manager/SSM references, never as plain environment variables.",
+        category="secrets",
+        severity=Severity.HIGH,
+        fsbp="ECS.8",
+        remediation=(
+            'Move the value to Secrets Manager and list it under "secrets": [{"name": ..., "valueFrom": <secret ARN>}] '
+            "(the execution role needs secretsmanager:GetSecretValue and kms:Decrypt)."
+        ),
+        config={
+            "forbiddenNames": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"],
+                "description": "Environment variable names never allowed (Security Hub ECS.8).",
+            },
+            "secretNamePattern": {
+                "type": "string",
+                "format": "regex",
+                "default": SECRET_NAME,
+                "description": "Environment variable names that look like secrets (regular expression).",
+            },
+            "referenceSuffixes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["_ARN", "_ID", "_NAME", "_PATH", "_FILE"],
+                "description": "Name endings that mark a reference to a secret rather than the secret itself.",
+            },
+        },
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def no_secrets_in_environment(container, config):
+    pattern = re.compile(config["secretNamePattern"])
+    for variable in container.get("environment") or []:
+        name = lookup(variable, "name")
+        if not isinstance(name, str):
+            continue
+        if name in config["forbiddenNames"]:
+            yield f"environment variable {name} is never allowed"
+        elif pattern.search(name) and not name.upper().endswith(tuple(config["referenceSuffixes"])):
+            yield f"environment variable {name} looks like a secret; pass it under secrets with valueFrom"
+    for secret in container.get("secrets") or []:
+        value_from = str(lookup(secret, "valueFrom") or "")
+        if not re.match(r"^arn:aws[a-z-]*:(secretsmanager|ssm):", value_from):
+            yield f"secret {lookup(secret, 'name')} has valueFrom {show(value_from)}, not a Secrets Manager or SSM ARN"

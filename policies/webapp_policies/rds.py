@@ -1,0 +1,544 @@
+"""RDS DB instances (PostgreSQL) and their parameter groups."""
+
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from .core import UNKNOWN, Control, matches_any, resource_policy, show, stack_policy
+
+INSTANCE = ("aws:rds/instance:Instance",)
+PARAMETER_GROUP = ("aws:rds/parameterGroup:ParameterGroup",)
+# Default ports by engine family, used when `port` is absent (the engine's default applies).
+ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
+
+
+def aws_managed_key(key: str) -> bool:
+    """An AWS-managed KMS key (`alias/aws/<service>`), which the account cannot control."""
+    return "alias/aws/" in key
+
+
+def postgres(db) -> bool:
+    engine = db.get("engine")
+    return isinstance(engine, str) and engine.startswith("postgres")
+
+
+def is_replica(db) -> bool:
+    return db.get("replicateSourceDb") is not None
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-storage-encrypted",
+        description="RDS DB instances encrypt their storage at rest.",
+        category="encryption",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.3",
+        checkov=("CKV_AWS_16",),
+        remediation=(
+            "Set storage_encrypted=True (with kms_key_id set to a customer-managed key) on the "
+            "aws.rds.Instance. An existing instance cannot be encrypted in place: snapshot it, copy "
+            "the snapshot with encryption and restore from the copy."
+        ),
+    ),
+    INSTANCE,
+)
+def storage_encrypted(db, config):
+    if db.flag("storageEncrypted", False) is False:
+        yield f"storageEncrypted is {show(db.get('storageEncrypted'))} (the provider default is false)"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-customer-managed-key",
+        description="RDS DB instances are encrypted with a customer-managed KMS key, not aws/rds.",
+        category="encryption",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Create an aws.kms.Key (rotation on) and pass its ARN as kms_key_id. Changing the key "
+            "of an existing instance replaces it: restore from a snapshot copied with the new key."
+        ),
+        config={
+            "allowedKeyArns": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "If not empty, the KMS key ARNs (glob patterns) instances may use.",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def customer_managed_key(db, config):
+    key = db.get("kmsKeyId")
+    if key is UNKNOWN:
+        return
+    if not key:
+        yield "kmsKeyId is not set, so storage uses the AWS-managed key aws/rds"
+    elif aws_managed_key(key):
+        yield f"kmsKeyId {show(key)} is an AWS-managed key"
+    elif config["allowedKeyArns"] and not matches_any(key, config["allowedKeyArns"]):
+        yield f"kmsKeyId {show(key)} is not one of the allowed keys"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-not-public",
+        description="RDS DB instances are not publicly accessible.",
+        category="public-exposure",
+        severity=Severity.CRITICAL,
+        fsbp="RDS.2",
+        checkov=("CKV_AWS_17",),
+        remediation="Set publicly_accessible=False and place the instance in isolated subnets.",
+    ),
+    INSTANCE,
+)
+def not_public(db, config):
+    if db.flag("publiclyAccessible", False) is True:
+        yield "publiclyAccessible is true"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-multi-az",
+        description="RDS DB instances run Multi-AZ, with a standby in another Availability Zone.",
+        category="availability",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.5",
+        checkov=("CKV_AWS_157",),
+        remediation="Set multi_az=True (the database.multiAz stack setting).",
+    ),
+    INSTANCE,
+)
+def multi_az(db, config):
+    if db.flag("multiAz", False) is False:
+        yield f"multiAz is {show(db.get('multiAz'))} (the provider default is false)"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-backup-retention",
+        description="RDS DB instances keep automated backups for at least the configured number of days.",
+        category="backups",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.11",
+        checkov=("CKV_AWS_133",),
+        remediation="Set backup_retention_period (the database.backupRetentionDays stack setting) to at least the minimum.",
+        config={
+            "minimumDays": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 35,
+                "default": 7,
+                "description": "Fewest days of automated backups (RDS allows 1-35; 0 turns backups off).",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def backup_retention(db, config):
+    if is_replica(db):
+        return
+    days = db.number("backupRetentionPeriod", 0.0)
+    if days is not UNKNOWN and days < config["minimumDays"]:
+        yield (
+            f"backupRetentionPeriod is {show(db.get('backupRetentionPeriod'))} (the provider default is 0, "
+            f"backups off); at least {show(config['minimumDays'])} days required"
+        )
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-deletion-protection",
+        description="RDS DB instances have deletion protection on.",
+        category="deletion-safety",
+        severity=Severity.LOW,
+        fsbp="RDS.8",
+        checkov=("CKV_AWS_293",),
+        remediation=(
+            "Set deletion_protection=True (the database.deletionProtection stack setting); with "
+            "requireProtect, also give the resource the protect=True option."
+        ),
+        config={
+            "requireProtect": {
+                "type": "boolean",
+                "default": False,
+                "description": "Also require Pulumi's protect resource option.",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def deletion_protection(db, config):
+    if db.flag("deletionProtection", False) is False:
+        yield f"deletionProtection is {show(db.get('deletionProtection'))} (the provider default is false)"
+    if config["requireProtect"] and not db.protect:
+        yield "the protect resource option is off"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-log-exports",
+        description="RDS DB instances export their engine logs to CloudWatch Logs.",
+        category="logging",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.9",
+        securityhub=("RDS.36",),
+        checkov=("CKV_AWS_129",),
+        remediation='Set enabled_cloudwatch_logs_exports=["postgresql", "upgrade"].',
+        config={
+            "requiredLogTypes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["postgresql", "upgrade"],
+                "description": "Log types every instance exports.",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def log_exports(db, config):
+    exported = db.items("enabledCloudwatchLogsExports")
+    if exported is UNKNOWN or UNKNOWN in exported:
+        return
+    missing = [kind for kind in config["requiredLogTypes"] if kind not in exported]
+    if missing:
+        yield f"enabledCloudwatchLogsExports does not include {', '.join(missing)}"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-enhanced-monitoring",
+        description="RDS DB instances have Enhanced Monitoring on, with a monitoring role.",
+        category="monitoring",
+        severity=Severity.LOW,
+        fsbp="RDS.6",
+        checkov=("CKV_AWS_118",),
+        remediation=(
+            "Set monitoring_interval (e.g. 60) and monitoring_role_arn to a role trusting "
+            "monitoring.rds.amazonaws.com with AmazonRDSEnhancedMonitoringRole attached."
+        ),
+        config={
+            "allowedIntervals": {
+                "type": "array",
+                "items": {"type": "integer", "enum": [1, 5, 10, 15, 30, 60]},
+                "default": [1, 5, 10, 15, 30, 60],
+                "description": "Accepted monitoring intervals in seconds (0 turns monitoring off).",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def enhanced_monitoring(db, config):
+    interval = db.number("monitoringInterval", 0.0)
+    if interval is UNKNOWN:
+        return
+    if interval not in [float(i) for i in config["allowedIntervals"]]:
+        yield f"monitoringInterval is {show(db.get('monitoringInterval'))} (the provider default is 0, monitoring off)"
+    elif db.get("monitoringRoleArn") is None:
+        yield "monitoringRoleArn is not set"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-iam-authentication",
+        description="RDS DB instances accept IAM database authentication.",
+        category="least-privilege",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.10",
+        checkov=("CKV_AWS_161",),
+        remediation="Set iam_database_authentication_enabled=True.",
+    ),
+    INSTANCE,
+)
+def iam_authentication(db, config):
+    if db.flag("iamDatabaseAuthenticationEnabled", False) is False:
+        yield f"iamDatabaseAuthenticationEnabled is {show(db.get('iamDatabaseAuthenticationEnabled'))}"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-patching",
+        description="RDS DB instances take minor engine upgrades and use a current CA certificate.",
+        category="patching",
+        severity=Severity.HIGH,
+        fsbp="RDS.13",
+        checkov=("CKV_AWS_226", "CKV_AWS_211"),
+        remediation="Leave auto_minor_version_upgrade at its default (true) and set ca_cert_identifier to a current CA.",
+        config={
+            "allowedCaCertificates": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"],
+                "description": "CA certificate identifiers an instance may use (absent = the region's default).",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def patching(db, config):
+    if db.flag("autoMinorVersionUpgrade", True) is False:
+        yield "autoMinorVersionUpgrade is false"
+    ca = db.get("caCertIdentifier")
+    if ca is not None and ca is not UNKNOWN and ca not in config["allowedCaCertificates"]:
+        yield f"caCertIdentifier {show(ca)} is not a current CA ({', '.join(config['allowedCaCertificates'])})"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-copy-tags-to-snapshots",
+        description="RDS DB instances copy their tags to snapshots.",
+        category="hygiene",
+        severity=Severity.LOW,
+        fsbp="RDS.17",
+        checkov=("CKV2_AWS_60",),
+        remediation="Set copy_tags_to_snapshot=True.",
+    ),
+    INSTANCE,
+)
+def copy_tags_to_snapshots(db, config):
+    if db.flag("copyTagsToSnapshot", False) is False:
+        yield f"copyTagsToSnapshot is {show(db.get('copyTagsToSnapshot'))} (the provider default is false)"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-performance-insights-key",
+        description="RDS Performance Insights data is encrypted with a customer-managed KMS key.",
+        category="encryption",
+        severity=Severity.MEDIUM,
+        checkov=("CKV_AWS_353", "CKV_AWS_354"),
+        remediation="With performance_insights_enabled=True, set performance_insights_kms_key_id to a customer-managed key.",
+    ),
+    INSTANCE,
+)
+def performance_insights_key(db, config):
+    if db.flag("performanceInsightsEnabled", False) is not True:
+        return
+    key = db.get("performanceInsightsKmsKeyId")
+    if key is UNKNOWN:
+        return
+    if key is None:
+        yield "performanceInsightsKmsKeyId is not set, so Performance Insights uses the AWS-managed key"
+    elif aws_managed_key(key):
+        yield f"performanceInsightsKmsKeyId {show(key)} is an AWS-managed key"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-managed-master-password",
+        description="The RDS master password is generated and kept by RDS in Secrets Manager, never in the program or state.",
+        category="secrets",
+        severity=Severity.HIGH,
+        remediation=(
+            "Set manage_master_user_password=True (drop password), and master_user_secret_kms_key_id "
+            "to a customer-managed key; applications read the secret from Secrets Manager."
+        ),
+        config={
+            "requireCustomerManagedKey": {
+                "type": "boolean",
+                "default": True,
+                "description": "Require master_user_secret_kms_key_id to be a customer-managed key.",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def managed_master_password(db, config):
+    if is_replica(db):
+        return
+    for key in ("password", "passwordWo"):
+        if db.has(key):
+            yield f"{key} is set: the master password would sit in the program and the state"
+    if db.flag("manageMasterUserPassword", False) is False:
+        yield "manageMasterUserPassword is not true"
+    key = db.get("masterUserSecretKmsKeyId")
+    if key is UNKNOWN:
+        return
+    if key is not None and aws_managed_key(key):
+        yield f"masterUserSecretKmsKeyId {show(key)} is an AWS-managed key"
+    elif key is None and config["requireCustomerManagedKey"] and db.flag("manageMasterUserPassword") is True:
+        yield "masterUserSecretKmsKeyId is not set, so the master secret uses the AWS-managed key"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-non-default-port",
+        description="RDS DB instances listen on a port other than the engine's default.",
+        category="hardening",
+        severity=Severity.LOW,
+        fsbp="RDS.23",
+        remediation="Set port to a non-default value (and the security group rules and clients to match).",
+    ),
+    INSTANCE,
+)
+def non_default_port(db, config):
+    engine, port = db.get("engine"), db.number("port")
+    if not isinstance(engine, str) or port is UNKNOWN or is_replica(db):
+        return
+    default = next((p for family, p in ENGINE_PORTS.items() if engine.startswith(family)), None)
+    if default is None:
+        return
+    if port is None:
+        yield f"port is not set, so the instance listens on the {engine} default {default}"
+    elif port == default:
+        yield f"port is the {engine} default {default}"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-non-default-admin-username",
+        description="RDS DB instances do not use a well-known master username.",
+        category="hardening",
+        severity=Severity.MEDIUM,
+        fsbp="RDS.25",
+        remediation="Set username to a name specific to the application (the database.masterUsername stack setting).",
+        config={
+            "forbiddenUsernames": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["admin", "administrator", "postgres", "root"],
+                "description": "Master usernames that are not allowed (case-insensitive).",
+            }
+        },
+    ),
+    INSTANCE,
+)
+def non_default_admin_username(db, config):
+    username = db.get("username")
+    if username is None or username is UNKNOWN:
+        return
+    if username.lower() in [name.lower() for name in config["forbiddenUsernames"]]:
+        yield f"username is {show(username)}"
+
+
+@resource_policy(
+    Control(
+        name="aws-rds-instance-subnet-group",
+        description="RDS DB instances run in the stack's own DB subnet group, not the default VPC's.",
+        category="public-exposure",
+        severity=Severity.HIGH,
+        fsbp="RDS.18",
+        remediation="Create an aws.rds.SubnetGroup over the isolated subnets and pass its name as db_subnet_group_name.",
+    ),
+    INSTANCE,
+)
+def subnet_group(db, config):
+    name = db.get("dbSubnetGroupName")
+    if name is UNKNOWN:
+        return
+    if name is None:
+        yield "dbSubnetGroupName is not set, so the instance lands in the default subnet group"
+    elif name.lower() == "default":
+        yield "dbSubnetGroupName is 'default'"
+
+
+def _parameter_groups(stack, db):
+    """The parameter groups of the stack `db` uses, or a message why none can be checked."""
+    name = db.get("parameterGroupName")
+    groups = stack.referenced(db, "parameterGroupName", PARAMETER_GROUP) or [
+        group for group in stack.of_type(PARAMETER_GROUP) if isinstance(name, str) and group.get("name") == name
+    ]
+    if groups:
+        return groups, None
+    if name is UNKNOWN:
+        return [], None
+    if name is None or str(name).startswith("default."):
+        return [], f"uses the engine's default parameter group {show(name)}, which this stack cannot configure"
+    return [], f"uses parameter group {show(name)}, which this stack does not manage"
+
+
+def _parameters(group):
+    """name -> value of a parameter group's parameters (values may be UNKNOWN), or UNKNOWN when
+    which parameters it has is not known."""
+    listed = group.items("parameters")
+    if listed is UNKNOWN or any(not isinstance(p, dict) or not isinstance(p.get("name"), str) for p in listed):
+        return UNKNOWN
+    return {p["name"]: p.get("value") for p in listed}
+
+
+@stack_policy(
+    Control(
+        name="aws-rds-instance-parameter-group-tls",
+        description="RDS PostgreSQL instances use a managed parameter group that forces TLS (rds.force_ssl=1).",
+        category="encryption",
+        severity=Severity.HIGH,
+        checkov=("CKV2_AWS_69",),
+        remediation=(
+            "Create an aws.rds.ParameterGroup for the engine family with parameter rds.force_ssl=1 "
+            "and pass its name as parameter_group_name."
+        ),
+    ),
+    INSTANCE + PARAMETER_GROUP,
+)
+def parameter_group_tls(stack, config):
+    for db in stack.of_type(INSTANCE):
+        if not postgres(db):
+            continue
+        groups, problem = _parameter_groups(stack, db)
+        if problem:
+            yield db.urn, problem
+        for group in groups:
+            parameters = _parameters(group)
+            value = UNKNOWN if parameters is UNKNOWN else parameters.get("rds.force_ssl")
+            if value is UNKNOWN:
+                continue
+            if value is None:
+                yield db.urn, f"parameter group {group.name} does not set rds.force_ssl (set it to 1)"
+            elif str(value) != "1":
+                yield db.urn, f"parameter group {group.name} sets rds.force_ssl to {show(value)}, not 1"
+
+
+@stack_policy(
+    Control(
+        name="aws-rds-instance-parameter-group-logging",
+        description="RDS PostgreSQL parameter groups log DDL/DML statements, slow queries and connections.",
+        category="logging",
+        severity=Severity.MEDIUM,
+        checkov=("CKV2_AWS_30",),
+        remediation=(
+            "Set log_statement (ddl or mod), log_min_duration_statement (milliseconds, >= 0) and "
+            "log_connections=1 in the instance's aws.rds.ParameterGroup."
+        ),
+        config={
+            "requiredParameters": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "default": {"log_statement": ["ddl", "mod", "all"], "log_connections": ["1"]},
+                "description": "Parameter name -> the values it may take.",
+            },
+            "requireSlowQueryLog": {
+                "type": "boolean",
+                "default": True,
+                "description": "Require log_min_duration_statement >= 0 (slow query log on).",
+            },
+        },
+    ),
+    INSTANCE + PARAMETER_GROUP,
+)
+def parameter_group_logging(stack, config):
+    for db in stack.of_type(INSTANCE):
+        if not postgres(db):
+            continue
+        groups, problem = _parameter_groups(stack, db)
+        if problem:
+            yield db.urn, problem
+        for group in groups:
+            parameters = _parameters(group)
+            if parameters is UNKNOWN:
+                continue
+            for name, allowed in config["requiredParameters"].items():
+                value = parameters.get(name)
+                if value is not UNKNOWN and str(value) not in allowed:
+                    what = f"does not set {name}" if value is None else f"sets {name} to {show(value)}"
+                    yield db.urn, f"parameter group {group.name} {what} (allowed: {', '.join(allowed)})"
+            if config["requireSlowQueryLog"]:
+                value = parameters.get("log_min_duration_statement")
+                if value is UNKNOWN:
+                    continue
+                try:
+                    slow_log_on = value is not None and float(value) >= 0
+                except ValueError:
+                    slow_log_on = False
+                if not slow_log_on:
+                    what = "does not set" if value is None else f"sets {show(value)} as"
+                    yield db.urn, f"parameter group {group.name} {what} log_min_duration_statement (slow query log off)"

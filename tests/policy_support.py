@@ -1,0 +1,182 @@
+"""Policy tests: build small synth documents (the format of tools.synth), run them through the
+pack over the analyzer protocol, and read what it reports.
+
+A resource's `inputs` are what `Analyze` sees and its `outputs` (the inputs unless given) what
+`AnalyzeStack` sees. Values follow the wire format: camelCase, numbers as floats, JSON documents
+as strings, and `UNKNOWN` where the engine does not know a value yet (preview).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Iterable, Iterator, Optional
+
+from tools.policy_check import PolicyPack, Report
+
+STACK = "test"
+PROJECT = "webapp"
+# What the engine sends for any value unknown during preview (plugin.UnknownStringValue).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+DELETE = object()
+SIGNATURE = "4dabf18193072939515e22adb298388d"
+ACCOUNT = "123456789012"
+
+
+def urn(type_: str, name: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::{type_}::{name}"
+
+
+def resource(
+    type_: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    outputs: Optional[dict[str, Any]] = None,
+    deps: Optional[dict[str, list[str]]] = None,
+    protect: bool = False,
+) -> dict[str, Any]:
+    """One resource record as tools.synth writes it."""
+    deps = deps or {}
+    return {
+        "urn": urn(type_, name),
+        "type": type_,
+        "name": name,
+        "id": f"{name}-id",
+        "custom": True,
+        "parent": None,
+        "provider": None,
+        "inputs": inputs,
+        "outputs": copy.deepcopy(inputs) if outputs is None else outputs,
+        "propertyDependencies": deps,
+        "options": {
+            "protect": protect,
+            "retainOnDelete": False,
+            "ignoreChanges": [],
+            "deleteBeforeReplace": False,
+            "dependsOn": [],
+            "additionalSecretOutputs": [],
+            "customTimeouts": {},
+        },
+        "dependencies": sorted({u for urns in deps.values() for u in urns}),
+    }
+
+
+def document(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"project": PROJECT, "stack": STACK, "resources": list(resources), "outputs": {}}
+
+
+def changed(value: Any, path: Iterable[Any], new: Any) -> Any:
+    """A deep copy of `value` with the item at `path` (keys and indexes) replaced, or removed
+    when `new` is DELETE. A string key path through a JSON-string value parses and re-dumps it."""
+    path = list(path)
+    if not path:
+        return new
+    result = copy.deepcopy(value)
+    if isinstance(result, str):
+        return json.dumps(changed(json.loads(result), path, new))
+    head, rest = path[0], path[1:]
+    if not rest and new is DELETE:
+        del result[head]
+    elif not rest and isinstance(result, list) and head == len(result):
+        result.append(new)
+    elif not rest:
+        result[head] = new
+    else:
+        result[head] = changed(result[head], rest, new)
+    return result
+
+
+def paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
+    """The path of every value nested in `value` (containers and leaves), root excluded; the
+    signature key of a secret is part of the wire format, not a value."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if key == SIGNATURE:
+            continue
+        yield prefix + (key,)
+        yield from paths(item, prefix + (key,))
+
+
+def policy_names(pack: PolicyPack, module_prefix: str) -> list[str]:
+    return [p.name for p in pack.info.policies if p.name.startswith(module_prefix)]
+
+
+def messages(report: Report, policy: str, urn_: Optional[str] = None) -> list[str]:
+    return [v.message for v in report.by_policy(policy) if urn_ is None or v.urn == urn_]
+
+
+def broken(scenario: list[dict[str, Any]], subject: int, breaks: dict[str, tuple]) -> list[dict[str, Any]]:
+    """The scenario once per break {variant: (policy, path, new value or DELETE)}: resource
+    `subject` changed at one path (in its inputs, and in its outputs where that place exists),
+    every copy renamed with the suffix -<variant>."""
+    found = []
+    for variant, (_, path, value) in breaks.items():
+        copies = [copy.deepcopy(r) for r in scenario]
+        record = copies[subject]
+        record["inputs"] = changed(record["inputs"], path, value)
+        if _has(record["outputs"], path[:-1]) and (value is not DELETE or _has(record["outputs"], path)):
+            record["outputs"] = changed(record["outputs"], path, value)
+        found += renamed(copies, f"-{variant}")
+    return found
+
+
+def edited(scenario: list[dict[str, Any]], variant: str, edit) -> list[dict[str, Any]]:
+    """The scenario with `edit(records by name)` applied to copies, renamed with -<variant>;
+    for a break that is one change to the program but touches more than one field (an input
+    and the property dependency it implies, a resource added or removed)."""
+    copies = {r["name"]: copy.deepcopy(r) for r in scenario}
+    edit(copies)
+    return renamed([r for r in copies.values() if r is not None], f"-{variant}")
+
+
+def variant_urn(record: dict[str, Any], variant: str) -> str:
+    """The URN of `record`'s copy in the scenario of `variant` (see broken)."""
+    return urn(record["type"], f"{record['name']}-{variant}")
+
+
+def fired(report: Report, urn_: str, policies: Iterable[str]) -> set[str]:
+    """Which of `policies` report a violation on `urn_`."""
+    wanted = set(policies)
+    return {v.policy for v in report.violations if v.urn == urn_ and v.policy in wanted}
+
+
+def renamed(resources: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
+    """Copies of `resources` with `suffix` added to every name, links rewritten to match."""
+    urns = {r["urn"]: urn(r["type"], r["name"] + suffix) for r in resources}
+    found = []
+    for record in resources:
+        record = copy.deepcopy(record)
+        record["name"] += suffix
+        record["urn"] = urns[record["urn"]]
+        record["propertyDependencies"] = {k: [urns.get(u, u) for u in v] for k, v in record["propertyDependencies"].items()}
+        record["dependencies"] = [urns.get(u, u) for u in record["dependencies"]]
+        found.append(record)
+    return found
+
+
+def with_unknowns(*resources: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scenario `resources` once per value nested in any of them (in its inputs and, at the
+    same place, its outputs), that value replaced with the unknown sentinel; all copies renamed
+    apart so they can share one document."""
+    found = []
+    for index, record in enumerate(resources):
+        every = dict.fromkeys(list(paths(record["inputs"])) + list(paths(record["outputs"])))
+        for path in every:
+            scenario = [copy.deepcopy(r) for r in resources]
+            for field in ("inputs", "outputs"):
+                if _has(scenario[index][field], path):
+                    scenario[index][field] = changed(scenario[index][field], path, UNKNOWN)
+            found += renamed(scenario, f"-u{len(found)}")
+    return found
+
+
+def _has(value: Any, path: tuple) -> bool:
+    for key in path:
+        if isinstance(value, str) and value and value[0] in "[{":
+            value = json.loads(value)
+        if isinstance(value, dict) and key in value or isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return False
+    return True

@@ -1,0 +1,243 @@
+"""VPC and security group policies, driven through the analyzer protocol: a compliant three-tier
+network (internet -> ALB -> service -> database) passes, each single break is caught by the
+policies it concerns and no others, unknowns never violate."""
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    edited,
+    fired,
+    messages,
+    resource,
+    urn,
+    variant_urn,
+    with_unknowns,
+)
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EC2_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+
+
+def sg_arn(group_id: str) -> str:
+    return f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{group_id}"
+
+
+def group(name: str, group_id: str, inputs: dict, deps=None) -> dict:
+    return resource(SG, name, inputs, outputs={**inputs, "arn": sg_arn(group_id)}, deps=deps)
+
+
+VPC = resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
+FLOW_LOG = resource(
+    "aws:ec2/flowLog:FlowLog", "flow-log", {"vpcId": "vpc-0", "trafficType": "ALL", "logDestinationType": "cloud-watch-logs"},
+    deps={"vpcId": [VPC["urn"]]},
+)
+DEFAULT_SG = resource(
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", {"vpcId": "vpc-0", "ingress": [], "egress": []},
+    deps={"vpcId": [VPC["urn"]]},
+)
+SUBNET = resource("aws:ec2/subnet:Subnet", "private-0", {"vpcId": "vpc-0", "cidrBlock": "10.0.16.0/20", "mapPublicIpOnLaunch": False})
+WORLD = ["0.0.0.0/0"]
+LB_SG = group(
+    "alb-sg",
+    "sg-0alb",
+    {
+        "description": "Internet to the load balancer on 80/443",
+        "vpcId": "vpc-0",
+        "ingress": [
+            {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": WORLD, "ipv6CidrBlocks": ["::/0"], "description": "HTTPS"},
+            {"protocol": "tcp", "fromPort": 80.0, "toPort": 80.0, "cidrBlocks": WORLD, "description": "HTTP, redirected"},
+        ],
+        "egress": [{"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "cidrBlocks": ["10.0.0.0/16"], "description": "To the tasks"}],
+    },
+)
+LB = resource(
+    "aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False, "securityGroups": ["sg-0alb"]},
+    deps={"securityGroups": [LB_SG["urn"]]},
+)
+SERVICE_SG = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
+SERVICE_RULE = resource(
+    INGRESS,
+    "web-from-alb",
+    {"securityGroupId": "sg-0web", "referencedSecurityGroupId": "sg-0alb", "ipProtocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "description": "From the load balancer"},
+    deps={"securityGroupId": [SERVICE_SG["urn"]], "referencedSecurityGroupId": [LB_SG["urn"]]},
+)
+SERVICE = resource(
+    "aws:ecs/service:Service", "web",
+    {"networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-0"], "securityGroups": ["sg-0web"]}},
+    deps={"networkConfiguration": [SERVICE_SG["urn"]]},
+)
+DB_SG = group("db-sg", "sg-0db", {"description": "PostgreSQL from the services", "vpcId": "vpc-0"})
+DB_RULE = resource(
+    INGRESS,
+    "db-from-web",
+    {"securityGroupId": "sg-0db", "referencedSecurityGroupId": "sg-0web", "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "description": "From the web tasks"},
+    deps={"securityGroupId": [DB_SG["urn"]], "referencedSecurityGroupId": [SERVICE_SG["urn"]]},
+)
+DB = resource(
+    "aws:rds/instance:Instance", "db", {"engine": "postgres", "vpcSecurityGroupIds": ["sg-0db"]},
+    deps={"vpcSecurityGroupIds": [DB_SG["urn"]]},
+)
+OTHER_SG = group("endpoints-sg", "sg-0vpce", {"description": "Interface endpoints", "vpcId": "vpc-0"})
+SCENARIO = [VPC, FLOW_LOG, DEFAULT_SG, SUBNET, LB_SG, LB, SERVICE_SG, SERVICE_RULE, SERVICE, DB_SG, DB_RULE, DB, OTHER_SG]
+INDEX = {r["name"]: i for i, r in enumerate(SCENARIO)}
+
+WORLD_PORTS = "aws-ec2-security-group-world-ingress-ports"
+HIGH_RISK = "aws-ec2-security-group-high-risk-ports"
+LB_ONLY = "aws-ec2-security-group-world-ingress-load-balancer-only"
+DATA_TIER = "aws-ec2-security-group-data-tier-sources"
+DESCRIPTIONS = "aws-ec2-security-group-descriptions"
+MIXED = "aws-ec2-security-group-no-mixed-rules"
+
+# variant: (policies that report it, changed resource, path, new value or DELETE, the resource
+# the violation is reported on when not the changed one) -- one change each
+BREAKS = {
+    "world-udp-443": ({WORLD_PORTS}, "alb-sg", ("ingress", 0, "protocol"), "udp"),
+    "world-all-traffic": ({WORLD_PORTS, HIGH_RISK}, "alb-sg", ("ingress", 0, "protocol"), "-1"),
+    "world-ssh": ({WORLD_PORTS, HIGH_RISK}, "alb-sg", ("ingress", 1, "fromPort"), 22.0),
+    "db-5432-to-world": ({WORLD_PORTS, HIGH_RISK, LB_ONLY, DATA_TIER}, "db-from-web", ("cidrIpv4",), "0.0.0.0/0"),
+    "sg-without-description": ({DESCRIPTIONS}, "web-sg", ("description",), DELETE),
+    "sg-provider-description": ({DESCRIPTIONS}, "web-sg", ("description",), "Managed by Pulumi"),
+    "inline-rule-without-description": ({DESCRIPTIONS}, "alb-sg", ("ingress", 1, "description"), DELETE),
+    "rule-without-description": ({DESCRIPTIONS}, "web-from-alb", ("description",), DELETE),
+    "public-subnet-ips": ({"aws-ec2-subnet-no-auto-public-ip"}, "private-0", ("mapPublicIpOnLaunch",), True),
+    "accepted-only": ({"aws-ec2-vpc-flow-logs"}, "flow-log", ("trafficType",), "ACCEPT", "vpc"),
+    "default-sg-open": (
+        {"aws-ec2-vpc-default-security-group-closed"}, "default-sg", ("ingress",), [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}]
+    ),
+}
+
+
+def _remove(name):
+    def edit(records):
+        records[name] = None
+
+    return edit
+
+
+def _db_from(source_name: str):
+    def edit(records):
+        rule, source = records["db-from-web"], records[source_name]
+        rule["inputs"]["referencedSecurityGroupId"] = source["outputs"]["arn"].rsplit("/", 1)[1]
+        rule["outputs"] = dict(rule["inputs"])
+        rule["propertyDependencies"]["referencedSecurityGroupId"] = [source["urn"]]
+
+    return edit
+
+
+def _db_from_cidr(records):
+    rule = records["db-from-web"]
+    del rule["inputs"]["referencedSecurityGroupId"], rule["propertyDependencies"]["referencedSecurityGroupId"]
+    rule["inputs"]["cidrIpv4"] = "10.0.0.0/16"
+    rule["outputs"] = dict(rule["inputs"])
+
+
+def _world_443_on_service(records):
+    records["web-world"] = resource(
+        INGRESS, "web-world",
+        {"securityGroupId": "sg-0web", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "description": "oops"},
+        deps={"securityGroupId": [records["web-sg"]["urn"]]},
+    )
+
+
+def _standalone_beside_inline(records):
+    records["alb-extra"] = resource(
+        INGRESS, "alb-extra",
+        {"securityGroupId": "sg-0alb", "cidrIpv4": "10.0.0.0/16", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "description": "From the VPC"},
+        deps={"securityGroupId": [records["alb-sg"]["urn"]]},
+    )
+
+
+# variant: (policies, the resource they report, edit)
+EDITS = {
+    "no-flow-log": ({"aws-ec2-vpc-flow-logs"}, "vpc", _remove("flow-log")),
+    "default-sg-unmanaged": ({"aws-ec2-vpc-default-security-group-closed"}, "vpc", _remove("default-sg")),
+    "db-from-endpoints-sg": ({DATA_TIER}, "db-from-web", _db_from("endpoints-sg")),
+    "db-from-vpc-cidr": ({DATA_TIER}, "db-from-web", _db_from_cidr),
+    "world-443-on-service-sg": ({LB_ONLY}, "web-world", _world_443_on_service),
+    "mixed-rules": ({MIXED}, "alb-sg", _standalone_beside_inline),
+}
+EC2_POLICIES = sorted({p for policies, *_ in [*BREAKS.values(), *EDITS.values()] for p in policies})
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    variants = [
+        r for name, (_, subject, path, value, *_) in BREAKS.items() for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})
+    ]
+    variants += [r for name, (_, _, edit) in EDITS.items() for r in edited(SCENARIO, name, edit)]
+    return policy_pack.check(document(*SCENARIO, *variants))
+
+
+def _at(variant: str, name: str) -> str:
+    record = SCENARIO[INDEX[name]] if name in INDEX else resource(INGRESS, name, {})
+    return variant_urn(record, variant)
+
+
+@pytest.mark.parametrize("policy", EC2_POLICIES)
+def test_compliant_network_passes(report, policy):
+    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
+
+
+@pytest.mark.parametrize("variant", BREAKS)
+def test_each_broken_property_is_caught_by_the_policies_it_concerns(report, variant):
+    policies, subject, _, _, *reported_on = BREAKS[variant]
+    assert fired(report, _at(variant, (reported_on or [subject])[0]), EC2_POLICIES) == policies
+
+
+@pytest.mark.parametrize("variant", EDITS)
+def test_each_broken_link_is_caught_by_its_policy_alone(report, variant):
+    policies, subject, _ = EDITS[variant]
+    assert fired(report, _at(variant, subject), EC2_POLICIES) == policies
+
+
+@pytest.mark.parametrize("variant", [*BREAKS, *EDITS])
+def test_no_other_network_policy_reports_on_a_variant(report, variant):
+    expected = (BREAKS.get(variant) or EDITS[variant])[0]
+    assert {v.policy for v in report.violations if v.policy in EC2_POLICIES and v.urn.endswith(f"-{variant}")} == expected
+
+
+def test_opening_the_database_port_to_the_world_names_the_port(report):
+    assert messages(report, HIGH_RISK, _at("db-5432-to-world", "db-from-web")) == [
+        "allows tcp 5432 from 0.0.0.0/0, exposing 5432"
+    ]
+
+
+def test_a_data_tier_source_must_be_a_service_security_group(report):
+    assert messages(report, DATA_TIER, _at("db-from-endpoints-sg", "db-from-web")) == [
+        "db-db-from-endpoints-sg's security group db-sg-db-from-endpoints-sg admits tcp 5432 from sg-0vpce, "
+        "which no ECS service uses"
+    ]
+
+
+def test_authorized_ports_come_from_the_policy_config(policy_pack):
+    config = {WORLD_PORTS: {"authorizedTcpPorts": [443]}}
+    result = policy_pack.check(document(LB_SG), config)
+    assert messages(result, WORLD_PORTS) == ["allows tcp 80 from 0.0.0.0/0"]
+
+
+def test_ec2_security_group_rule_resources_are_checked_too(policy_pack):
+    rule = resource(
+        EC2_RULE, "legacy",
+        {"type": "ingress", "securityGroupId": "sg-0web", "protocol": "tcp", "fromPort": 3389.0, "toPort": 3389.0, "cidrBlocks": WORLD, "description": "rdp"},
+    )
+    result = policy_pack.check(document(rule))
+    assert messages(result, HIGH_RISK) == ["allows tcp 3389 from 0.0.0.0/0, exposing 3389"]
+
+
+def test_state_listing_standalone_rules_is_not_mixed_management(policy_pack):
+    # After an update, a group's state lists the rules its standalone rule resources created.
+    mirrored = {"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "securityGroups": ["sg-0alb"], "description": "From the load balancer"}
+    service_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
+    service_sg["outputs"]["ingress"] = [mirrored]
+    result = policy_pack.check(document(LB_SG, service_sg, SERVICE_RULE))
+    assert messages(result, MIXED) == []
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
+    assert [v.line() for v in result.violations if v.policy in EC2_POLICIES] == []

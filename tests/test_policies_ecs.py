@@ -1,0 +1,153 @@
+"""ECS policies, driven through the analyzer protocol: a compliant cluster, service and task
+definition pass, each single broken property (container definitions included, inside their JSON
+string) is caught by its policy alone, unknowns never violate."""
+
+import json
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    fired,
+    messages,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
+
+CLUSTER_TYPE = "aws:ecs/cluster:Cluster"
+SERVICE_TYPE = "aws:ecs/service:Service"
+TASK_TYPE = "aws:ecs/taskDefinition:TaskDefinition"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp-test-cache-auth-AbCdEf"
+CONTAINERS = [
+    {
+        "name": "web",
+        "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0",
+        "essential": True,
+        "user": "10001:10001",
+        "readonlyRootFilesystem": True,
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+        "environment": [{"name": "APP_ENV", "value": "test"}, {"name": "DB_SECRET_ARN", "value": SECRET_ARN}],
+        "secrets": [{"name": "REDIS_AUTH_TOKEN", "valueFrom": SECRET_ARN}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/test/web", "awslogs-region": "us-east-1"}},
+    }
+]
+CLUSTER = resource(
+    CLUSTER_TYPE,
+    "cluster",
+    {
+        "settings": [{"name": "containerInsights", "value": "enhanced"}],
+        "configuration": {"executeCommandConfiguration": {"kmsKeyId": KEY, "logging": "DEFAULT"}},
+    },
+)
+SERVICE = resource(
+    SERVICE_TYPE,
+    "web",
+    {
+        "launchType": "FARGATE",
+        "platformVersion": "LATEST",
+        "desiredCount": 2.0,
+        "networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-0a", "subnet-0b"], "securityGroups": ["sg-0web"]},
+    },
+)
+TASK = resource(
+    TASK_TYPE,
+    "web-task",
+    {
+        "family": "webapp-test-web",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "512",
+        "memory": "1024",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/web-execution",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/web-task",
+        "containerDefinitions": json.dumps(CONTAINERS),
+    },
+)
+SCENARIO = [CLUSTER, SERVICE, TASK]
+SUBJECTS = {"cluster": 0, "service": 1, "task": 2}
+CONTAINER = ("containerDefinitions", 0)
+BREAKS = {
+    "cluster": {
+        "insights-off": ("aws-ecs-cluster-container-insights", ("settings", 0, "value"), "disabled"),
+        "insights-unset": ("aws-ecs-cluster-container-insights", ("settings",), DELETE),
+        "exec-unlogged": ("aws-ecs-cluster-exec-audit", ("configuration", "executeCommandConfiguration", "logging"), "NONE"),
+        "exec-unencrypted": ("aws-ecs-cluster-exec-audit", ("configuration", "executeCommandConfiguration", "kmsKeyId"), DELETE),
+    },
+    "service": {
+        "public-ip": ("aws-ecs-service-no-public-ip", ("networkConfiguration", "assignPublicIp"), True),
+        "pinned-platform": ("aws-ecs-service-fargate-platform", ("platformVersion",), "1.3.0"),
+    },
+    "task": {
+        "privileged": ("aws-ecs-task-definition-non-privileged", CONTAINER + ("privileged",), True),
+        "writable-root": ("aws-ecs-task-definition-read-only-root", CONTAINER + ("readonlyRootFilesystem",), False),
+        "writable-root-default": ("aws-ecs-task-definition-read-only-root", CONTAINER + ("readonlyRootFilesystem",), DELETE),
+        "host-pid": ("aws-ecs-task-definition-no-host-pid", ("pidMode",), "host"),
+        "bridge-network": ("aws-ecs-task-definition-non-root-user", ("networkMode",), "bridge"),
+        "root-user": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), "root"),
+        "uid-0": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), "0:0"),
+        "image-user": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), DELETE),
+        "shared-role": ("aws-ecs-task-definition-separate-roles", ("taskRoleArn",), f"arn:aws:iam::{ACCOUNT}:role/web-execution"),
+        "no-log-driver": ("aws-ecs-task-definition-logging", CONTAINER + ("logConfiguration",), DELETE),
+        "aws-keys-in-env": (
+            "aws-ecs-task-definition-no-secrets-in-environment",
+            CONTAINER + ("environment", 0),
+            {"name": "AWS_SECRET_ACCESS_KEY", "value": "abc"},
+        ),
+        "password-in-env": (
+            "aws-ecs-task-definition-no-secrets-in-environment",
+            CONTAINER + ("environment", 0),
+            {"name": "DATABASE_PASSWORD", "value": "abc"},
+        ),
+        "secret-not-an-arn": (
+            "aws-ecs-task-definition-no-secrets-in-environment",
+            CONTAINER + ("secrets", 0, "valueFrom"),
+            "plaintext",
+        ),
+    },
+}
+ECS_POLICIES = sorted({policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()})
+CASES = [(subject, variant) for subject, breaks in BREAKS.items() for variant in breaks]
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    variants = [r for subject, breaks in BREAKS.items() for r in broken(SCENARIO, SUBJECTS[subject], breaks)]
+    return policy_pack.check(document(*SCENARIO, *variants))
+
+
+@pytest.mark.parametrize("policy", ECS_POLICIES)
+def test_compliant_cluster_service_and_task_pass(report, policy):
+    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
+
+
+@pytest.mark.parametrize("subject, variant", CASES)
+def test_each_broken_property_is_caught_by_its_policy_alone(report, subject, variant):
+    record = SCENARIO[SUBJECTS[subject]]
+    assert fired(report, variant_urn(record, variant), ECS_POLICIES) == {BREAKS[subject][variant][0]}
+
+
+def test_a_violation_names_the_container(report):
+    assert messages(report, "aws-ecs-task-definition-non-privileged", variant_urn(TASK, "privileged")) == [
+        "container web: privileged is true"
+    ]
+
+
+def test_a_secret_reference_in_the_environment_is_not_a_secret(report):
+    # DB_SECRET_ARN in the compliant task holds an ARN, not the secret.
+    assert messages(report, "aws-ecs-task-definition-no-secrets-in-environment", TASK["urn"]) == []
+
+
+def test_container_definitions_that_are_not_json_are_reported(policy_pack):
+    task = resource(TASK_TYPE, "broken-json", {**TASK["inputs"], "containerDefinitions": "[{"})
+    result = policy_pack.check(document(task))
+    assert messages(result, "aws-ecs-task-definition-logging")[0].startswith("containerDefinitions is not valid JSON")
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
+    assert [v for v in result.violations if v.policy in ECS_POLICIES] == []

@@ -1,0 +1,123 @@
+"""ElastiCache policies, driven through the analyzer protocol: a compliant replication group
+passes, each single broken property is caught by its policy alone, unknowns never violate."""
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    fired,
+    messages,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
+
+REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/7d1c2b3a-0e4f-4a5b-8c6d-9e0f1a2b3c4d"
+SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cr3t-token-of-sixty-four-characters-0123456789abcdefghijklmnop"}
+CACHE = resource(
+    REPLICATION_GROUP,
+    "cache",
+    {
+        "engine": "valkey",
+        "engineVersion": "8.0",
+        "description": "valkey 8.0 for test",
+        "nodeType": "cache.r7g.large",
+        "atRestEncryptionEnabled": True,
+        "kmsKeyId": KEY,
+        "transitEncryptionEnabled": True,
+        "transitEncryptionMode": "required",
+        "authToken": SECRET,
+        "automaticFailoverEnabled": True,
+        "multiAzEnabled": True,
+        "numCacheClusters": 2.0,
+        "snapshotRetentionLimit": 7.0,
+        "snapshotWindow": "02:00-03:00",
+        "autoMinorVersionUpgrade": True,
+        "subnetGroupName": "cache-subnets-1",
+        "securityGroupIds": ["sg-0123456789abcdef0"],
+        "port": 6379.0,
+    },
+)
+BREAKS = {
+    "at-rest-off": ("aws-elasticache-replication-group-encrypted-at-rest", ("atRestEncryptionEnabled",), False),
+    "at-rest-implicit": ("aws-elasticache-replication-group-encrypted-at-rest", ("atRestEncryptionEnabled",), DELETE),
+    "service-key": ("aws-elasticache-replication-group-encrypted-at-rest", ("kmsKeyId",), DELETE),
+    "aws-managed-key": ("aws-elasticache-replication-group-encrypted-at-rest", ("kmsKeyId",), "alias/aws/elasticache"),
+    "transit-off": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionEnabled",), False),
+    "transit-unset": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionEnabled",), DELETE),
+    "transit-preferred": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionMode",), "preferred"),
+    "no-auth": ("aws-elasticache-replication-group-auth", ("authToken",), DELETE),
+    "no-failover": ("aws-elasticache-replication-group-multi-az", ("automaticFailoverEnabled",), False),
+    "single-az": ("aws-elasticache-replication-group-multi-az", ("multiAzEnabled",), False),
+    "one-node": ("aws-elasticache-replication-group-multi-az", ("numCacheClusters",), 1.0),
+    "node-count-unset": ("aws-elasticache-replication-group-multi-az", ("numCacheClusters",), DELETE),
+    "snapshots-off": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), 0.0),
+    "snapshots-1-day": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), 1.0),
+    "snapshots-unset": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), DELETE),
+    "no-minor-upgrades": ("aws-elasticache-replication-group-auto-minor-upgrade", ("autoMinorVersionUpgrade",), False),
+    "default-subnet-group": ("aws-elasticache-replication-group-subnet-group", ("subnetGroupName",), "default"),
+    "no-subnet-group": ("aws-elasticache-replication-group-subnet-group", ("subnetGroupName",), DELETE),
+}
+SAFE_CHANGES = {
+    "omit-autoMinorVersionUpgrade": (None, ("autoMinorVersionUpgrade",), DELETE),
+    "omit-transitEncryptionMode": (None, ("transitEncryptionMode",), DELETE),
+    "rbac-instead-of-token": (None, ("authToken",), DELETE),
+}
+CACHE_POLICIES = sorted({policy for policy, _, _ in BREAKS.values()})
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    rbac = broken([CACHE], 0, {"rbac": (None, ("userGroupIds",), ["app-users"])})
+    safe = broken(rbac, 0, {"instead-of-token": SAFE_CHANGES["rbac-instead-of-token"]})
+    omissions = broken([CACHE], 0, {k: v for k, v in SAFE_CHANGES.items() if k.startswith("omit-")})
+    return policy_pack.check(document(CACHE, *broken([CACHE], 0, BREAKS), *safe, *omissions))
+
+
+@pytest.mark.parametrize("policy", CACHE_POLICIES)
+def test_compliant_replication_group_passes(report, policy):
+    assert messages(report, policy, CACHE["urn"]) == []
+
+
+@pytest.mark.parametrize("variant", BREAKS)
+def test_each_broken_property_is_caught_by_its_policy_alone(report, variant):
+    assert fired(report, variant_urn(CACHE, variant), CACHE_POLICIES) == {BREAKS[variant][0]}
+
+
+@pytest.mark.parametrize("variant", ["omit-autoMinorVersionUpgrade", "omit-transitEncryptionMode"])
+def test_leaving_out_an_input_with_a_safe_provider_default_passes(report, variant):
+    assert fired(report, variant_urn(CACHE, variant), CACHE_POLICIES) == set()
+
+
+def test_an_rbac_user_group_replaces_the_auth_token(report):
+    assert fired(report, variant_urn(CACHE, "rbac-instead-of-token"), CACHE_POLICIES) == set()
+
+
+def test_preferred_transit_mode_says_plaintext_is_still_accepted(report):
+    assert messages(report, "aws-elasticache-replication-group-encrypted-in-transit", variant_urn(CACHE, "transit-preferred")) == [
+        "transitEncryptionMode is 'preferred', so clients may still connect without TLS"
+    ]
+
+
+def test_sharded_groups_need_a_replica_per_shard(policy_pack):
+    inputs = {k: v for k, v in CACHE["inputs"].items() if k != "numCacheClusters"}
+    sharded = resource(REPLICATION_GROUP, "sharded", {**inputs, "numNodeGroups": 2.0, "replicasPerNodeGroup": 0.0})
+    result = policy_pack.check(document(sharded))
+    assert messages(result, "aws-elasticache-replication-group-multi-az") == [
+        "replicasPerNodeGroup is 0, so shards have no replica"
+    ]
+
+
+def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
+    config = {"aws-elasticache-replication-group-snapshot-retention": {"minimumDays": 1}}
+    result = policy_pack.check(document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config)
+    assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == []
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(CACHE)))
+    assert [v for v in result.violations if v.policy in CACHE_POLICIES] == []

@@ -1,0 +1,177 @@
+"""Load balancer, listener and target group policies, driven through the analyzer protocol: a
+compliant ALB setup passes, each single broken property is caught by its policy alone, `aws:alb`
+aliases are matched, unknowns never violate."""
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    fired,
+    messages,
+    renamed,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
+
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/2f1e0d9c-8b7a-4c6d-9e5f-0a1b2c3d4e5f"
+LB = resource(
+    LOAD_BALANCER,
+    "alb",
+    {
+        "loadBalancerType": "application",
+        "internal": False,
+        "subnets": ["subnet-0a", "subnet-0b", "subnet-0c"],
+        "securityGroups": ["sg-0alb"],
+        "accessLogs": {"enabled": True, "bucket": "webapp-test-alb-logs", "prefix": "alb"},
+        "dropInvalidHeaderFields": True,
+        "enableDeletionProtection": True,
+        "desyncMitigationMode": "defensive",
+    },
+    outputs={"arn": f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/app/alb/0123456789abcdef"},
+)
+WAF = resource(
+    ASSOCIATION,
+    "alb-waf",
+    {"resourceArn": LB["outputs"]["arn"], "webAclArn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/acl/1"},
+    deps={"resourceArn": [LB["urn"]]},
+)
+HTTP = resource(
+    LISTENER,
+    "http",
+    {
+        "loadBalancerArn": LB["outputs"]["arn"],
+        "port": 80.0,
+        "protocol": "HTTP",
+        "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    },
+)
+HTTPS = resource(
+    LISTENER,
+    "https",
+    {
+        "loadBalancerArn": LB["outputs"]["arn"],
+        "port": 443.0,
+        "protocol": "HTTPS",
+        "certificateArn": CERTIFICATE,
+        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}],
+    },
+)
+TG = resource(
+    TARGET_GROUP,
+    "blue",
+    {
+        "port": 8080.0,
+        "protocol": "HTTP",
+        "targetType": "ip",
+        "vpcId": "vpc-0123",
+        "healthCheck": {"enabled": True, "path": "/healthz", "matcher": "200", "interval": 15.0},
+    },
+)
+SCENARIO = [LB, WAF, HTTP, HTTPS, TG]
+SUBJECTS = {"lb": 0, "http": 2, "https": 3, "tg": 4}
+BREAKS = {
+    "lb": {
+        "logs-off": ("aws-elb-load-balancer-access-logs", ("accessLogs", "enabled"), False),
+        "logs-unset": ("aws-elb-load-balancer-access-logs", ("accessLogs",), DELETE),
+        "logs-no-bucket": ("aws-elb-load-balancer-access-logs", ("accessLogs", "bucket"), ""),
+        "invalid-headers-kept": ("aws-elb-load-balancer-drop-invalid-headers", ("dropInvalidHeaderFields",), False),
+        "invalid-headers-default": ("aws-elb-load-balancer-drop-invalid-headers", ("dropInvalidHeaderFields",), DELETE),
+        "deletable": ("aws-elb-load-balancer-deletion-protection", ("enableDeletionProtection",), False),
+        "deletable-default": ("aws-elb-load-balancer-deletion-protection", ("enableDeletionProtection",), DELETE),
+        "desync-monitor": ("aws-elb-load-balancer-desync-mitigation", ("desyncMitigationMode",), "monitor"),
+        "one-az": ("aws-elb-load-balancer-multi-az", ("subnets",), ["subnet-0a"]),
+    },
+    "http": {
+        "http-forwards": ("aws-elb-listener-http-redirect", ("defaultActions", 0, "type"), "forward"),
+        "redirect-to-http": ("aws-elb-listener-http-redirect", ("defaultActions", 0, "redirect", "protocol"), "HTTP"),
+        "two-actions": ("aws-elb-listener-http-redirect", ("defaultActions", 1), {"type": "forward", "targetGroupArn": "arn:tg"}),
+    },
+    "https": {
+        "no-certificate": ("aws-elb-listener-secure-protocol", ("certificateArn",), DELETE),
+        "tcp": ("aws-elb-listener-secure-protocol", ("protocol",), "TCP"),
+        "tls-2016": ("aws-elb-listener-tls-policy", ("sslPolicy",), "ELBSecurityPolicy-2016-08"),
+        "tls-default": ("aws-elb-listener-tls-policy", ("sslPolicy",), DELETE),
+    },
+    "tg": {
+        "health-check-off": ("aws-elb-target-group-health-check", ("healthCheck", "enabled"), False),
+        "no-health-path": ("aws-elb-target-group-health-check", ("healthCheck", "path"), DELETE),
+        "no-matcher": ("aws-elb-target-group-health-check", ("healthCheck", "matcher"), DELETE),
+        "no-health-check": ("aws-elb-target-group-health-check", ("healthCheck",), DELETE),
+    },
+}
+ELB_POLICIES = sorted({policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()} | {"aws-elb-load-balancer-waf"})
+CASES = [(subject, variant) for subject, breaks in BREAKS.items() for variant in breaks]
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    variants = [r for subject, breaks in BREAKS.items() for r in broken(SCENARIO, SUBJECTS[subject], breaks)]
+    without_waf = renamed([r for r in SCENARIO if r is not WAF], "-no-waf")
+    internal = broken([LB, HTTP, HTTPS, TG], 0, {"internal": (None, ("internal",), True)})
+    return policy_pack.check(document(*SCENARIO, *variants, *without_waf, *internal))
+
+
+@pytest.mark.parametrize("policy", ELB_POLICIES)
+def test_compliant_load_balancer_setup_passes(report, policy):
+    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
+
+
+@pytest.mark.parametrize("subject, variant", CASES)
+def test_each_broken_property_is_caught_by_its_policy_alone(report, subject, variant):
+    record = SCENARIO[SUBJECTS[subject]]
+    assert fired(report, variant_urn(record, variant), ELB_POLICIES) == {BREAKS[subject][variant][0]}
+
+
+def test_an_internet_facing_alb_without_waf_is_caught(report):
+    assert fired(report, variant_urn(LB, "no-waf"), ELB_POLICIES) == {"aws-elb-load-balancer-waf"}
+
+
+def test_an_internal_alb_needs_no_waf(report):
+    assert fired(report, variant_urn(LB, "internal"), ELB_POLICIES) == set()
+
+
+def test_an_unset_ssl_policy_is_named_as_the_provider_default(report):
+    assert messages(report, "aws-elb-listener-tls-policy", variant_urn(HTTPS, "tls-default")) == [
+        "sslPolicy is not set (ELBSecurityPolicy-2016-08)"
+    ]
+
+
+def test_a_listener_without_protocol_is_plain_http(policy_pack):
+    inputs = {k: v for k, v in HTTPS["inputs"].items() if k not in ("protocol", "certificateArn", "sslPolicy")}
+    result = policy_pack.check(document(resource(LISTENER, "default-protocol", inputs)))
+    assert messages(result, "aws-elb-listener-http-redirect") == [
+        "an HTTP listener whose default action is not a single redirect to HTTPS"
+    ]
+
+
+def test_alb_alias_tokens_are_checked_too(policy_pack):
+    alias = resource("aws:alb/loadBalancer:LoadBalancer", "legacy", {**LB["inputs"], "dropInvalidHeaderFields": False})
+    result = policy_pack.check(document(alias))
+    assert messages(result, "aws-elb-load-balancer-drop-invalid-headers") == [
+        "dropInvalidHeaderFields is false (the provider default is false)"
+    ]
+
+
+def test_network_load_balancers_are_not_asked_for_alb_settings(policy_pack):
+    nlb = resource(LOAD_BALANCER, "nlb", {"loadBalancerType": "network", "subnets": ["a", "b"], "enableDeletionProtection": True})
+    result = policy_pack.check(document(nlb))
+    assert [v.policy for v in result.violations if v.policy in ELB_POLICIES] == []
+
+
+def test_tls_to_targets_is_required_only_when_configured(policy_pack):
+    result = policy_pack.check(document(TG), {"aws-elb-target-group-health-check": {"requireTlsToTargets": True}})
+    assert messages(result, "aws-elb-target-group-health-check") == ["protocol is HTTP, so traffic to the targets is not encrypted"]
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
+    assert [v for v in result.violations if v.policy in ELB_POLICIES] == []

@@ -1,0 +1,140 @@
+"""IAM policies, driven through the analyzer protocol: least-privilege roles and policies pass,
+each single break (inside the JSON documents) is caught by its policy alone, a role managed both
+ways is caught, unknowns never violate."""
+
+import json
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    edited,
+    fired,
+    messages,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
+
+ROLE_TYPE = "aws:iam/role:Role"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ],
+}
+PERMISSIONS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp/test/*"],
+        },
+        {"Effect": "Allow", "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"], "Resource": "*"},
+    ],
+}
+ROLE = resource(
+    ROLE_TYPE,
+    "task-role",
+    {"assumeRolePolicy": json.dumps(TRUST), "description": "web tasks"},
+    outputs={"assumeRolePolicy": json.dumps(TRUST), "name": "task-role-1", "arn": f"arn:aws:iam::{ACCOUNT}:role/task-role-1"},
+)
+ROLE_POLICY = resource(
+    "aws:iam/rolePolicy:RolePolicy", "task-permissions", {"role": "task-role-1", "policy": json.dumps(PERMISSIONS), "name": "task-permissions"},
+    deps={"role": [ROLE["urn"]]},
+)
+MANAGED = resource(
+    "aws:iam/policy:Policy", "managed", {"policy": json.dumps(PERMISSIONS), "description": "reads the app secrets"}
+)
+ATTACHMENT = resource(
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "task-managed",
+    {"role": "task-role-1", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/managed"},
+    deps={"role": [ROLE["urn"]]},
+)
+SCENARIO = [ROLE, ROLE_POLICY, MANAGED, ATTACHMENT]
+STATEMENT = ("policy", "Statement", 0)
+BREAKS = {
+    "admin-statement": ("aws-iam-policy-no-full-admin", 1, STATEMENT, {"Effect": "Allow", "Action": "*", "Resource": "*"}),
+    "not-action-everywhere": ("aws-iam-policy-no-full-admin", 2, STATEMENT, {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+    "admin-attached": ("aws-iam-policy-no-full-admin", 3, ("policyArn",), "arn:aws:iam::aws:policy/AdministratorAccess"),
+    "service-wildcard": ("aws-iam-policy-no-service-wildcards", 1, STATEMENT + ("Action",), ["secretsmanager:*"]),
+    "write-everywhere": ("aws-iam-policy-no-service-wildcards", 2, ("policy", "Statement", 1, "Action"), ["s3:PutObject"]),
+    "public-trust": ("aws-iam-role-trust-not-public", 0, ("assumeRolePolicy", "Statement", 0), {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
+    "confused-deputy": ("aws-iam-role-trust-confused-deputy", 0, ("assumeRolePolicy", "Statement", 0, "Condition"), DELETE),
+}
+IAM_POLICIES = sorted({policy for policy, *_ in BREAKS.values()} | {"aws-iam-role-no-mixed-policies"})
+
+
+def _managed_both_ways(records):
+    role = records["task-role"]
+    role["inputs"]["managedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    role["outputs"]["managedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess", records["task-managed"]["inputs"]["policyArn"]]
+
+
+def _state_lists_attachments(records):
+    # After an update the role's state lists what its attachment resources attached.
+    role = records["task-role"]
+    role["outputs"]["managedPolicyArns"] = [records["task-managed"]["inputs"]["policyArn"]]
+    role["outputs"]["inlinePolicies"] = [{"name": "task-permissions", "policy": json.dumps(PERMISSIONS)}]
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    variants = [r for name, (_, index, path, value) in BREAKS.items() for r in broken(SCENARIO, index, {name: (None, path, value)})]
+    variants += edited(SCENARIO, "mixed", _managed_both_ways) + edited(SCENARIO, "mirrored", _state_lists_attachments)
+    return policy_pack.check(document(*SCENARIO, *variants))
+
+
+@pytest.mark.parametrize("policy", IAM_POLICIES)
+def test_compliant_roles_and_policies_pass(report, policy):
+    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
+
+
+@pytest.mark.parametrize("variant", BREAKS)
+def test_each_break_is_caught_by_its_policy_alone(report, variant):
+    policy, index, _, _ = BREAKS[variant]
+    assert fired(report, variant_urn(SCENARIO[index], variant), IAM_POLICIES) == {policy}
+
+
+def test_an_action_that_only_supports_any_resource_is_allowed_on_it(report):
+    # The compliant policy grants ssmmessages:* channel actions (ECS Exec) on "*".
+    assert messages(report, "aws-iam-policy-no-service-wildcards", ROLE_POLICY["urn"]) == []
+
+
+def test_write_actions_on_any_resource_are_named(report):
+    assert messages(report, "aws-iam-policy-no-service-wildcards", variant_urn(MANAGED, "write-everywhere")) == [
+        'policy allows s3:PutObject on Resource "*"'
+    ]
+
+
+def test_a_role_with_its_own_managed_policies_and_attachments_is_caught(report):
+    assert messages(report, "aws-iam-role-no-mixed-policies", variant_urn(ROLE, "mixed")) == [
+        "declares arn:aws:iam::aws:policy/ReadOnlyAccess itself besides attachment resources"
+    ]
+
+
+def test_state_listing_attached_policies_is_not_mixed_management(report):
+    assert fired(report, variant_urn(ROLE, "mirrored"), IAM_POLICIES) == set()
+
+
+def test_inline_policies_of_a_role_are_read(policy_pack):
+    admin = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    role = resource(ROLE_TYPE, "legacy", {**ROLE["inputs"], "inlinePolicies": [{"name": "everything", "policy": admin}]})
+    assert messages(policy_pack.check(document(role)), "aws-iam-policy-no-full-admin") == [
+        'inline policy everything allows Action "*" on Resource "*"'
+    ]
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
+    assert [v.line() for v in result.violations if v.policy in IAM_POLICIES] == []

@@ -1,0 +1,178 @@
+"""RDS policies, driven through the analyzer protocol: a compliant instance passes, each single
+broken property is caught by its policy alone, provider defaults count, unknowns never violate."""
+
+import pytest
+
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    fired,
+    messages,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
+
+INSTANCE = "aws:rds/instance:Instance"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0c6f0bd2-4f1e-4d1c-9a55-4a3b7f0e6d11"
+PARAMETERS = [
+    {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"},
+    {"name": "log_statement", "value": "ddl", "applyMethod": "immediate"},
+    {"name": "log_min_duration_statement", "value": "1000", "applyMethod": "immediate"},
+    {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+]
+GROUP = resource(PARAMETER_GROUP, "params", {"family": "postgres17", "name": "params-1", "parameters": PARAMETERS})
+INSTANCE_INPUTS = {
+    "engine": "postgres",
+    "engineVersion": "17",
+    "instanceClass": "db.r7g.large",
+    "identifier": "webapp-test-database",
+    "storageEncrypted": True,
+    "kmsKeyId": KEY,
+    "publiclyAccessible": False,
+    "multiAz": True,
+    "backupRetentionPeriod": 14.0,
+    "deletionProtection": True,
+    "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+    "monitoringInterval": 60.0,
+    "monitoringRoleArn": f"arn:aws:iam::{ACCOUNT}:role/database-monitoring",
+    "iamDatabaseAuthenticationEnabled": True,
+    "autoMinorVersionUpgrade": True,
+    "caCertIdentifier": "rds-ca-rsa2048-g1",
+    "copyTagsToSnapshot": True,
+    "performanceInsightsEnabled": True,
+    "performanceInsightsKmsKeyId": KEY,
+    "manageMasterUserPassword": True,
+    "masterUserSecretKmsKeyId": KEY,
+    "username": "app_admin",
+    "port": 6543.0,
+    "dbSubnetGroupName": "database-subnets-1",
+    "parameterGroupName": "params-1",
+    "vpcSecurityGroupIds": ["sg-0123456789abcdef0"],
+}
+DB = resource(INSTANCE, "db", INSTANCE_INPUTS, deps={"parameterGroupName": [GROUP["urn"]]}, protect=True)
+
+# variant: (policy, path into the inputs, new value or DELETE)
+BREAKS = {
+    "unencrypted": ("aws-rds-instance-storage-encrypted", ("storageEncrypted",), False),
+    "encryption-unset": ("aws-rds-instance-storage-encrypted", ("storageEncrypted",), DELETE),
+    "no-kms-key": ("aws-rds-instance-customer-managed-key", ("kmsKeyId",), DELETE),
+    "aws-managed-key": ("aws-rds-instance-customer-managed-key", ("kmsKeyId",), "alias/aws/rds"),
+    "public": ("aws-rds-instance-not-public", ("publiclyAccessible",), True),
+    "single-az": ("aws-rds-instance-multi-az", ("multiAz",), False),
+    "multi-az-unset": ("aws-rds-instance-multi-az", ("multiAz",), DELETE),
+    "retention-1": ("aws-rds-instance-backup-retention", ("backupRetentionPeriod",), 1.0),
+    "retention-unset": ("aws-rds-instance-backup-retention", ("backupRetentionPeriod",), DELETE),
+    "no-deletion-protection": ("aws-rds-instance-deletion-protection", ("deletionProtection",), False),
+    "no-upgrade-log": ("aws-rds-instance-log-exports", ("enabledCloudwatchLogsExports",), ["postgresql"]),
+    "no-log-exports": ("aws-rds-instance-log-exports", ("enabledCloudwatchLogsExports",), DELETE),
+    "monitoring-off": ("aws-rds-instance-enhanced-monitoring", ("monitoringInterval",), 0.0),
+    "monitoring-interval-45": ("aws-rds-instance-enhanced-monitoring", ("monitoringInterval",), 45.0),
+    "monitoring-no-role": ("aws-rds-instance-enhanced-monitoring", ("monitoringRoleArn",), DELETE),
+    "no-iam-auth": ("aws-rds-instance-iam-authentication", ("iamDatabaseAuthenticationEnabled",), False),
+    "no-minor-upgrades": ("aws-rds-instance-patching", ("autoMinorVersionUpgrade",), False),
+    "old-ca": ("aws-rds-instance-patching", ("caCertIdentifier",), "rds-ca-2019"),
+    "no-tag-copy": ("aws-rds-instance-copy-tags-to-snapshots", ("copyTagsToSnapshot",), False),
+    "pi-default-key": ("aws-rds-instance-performance-insights-key", ("performanceInsightsKmsKeyId",), DELETE),
+    "pi-aws-key": ("aws-rds-instance-performance-insights-key", ("performanceInsightsKmsKeyId",), "alias/aws/rds"),
+    "plain-password": ("aws-rds-instance-managed-master-password", ("password",), "hunter2hunter2"),
+    "unmanaged-password": ("aws-rds-instance-managed-master-password", ("manageMasterUserPassword",), False),
+    "secret-aws-key": ("aws-rds-instance-managed-master-password", ("masterUserSecretKmsKeyId",), "alias/aws/secretsmanager"),
+    "secret-default-key": ("aws-rds-instance-managed-master-password", ("masterUserSecretKmsKeyId",), DELETE),
+    "port-5432": ("aws-rds-instance-non-default-port", ("port",), 5432.0),
+    "port-unset": ("aws-rds-instance-non-default-port", ("port",), DELETE),
+    "user-postgres": ("aws-rds-instance-non-default-admin-username", ("username",), "postgres"),
+    "user-admin": ("aws-rds-instance-non-default-admin-username", ("username",), "Admin"),
+    "default-subnet-group": ("aws-rds-instance-subnet-group", ("dbSubnetGroupName",), "default"),
+    "no-subnet-group": ("aws-rds-instance-subnet-group", ("dbSubnetGroupName",), DELETE),
+}
+# Inputs whose provider default is safe: leaving them out passes.
+SAFE_OMISSIONS = ["autoMinorVersionUpgrade", "publiclyAccessible", "caCertIdentifier", "performanceInsightsEnabled"]
+
+# parameter group variant: (policy, path into the group's inputs, new value or DELETE)
+GROUP_BREAKS = {
+    "ssl-off": ("aws-rds-instance-parameter-group-tls", ("parameters", 0, "value"), "0"),
+    "ssl-unset": ("aws-rds-instance-parameter-group-tls", ("parameters", 0), DELETE),
+    "statements-unlogged": ("aws-rds-instance-parameter-group-logging", ("parameters", 1, "value"), "none"),
+    "slow-log-off": ("aws-rds-instance-parameter-group-logging", ("parameters", 2, "value"), "-1"),
+    "connections-unlogged": ("aws-rds-instance-parameter-group-logging", ("parameters", 3), DELETE),
+}
+RDS_POLICIES = sorted({policy for policy, _, _ in [*BREAKS.values(), *GROUP_BREAKS.values()]})
+SCENARIO = [GROUP, DB]
+
+
+@pytest.fixture(scope="module")
+def report(policy_pack):
+    omissions = broken(SCENARIO, 1, {f"omit-{key}": (None, (key,), DELETE) for key in SAFE_OMISSIONS})
+    return policy_pack.check(
+        document(*SCENARIO, *broken(SCENARIO, 1, BREAKS), *broken(SCENARIO, 0, GROUP_BREAKS), *omissions)
+    )
+
+
+@pytest.mark.parametrize("policy", RDS_POLICIES)
+def test_compliant_instance_passes(report, policy):
+    assert messages(report, policy, DB["urn"]) == []
+
+
+@pytest.mark.parametrize("variant", BREAKS)
+def test_each_broken_property_is_caught_by_its_policy_alone(report, variant):
+    assert fired(report, variant_urn(DB, variant), RDS_POLICIES) == {BREAKS[variant][0]}
+
+
+@pytest.mark.parametrize("variant", GROUP_BREAKS)
+def test_each_broken_parameter_is_caught_by_its_policy_alone(report, variant):
+    assert fired(report, variant_urn(DB, variant), RDS_POLICIES) == {GROUP_BREAKS[variant][0]}
+
+
+@pytest.mark.parametrize("key", SAFE_OMISSIONS)
+def test_leaving_out_an_input_with_a_safe_provider_default_passes(report, key):
+    assert fired(report, variant_urn(DB, f"omit-{key}"), RDS_POLICIES) == set()
+
+
+def test_messages_name_the_value_and_the_minimum(report):
+    assert messages(report, "aws-rds-instance-backup-retention", variant_urn(DB, "retention-1")) == [
+        "backupRetentionPeriod is 1 (the provider default is 0, backups off); at least 7 days required"
+    ]
+
+
+def test_an_instance_on_the_default_parameter_group_cannot_prove_tls(policy_pack):
+    db = resource(INSTANCE, "db", {**INSTANCE_INPUTS, "parameterGroupName": "default.postgres17"})
+    result = policy_pack.check(document(db))
+    assert messages(result, "aws-rds-instance-parameter-group-tls") == [
+        "uses the engine's default parameter group 'default.postgres17', which this stack cannot configure"
+    ]
+
+
+def test_minimum_backup_days_come_from_the_policy_config(policy_pack):
+    db = resource(INSTANCE, "db", {**INSTANCE_INPUTS, "backupRetentionPeriod": 14.0})
+    config = {"aws-rds-instance-backup-retention": {"minimumDays": 21}}
+    result = policy_pack.check(document(db), config)
+    assert messages(result, "aws-rds-instance-backup-retention") == [
+        "backupRetentionPeriod is 14 (the provider default is 0, backups off); at least 21 days required"
+    ]
+
+
+def test_require_protect_flags_an_unprotected_instance(policy_pack):
+    db = resource(INSTANCE, "db", INSTANCE_INPUTS, protect=False)
+    result = policy_pack.check(document(db), {"aws-rds-instance-deletion-protection": {"requireProtect": True}})
+    assert messages(result, "aws-rds-instance-deletion-protection") == ["the protect resource option is off"]
+
+
+def test_a_replica_is_not_asked_for_backups_or_a_master_password(policy_pack):
+    replica_inputs = {
+        key: value
+        for key, value in INSTANCE_INPUTS.items()
+        if key not in ("backupRetentionPeriod", "manageMasterUserPassword", "masterUserSecretKmsKeyId", "username")
+    }
+    replica = resource(INSTANCE, "replica", {**replica_inputs, "replicateSourceDb": "webapp-test-database"})
+    result = policy_pack.check(document(GROUP, replica))
+    assert messages(result, "aws-rds-instance-backup-retention") == []
+    assert messages(result, "aws-rds-instance-managed-master-password") == []
+
+
+def test_unknown_values_never_violate(policy_pack):
+    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
+    assert [v for v in result.violations if v.policy in RDS_POLICIES] == []

@@ -1,0 +1,509 @@
+"""Offline policy check: run the CrossGuard pack in `policies/` against a synth, as the engine does.
+
+    python -m tools.policy_check SYNTH.json [--policy-config FILE] [--json]
+
+The pack runs as its own process, started the way `pulumi preview --policy-pack policies` starts
+a Python pack (`python -u -m pulumi.policy <engine address> .` in the pack's directory, which
+prints the port of its analyzer gRPC server). This tool then plays the engine over Pulumi's
+analyzer protocol: GetAnalyzerInfo; Configure with the policy config reconciled as the engine does
+(schema defaults, then `all`, then per-policy entries, validated against each policy's JSON schema);
+ConfigureStack; Analyze for every resource in dependency order with its inputs (secrets keep
+their wire-format signature); and AnalyzeStack with every resource's outputs, parent,
+dependencies, property dependencies and provider.
+
+It prints `<enforcement> <policy> <urn>: <message>` per violation and a summary line, and exits 1
+when a mandatory violation remains, 0 otherwise, 2 on usage errors (unreadable synth, invalid
+policy config, a pack that does not start). The pack's interpreter is this one (the project's
+.venv holds every package of policies/requirements.txt, at the same pins); --python picks another,
+e.g. policies/venv/bin/python as the Pulumi CLI would create it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from concurrent import futures
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+from tools.synth import _dependency_order as dependency_order
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK_DIR = ROOT / "policies"
+CONFIG_DIR = PACK_DIR / "config"
+START_TIMEOUT_SECONDS = 60
+CALL_TIMEOUT_SECONDS = 120
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
+SEVERITIES = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
+_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+class UsageError(Exception):
+    """Something the user must fix before a check can run (exit status 2)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Violation:
+    enforcement: str
+    policy: str
+    urn: str
+    message: str
+    severity: str = ""
+
+    def line(self) -> str:
+        return f"{self.enforcement} {self.policy} {self.urn}: {self.message}"
+
+
+@dataclass
+class Report:
+    project: str
+    stack: str
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> int:
+        return sum(1 for v in self.violations if v.enforcement == "mandatory")
+
+    @property
+    def advisory(self) -> int:
+        return sum(1 for v in self.violations if v.enforcement == "advisory")
+
+    @property
+    def resources(self) -> int:
+        return len({v.urn for v in self.violations})
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.mandatory else 0
+
+    def summary(self) -> str:
+        return f"{self.mandatory} mandatory, {self.advisory} advisory violations in {self.resources} resources"
+
+    def text(self) -> str:
+        return "\n".join([v.line() for v in self.violations] + [self.summary()])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "violations": [asdict(v) for v in self.violations],
+            "mandatory": self.mandatory,
+            "advisory": self.advisory,
+            "resources": self.resources,
+        }
+
+    def by_policy(self, policy: str) -> list[Violation]:
+        return [v for v in self.violations if v.policy == policy]
+
+
+# ------------------------------------------------------------------------------------------------
+# Policy config, reconciled as the engine does (pkg/engine ReconcilePolicyPackConfig)
+
+
+def read_policy_config(path: Optional[Path]) -> dict[str, Any]:
+    """A `--policy-pack-config` file: {"all" | policy: level | {enforcementLevel?, props...}}."""
+    if path is None:
+        return {}
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    if not text.strip():
+        return {}
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{path}: must be a JSON object of policy names")
+    return config
+
+
+def stack_policy_config(stack: str) -> Optional[Path]:
+    """policies/config/<stack>.json when the stack has one."""
+    path = CONFIG_DIR / f"{stack}.json"
+    return path if path.exists() else None
+
+
+def _split(name: str, value: Any) -> tuple[Optional[str], dict[str, Any]]:
+    if isinstance(value, str):
+        level, properties = value, {}
+    elif isinstance(value, dict):
+        properties = dict(value)
+        level = properties.pop("enforcementLevel", None)
+    else:
+        raise UsageError(f"{name}: {json.dumps(value)} is not a valid value; must be a string or object")
+    if level is not None and level not in LEVEL_VALUES:
+        raise UsageError(f"{name}: {json.dumps(level)} is not a valid enforcement level ({', '.join(LEVEL_VALUES)})")
+    return level, properties
+
+
+def reconcile(info: analyzer_pb2.AnalyzerInfo, config: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """policy -> (enforcement level, properties): each policy's default level and its schema's
+    defaults, the pack's initial config, then `all`, then per-policy entries. Raises UsageError
+    listing unknown policy names and every schema violation."""
+    schemas = {p.name: json_format.MessageToDict(p.configSchema, preserving_proto_field_name=True) for p in info.policies}
+    result: dict[str, tuple[str, dict[str, Any]]] = {}
+    for policy in info.policies:
+        properties = schemas[policy.name].get("properties", {})
+        defaults = {key: schema["default"] for key, schema in properties.items() if "default" in schema}
+        result[policy.name] = (LEVELS[policy.enforcementLevel], defaults)
+    # The engine reads an initial config entry without a level as advisory; so does this.
+    initial = {
+        name: (LEVELS[c.enforcementLevel], json_format.MessageToDict(c.properties))
+        for name, c in info.initialConfig.items()
+    }
+    # Stricter than the engine, which ignores both: a typo would silently change nothing.
+    unknown = sorted(set(config) - set(result) - {"all"})
+    if unknown:
+        raise UsageError(f"policy config names unknown policies: {', '.join(unknown)}")
+    for layer in (initial, {name: _split(name, value) for name, value in config.items()}):
+        all_level = layer.get("all", (None, {}))[0]
+        if all_level:
+            result = {name: (all_level, props) for name, (_, props) in result.items()}
+        for name, (level, properties) in layer.items():
+            if name == "all":
+                continue
+            current_level, current = result[name]
+            result[name] = (level or current_level, {**current, **properties})
+    problems = []
+    for name, (_, properties) in result.items():
+        schema = {"type": "object", **schemas[name]}
+        extra = sorted(set(properties) - set(schema.get("properties", {})))
+        if extra:
+            problems.append(f"{name}: unknown properties {', '.join(extra)}")
+        for error in jsonschema.Draft7Validator(schema).iter_errors(properties):
+            where = ".".join(str(p) for p in error.absolute_path)
+            problems.append(f"{name}: {where + ': ' if where else ''}{error.message}")
+    if problems:
+        raise UsageError("invalid policy config:\n" + "\n".join(problems))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# The synth document as the engine would send it
+
+
+def read_synth(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise UsageError(f"{path}: not a synth document (python -m tools.synth): no resources list")
+    for key in ("project", "stack"):
+        if not isinstance(document.get(key), str):
+            raise UsageError(f"{path}: not a synth document: no {key}")
+    return document
+
+
+def _struct(values: Optional[dict[str, Any]]) -> struct_pb2.Struct:
+    """Wire-format values (secret signature objects included) as the engine marshals them."""
+    message = struct_pb2.Struct()
+    message.update(values or {})
+    return message
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration ("1h30m", "40m") in seconds, as the engine sends custom timeouts."""
+    return sum(float(amount) * _SECONDS[unit] for amount, unit in _DURATION.findall(duration or ""))
+
+
+def _options(resource: dict[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = resource.get("options", {})
+    timeouts = options.get("customTimeouts", {})
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(options.get("protect")),
+        ignoreChanges=list(options.get("ignoreChanges", [])),
+        deleteBeforeReplace=bool(options.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined="deleteBeforeReplace" in options,
+        additionalSecretOutputs=list(options.get("additionalSecretOutputs", [])),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=_seconds(timeouts.get("create", "")),
+            update=_seconds(timeouts.get("update", "")),
+            delete=_seconds(timeouts.get("delete", "")),
+        ),
+        parent=resource.get("parent") or "",
+    )
+
+
+def _provider(resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    reference = resource.get("provider")
+    provider = by_urn.get(reference.rsplit("::", 1)[0]) if reference else None
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider["type"], name=provider["name"], urn=provider["urn"], properties=_struct(provider.get("inputs"))
+    )
+
+
+def stack_urn(document: dict[str, Any]) -> str:
+    project, stack = document["project"], document["stack"]
+    return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The pack process
+
+
+class _Engine(engine_pb2_grpc.EngineServicer):
+    """The engine endpoint the pack is given: keeps what it logs."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.root = ""
+
+    def Log(self, request, context):  # noqa: N802 (gRPC method name)
+        self.messages.append(request.message)
+        return empty_pb2.Empty()
+
+    def GetRootResource(self, request, context):  # noqa: N802
+        return engine_pb2.GetRootResourceResponse(urn=self.root)
+
+    def SetRootResource(self, request, context):  # noqa: N802
+        self.root = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+
+class PolicyPack:
+    """The pack in `pack_dir` running as its own process, checked against synth documents.
+
+    One process serves any number of checks (each reconfigures it), like one engine run with a
+    `--policy-pack` per stack operation."""
+
+    def __init__(self, pack_dir: Path = PACK_DIR, python: Optional[str] = None):
+        self.pack_dir = Path(pack_dir)
+        self.python = python or sys.executable
+        self.engine = _Engine()
+        self._server: Optional[grpc.Server] = None
+        self._process: Optional[subprocess.Popen] = None
+        self._channel: Optional[grpc.Channel] = None
+        self._stderr: list[str] = []
+        self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> "PolicyPack":
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if not (self.pack_dir / "PulumiPolicy.yaml").exists():
+            raise UsageError(f"{self.pack_dir}: no PulumiPolicy.yaml, not a policy pack")
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
+        engine_port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self._process = subprocess.Popen(
+            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
+            cwd=self.pack_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, args=(self._process.stdout, lines), daemon=True).start()
+        errors = threading.Thread(target=self._pump, args=(self._process.stderr, None), daemon=True)
+        errors.start()
+        try:
+            port = lines.get(timeout=START_TIMEOUT_SECONDS)
+        except queue.Empty:
+            port = None
+        if not port or not port.strip().isdigit():
+            self.close()
+            errors.join(timeout=5)
+            raise UsageError(f"the policy pack in {self.pack_dir} did not start:\n{self.stderr() or port or 'no output'}")
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port.strip()}")
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        try:
+            self.stub.Handshake(
+                analyzer_pb2.AnalyzerHandshakeRequest(
+                    engine_address=f"127.0.0.1:{engine_port}",
+                    root_directory=str(self.pack_dir),
+                    program_directory=str(self.pack_dir),
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # Python packs fall back, as the engine allows.
+                raise
+        self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
+
+    def _pump(self, stream, lines: Optional[queue.Queue]) -> None:
+        for line in stream:
+            if lines is not None:
+                lines.put(line)
+            else:
+                self._stderr.append(line)
+        if lines is not None:
+            lines.put(None)
+
+    def stderr(self) -> str:
+        return "".join(self._stderr).strip()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._server is not None:
+            self._server.stop(0)
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def configure(self, config: dict[str, Any]) -> None:
+        assert self.info is not None
+        reconciled = reconcile(self.info, config)
+        self.stub.Configure(
+            analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_VALUES[level], properties=_struct(properties))
+                    for name, (level, properties) in reconciled.items()
+                }
+            ),
+            timeout=CALL_TIMEOUT_SECONDS,
+        )
+
+    def check(self, document: dict[str, Any], config: Optional[dict[str, Any]] = None) -> Report:
+        """Every violation the pack reports for the synth `document` under the policy `config`."""
+        self.configure(config or {})
+        try:
+            self.stub.ConfigureStack(
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=document["stack"], project=document["project"], organization="organization", dry_run=False
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        resources = dependency_order({r["urn"]: r for r in document["resources"]})
+        by_urn = {r["urn"]: r for r in resources}
+        report = Report(project=document["project"], stack=document["stack"])
+        for resource in resources:
+            response = self.stub.Analyze(
+                analyzer_pb2.AnalyzeRequest(
+                    urn=resource["urn"],
+                    type=resource["type"],
+                    name=resource["name"],
+                    properties=_struct(resource.get("inputs")),
+                    options=_options(resource),
+                    provider=_provider(resource, by_urn),
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+            report.violations += self._violations(response, resource["urn"])
+        response = self.stub.AnalyzeStack(
+            analyzer_pb2.AnalyzeStackRequest(resources=[self._stack_resource(r, by_urn) for r in resources]),
+            timeout=CALL_TIMEOUT_SECONDS,
+        )
+        report.violations += self._violations(response, stack_urn(document))
+        return report
+
+    def _stack_resource(self, resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> analyzer_pb2.AnalyzerResource:
+        return analyzer_pb2.AnalyzerResource(
+            urn=resource["urn"],
+            type=resource["type"],
+            name=resource["name"],
+            properties=_struct(resource.get("outputs")),
+            options=_options(resource),
+            provider=_provider(resource, by_urn),
+            parent=resource.get("parent") or "",
+            dependencies=list(resource.get("dependencies", [])),
+            propertyDependencies={
+                key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                for key, urns in resource.get("propertyDependencies", {}).items()
+                if urns
+            },
+        )
+
+    @staticmethod
+    def _violations(response: analyzer_pb2.AnalyzeResponse, default_urn: str) -> Iterable[Violation]:
+        for diagnostic in response.diagnostics:
+            level = LEVELS[diagnostic.enforcementLevel]
+            if level == "disabled":
+                continue
+            message = diagnostic.message
+            prefix = f"{diagnostic.description}\n"
+            if message.startswith(prefix):
+                message = message[len(prefix):]
+            yield Violation(
+                enforcement="mandatory" if level == "remediate" else level,
+                policy=diagnostic.policyName,
+                urn=diagnostic.urn or default_urn,
+                message=" ".join(message.split()),
+                severity=SEVERITIES.get(diagnostic.severity, ""),
+            )
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
+    parser.add_argument("synth", type=Path, metavar="SYNTH.json", help="a synth document (python -m tools.synth)")
+    parser.add_argument("--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--python", help="interpreter to run the pack with (default: this one)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        document = read_synth(args.synth)
+        config = read_policy_config(args.policy_config)
+        with PolicyPack(python=args.python) as pack:
+            report = pack.check(document, config)
+    except UsageError as error:
+        print(f"policy check: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.text())
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
