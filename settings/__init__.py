@@ -7,7 +7,7 @@ rules) -> components. Components receive slices of `StackSettings`, never `pulum
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Iterator, Literal, Optional
+from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 

@@ -7,6 +7,7 @@ import json
 from functools import lru_cache
 from typing import Any, Iterator, Optional
 
+from settings import ConfigError, load_settings
 from tools.stack_config import read_stack_config
 from tools.synth import is_secret, synthesize
 
@@ -80,3 +81,12 @@ def walk(value: Any) -> Iterator[Any]:
     elif isinstance(value, list):
         for item in value:
             yield from walk(item)
+
+
+def rejection(stack: str, overrides: dict[str, Any]) -> list[str]:
+    """The error lines a stack config with these overrides is rejected with."""
+    try:
+        load_settings(stack, config_with(stack, overrides))
+    except ConfigError as error:
+        return error.lines
+    raise AssertionError(f"{stack} config with {overrides} was accepted")

@@ -13,7 +13,6 @@ from tests.policy_support import (
     fired,
     messages,
     resource,
-    urn,
     variant_urn,
     with_unknowns,
 )

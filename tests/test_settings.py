@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 
-from settings import ConfigError, load_settings
-from tests.support import config_with
+from settings import load_settings
+from tests.support import config_with, rejection
 from tools.stack_config import ROOT
-
-
-def rejection(stack: str, overrides: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(stack, config_with(stack, overrides))
-    return caught.value.lines
 
 
 def test_prod_gets_production_defaults():

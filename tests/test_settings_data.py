@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import pytest
 
-from settings import ConfigError, load_settings
+from settings import load_settings
 from settings.instance_classes import CACHE_FAMILIES, RDS_FAMILIES, split_class
-from tests.support import config_with
-
-
-def problems(stack: str, overrides: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(stack, config_with(stack, overrides))
-    return caught.value.lines
+from tests.support import config_with, rejection
 
 
 def test_prod_database_is_memory_optimised_graviton_on_current_postgres():
@@ -96,7 +89,7 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
     ],
 )
 def test_database_rejections(database, line):
-    assert problems("prod", {"webapp:database": database}) == [line]
+    assert rejection("prod", {"webapp:database": database}) == [line]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +131,7 @@ def test_database_rejections(database, line):
     ],
 )
 def test_cache_rejections(stack, cache, line):
-    assert problems(stack, {"webapp:cache": cache}) == [line]
+    assert rejection(stack, {"webapp:cache": cache}) == [line]
 
 
 def test_redis_7_is_accepted_with_its_own_parameter_group_family():

@@ -10,7 +10,7 @@ import pytest
 from settings import load_settings
 from settings.edge import MANAGED_RULE_GROUPS
 from tests.support import config_with
-from tests.test_settings import rejection
+from tests.support import rejection
 
 WEB = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-AbCdEf"

@@ -9,7 +9,6 @@ from .core import (
     BadJson,
     Control,
     has_unknown,
-    json_document,
     lookup,
     resource_policy,
     show,
