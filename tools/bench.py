@@ -2,9 +2,10 @@
 
     python -m tools.bench [--runs N] [--stack NAME ...]
 
-`cold` is a fresh `python -m tools.synth` process (what `make synth` and the policy check pay,
-import of pulumi-aws included); `warm` is one more synth in a process that already ran one (what
-`make plan` pays for each further stack). Reports the median and the spread of N runs.
+`cold` is a fresh `python -m tools.synth` process (import of pulumi-aws included); `warm` is one
+more synth in a process that already ran one (what `make plan` pays for each further stack);
+`plan` is what `make plan STACK=<stack>` runs: a fresh process for the synth, the plan text and
+the offline policy check. Reports the median and the spread of N runs.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ def measure(action: Callable[[], object], runs: int) -> list[float]:
 
 
 def cold(stack: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "tools.synth", "--stack", stack, "--out", "/dev/null"], cwd=ROOT, check=True
-    )
+    _run("tools.synth", "--stack", stack, "--out", "/dev/null")
+
+
+def plan(stack: str) -> None:
+    _run("tools.plan", "--stack", stack, "--policy")
+
+
+def _run(module: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -42,14 +49,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     stacks = args.stack or stack_names()
     synthesize(stacks[0])  # pay the imports once before the warm measurements
-    print(f"{'stack':<10} {'resources':>9} {'cold median':>12} {'warm median':>12}   (seconds, {args.runs} runs; min-max)")
+    print(
+        f"{'stack':<10} {'resources':>9} {'cold':>7} {'warm':>7} {'plan':>7}   "
+        f"(median seconds of {args.runs} runs; min-max)"
+    )
     for stack in stacks:
         resources = len(synthesize(stack)["resources"])
         cold_times = measure(lambda: cold(stack), args.runs)
         warm_times = measure(lambda: synthesize(stack), args.runs)
+        plan_times = measure(lambda: plan(stack), args.runs)
+        columns = (cold_times, warm_times, plan_times)
         print(
-            f"{stack:<10} {resources:>9} {statistics.median(cold_times):>12.2f} {statistics.median(warm_times):>12.2f}"
-            f"   cold {min(cold_times):.2f}-{max(cold_times):.2f}, warm {min(warm_times):.2f}-{max(warm_times):.2f}"
+            f"{stack:<10} {resources:>9} "
+            + " ".join(f"{statistics.median(times):>7.2f}" for times in columns)
+            + "   "
+            + ", ".join(f"{min(times):.2f}-{max(times):.2f}" for times in columns)
         )
     return 0
 
