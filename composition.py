@@ -253,7 +253,8 @@ def _alarms(
                 )
                 for service in settings.services
             ],
-            web_acl_name=firewall.web_acl_name,
+            # AWS/WAFV2 metrics name the ACL by its visibility config's metric name.
+            web_acl_metric_name=firewall.metric_name,
             database=WatchedDatabase(
                 identifier=database.instance_id,
                 allocated_storage_gb=settings.database.allocated_storage_gb,

@@ -5,18 +5,26 @@ Two topics, `critical` (page someone) and `warning` (look during working hours),
 a CMK whose policy lets CloudWatch publish. Every alarm notifies its topic on ALARM and on OK and
 is created with actions enabled. Thresholds come from `AlarmSettings`; dimension values come
 from the watched resources' outputs, so an alarm can never watch a resource that does not exist.
+`KINDS` lists every alarm (what it watches, condition, severity, what to do): the alarms'
+descriptions and the README's alarm table are both rendered from it.
+
+Not alarmed, on purpose: RDS `ReplicaLag` (the stack has no read replica; the Multi-AZ standby
+is synchronous and publishes no lag) and the cross-region replication of automated backups,
+which publishes no CloudWatch metric at all (its failures are RDS events). A replication slot
+that stops advancing shows up as falling free storage, which is alarmed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from settings.alarms import AlarmSettings, Rule, Subscribers
+from settings.alarms import AlarmSettings, Rule
 
 from .common import TYPE_PREFIX, AwsContext, child
 from .encryption import EncryptionKey, KeyArgs
@@ -24,12 +32,185 @@ from .encryption import EncryptionKey, KeyArgs
 CRITICAL, WARNING = "critical", "warning"
 GIB = 1024**3
 # RDS for PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000).
+# DBInstanceClassMemory is a little less than the class's memory, so the alarm's figure is an
+# upper bound (a few connections high).
 POSTGRES_BYTES_PER_CONNECTION = 9531392
 POSTGRES_MAX_CONNECTIONS = 5000
 # How long ECS needs, once the deployment alarm fires, to move production traffic back to the
 # previous target group: one ModifyRule call on the listener (seconds); we allow 30 s.
 ROLLBACK_TRAFFIC_SHIFT_SECONDS = 30
 ROLLBACK_TARGET_SECONDS = 120
+# Running tasks below the minimum: 3 one-minute periods, long enough for ECS to replace a task
+# that stopped (Fargate start + health checks) without paging.
+TASKS_LOW = Rule(threshold=1, period_seconds=60, evaluation_periods=3, datapoints_to_alarm=3)
+ALB = "AWS/ApplicationELB"
+OPERATORS = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+}
+
+
+@dataclass(frozen=True)
+class AlarmKind:
+    """One kind of alarm: one row of the README's alarm table."""
+
+    name: str  # after `<project>-<stack>-`; <service>, <n>, <colour> stand for each instance
+    watches: str
+    metric: str
+    condition: str  # `{op}` and `{threshold}` are filled from the comparison and the rule
+    severity: str
+    action: str
+    setting: Optional[str] = None  # the AlarmSettings field giving threshold and timing
+    comparison: str = "GreaterThanThreshold"
+    fixed: Optional[Rule] = None  # timing when no setting gives it
+
+    def rule(self, settings: AlarmSettings) -> Optional[Rule]:
+        return getattr(settings, self.setting) if self.setting else self.fixed
+
+    def when(self, settings: AlarmSettings) -> str:
+        rule = self.rule(settings)
+        threshold = f"{rule.threshold:g}" if rule else ""
+        return self.condition.format(op=OPERATORS.get(self.comparison, ""), threshold=threshold)
+
+    def window(self, settings: AlarmSettings) -> str:
+        rule = self.rule(settings)
+        return rule.window() if rule else "as its members"
+
+    def key(self) -> str:
+        field = AlarmSettings.model_fields.get(self.setting or "")
+        return f"`{field.alias or self.setting}`" if field else "fixed"
+
+
+KINDS: dict[str, AlarmKind] = {
+    kind.name: kind
+    for kind in (
+        AlarmKind(
+            "alb-5xx-rate", "ALB", "`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count` over `RequestCount`",
+            "{op} {threshold}% of requests", CRITICAL,
+            "Users get errors. Check the web service's logs and the latest deploy (`python -m tools.ops status`); "
+            "roll back if it started with one.",
+            setting="alb_5xx_percent",
+        ),
+        AlarmKind(
+            "alb-latency-p95", "ALB", "`TargetResponseTime` p95", "{op} {threshold} s", WARNING,
+            "Look at the database and cache alarms and the service's CPU; scale out if tasks are saturated.",
+            setting="alb_p95_seconds",
+        ),
+        AlarmKind(
+            "alb-latency-p99", "ALB", "`TargetResponseTime` p99", "{op} {threshold} s", WARNING,
+            "As for p95; a p99 alone high points at one slow endpoint or query (X-Ray traces).",
+            setting="alb_p99_seconds",
+        ),
+        AlarmKind(
+            "alb-rejected-connections", "ALB", "`RejectedConnectionCount` (Sum)", "{op} {threshold}", WARNING,
+            "The ALB is at its connection limit: check for a traffic spike or an attack (WAF alarm); if it "
+            "lasts, reserve ALB capacity (LCU reservation).",
+            setting="rejected_connections", comparison="GreaterThanOrEqualToThreshold",
+        ),
+        AlarmKind(
+            "alb-unhealthy-hosts-<colour>", "each target group (blue, green)", "`UnHealthyHostCount` (Maximum)",
+            "{op} {threshold}", CRITICAL,
+            "Targets fail their health checks: check the task logs and ECS service events "
+            "(`python -m tools.ops status`).",
+            setting="unhealthy_hosts", comparison="GreaterThanOrEqualToThreshold",
+        ),
+        AlarmKind(
+            "alb-healthy-hosts-low", "web target groups", "`HealthyHostCount` (Minimum), blue + green",
+            "{op} the web service's `minCount`", CRITICAL,
+            "Capacity is lost: check ECS service events for stopped tasks and failed starts.",
+            setting="unhealthy_hosts", comparison="LessThanThreshold",
+        ),
+        AlarmKind(
+            "<service>-cpu", "each ECS service", "`CPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "Autoscaling should add tasks; if the service is at `maxCount`, raise it or the task size.",
+            setting="service_cpu_percent",
+        ),
+        AlarmKind(
+            "<service>-memory", "each ECS service", "`MemoryUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "Memory growing across deploys is a leak; otherwise raise the task memory.",
+            setting="service_memory_percent",
+        ),
+        AlarmKind(
+            "<service>-running-tasks-low", "each ECS service", "Container Insights `RunningTaskCount` (Minimum)",
+            "{op} the service's `minCount`", CRITICAL,
+            "Tasks fail to start or keep stopping: check ECS service events (image pull, secrets, health checks).",
+            comparison="LessThanThreshold", fixed=TASKS_LOW,
+        ),
+        AlarmKind(
+            "database-cpu", "RDS instance", "`CPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "Find the top queries in Performance Insights; add indexes, or move to a larger class.",
+            setting="database_cpu_percent",
+        ),
+        AlarmKind(
+            "database-freeable-memory-low", "RDS instance", "`FreeableMemory` (Average)",
+            "{op} {threshold}% of the class's memory", WARNING,
+            "The instance will swap soon: check the connection count and `work_mem`; consider a larger class.",
+            setting="database_freeable_memory_percent", comparison="LessThanThreshold",
+        ),
+        AlarmKind(
+            "database-free-storage-low", "RDS instance", "`FreeStorageSpace` (Minimum)",
+            "{op} {threshold}% of `allocatedStorageGb`", CRITICAL,
+            "A full disk stops writes. Storage autoscaling should grow it; at `maxAllocatedStorageGb`, raise "
+            "that. Look for a stuck replication slot or bloat.",
+            setting="database_free_storage_percent", comparison="LessThanThreshold",
+        ),
+        AlarmKind(
+            "database-connections-high", "RDS instance", "`DatabaseConnections` (Maximum)",
+            "{op} {threshold}% of `max_connections`", CRITICAL,
+            "New connections will soon be refused: look for connection leaks; pool connections (RDS Proxy).",
+            setting="database_connections_percent",
+        ),
+        AlarmKind(
+            "cache-<n>-cpu", "each cache node", "`EngineCPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "The engine thread is busy: look for expensive commands in the slow log (`KEYS`, large ranges).",
+            setting="cache_cpu_percent",
+        ),
+        AlarmKind(
+            "cache-<n>-memory", "each cache node", "`DatabaseMemoryUsagePercentage` (Average)",
+            "{op} {threshold}%", WARNING,
+            "Keys will soon be evicted: check TTLs; scale the node type up.",
+            setting="cache_memory_percent",
+        ),
+        AlarmKind(
+            "cache-<n>-evictions", "each cache node", "`Evictions` (Sum)", "{op} {threshold}", WARNING,
+            "The cache drops keys for lack of memory: scale the node type up or shorten TTLs.",
+            setting="cache_evictions",
+        ),
+        AlarmKind(
+            "cache-<n>-replication-lag", "each cache node (with 2+ nodes)", "`ReplicationLag` (Maximum, replicas)",
+            "{op} {threshold} s", WARNING,
+            "A replica lags the primary: a failover now would lose recent writes. Check write volume and "
+            "the nodes' network.",
+            setting="cache_replication_lag_seconds",
+        ),
+        AlarmKind(
+            "waf-blocked-spike", "web ACL", "`BlockedRequests` (Sum, all rules)", "{op} {threshold}", WARNING,
+            "An attack, or a rule blocking real users: check sampled requests in the WAF console and the "
+            "WAF log group.",
+            setting="waf_blocked_requests",
+        ),
+        AlarmKind(
+            "deploy-<colour>-5xx-rate", "each target group (blue, green)",
+            "`HTTPCode_Target_5XX_Count` over `RequestCount`, from `deploymentMinimumRequests` a minute",
+            "{op} {threshold}% of requests", WARNING,
+            "Member of the deployment alarm (which pages): read the new version's logs.",
+            setting="deployment_5xx_percent",
+        ),
+        AlarmKind(
+            "deploy-<colour>-unhealthy", "each target group (blue, green)", "`UnHealthyHostCount` (Maximum)",
+            "{op} {threshold}", WARNING,
+            "Member of the deployment alarm (which pages): read the new tasks' logs and health check.",
+            setting="deployment_unhealthy_hosts", comparison="GreaterThanOrEqualToThreshold",
+        ),
+        AlarmKind(
+            "web-deployment", "the four `deploy-*` alarms (composite)", "`ALARM(...)` of any member",
+            "any member in ALARM", CRITICAL,
+            "During a deploy ECS rolls back by itself and the deploy fails: find out why before redeploying. "
+            "Outside a deploy, production targets are failing now: see the member alarm.",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -68,12 +249,13 @@ class AlarmsArgs:
     context: AwsContext
     load_balancer: WatchedLoadBalancer
     services: Sequence[WatchedService]
-    web_acl_name: pulumi.Input[str]
+    # The web ACL's CloudWatch metric name (its visibility config's `metric_name`): the value of
+    # the `WebACL` dimension of AWS/WAFV2 metrics, which is not the ACL's name.
+    web_acl_metric_name: pulumi.Input[str]
     database: Optional[WatchedDatabase] = None
     cache: Optional[WatchedCache] = None
     # protect the topics' key in prod: deleting it silences every alarm.
     protect_key: bool = False
-    dashboard_services: Sequence[WatchedService] = field(default_factory=tuple)
 
 
 class Alarms(pulumi.ComponentResource):
@@ -95,10 +277,7 @@ class Alarms(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
-        self.topics = {
-            severity: self._topic(severity, key, getattr(args.settings, severity))
-            for severity in (CRITICAL, WARNING)
-        }
+        self.topics = {severity: self._topic(severity, key, args.settings) for severity in (CRITICAL, WARNING)}
         self.alarms: list[aws.cloudwatch.MetricAlarm] = []
         self._load_balancer_alarms(args.load_balancer)
         for service in args.services:
@@ -107,7 +286,7 @@ class Alarms(pulumi.ComponentResource):
             self._database_alarms(args.database)
         if args.cache:
             self._cache_alarms(args.cache)
-        self._firewall_alarms(args.web_acl_name, args.context.region)
+        self._firewall_alarms(args.web_acl_metric_name, args.context.region)
         self.deployment_alarm = self._deployment_alarm(args.load_balancer)
         self.deployment_alarm_name: pulumi.Output[str] = self.deployment_alarm.alarm_name
         self.alarm_names = pulumi.Output.all(*[a.name for a in self.alarms], self.deployment_alarm_name)
@@ -132,17 +311,19 @@ class Alarms(pulumi.ComponentResource):
 
     # Notifications
 
-    def _topic(self, severity: str, key: EncryptionKey, subscribers: Subscribers) -> aws.sns.Topic:
+    def _topic(self, severity: str, key: EncryptionKey, settings: AlarmSettings) -> aws.sns.Topic:
         topic = aws.sns.Topic(
             f"{self._name}-{severity}",
             name=f"{self._prefix}-alarms-{severity}",
             kms_master_key_id=key.arn,
             opts=child(self),
         )
-        endpoints = [("email", e) for e in subscribers.emails] + [("https", u) for u in subscribers.https_endpoints]
-        for index, (protocol, endpoint) in enumerate(endpoints):
+        for protocol, endpoint in getattr(settings, severity).endpoints:
+            # Named after the endpoint, not its position: removing one subscriber must not
+            # replace (and re-confirm) the others.
+            digest = hashlib.sha256(endpoint.encode()).hexdigest()[:8]
             aws.sns.TopicSubscription(
-                f"{self._name}-{severity}-{protocol}-{index}",
+                f"{self._name}-{severity}-{protocol}-{digest}",
                 topic=topic.arn,
                 protocol=protocol,
                 endpoint=endpoint,
@@ -154,22 +335,27 @@ class Alarms(pulumi.ComponentResource):
 
     def _alarm(
         self,
-        key: str,
-        rule: Rule,
-        severity: str,
-        description: str,
+        kind: str,
+        name: str,
+        subject: str,
         *,
-        comparison: str = "GreaterThanThreshold",
         threshold: Optional[pulumi.Input[float]] = None,
         missing: str = "notBreaching",
         **metric: Any,
     ) -> aws.cloudwatch.MetricAlarm:
-        topic = self.topics[severity].arn
+        """One metric alarm of `KINDS[kind]`, on its severity's topic. `metric` is either
+        namespace/metric_name/dimensions/statistic (or extended_statistic), or metric_queries."""
+        spec = KINDS[kind]
+        rule = spec.rule(self._settings)
+        assert rule is not None, kind
+        topic = self.topics[spec.severity].arn
+        timing = {} if "metric_queries" in metric else {"period": rule.period_seconds}
         alarm = aws.cloudwatch.MetricAlarm(
-            f"{self._name}-{key}",
-            name=f"{self._prefix}-{key}",
-            alarm_description=f"[{severity}] {description}",
-            comparison_operator=comparison,
+            f"{self._name}-{name}",
+            name=f"{self._prefix}-{name}",
+            alarm_description=f"[{spec.severity}] {subject}: {spec.metric} {spec.when(self._settings)} "
+            f"({rule.window()}). {spec.action}",
+            comparison_operator=spec.comparison,
             threshold=rule.threshold if threshold is None else threshold,
             evaluation_periods=rule.evaluation_periods,
             datapoints_to_alarm=rule.datapoints_to_alarm,
@@ -177,16 +363,17 @@ class Alarms(pulumi.ComponentResource):
             actions_enabled=True,
             alarm_actions=[topic],
             ok_actions=[topic],
-            tags={"severity": severity},
-            **({"period": rule.period_seconds} if "metric_queries" not in metric else {}),
+            tags={"severity": spec.severity},
+            **timing,
             **metric,
             opts=child(self),
         )
         self.alarms.append(alarm)
         return alarm
 
+    @staticmethod
     def _metric_query(
-        self, query_id: str, namespace: str, metric_name: str, dimensions: Mapping[str, Any], stat: str, period: int
+        query_id: str, namespace: str, metric_name: str, dimensions: Mapping[str, Any], stat: str, period: int
     ) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
         return aws.cloudwatch.MetricAlarmMetricQueryArgs(
             id=query_id,
@@ -196,7 +383,9 @@ class Alarms(pulumi.ComponentResource):
             ),
         )
 
-    def _expression(self, expression: str, label: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+    @staticmethod
+    def _expression(expression: str, label: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+        """The one query whose result the alarm compares with its threshold."""
         return aws.cloudwatch.MetricAlarmMetricQueryArgs(id="result", expression=expression, label=label, return_data=True)
 
     # Load balancer
@@ -204,74 +393,63 @@ class Alarms(pulumi.ComponentResource):
     def _load_balancer_alarms(self, lb: WatchedLoadBalancer) -> None:
         s = self._settings
         dims = {"LoadBalancer": lb.arn_suffix}
-        alb = "AWS/ApplicationELB"
         period = s.alb_5xx_percent.period_seconds
         self._alarm(
             "alb-5xx-rate",
-            s.alb_5xx_percent,
-            CRITICAL,
-            "More than the allowed share of requests fail with a 5xx (load balancer or targets). "
-            "Check the service's logs and the latest deploy; roll back if it started with one.",
+            "alb-5xx-rate",
+            "ALB",
             metric_queries=[
-                self._metric_query("elb", alb, "HTTPCode_ELB_5XX_Count", dims, "Sum", period),
-                self._metric_query("target", alb, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
-                self._metric_query("requests", alb, "RequestCount", dims, "Sum", period),
+                self._metric_query("elb", ALB, "HTTPCode_ELB_5XX_Count", dims, "Sum", period),
+                self._metric_query("target", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
+                self._metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
                 self._expression(
                     "IF(requests > 0, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)", "5xx rate (%)"
                 ),
             ],
         )
-        for percentile, rule in (("p95", s.alb_p95_seconds), ("p99", s.alb_p99_seconds)):
+        for percentile in ("p95", "p99"):
             self._alarm(
                 f"alb-latency-{percentile}",
-                rule,
-                WARNING,
-                f"{percentile} target response time is above {rule.threshold} s. Look at the database and "
-                "cache alarms and the service's CPU; scale out if tasks are saturated.",
-                namespace=alb,
+                f"alb-latency-{percentile}",
+                "ALB",
+                namespace=ALB,
                 metric_name="TargetResponseTime",
                 dimensions=dims,
                 extended_statistic=percentile,
+                # A percentile of a handful of requests (a quiet night) is noise, not latency.
+                evaluate_low_sample_count_percentiles="ignore",
             )
         self._alarm(
             "alb-rejected-connections",
-            s.rejected_connections,
-            WARNING,
-            "The load balancer rejected connections (it hit its connection limit).",
-            comparison="GreaterThanOrEqualToThreshold",
-            namespace=alb,
+            "alb-rejected-connections",
+            "ALB",
+            namespace=ALB,
             metric_name="RejectedConnectionCount",
             dimensions=dims,
             statistic="Sum",
         )
         for colour, target_group in lb.target_groups.items():
             self._alarm(
+                "alb-unhealthy-hosts-<colour>",
                 f"alb-unhealthy-hosts-{colour}",
-                s.unhealthy_hosts,
-                CRITICAL,
-                f"Targets of the {colour} target group fail their health checks. Check the task logs "
-                "and `python -m tools.ops status`.",
-                comparison="GreaterThanOrEqualToThreshold",
-                namespace=alb,
+                f"{colour} target group",
+                namespace=ALB,
                 metric_name="UnHealthyHostCount",
                 dimensions={**dims, "TargetGroup": target_group},
                 statistic="Maximum",
             )
-        # Only the colour serving production has healthy hosts between deploys, so the minimum is
+        # Only the colour serving production has targets between deploys, so the minimum is
         # judged on the sum of both target groups.
         period = s.unhealthy_hosts.period_seconds
         self._alarm(
             "alb-healthy-hosts-low",
-            s.unhealthy_hosts,
-            CRITICAL,
-            f"Fewer healthy web targets than the service minimum ({lb.minimum_healthy_hosts}). "
-            "Capacity is lost: check ECS events and task stops.",
-            comparison="LessThanThreshold",
+            "alb-healthy-hosts-low",
+            f"web target groups (minCount {lb.minimum_healthy_hosts})",
             threshold=lb.minimum_healthy_hosts,
             missing="breaching",
             metric_queries=[
                 self._metric_query(
-                    colour, alb, "HealthyHostCount", {**dims, "TargetGroup": target_group}, "Minimum", period
+                    colour, ALB, "HealthyHostCount", {**dims, "TargetGroup": target_group}, "Minimum", period
                 )
                 for colour, target_group in lb.target_groups.items()
             ]
@@ -281,28 +459,23 @@ class Alarms(pulumi.ComponentResource):
     # Services
 
     def _service_alarms(self, service: WatchedService) -> None:
-        s = self._settings
         dims = {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
-        for metric, rule in (("CPUUtilization", s.service_cpu_percent), ("MemoryUtilization", s.service_memory_percent)):
-            short = "cpu" if metric.startswith("CPU") else "memory"
+        for short, metric in (("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")):
             self._alarm(
+                f"<service>-{short}",
                 f"{service.name}-{short}",
-                rule,
-                WARNING,
-                f"{service.name} {short} above {rule.threshold}%. Autoscaling should add tasks; if it is at "
-                "its maximum, raise maxCount or the task size.",
+                f"service {service.name}",
                 namespace="AWS/ECS",
                 metric_name=metric,
                 dimensions=dims,
                 statistic="Average",
             )
+        # Published by Container Insights, which the cluster runs in enhanced mode.
         self._alarm(
+            "<service>-running-tasks-low",
             f"{service.name}-running-tasks-low",
-            Rule(threshold=service.minimum_tasks, period_seconds=60, evaluation_periods=3, datapoints_to_alarm=3),
-            CRITICAL,
-            f"{service.name} runs fewer tasks than its minimum ({service.minimum_tasks}). Check ECS service "
-            "events for failed task starts (image pull, secrets, health checks).",
-            comparison="LessThanThreshold",
+            f"service {service.name} (minCount {service.minimum_tasks})",
+            threshold=service.minimum_tasks,
             missing="breaching",
             namespace="ECS/ContainerInsights",
             metric_name="RunningTaskCount",
@@ -314,92 +487,63 @@ class Alarms(pulumi.ComponentResource):
 
     def _database_alarms(self, db: WatchedDatabase) -> None:
         s = self._settings
-        dims = {"DBInstanceIdentifier": db.identifier}
-        rds = {"namespace": "AWS/RDS", "dimensions": dims, "statistic": "Average"}
+        rds = {"namespace": "AWS/RDS", "dimensions": {"DBInstanceIdentifier": db.identifier}}
         memory_bytes = db.memory_gib * GIB
         max_connections = min(int(memory_bytes // POSTGRES_BYTES_PER_CONNECTION), POSTGRES_MAX_CONNECTIONS)
-        self._alarm(
-            "database-cpu",
-            s.database_cpu_percent,
-            CRITICAL,
-            "Database CPU is high: look at Performance Insights for the top queries.",
-            metric_name="CPUUtilization",
-            **rds,
-        )
+        self._alarm("database-cpu", "database-cpu", "database", metric_name="CPUUtilization", statistic="Average", **rds)
         self._alarm(
             "database-freeable-memory-low",
-            s.database_freeable_memory_percent,
-            WARNING,
-            "Database freeable memory is low: the instance is swapping soon; consider a larger class.",
-            comparison="LessThanThreshold",
+            "database-freeable-memory-low",
+            f"database ({db.memory_gib:g} GiB)",
             threshold=round(memory_bytes * s.database_freeable_memory_percent.threshold / 100),
             metric_name="FreeableMemory",
+            statistic="Average",
             **rds,
         )
         self._alarm(
             "database-free-storage-low",
-            s.database_free_storage_percent,
-            CRITICAL,
-            "Database free storage is below its share of allocated storage. Storage autoscaling should "
-            "grow it; if it is at maxAllocatedStorageGb, raise that.",
-            comparison="LessThanThreshold",
+            "database-free-storage-low",
+            f"database ({db.allocated_storage_gb} GB allocated)",
             threshold=round(db.allocated_storage_gb * GIB * s.database_free_storage_percent.threshold / 100),
             metric_name="FreeStorageSpace",
+            statistic="Minimum",
             **rds,
         )
         self._alarm(
             "database-connections-high",
-            s.database_connections_percent,
-            CRITICAL,
-            f"Database connections above {s.database_connections_percent.threshold}% of max_connections "
-            f"({max_connections}). Check for connection leaks; add pooling (RDS Proxy).",
+            "database-connections-high",
+            f"database (max_connections {max_connections})",
             threshold=round(max_connections * s.database_connections_percent.threshold / 100),
             metric_name="DatabaseConnections",
+            statistic="Maximum",
             **rds,
         )
 
     # Cache
 
     def _cache_alarms(self, cache: WatchedCache) -> None:
-        s = self._settings
         for index in range(1, cache.nodes + 1):
+            # ElastiCache names the member clusters of a replication group `<group>-001`, ...
             node = pulumi.Output.from_input(cache.replication_group_id).apply(lambda rg, i=index: f"{rg}-{i:03d}")
-            dims = {"CacheClusterId": node}
-            metric = {"namespace": "AWS/ElastiCache", "dimensions": dims}
+            metric = {"namespace": "AWS/ElastiCache", "dimensions": {"CacheClusterId": node}}
+            subject = f"cache node {index}"
+            self._alarm("cache-<n>-cpu", f"cache-{index}-cpu", subject, metric_name="EngineCPUUtilization", statistic="Average", **metric)
             self._alarm(
-                f"cache-{index}-cpu",
-                s.cache_cpu_percent,
-                WARNING,
-                "Cache engine CPU is high (the engine is single-threaded): check for expensive commands.",
-                metric_name="EngineCPUUtilization",
-                statistic="Average",
-                **metric,
-            )
-            self._alarm(
+                "cache-<n>-memory",
                 f"cache-{index}-memory",
-                s.cache_memory_percent,
-                WARNING,
-                "Cache memory is filling up: keys will be evicted; scale the node type up.",
+                subject,
                 metric_name="DatabaseMemoryUsagePercentage",
                 statistic="Average",
                 **metric,
             )
-            self._alarm(
-                f"cache-{index}-evictions",
-                s.cache_evictions,
-                WARNING,
-                "The cache evicts keys for lack of memory.",
-                metric_name="Evictions",
-                statistic="Sum",
-                **metric,
-            )
+            self._alarm("cache-<n>-evictions", f"cache-{index}-evictions", subject, metric_name="Evictions", statistic="Sum", **metric)
             if cache.nodes > 1:
                 # Reported by replicas only; on the primary the metric is missing (not breaching).
+                # Every node gets one: after a failover another node is the primary.
                 self._alarm(
+                    "cache-<n>-replication-lag",
                     f"cache-{index}-replication-lag",
-                    s.cache_replication_lag_seconds,
-                    WARNING,
-                    "A cache replica lags behind the primary: a failover now would lose writes.",
+                    subject,
                     metric_name="ReplicationLag",
                     statistic="Maximum",
                     **metric,
@@ -407,16 +551,14 @@ class Alarms(pulumi.ComponentResource):
 
     # Firewall
 
-    def _firewall_alarms(self, web_acl_name: pulumi.Input[str], region: str) -> None:
+    def _firewall_alarms(self, web_acl_metric_name: pulumi.Input[str], region: str) -> None:
         self._alarm(
             "waf-blocked-spike",
-            self._settings.waf_blocked_requests,
-            WARNING,
-            "The web ACL blocks an unusual number of requests: an attack, or a rule catching real users "
-            "(check sampled requests in the WAF console).",
+            "waf-blocked-spike",
+            "web ACL",
             namespace="AWS/WAFV2",
             metric_name="BlockedRequests",
-            dimensions={"WebACL": web_acl_name, "Region": region, "Rule": "ALL"},
+            dimensions={"WebACL": web_acl_metric_name, "Region": region, "Rule": "ALL"},
             statistic="Sum",
         )
 
@@ -424,22 +566,21 @@ class Alarms(pulumi.ComponentResource):
 
     def _deployment_alarm(self, lb: WatchedLoadBalancer) -> aws.cloudwatch.CompositeAlarm:
         """Fast alarms on BOTH target groups (the one taking the new version alternates between
-        deploys), combined into the composite alarm ECS watches to roll a deploy back."""
+        deploys), combined into the composite alarm ECS watches to roll a deploy back. The
+        members notify the warning topic; the composite pages, once."""
         s = self._settings
-        alb = "AWS/ApplicationELB"
+        period = s.deployment_5xx_percent.period_seconds
         members = []
         for colour, target_group in lb.target_groups.items():
             dims = {"LoadBalancer": lb.arn_suffix, "TargetGroup": target_group}
-            period = s.deployment_5xx_percent.period_seconds
             members.append(
                 self._alarm(
+                    "deploy-<colour>-5xx-rate",
                     f"deploy-{colour}-5xx-rate",
-                    s.deployment_5xx_percent,
-                    CRITICAL,
-                    f"Deployment guard: the {colour} targets answer with 5xx. ECS rolls the deploy back.",
+                    f"{colour} target group",
                     metric_queries=[
-                        self._metric_query("errors", alb, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
-                        self._metric_query("requests", alb, "RequestCount", dims, "Sum", period),
+                        self._metric_query("errors", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
+                        self._metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
                         self._expression(
                             f"IF(requests >= {s.deployment_minimum_requests}, 100 * FILL(errors, 0) / requests, 0)",
                             "target 5xx rate (%)",
@@ -449,29 +590,29 @@ class Alarms(pulumi.ComponentResource):
             )
             members.append(
                 self._alarm(
+                    "deploy-<colour>-unhealthy",
                     f"deploy-{colour}-unhealthy",
-                    s.deployment_unhealthy_hosts,
-                    CRITICAL,
-                    f"Deployment guard: {colour} targets fail health checks. ECS rolls the deploy back.",
-                    comparison="GreaterThanOrEqualToThreshold",
-                    namespace=alb,
+                    f"{colour} target group",
+                    namespace=ALB,
                     metric_name="UnHealthyHostCount",
                     dimensions=dims,
                     statistic="Maximum",
                 )
             )
-        topic = self.topics[CRITICAL].arn
+        spec = KINDS["web-deployment"]
+        topic = self.topics[spec.severity].arn
         rule = pulumi.Output.all(*[m.name for m in members]).apply(
             lambda names: " OR ".join(f'ALARM("{n}")' for n in names)
         )
         return aws.cloudwatch.CompositeAlarm(
             f"{self._name}-deployment",
-            alarm_name=f"{self._prefix}-web-deployment",
-            alarm_description="[critical] A blue/green deploy is unhealthy; ECS rolls it back automatically.",
+            alarm_name=f"{self._prefix}-{spec.name}",
+            alarm_description=f"[{spec.severity}] web service: {spec.watches}, {spec.condition}. {spec.action}",
             alarm_rule=rule,
             actions_enabled=True,
             alarm_actions=[topic],
             ok_actions=[topic],
+            tags={"severity": spec.severity},
             opts=child(self),
         )
 
@@ -484,7 +625,7 @@ class Alarms(pulumi.ComponentResource):
             "lb": lb.arn_suffix,
             "tgs": dict(lb.target_groups),
             "services": [{"name": s.name, "cluster": s.cluster_name, "service": s.service_name} for s in args.services],
-            "acl": args.web_acl_name,
+            "acl": args.web_acl_metric_name,
             "db": args.database.identifier if args.database else None,
             "cache": args.cache.replication_group_id if args.cache else None,
             "cache_nodes": args.cache.nodes if args.cache else 0,
@@ -492,7 +633,7 @@ class Alarms(pulumi.ComponentResource):
         body = pulumi.Output.from_input(values).apply(lambda v: json.dumps(_dashboard_body(v, region), sort_keys=True))
         return aws.cloudwatch.Dashboard(
             f"{self._name}-dashboard",
-            dashboard_name=f"{self._prefix}-webapp",
+            dashboard_name=self._prefix,
             dashboard_body=body,
             opts=child(self),
         )
@@ -505,39 +646,64 @@ class Alarms(pulumi.ComponentResource):
         return detection + ROLLBACK_TRAFFIC_SHIFT_SECONDS
 
 
+def alarm_table(settings: Optional[AlarmSettings] = None) -> str:
+    """The README's table of every alarm, rendered from `KINDS` and the settings (defaults)."""
+    settings = settings or AlarmSettings()
+    rows = [
+        "| alarm (`webapp-<stack>-...`) | watches | metric | alarms when | for | key | severity | what to do |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in KINDS.values():
+        rows.append(
+            f"| `{kind.name}` | {kind.watches} | {kind.metric} | {kind.when(settings)} | {kind.window(settings)} "
+            f"| {kind.key()} | {kind.severity} | {kind.action} |"
+        )
+    return "\n".join(rows)
+
+
 def _widget(title: str, metrics: list[list[Any]], region: str, stat: str = "Sum", period: int = 60, **extra: Any) -> dict:
     return {
         "type": "metric",
         "width": 12,
         "height": 6,
-        "properties": {"title": title, "metrics": metrics, "region": region, "stat": stat, "period": period, **extra},
+        "properties": {
+            "title": title,
+            "view": "timeSeries",
+            "metrics": metrics,
+            "region": region,
+            "stat": stat,
+            "period": period,
+            **extra,
+        },
     }
 
 
 def _dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
-    alb = "AWS/ApplicationELB"
+    """Widgets for the ALB, each service, the database, the cache and the web ACL. A metric row
+    is [namespace, metric, dimension name, value, ..., {options}]; an expression row is
+    [{"expression", "label", "id"}]."""
     lb = ["LoadBalancer", v["lb"]]
     widgets = [
-        _widget("Requests", [[alb, "RequestCount", *lb]], region),
+        _widget("Requests", [[ALB, "RequestCount", *lb]], region),
         _widget(
             "5xx rate (%)",
             [
-                [alb, "HTTPCode_ELB_5XX_Count", *lb, {"id": "elb", "visible": False}],
-                [alb, "HTTPCode_Target_5XX_Count", *lb, {"id": "target", "visible": False}],
-                [alb, "RequestCount", *lb, {"id": "requests", "visible": False}],
-                [{"expression": "100 * (FILL(elb, 0) + FILL(target, 0)) / requests", "label": "5xx %"}],
+                [ALB, "HTTPCode_ELB_5XX_Count", *lb, {"id": "elb", "visible": False}],
+                [ALB, "HTTPCode_Target_5XX_Count", *lb, {"id": "target", "visible": False}],
+                [ALB, "RequestCount", *lb, {"id": "requests", "visible": False}],
+                [{"expression": "100 * (FILL(elb, 0) + FILL(target, 0)) / requests", "label": "5xx %", "id": "rate"}],
             ],
             region,
         ),
         _widget(
-            "Target response time",
-            [[alb, "TargetResponseTime", *lb, {"stat": p, "label": p}] for p in ("p50", "p95", "p99")],
+            "Target response time (s)",
+            [[ALB, "TargetResponseTime", *lb, {"stat": p, "label": p}] for p in ("p50", "p95", "p99")],
             region,
             stat="p95",
         ),
         _widget(
             "Healthy hosts per target group",
-            [[alb, "HealthyHostCount", "TargetGroup", tg, *lb, {"label": colour}] for colour, tg in v["tgs"].items()],
+            [[ALB, "HealthyHostCount", "TargetGroup", tg, *lb, {"label": colour}] for colour, tg in v["tgs"].items()],
             region,
             stat="Minimum",
         ),
@@ -563,9 +729,19 @@ def _dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
     if v["db"]:
         db = ["DBInstanceIdentifier", v["db"]]
         widgets += [
-            _widget("Database CPU (%) / connections", [["AWS/RDS", "CPUUtilization", *db], ["AWS/RDS", "DatabaseConnections", *db, {"yAxis": "right"}]], region, stat="Average"),
+            _widget(
+                "Database CPU (%) / connections",
+                [["AWS/RDS", "CPUUtilization", *db], ["AWS/RDS", "DatabaseConnections", *db, {"yAxis": "right"}]],
+                region,
+                stat="Average",
+            ),
             _widget("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *db]], region, stat="Minimum"),
-            _widget("Database latency (s)", [["AWS/RDS", "ReadLatency", *db], ["AWS/RDS", "WriteLatency", *db]], region, stat="Average"),
+            _widget(
+                "Database latency (s)",
+                [["AWS/RDS", "ReadLatency", *db], ["AWS/RDS", "WriteLatency", *db]],
+                region,
+                stat="Average",
+            ),
         ]
     if v["cache"]:
         # ElastiCache publishes per member cluster: "<replication group>-001", "-002", ...
@@ -591,3 +767,7 @@ def _dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
         _widget("WAF allowed / blocked", [["AWS/WAFV2", "AllowedRequests", *waf], ["AWS/WAFV2", "BlockedRequests", *waf]], region)
     )
     return {"widgets": widgets}
+
+
+if __name__ == "__main__":
+    print(alarm_table())

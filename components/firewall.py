@@ -93,6 +93,8 @@ class Firewall(pulumi.ComponentResource):
         )
         self.web_acl_arn: pulumi.Output[str] = self.web_acl.arn
         self.web_acl_name: pulumi.Output[str] = self.web_acl.name
+        # The `WebACL` dimension of the ACL's CloudWatch metrics (not its name).
+        self.metric_name: pulumi.Output[str] = self.web_acl.visibility_config.metric_name
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

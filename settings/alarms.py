@@ -1,9 +1,10 @@
 """Alarm thresholds and where notifications go. Defaults follow seed 002 (5xx > 1% for 5
-minutes, p95 > 500 ms, p99 > 1 s, CPU > 80% / memory > 85% for 15 minutes, rollback < 2 min)."""
+minutes, p95 > 500 ms, p99 > 1 s, CPU > 80% / memory > 85% for 15 minutes, rollback < 2 min).
+They are the same in every tier, so they live here rather than in `tiers.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from typing import Annotated, Iterator, Optional
 
 from pydantic import Field, field_validator, model_validator
 
@@ -11,15 +12,25 @@ from .base import Model, Problem
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
 HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]+$")]
-# CloudWatch: 10, 20 or 30 s (high-resolution metrics) or a multiple of 60 s; and the periods
-# an alarm evaluates may span at most one day.
-HIGH_RESOLUTION_PERIODS = (10, 20, 30)
-MAX_EVALUATION_SECONDS = 86400
+# Every metric these alarms watch (ALB, ECS, Container Insights, RDS, ElastiCache, WAF) is
+# published once a minute: CloudWatch also accepts 10, 20 and 30 s periods, but only
+# high-resolution metrics have data at that rate, so such an alarm would sit in
+# INSUFFICIENT_DATA.
+PERIOD_STEP_SECONDS = 60
+# PutMetricAlarm: period x evaluation periods may span at most one day for periods under an
+# hour, and at most seven days otherwise.
+MAX_WINDOW_SECONDS = 86400
+MAX_WINDOW_SECONDS_HOURLY = 7 * 86400
 
 
 class Subscribers(Model):
     emails: list[Email] = []
     https_endpoints: list[HttpsUrl] = []
+
+    @property
+    def endpoints(self) -> list[tuple[str, str]]:
+        """(SNS protocol, endpoint) of every subscriber."""
+        return [("email", e) for e in self.emails] + [("https", u) for u in self.https_endpoints]
 
 
 class Rule(Model):
@@ -33,8 +44,8 @@ class Rule(Model):
     @field_validator("period_seconds")
     @classmethod
     def _period(cls, value: int) -> int:
-        if value not in HIGH_RESOLUTION_PERIODS and value % 60:
-            raise ValueError("CloudWatch accepts 10, 20, 30 or a multiple of 60 seconds")
+        if value % PERIOD_STEP_SECONDS:
+            raise ValueError("must be a multiple of 60 seconds (the watched metrics are published once a minute)")
         return value
 
     def problems(self, tier: str) -> Iterator[Problem]:
@@ -42,66 +53,111 @@ class Rule(Model):
             yield Problem(
                 "datapointsToAlarm", f"must not exceed evaluationPeriods ({self.evaluation_periods})", self.datapoints_to_alarm
             )
-        if self.period_seconds * self.evaluation_periods > MAX_EVALUATION_SECONDS:
+        hourly = self.period_seconds >= 3600
+        limit = MAX_WINDOW_SECONDS_HOURLY if hourly else MAX_WINDOW_SECONDS
+        if self.window_seconds > limit:
+            span = "seven days" if hourly else "one day (periods under an hour)"
             yield Problem(
                 "evaluationPeriods",
-                f"periods x evaluationPeriods must not exceed one day ({self.period_seconds} s periods)",
+                f"periodSeconds x evaluationPeriods must not exceed {span}: at most "
+                f"{limit // self.period_seconds} periods of {self.period_seconds} s",
                 self.evaluation_periods,
             )
+
+    @property
+    def window_seconds(self) -> int:
+        """The span of data the alarm evaluates (period x evaluation periods)."""
+        return self.period_seconds * self.evaluation_periods
 
     @property
     def seconds_to_alarm(self) -> int:
         """How long a breach must last before the alarm fires (datapoints x period)."""
         return self.period_seconds * self.datapoints_to_alarm
 
+    def window(self) -> str:
+        """`5 x 60 s`, or `3 of 5 x 60 s` for an M-of-N alarm."""
+        of = "" if self.datapoints_to_alarm == self.evaluation_periods else f"{self.datapoints_to_alarm} of "
+        return f"{of}{self.evaluation_periods} x {self.period_seconds} s"
+
 
 class PercentRule(Rule):
     threshold: float = Field(ge=0, le=100)
 
 
-def _rule(kind: type[Rule], threshold: float, period: int, evaluations: int, datapoints: int | None = None):
-    """A default for a Field: `kind` with these values."""
+def _rule(
+    kind: type[Rule],
+    threshold: float,
+    period: int,
+    evaluations: int,
+    datapoints: Optional[int] = None,
+    *,
+    meaning: str,
+    alias: Optional[str] = None,
+):
+    """A default for a Field: `kind` with these values; `meaning` goes to the README table."""
     return Field(
         default_factory=lambda: kind(
             threshold=threshold,
             period_seconds=period,
             evaluation_periods=evaluations,
             datapoints_to_alarm=datapoints or evaluations,
-        )
+        ),
+        description=meaning,
+        alias=alias,
     )
 
 
 class AlarmSettings(Model):
-    critical: Subscribers = Subscribers()
-    warning: Subscribers = Subscribers()
+    critical: Subscribers = Field(default=Subscribers(), description="who is paged: `emails`, `httpsEndpoints`")
+    warning: Subscribers = Field(default=Subscribers(), description="who looks in working hours: `emails`, `httpsEndpoints`")
 
     # Load balancer
-    alb_5xx_percent: PercentRule = _rule(PercentRule, 1, 60, 5)
-    alb_p95_seconds: Rule = _rule(Rule, 0.5, 60, 10)
-    alb_p99_seconds: Rule = _rule(Rule, 1.0, 60, 10)
-    unhealthy_hosts: Rule = _rule(Rule, 1, 60, 3)
-    rejected_connections: Rule = _rule(Rule, 1, 60, 5, 3)
+    alb_5xx_percent: PercentRule = _rule(
+        PercentRule, 1, 60, 5, meaning="ALB + target 5xx, % of requests", alias="alb5xxPercent"
+    )
+    alb_p95_seconds: Rule = _rule(Rule, 0.5, 60, 10, meaning="p95 target response time, seconds")
+    alb_p99_seconds: Rule = _rule(Rule, 1.0, 60, 10, meaning="p99 target response time, seconds")
+    unhealthy_hosts: Rule = _rule(
+        Rule, 1, 60, 3, meaning="unhealthy targets per target group; its timing also applies to healthy hosts < minCount"
+    )
+    rejected_connections: Rule = _rule(Rule, 1, 60, 5, 3, meaning="connections the ALB rejected per period")
     # Services
-    service_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3)
-    service_memory_percent: PercentRule = _rule(PercentRule, 85, 300, 3)
+    service_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="average CPU of each ECS service, %")
+    service_memory_percent: PercentRule = _rule(PercentRule, 85, 300, 3, meaning="average memory of each ECS service, %")
     # Database
-    database_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3)
-    database_freeable_memory_percent: PercentRule = _rule(PercentRule, 10, 300, 3)
-    database_free_storage_percent: PercentRule = _rule(PercentRule, 10, 300, 2)
-    database_connections_percent: PercentRule = _rule(PercentRule, 80, 300, 3)
+    database_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="RDS CPU, %")
+    database_freeable_memory_percent: PercentRule = _rule(
+        PercentRule, 10, 300, 3, meaning="RDS freeable memory, % of the instance class's memory (alarm below)"
+    )
+    database_free_storage_percent: PercentRule = _rule(
+        PercentRule, 10, 300, 2, meaning="RDS free storage, % of allocatedStorageGb (alarm below)"
+    )
+    database_connections_percent: PercentRule = _rule(
+        PercentRule, 80, 300, 3, meaning="RDS connections, % of the class's default max_connections"
+    )
     # Cache
-    cache_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3)
-    cache_memory_percent: PercentRule = _rule(PercentRule, 80, 300, 3)
-    cache_evictions: Rule = _rule(Rule, 100, 300, 3)
-    cache_replication_lag_seconds: Rule = _rule(Rule, 1, 60, 5, 3)
+    cache_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="cache engine CPU per node, %")
+    cache_memory_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="cache memory used per node, %")
+    cache_evictions: Rule = _rule(Rule, 100, 300, 3, meaning="keys evicted per node per period")
+    cache_replication_lag_seconds: Rule = _rule(Rule, 1, 60, 5, 3, meaning="replica lag behind the primary, seconds")
     # Firewall
-    waf_blocked_requests: Rule = _rule(Rule, 1000, 300, 1)
+    waf_blocked_requests: Rule = _rule(Rule, 1000, 300, 1, meaning="requests the web ACL blocked per period")
     # Deployment (rollback) alarms: one-minute periods, one datapoint, so a bad version is
     # detected within a minute of its first errors.
-    deployment_5xx_percent: PercentRule = _rule(PercentRule, 5, 60, 1)
-    deployment_unhealthy_hosts: Rule = _rule(Rule, 1, 60, 1)
-    # Below this many requests a minute the 5xx rate of a target group is not judged.
-    deployment_minimum_requests: int = Field(default=10, ge=1)
+    deployment_5xx_percent: PercentRule = _rule(
+        PercentRule,
+        5,
+        60,
+        1,
+        meaning="deployment guard: target 5xx of one target group, % of its requests",
+        alias="deployment5xxPercent",
+    )
+    deployment_unhealthy_hosts: Rule = _rule(
+        Rule, 1, 60, 1, meaning="deployment guard: unhealthy targets of one target group"
+    )
+    deployment_minimum_requests: int = Field(
+        default=10, ge=1, description="requests a minute below which a target group's 5xx rate is not judged"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -125,3 +181,20 @@ class AlarmSettings(Model):
             if isinstance(value, Rule):
                 for problem in value.problems(tier):
                     yield problem.under(field.alias or name)
+
+
+def settings_table(settings: Optional[AlarmSettings] = None) -> str:
+    """The README's table of `webapp:alarms` keys: key, default, meaning (defaults)."""
+    settings = settings or AlarmSettings()
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for name, field in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        key = field.alias or name
+        if isinstance(value, Rule):
+            default = f"{value.threshold:g} ({value.window()})"
+        elif isinstance(value, Subscribers):
+            default = "none"
+        else:
+            default = str(value)
+        rows.append(f"| `{key}` | {default} | {field.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,583 @@
+"""The alarms component on the real stacks: every watched resource has its alarms, each on the
+right topic, on metrics CloudWatch publishes with dimension values taken from the watched
+resources' outputs; the deployment alarm rolls the web service back; the dashboard; the README.
+
+PUBLISHED below is the part of CloudWatch's metric catalogue these alarms use: per namespace,
+the dimension set a metric is published under, and the metrics published with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from components.alarms import (
+    KINDS,
+    ROLLBACK_TARGET_SECONDS,
+    ROLLBACK_TRAFFIC_SHIFT_SECONDS,
+    Alarms,
+    alarm_table,
+)
+from settings import load_settings
+from settings.alarms import settings_table
+from settings.instance_classes import db_memory_gib
+from tests.support import Synth, config_with, synth
+from tools.stack_config import ROOT
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+GIB = 1024**3
+
+PUBLISHED: dict[tuple[str, frozenset[str]], set[str]] = {
+    ("AWS/ApplicationELB", frozenset({"LoadBalancer"})): {
+        "RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
+        "RejectedConnectionCount",
+    },
+    ("AWS/ApplicationELB", frozenset({"LoadBalancer", "TargetGroup"})): {
+        "RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount",
+    },
+    ("AWS/ECS", frozenset({"ClusterName", "ServiceName"})): {"CPUUtilization", "MemoryUtilization"},
+    ("ECS/ContainerInsights", frozenset({"ClusterName", "ServiceName"})): {"RunningTaskCount", "DesiredTaskCount"},
+    ("AWS/RDS", frozenset({"DBInstanceIdentifier"})): {
+        "CPUUtilization", "FreeableMemory", "FreeStorageSpace", "DatabaseConnections", "ReadLatency", "WriteLatency",
+    },
+    ("AWS/ElastiCache", frozenset({"CacheClusterId"})): {
+        "EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "ReplicationLag", "CacheHitRate",
+    },
+    ("AWS/WAFV2", frozenset({"WebACL", "Region", "Rule"})): {"AllowedRequests", "BlockedRequests"},
+}
+# Dimension -> the watched resource type and the output holding the dimension's value.
+SOURCES = {
+    "LoadBalancer": ("aws:lb/loadBalancer:LoadBalancer", "arnSuffix"),
+    "TargetGroup": ("aws:lb/targetGroup:TargetGroup", "arnSuffix"),
+    "ClusterName": ("aws:ecs/cluster:Cluster", "name"),
+    "ServiceName": ("aws:ecs/service:Service", "name"),
+    "DBInstanceIdentifier": ("aws:rds/instance:Instance", "identifier"),
+    "CacheClusterId": ("aws:elasticache/replicationGroup:ReplicationGroup", "memberClusters"),
+    "WebACL": ("aws:wafv2/webAcl:WebAcl", "visibilityConfig.metricName"),
+}
+# Alarms that page (an outage, or one about to happen); everything else waits for working hours.
+PAGING = {
+    "alb-5xx-rate", "alb-unhealthy-hosts-blue", "alb-unhealthy-hosts-green", "alb-healthy-hosts-low",
+    "web-running-tasks-low", "worker-running-tasks-low", "database-free-storage-low", "database-connections-high",
+    "web-deployment",
+}
+
+
+# Helpers
+
+
+def stack(request, name: str) -> Synth:
+    return request.getfixturevalue(name)
+
+
+def settings_of(stack_name: str):
+    return load_settings(stack_name, config_with(stack_name, {}))
+
+
+def metric_alarms(s: Synth) -> list[dict[str, Any]]:
+    return [r for r in s.children("alarms") if r["type"] == ALARM]
+
+
+def all_alarms(s: Synth) -> list[dict[str, Any]]:
+    return [r for r in s.children("alarms") if r["type"] in (ALARM, COMPOSITE)]
+
+
+def short(s: Synth, alarm: dict[str, Any]) -> str:
+    """The alarm's name without `<project>-<stack>-`."""
+    name = alarm["outputs"].get("alarmName") or alarm["outputs"]["name"]
+    return name.removeprefix(f"webapp-{s.document['stack']}-")
+
+
+def alarm(s: Synth, name: str) -> dict[str, Any]:
+    return next(a for a in all_alarms(s) if short(s, a) == name)
+
+
+def metrics(alarm_: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metric (namespace, metricName, dimensions) of an alarm, or of each of its queries."""
+    inputs = alarm_["inputs"]
+    if "metricQueries" in inputs:
+        return [q["metric"] for q in inputs["metricQueries"] if "metric" in q]
+    return [{k: inputs[k] for k in ("namespace", "metricName", "dimensions")}]
+
+
+def output(resource: dict[str, Any], path: str) -> Any:
+    value = resource["outputs"]
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def source_values(s: Synth, dimension: str) -> set[str]:
+    """Every value the dimension can take in this stack: the outputs of the watched resources."""
+    if dimension == "Region":
+        return {s.outputs["region"]}
+    if dimension == "Rule":
+        return {"ALL"}  # WAF's aggregate over every rule of the web ACL
+    type_, path = SOURCES[dimension]
+    values: set[str] = set()
+    for resource in s.of_type(type_):
+        value = output(resource, path)
+        values.update(value if isinstance(value, list) else [value])
+    return values
+
+
+def watching(s: Synth, dimension: str, value: str) -> dict[str, set[str]]:
+    """Alarm name -> metric names, of the alarms with a metric whose `dimension` is `value`."""
+    found: dict[str, set[str]] = {}
+    for a in metric_alarms(s):
+        for m in metrics(a):
+            if m["dimensions"].get(dimension) == value:
+                found.setdefault(short(s, a), set()).add(m["metricName"])
+    return found
+
+
+def watched_metrics(s: Synth, dimension: str, value: str) -> set[str]:
+    return set().union(*watching(s, dimension, value).values())
+
+
+def dashboard_rows(s: Synth) -> Iterator[tuple[dict[str, Any], list[Any]]]:
+    body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
+    for widget in body["widgets"]:
+        for row in widget["properties"]["metrics"]:
+            yield widget, row
+
+
+def row_metric(row: list[Any]) -> tuple[str, str, dict[str, str]]:
+    """[namespace, metric, name, value, ..., {options}] -> (namespace, metric, dimensions)."""
+    fields = [f for f in row if not isinstance(f, dict)]
+    namespace, metric, pairs = fields[0], fields[1], fields[2:]
+    assert len(pairs) % 2 == 0, row
+    return namespace, metric, dict(zip(pairs[::2], pairs[1::2]))
+
+
+def deployment_members(s: Synth) -> list[dict[str, Any]]:
+    composite = s.one(COMPOSITE)
+    names = re.findall(r'ALARM\("([^"]+)"\)', composite["inputs"]["alarmRule"])
+    by_name = {a["outputs"]["name"]: a for a in metric_alarms(s)}
+    return [by_name[n] for n in names]
+
+
+def detection_seconds(alarm_: dict[str, Any]) -> int:
+    """How long a breach must last before this alarm fires: datapoints x period."""
+    inputs = alarm_["inputs"]
+    periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [inputs["period"]]
+    return int(max(periods) * inputs["datapointsToAlarm"])
+
+
+def observability_readme() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("<!-- section: observability -->"): readme.index("<!-- /section: observability -->")]
+
+
+STACKS = pytest.mark.parametrize("stack_name", ["prod", "staging"])
+
+
+# Coverage: every watched resource has its alarms
+
+
+@STACKS
+def test_every_ecs_service_has_cpu_memory_and_running_task_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    for service in s.of_type("aws:ecs/service:Service"):
+        seen = watched_metrics(s, "ServiceName", service["outputs"]["name"])
+        assert seen == {"CPUUtilization", "MemoryUtilization", "RunningTaskCount"}, service["name"]
+
+
+@STACKS
+def test_the_database_has_cpu_memory_storage_and_connection_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    db = s.one("aws:rds/instance:Instance")
+    assert watched_metrics(s, "DBInstanceIdentifier", db["outputs"]["identifier"]) == {
+        "CPUUtilization", "FreeableMemory", "FreeStorageSpace", "DatabaseConnections",
+    }
+
+
+@STACKS
+def test_every_cache_node_has_cpu_memory_and_eviction_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    for node in s.one("aws:elasticache/replicationGroup:ReplicationGroup")["outputs"]["memberClusters"]:
+        assert {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"} <= watched_metrics(
+            s, "CacheClusterId", node
+        ), node
+
+
+def test_replication_lag_is_alarmed_on_every_node_of_a_group_with_replicas(prod, staging):
+    nodes = prod.one("aws:elasticache/replicationGroup:ReplicationGroup")["outputs"]["memberClusters"]
+    assert len(nodes) > 1
+    assert all("ReplicationLag" in watched_metrics(prod, "CacheClusterId", node) for node in nodes)
+    (single,) = staging.one("aws:elasticache/replicationGroup:ReplicationGroup")["outputs"]["memberClusters"]
+    assert "ReplicationLag" not in watched_metrics(staging, "CacheClusterId", single)
+
+
+@STACKS
+def test_the_alb_has_error_latency_and_connection_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    alb = s.one("aws:lb/loadBalancer:LoadBalancer")["outputs"]["arnSuffix"]
+    assert {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount", "TargetResponseTime",
+            "RejectedConnectionCount"} <= watched_metrics(s, "LoadBalancer", alb)
+    percentiles = {alarm(s, f"alb-latency-{p}")["inputs"]["extendedStatistic"] for p in ("p95", "p99")}
+    assert percentiles == {"p95", "p99"}
+
+
+@STACKS
+def test_each_target_group_has_unhealthy_healthy_and_deployment_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    groups = s.of_type("aws:lb/targetGroup:TargetGroup")
+    assert len(groups) == 2
+    for group in groups:
+        colour = group["name"].rsplit("-", 1)[1]
+        assert set(watching(s, "TargetGroup", group["outputs"]["arnSuffix"])) == {
+            f"alb-unhealthy-hosts-{colour}", "alb-healthy-hosts-low", f"deploy-{colour}-5xx-rate", f"deploy-{colour}-unhealthy",
+        }
+
+
+@STACKS
+def test_the_web_acl_has_a_blocked_requests_alarm(request, stack_name):
+    s = stack(request, stack_name)
+    metric_name = s.one("aws:wafv2/webAcl:WebAcl")["outputs"]["visibilityConfig"]["metricName"]
+    assert watching(s, "WebACL", metric_name) == {"waf-blocked-spike": {"BlockedRequests"}}
+
+
+def test_the_alarm_names_output_lists_every_alarm(prod):
+    assert sorted(prod.outputs["alarmNames"]) == sorted(
+        a["outputs"].get("alarmName") or a["outputs"]["name"] for a in all_alarms(prod)
+    )
+
+
+# What each alarm watches: metrics CloudWatch publishes, on resources that exist
+
+
+@STACKS
+def test_every_alarm_metric_is_published_under_its_dimensions(request, stack_name):
+    s = stack(request, stack_name)
+    for a in metric_alarms(s):
+        for m in metrics(a):
+            published = PUBLISHED.get((m["namespace"], frozenset(m["dimensions"])), set())
+            assert m["metricName"] in published, (a["name"], m)
+
+
+@STACKS
+def test_every_alarm_dimension_value_is_an_output_of_the_watched_resource(request, stack_name):
+    s = stack(request, stack_name)
+    for a in metric_alarms(s):
+        for m in metrics(a):
+            for dimension, value in m["dimensions"].items():
+                assert value in source_values(s, dimension), (a["name"], dimension, value)
+
+
+@STACKS
+def test_alarms_depend_on_the_resources_they_watch(request, stack_name):
+    # ServiceName is the exception: the alarms exist before the services they guard, which are
+    # named from the settings (the value test above still checks it against the service).
+    s = stack(request, stack_name)
+    for a in metric_alarms(s):
+        key = "metricQueries" if "metricQueries" in a["inputs"] else "dimensions"
+        depended = {r["type"] for r in s.depends_on(a, key)}
+        needed = {SOURCES[d][0] for m in metrics(a) for d in m["dimensions"] if d in SOURCES and d != "ServiceName"}
+        assert needed <= depended, a["name"]
+
+
+# Notifications
+
+
+@STACKS
+def test_every_alarm_notifies_its_severitys_topic_on_alarm_and_on_ok(request, stack_name):
+    s = stack(request, stack_name)
+    for a in all_alarms(s):
+        severity = a["inputs"]["tags"]["severity"]
+        topic = s.named(f"alarms-{severity}")
+        assert a["inputs"]["actionsEnabled"] is True, a["name"]
+        assert a["inputs"]["alarmActions"] == a["inputs"]["okActions"] == [topic["outputs"]["arn"]], a["name"]
+        assert s.depends_on(a, "alarmActions") == s.depends_on(a, "okActions") == [topic], a["name"]
+        assert a["inputs"]["alarmDescription"].startswith(f"[{severity}] "), a["name"]
+
+
+def test_outages_page_and_slowness_waits_for_working_hours(staging):
+    paging = {short(staging, a) for a in all_alarms(staging) if staging.depends_on(a, "alarmActions")[0]["name"] == "alarms-critical"}
+    assert paging == PAGING
+
+
+def test_subscriptions_follow_the_config(prod):
+    config = settings_of("prod").alarms
+    for severity in ("critical", "warning"):
+        topic = prod.named(f"alarms-{severity}")
+        subscribed = {
+            (r["inputs"]["protocol"], r["inputs"]["endpoint"])
+            for r in prod.of_type(SUBSCRIPTION)
+            if prod.depends_on(r, "topic") == [topic]
+        }
+        assert subscribed == set(getattr(config, severity).endpoints) != set()
+
+
+@STACKS
+def test_topics_are_encrypted_with_a_key_cloudwatch_may_publish_with(request, stack_name):
+    s = stack(request, stack_name)
+    for topic in [r for r in s.children("alarms") if r["type"] == TOPIC]:
+        (key,) = s.depends_on(topic, "kmsMasterKeyId")
+        assert topic["inputs"]["kmsMasterKeyId"] == key["outputs"]["arn"]
+        statements = json.loads(key["inputs"]["policy"])["Statement"]
+        publish = [
+            st for st in statements
+            if st["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in st["Principal"].get("Service", [])
+        ]
+        assert publish and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(publish[0]["Action"]), topic["name"]
+
+
+def test_the_topics_key_is_protected_in_prod_only(prod, staging):
+    assert prod.named("alarms-topics-key")["options"]["protect"] is True
+    assert staging.named("alarms-topics-key")["options"]["protect"] is False
+
+
+# CloudWatch's rules for alarm definitions
+
+
+@STACKS
+def test_metric_math_alarms_set_timing_per_metric_and_return_one_result(request, stack_name):
+    s = stack(request, stack_name)
+    for a in [a for a in metric_alarms(s) if "metricQueries" in a["inputs"]]:
+        inputs, queries = a["inputs"], a["inputs"]["metricQueries"]
+        assert not {"period", "statistic", "extendedStatistic", "namespace", "metricName"} & set(inputs), a["name"]
+        assert [q["returnData"] for q in queries].count(True) == 1, a["name"]
+        ids = [q["id"] for q in queries]
+        assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[a-z][a-zA-Z0-9_]*", i) for i in ids), a["name"]
+        for q in queries:
+            if "metric" in q:
+                assert q["metric"]["period"] and q["metric"]["stat"], (a["name"], q["id"])
+            else:
+                referenced = set(re.findall(r"\b[a-z][a-zA-Z0-9_]*\b", q["expression"])) - {"IF", "FILL"}
+                assert referenced <= set(ids) - {q["id"]}, (a["name"], referenced)
+
+
+@STACKS
+def test_single_metric_alarms_set_one_statistic_and_a_period(request, stack_name):
+    s = stack(request, stack_name)
+    for a in [a for a in metric_alarms(s) if "metricQueries" not in a["inputs"]]:
+        inputs = a["inputs"]
+        assert inputs["period"] and inputs["namespace"] and inputs["metricName"], a["name"]
+        assert ("statistic" in inputs) != ("extendedStatistic" in inputs), a["name"]
+
+
+@STACKS
+def test_alarm_evaluation_settings_are_ones_cloudwatch_accepts(request, stack_name):
+    s = stack(request, stack_name)
+    alarms = metric_alarms(s)
+    for a in alarms:
+        inputs = a["inputs"]
+        periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [inputs["period"]]
+        assert all(p % 60 == 0 and p * inputs["evaluationPeriods"] <= 86400 for p in periods), a["name"]
+        assert 1 <= inputs["datapointsToAlarm"] <= inputs["evaluationPeriods"], a["name"]
+        assert inputs["treatMissingData"] in {"missing", "ignore", "breaching", "notBreaching"}, a["name"]
+        assert inputs["comparisonOperator"] in {
+            "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold",
+        }, a["name"]
+        assert isinstance(inputs["threshold"], float) and inputs["threshold"] >= 0, a["name"]
+        assert len(inputs["name"]) <= 255 and len(inputs["alarmDescription"]) <= 1024, a["name"]
+    assert len({a["inputs"]["name"] for a in alarms}) == len(alarms)
+
+
+# Thresholds that follow the watched resources
+
+
+@STACKS
+def test_free_storage_threshold_is_a_share_of_the_allocated_storage(request, stack_name):
+    s = stack(request, stack_name)
+    allocated = s.one("aws:rds/instance:Instance")["inputs"]["allocatedStorage"]
+    share = settings_of(stack_name).alarms.database_free_storage_percent.threshold / 100
+    assert alarm(s, "database-free-storage-low")["inputs"]["threshold"] == round(allocated * GIB * share)
+
+
+@STACKS
+def test_connection_threshold_is_a_share_of_the_classs_max_connections(request, stack_name):
+    s = stack(request, stack_name)
+    memory = db_memory_gib(s.one("aws:rds/instance:Instance")["inputs"]["instanceClass"]) * GIB
+    max_connections = min(memory // 9531392, 5000)  # RDS PostgreSQL's default max_connections
+    share = settings_of(stack_name).alarms.database_connections_percent.threshold / 100
+    assert alarm(s, "database-connections-high")["inputs"]["threshold"] == round(max_connections * share)
+
+
+@STACKS
+def test_task_count_alarms_fire_below_each_services_scaling_minimum(request, stack_name):
+    s = stack(request, stack_name)
+    minimum = {
+        t["inputs"]["resourceId"].rsplit("/", 1)[1]: t["inputs"]["minCapacity"]
+        for t in s.of_type("aws:appautoscaling/target:Target")
+    }
+    for service, floor in minimum.items():
+        low = alarm(s, f"{service}-running-tasks-low")["inputs"]
+        assert (low["comparisonOperator"], low["threshold"]) == ("LessThanThreshold", floor)
+    healthy = alarm(s, "alb-healthy-hosts-low")["inputs"]
+    assert (healthy["comparisonOperator"], healthy["threshold"]) == ("LessThanThreshold", minimum["web"])
+
+
+# Deployment alarm and rollback
+
+
+@STACKS
+def test_the_composite_names_both_colours_5xx_and_unhealthy_alarms(request, stack_name):
+    s = stack(request, stack_name)
+    members = deployment_members(s)
+    groups = {g["outputs"]["arnSuffix"] for g in s.of_type("aws:lb/targetGroup:TargetGroup")}
+    watched = set()
+    for member in members:
+        (target_group,) = {m["dimensions"]["TargetGroup"] for m in metrics(member)}
+        kind = "unhealthy" if {m["metricName"] for m in metrics(member)} == {"UnHealthyHostCount"} else "5xx"
+        watched.add((target_group, kind))
+    assert len(members) == 4 and watched == set(itertools.product(groups, {"5xx", "unhealthy"}))
+    assert {r["urn"] for r in s.depends_on(s.one(COMPOSITE), "alarmRule")} == {m["urn"] for m in members}
+
+
+def test_the_web_service_rolls_back_on_the_composite_alarm(prod):
+    composite = prod.one(COMPOSITE)
+    web = next(r for r in prod.of_type("aws:ecs/service:Service") if r["outputs"]["name"] == "web")
+    assert web["inputs"]["alarms"] == {
+        "alarmNames": [composite["outputs"]["alarmName"]], "enable": True, "rollback": True,
+    }
+    assert prod.outputs["deploymentAlarmName"] == composite["outputs"]["alarmName"]
+
+
+@STACKS
+def test_a_bad_deploy_is_rolled_back_within_two_minutes(request, stack_name):
+    s = stack(request, stack_name)
+    seconds = max(detection_seconds(m) for m in deployment_members(s)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+    assert seconds < ROLLBACK_TARGET_SECONDS == 120
+    assert seconds == Alarms.rollback_seconds(settings_of(stack_name).alarms)
+
+
+def test_the_readme_states_the_rollback_figure():
+    stated = re.findall(r"rolled back within \*\*(\d+) s\*\*", observability_readme())
+    assert stated == [str(Alarms.rollback_seconds(settings_of("prod").alarms))]
+
+
+# Staging with two e-mail addresses and an HTTPS endpoint paged, nobody warned, and a slower
+# unhealthy-host deployment alarm (2 of 2 periods of 120 s).
+CUSTOM = {
+    "webapp:alarms": {
+        "critical": {
+            "emails": ["oncall@example.com", "lead@example.com"],
+            "httpsEndpoints": ["https://events.example.com/integration/abc/enqueue"],
+        },
+        "warning": {},
+        "deploymentUnhealthyHosts": {"periodSeconds": 120, "evaluationPeriods": 2, "datapointsToAlarm": 2},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def custom() -> Synth:
+    return synth("staging", CUSTOM)
+
+
+def test_every_configured_subscriber_is_subscribed_to_its_topic(custom):
+    critical = custom.named("alarms-critical")
+    topics = {
+        (r["inputs"]["protocol"], r["inputs"]["endpoint"]): custom.depends_on(r, "topic")
+        for r in custom.of_type(SUBSCRIPTION)
+    }
+    assert topics == {
+        ("email", "oncall@example.com"): [critical],
+        ("email", "lead@example.com"): [critical],
+        ("https", "https://events.example.com/integration/abc/enqueue"): [critical],
+    }
+
+
+def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
+    alarms = load_settings("staging", config_with("staging", CUSTOM)).alarms
+    measured = max(detection_seconds(m) for m in deployment_members(custom)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+    assert measured == Alarms.rollback_seconds(alarms) == 2 * 120 + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+
+
+# Dashboard
+
+
+@STACKS
+def test_the_dashboard_is_json_of_metric_widgets_in_the_stacks_region(request, stack_name):
+    s = stack(request, stack_name)
+    body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
+    assert body["widgets"]
+    for widget in body["widgets"]:
+        assert widget["type"] == "metric" and widget["properties"]["region"] == s.outputs["region"]
+        assert widget["properties"]["metrics"], widget["properties"]["title"]
+
+
+@STACKS
+def test_the_dashboard_graphs_published_metrics_of_existing_resources(request, stack_name):
+    s = stack(request, stack_name)
+    for widget, row in dashboard_rows(s):
+        if "expression" in row[0]:
+            continue
+        namespace, metric, dimensions = row_metric(row)
+        assert metric in PUBLISHED.get((namespace, frozenset(dimensions)), set()), row
+        for dimension, value in dimensions.items():
+            assert value in source_values(s, dimension), (widget["properties"]["title"], dimension, value)
+
+
+@STACKS
+def test_dashboard_expressions_use_metrics_of_their_widget(request, stack_name):
+    s = stack(request, stack_name)
+    for widget, row in dashboard_rows(s):
+        if "expression" not in row[0]:
+            continue
+        ids = {r[-1].get("id") for r in widget["properties"]["metrics"] if isinstance(r[-1], dict)}
+        assert {"expression", "label", "id"} <= set(row[0])
+        referenced = set(re.findall(r"\b[a-z][a-zA-Z0-9_]*\b", row[0]["expression"])) - {"FILL"}
+        assert referenced and referenced <= ids - {row[0]["id"]}, row
+
+
+def test_the_dashboard_covers_every_tier(staging):
+    graphed: set[tuple[str, str, str]] = set()
+    for _, row in dashboard_rows(staging):
+        if "expression" in row[0]:
+            graphed.add(("expression", "", row[0]["label"]))
+            continue
+        namespace, metric, dimensions = row_metric(row)
+        options = row[-1] if isinstance(row[-1], dict) else {}
+        graphed.add((namespace, metric, options.get("stat", "")))
+        graphed.update((namespace, metric, f"{k}={v}") for k, v in dimensions.items())
+    services = staging.outputs["serviceNames"]
+    groups = [g["outputs"]["arnSuffix"] for g in staging.of_type("aws:lb/targetGroup:TargetGroup")]
+    expected = (
+        {("AWS/ApplicationELB", "RequestCount", ""), ("expression", "", "5xx %")}
+        | {("AWS/ApplicationELB", "TargetResponseTime", p) for p in ("p50", "p95", "p99")}
+        | {("AWS/ApplicationELB", "HealthyHostCount", f"TargetGroup={g}") for g in groups}
+        | {(ns, m, f"ServiceName={svc}") for svc in services for ns, m in (
+            ("AWS/ECS", "CPUUtilization"), ("AWS/ECS", "MemoryUtilization"), ("ECS/ContainerInsights", "RunningTaskCount"))}
+        | {("AWS/RDS", m, "") for m in ("CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "ReadLatency")}
+        | {("AWS/ElastiCache", m, "") for m in ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CacheHitRate")}
+        | {("AWS/WAFV2", m, "") for m in ("AllowedRequests", "BlockedRequests")}
+    )
+    assert expected <= graphed
+
+
+def test_the_dashboard_url_output_opens_the_dashboard(prod):
+    name = prod.one("aws:cloudwatch/dashboard:Dashboard")["outputs"]["dashboardName"]
+    region = prod.outputs["region"]
+    assert prod.outputs["dashboardUrl"] == (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
+    )
+
+
+# README
+
+
+def test_every_alarm_is_a_kind_of_the_readme_table_and_every_kind_exists(prod, staging):
+    patterns = {kind: re.compile(re.sub(r"<[a-z]+>", "[a-z0-9-]+", kind)) for kind in KINDS}
+    used = set()
+    for s in (prod, staging):
+        for a in all_alarms(s):
+            kinds = [k for k, p in patterns.items() if p.fullmatch(short(s, a))]
+            assert kinds, short(s, a)
+            used.update(kinds)
+    assert used == set(KINDS)
+
+
+def test_the_readme_alarm_and_settings_tables_are_generated_from_the_code():
+    section = observability_readme()
+    assert alarm_table() in section, "README out of date: paste `python -m components.alarms` output"
+    assert settings_table() in section

@@ -1,0 +1,107 @@
+"""`webapp:alarms`: seed defaults, partial overrides, and every rejection with its exact line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from settings import load_settings
+from settings.alarms import AlarmSettings, Rule
+from tests.support import config_with, rejection
+
+
+def _alarms(stack: str = "prod", **section: Any) -> AlarmSettings:
+    return load_settings(stack, config_with(stack, {"webapp:alarms": section})).alarms
+
+
+def test_defaults_follow_the_seed():
+    s = AlarmSettings()
+    # (threshold, minutes the breach must last) per the seed's alert configuration.
+    seen = {
+        "5xx %": (s.alb_5xx_percent.threshold, s.alb_5xx_percent.seconds_to_alarm / 60),
+        "p95 s": (s.alb_p95_seconds.threshold, s.alb_p95_seconds.seconds_to_alarm / 60),
+        "p99 s": (s.alb_p99_seconds.threshold, s.alb_p99_seconds.seconds_to_alarm / 60),
+        "cpu %": (s.service_cpu_percent.threshold, s.service_cpu_percent.seconds_to_alarm / 60),
+        "memory %": (s.service_memory_percent.threshold, s.service_memory_percent.seconds_to_alarm / 60),
+    }
+    assert seen == {"5xx %": (1, 5), "p95 s": (0.5, 10), "p99 s": (1, 10), "cpu %": (80, 15), "memory %": (85, 15)}
+
+
+def test_deployment_alarms_use_one_minute_periods_and_one_datapoint():
+    s = AlarmSettings()
+    for rule in (s.deployment_5xx_percent, s.deployment_unhealthy_hosts):
+        assert (rule.period_seconds, rule.evaluation_periods, rule.datapoints_to_alarm) == (60, 1, 1)
+
+
+def test_a_partial_override_keeps_the_rest_of_that_alarms_defaults():
+    rule = _alarms(albP95Seconds={"threshold": 0.8}).alb_p95_seconds
+    assert rule == Rule(threshold=0.8, period_seconds=60, evaluation_periods=10, datapoints_to_alarm=10)
+
+
+def test_the_5xx_keys_are_spelled_as_written():
+    # pydantic's camelCase of `alb_5xx_percent` is `alb5XxPercent`; the key users write is not.
+    assert _alarms(alb5xxPercent={"threshold": 2}, deployment5xxPercent={"threshold": 3}).alb_5xx_percent.threshold == 2
+
+
+def test_hourly_periods_may_span_up_to_seven_days():
+    rule = _alarms(wafBlockedRequests={"periodSeconds": 3600, "evaluationPeriods": 168}).waf_blocked_requests
+    assert rule.window_seconds == 7 * 86400
+
+
+PERIOD = "must be a multiple of 60 seconds (the watched metrics are published once a minute)"
+
+
+@pytest.mark.parametrize(
+    "section, line",
+    [
+        (
+            {"alb5xxPercent": {"threshold": 101}},
+            "prod: alarms.alb5xxPercent.threshold: input should be less than or equal to 100 (got 101)",
+        ),
+        (
+            {"databaseFreeStoragePercent": {"threshold": -1}},
+            "prod: alarms.databaseFreeStoragePercent.threshold: input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            {"albP95Seconds": {"threshold": -0.5}},
+            "prod: alarms.albP95Seconds.threshold: input should be greater than or equal to 0 (got -0.5)",
+        ),
+        (
+            {"unhealthyHosts": {"periodSeconds": 0}},
+            "prod: alarms.unhealthyHosts.periodSeconds: input should be greater than 0 (got 0)",
+        ),
+        (
+            {"serviceCpuPercent": {"periodSeconds": -300}},
+            "prod: alarms.serviceCpuPercent.periodSeconds: input should be greater than 0 (got -300)",
+        ),
+        ({"unhealthyHosts": {"periodSeconds": 45}}, f"prod: alarms.unhealthyHosts.periodSeconds: {PERIOD} (got 45)"),
+        # CloudWatch takes 30 s periods, but only high-resolution metrics have data that often.
+        ({"deployment5xxPercent": {"periodSeconds": 30}}, f"prod: alarms.deployment5xxPercent.periodSeconds: {PERIOD} (got 30)"),
+        (
+            {"serviceCpuPercent": {"evaluationPeriods": 2, "datapointsToAlarm": 3}},
+            "prod: alarms.serviceCpuPercent.datapointsToAlarm: must not exceed evaluationPeriods (2) (got 3)",
+        ),
+        (
+            {"serviceCpuPercent": {"evaluationPeriods": 289}},
+            "prod: alarms.serviceCpuPercent.evaluationPeriods: periodSeconds x evaluationPeriods must not exceed "
+            "one day (periods under an hour): at most 288 periods of 300 s (got 289)",
+        ),
+        (
+            {"wafBlockedRequests": {"periodSeconds": 3600, "evaluationPeriods": 169}},
+            "prod: alarms.wafBlockedRequests.evaluationPeriods: periodSeconds x evaluationPeriods must not exceed "
+            "seven days: at most 168 periods of 3600 s (got 169)",
+        ),
+        (
+            {"deploymentMinimumRequests": 0},
+            "prod: alarms.deploymentMinimumRequests: input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            {"critical": {"httpsEndpoints": ["http://hooks.example.com/alarm"]}},
+            r"prod: alarms.critical.httpsEndpoints[0]: must match ^https://[^\s]+$ (got http://hooks.example.com/alarm)",
+        ),
+        ({"albP95": {"threshold": 2}}, "prod: alarms.albP95: unknown key (got {'threshold': 2})"),
+    ],
+)
+def test_alarm_rejections(section, line):
+    assert rejection("prod", {"webapp:alarms": section}) == [line]
