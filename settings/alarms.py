@@ -176,6 +176,9 @@ class AlarmSettings(Model):
         return merged
 
     def problems(self, tier: str) -> Iterator[Problem]:
+        if tier == "prod" and not (self.critical.emails or self.critical.https_endpoints):
+            # An alarm nobody receives is no alarm: prod pages someone.
+            yield Problem("critical", "prod needs at least one critical subscriber (emails or httpsEndpoints)", None)
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if isinstance(value, Rule):

@@ -233,6 +233,7 @@ def stack_file(tmp_path, certificate_arn: str) -> None:
             - {{name: web, kind: web, image: {ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.2, healthCheckPath: /healthz}}
           webapp:database: {{engineVersion: "17"}}
           webapp:cache: {{engine: valkey, engineVersion: "8.0"}}
+          webapp:alarms: {{critical: {{emails: [oncall@example.com]}}}}
         """))
 
 

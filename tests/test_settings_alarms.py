@@ -105,3 +105,13 @@ PERIOD = "must be a multiple of 60 seconds (the watched metrics are published on
 )
 def test_alarm_rejections(section, line):
     assert rejection("prod", {"webapp:alarms": section}) == [line]
+
+
+def test_prod_must_page_someone():
+    assert rejection("prod", {"webapp:alarms": {"critical": {"emails": []}}}) == [
+        "prod: alarms.critical: prod needs at least one critical subscriber (emails or httpsEndpoints) (got nothing)"
+    ]
+
+
+def test_staging_may_run_without_subscribers():
+    assert load_settings("staging", config_with("staging", {"webapp:alarms": None})).alarms.critical.emails == []
