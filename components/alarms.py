@@ -326,7 +326,9 @@ class Alarms(pulumi.ComponentResource):
                 f"{self._name}-{severity}-{protocol}-{digest}",
                 topic=topic.arn,
                 protocol=protocol,
-                endpoint=endpoint,
+                # Incident-tool URLs carry their integration key: keep them out of state and
+                # previews in plaintext.
+                endpoint=pulumi.Output.secret(endpoint) if protocol == "https" else endpoint,
                 opts=child(self),
             )
         return topic

@@ -25,7 +25,8 @@ from components.alarms import (
 from settings import load_settings
 from settings.alarms import settings_table
 from settings.instance_classes import db_memory_gib
-from tests.support import Synth, config_with, synth
+from tests.support import Synth, config_with, plain, synth
+from tools.synth import is_secret
 from tools.stack_config import ROOT
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -477,7 +478,7 @@ def custom() -> Synth:
 def test_every_configured_subscriber_is_subscribed_to_its_topic(custom):
     critical = custom.named("alarms-critical")
     topics = {
-        (r["inputs"]["protocol"], r["inputs"]["endpoint"]): custom.depends_on(r, "topic")
+        (r["inputs"]["protocol"], plain(r["inputs"]["endpoint"])): custom.depends_on(r, "topic")
         for r in custom.of_type(SUBSCRIPTION)
     }
     assert topics == {
@@ -485,6 +486,13 @@ def test_every_configured_subscriber_is_subscribed_to_its_topic(custom):
         ("email", "lead@example.com"): [critical],
         ("https", "https://events.example.com/integration/abc/enqueue"): [critical],
     }
+
+
+def test_https_endpoints_are_secrets_in_state(custom):
+    """An incident-tool URL carries its integration key."""
+    https = [r for r in custom.of_type(SUBSCRIPTION) if r["inputs"]["protocol"] == "https"]
+    assert https and all(is_secret(r["inputs"]["endpoint"]) for r in https)
+    assert all(is_secret(r["outputs"]["endpoint"]) for r in https)
 
 
 def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
