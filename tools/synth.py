@@ -146,7 +146,7 @@ def synthesize(stack: str, config: Optional[dict[str, Any]] = None, config_file:
     return {
         "project": project,
         "stack": stack,
-        "resources": _dependency_order(monitor.records),
+        "resources": dependency_order(monitor.records),
         "outputs": monitor.stack_outputs,
     }
 
@@ -171,7 +171,7 @@ def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, conf
     runtime_config.set_all_config(values, secret_keys)
 
 
-def _dependency_order(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def dependency_order(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Parents and dependencies before dependents; ties broken by URN."""
     edges: dict[str, set[str]] = {}
     for urn, record in records.items():
