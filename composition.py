@@ -66,7 +66,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         routing,
         opts,
         links=links,
-        deployment_alarm_names=[alarms.deployment_alarm_name],
+        deployment_alarm_names=alarms.deployment_alarm_names,
     )
     for service in services:
         for store in stores:

@@ -289,6 +289,13 @@ class Alarms(pulumi.ComponentResource):
         self._firewall_alarms(args.web_acl_metric_name, args.context.region)
         self.deployment_alarm = self._deployment_alarm(args.load_balancer)
         self.deployment_alarm_name: pulumi.Output[str] = self.deployment_alarm.alarm_name
+        # What the web service's deployment watches: the composite, and its members too. ECS's
+        # documentation neither confirms nor rules out composite alarms; with the members named
+        # as well, a bad deploy rolls back either way (any listed alarm in ALARM fails it).
+        self.deployment_alarm_names: list[pulumi.Output[str]] = [
+            self.deployment_alarm_name,
+            *(member.name for member in self._deployment_members),
+        ]
         self.alarm_names = pulumi.Output.all(*[a.name for a in self.alarms], self.deployment_alarm_name)
         self.dashboard = self._dashboard(args)
         self.dashboard_url = pulumi.Output.concat(
@@ -603,6 +610,7 @@ class Alarms(pulumi.ComponentResource):
             )
         spec = KINDS["web-deployment"]
         topic = self.topics[spec.severity].arn
+        self._deployment_members = members
         rule = pulumi.Output.all(*[m.name for m in members]).apply(
             lambda names: " OR ".join(f'ALARM("{n}")' for n in names)
         )

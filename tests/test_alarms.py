@@ -434,11 +434,12 @@ def test_the_composite_names_both_colours_5xx_and_unhealthy_alarms(request, stac
     assert {r["urn"] for r in s.depends_on(s.one(COMPOSITE), "alarmRule")} == {m["urn"] for m in members}
 
 
-def test_the_web_service_rolls_back_on_the_composite_alarm(prod):
+def test_the_web_service_rolls_back_on_the_composite_alarm_and_its_members(prod):
     composite = prod.one(COMPOSITE)
+    members = [m["outputs"]["name"] for m in deployment_members(prod)]
     web = next(r for r in prod.of_type("aws:ecs/service:Service") if r["outputs"]["name"] == "web")
     assert web["inputs"]["alarms"] == {
-        "alarmNames": [composite["outputs"]["alarmName"]], "enable": True, "rollback": True,
+        "alarmNames": [composite["outputs"]["alarmName"], *members], "enable": True, "rollback": True,
     }
     assert prod.outputs["deploymentAlarmName"] == composite["outputs"]["alarmName"]
 
