@@ -196,8 +196,8 @@ def _services(
     links: Optional[Mapping[str, Sequence[ServiceLink]]] = None,
     deployment_alarm_names: Sequence[pulumi.Input[str]] = (),
 ) -> list[FargateService]:
-    """The ECS cluster and one FargateService per configured service: the web service behind
-    the ALB (blue/green, rolled back by `deployment_alarm_names`), workers without it.
+    """One FargateService per configured service in the cluster: the web service behind the ALB
+    on its blue/green `routing` (rolled back by `deployment_alarm_names`), workers without it.
     `links` maps a service name to the data stores it uses."""
     return [
         FargateService(

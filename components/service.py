@@ -13,11 +13,10 @@ behind the ALB deploys blue/green, workers (no load balancer) deploy rolling.
 - Network: private subnets, no public IP; the security group admits only the ALB security group
   on the container port and sends only HTTPS (AWS APIs, through NAT or the VPC endpoints) plus
   what `allow_to` grants (the data stores).
-- Web, ECS native blue/green: two `ip` target groups (blue, green) with identical health
-  checks, a production listener rule (weighted forward, blue 100 / green 0) and a test listener
-  rule (green), an infrastructure role ECS assumes to move traffic (scoped to these target
-  groups, listeners and rules), a bake time, deployment alarms with rollback. ECS owns the
-  rules' forward weights after the first deploy: the rules ignore changes to their actions.
+- Web, ECS native blue/green on the routing the load balancer made for it
+  (`LoadBalancer.blue_green`: two `ip` target groups, a production and a test listener rule):
+  the network path from the ALB, an infrastructure role ECS assumes to move traffic (scoped to
+  those target groups, listeners and rules), a bake time, deployment alarms with rollback.
 - Workers: rolling deploys with the circuit breaker and rollback.
 - Autoscaling: target tracking on CPU and memory for every service, and on ALB requests per
   task for the web service; scale-out reacts faster than scale-in. `desired_count` is set once
@@ -105,7 +104,7 @@ class FargateServiceArgs:
 
 class FargateService(pulumi.ComponentResource):
     """A Fargate service, its task definition, roles, security group, logs and autoscaling; for
-    a web service also its blue/green target groups and listener rules."""
+    a web service also its path from the ALB and the role ECS moves its traffic with."""
 
     def __init__(self, name: str, args: FargateServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{TYPE_PREFIX}:FargateService", name, None, opts)
@@ -167,18 +166,14 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self, retain_on_delete=True),
         )
 
-        # Web only: the blue/green routing (None for a worker).
-        self.blue_target_group: Optional[aws.lb.TargetGroup] = None
-        self.green_target_group: Optional[aws.lb.TargetGroup] = None
-        self.production_rule: Optional[aws.lb.ListenerRule] = None
-        self.test_rule: Optional[aws.lb.ListenerRule] = None
+        # Web only (None for a worker).
         self.infrastructure_role: Optional[aws.iam.Role] = None
-        routing: dict[str, Any] = {}
+        load_balancing: dict[str, Any] = {}
         depends_on: list[pulumi.Resource] = []
         if args.alb is not None:
             if args.routing is None:
                 raise ValueError(f"service {settings.name}: a web service needs its blue/green routing")
-            routing, depends_on = self._blue_green(name, args, args.alb, args.routing)
+            load_balancing, depends_on = self._blue_green(name, args, args.alb, args.routing)
 
         bake = (settings.bake_time_minutes or 0) if web else 0
         timeout = f"{bake + math.ceil(settings.deregistration_delay_seconds / 60) + DEPLOY_MARGIN_MINUTES}m"
@@ -201,7 +196,7 @@ class FargateService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=True,
-            **routing,
+            **load_balancing,
             **({} if web else _rolling(settings)),
             opts=child(
                 self,
@@ -339,22 +334,18 @@ class FargateService(pulumi.ComponentResource):
             tags={"Name": f"{name}-alb-to-tasks"},
             opts=child(self),
         )
-        self.blue_target_group = routing.blue
-        self.green_target_group = routing.green
-        self.production_rule = routing.production_rule
-        self.test_rule = routing.test_rule
-        self.infrastructure_role, infrastructure_policy = self._infrastructure_role(name, alb)
-        routing = {
+        self.infrastructure_role, infrastructure_policy = self._infrastructure_role(name, alb, routing)
+        arguments = {
             "health_check_grace_period_seconds": settings.health_check_grace_period_seconds,
             "load_balancers": [
                 aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=self.blue_target_group.arn,
+                    target_group_arn=routing.blue.arn,
                     container_name=self.container_name,
                     container_port=settings.port,
                     advanced_configuration=aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
-                        alternate_target_group_arn=self.green_target_group.arn,
-                        production_listener_rule=self.production_rule.arn,
-                        test_listener_rule=self.test_rule.arn,
+                        alternate_target_group_arn=routing.green.arn,
+                        production_listener_rule=routing.production_rule.arn,
+                        test_listener_rule=routing.test_rule.arn,
                         role_arn=self.infrastructure_role.arn,
                     ),
                 )
@@ -364,9 +355,11 @@ class FargateService(pulumi.ComponentResource):
             ),
         }
         # The ALB must reach the tasks (traffic and health checks) before the first one starts.
-        return routing, [infrastructure_policy, alb_ingress, alb_egress]
+        return arguments, [infrastructure_policy, alb_ingress, alb_egress]
 
-    def _infrastructure_role(self, name: str, alb: AlbTarget) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    def _infrastructure_role(
+        self, name: str, alb: AlbTarget, routing: BlueGreenRouting
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """The role ECS assumes to register tasks and move traffic, limited to this service's
         target groups, listeners and rules (what AmazonECSInfrastructureRolePolicyForLoadBalancers
         grants account-wide)."""
@@ -395,13 +388,13 @@ class FargateService(pulumi.ComponentResource):
                     "Sid": "RegisterTasks",
                     "Effect": "Allow",
                     "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
-                    "Resource": [self.blue_target_group.arn, self.green_target_group.arn],
+                    "Resource": [routing.blue.arn, routing.green.arn],
                 },
                 {
                     "Sid": "ShiftTraffic",
                     "Effect": "Allow",
                     "Action": "elasticloadbalancing:ModifyRule",
-                    "Resource": [self.production_rule.arn, self.test_rule.arn],
+                    "Resource": [routing.production_rule.arn, routing.test_rule.arn],
                 },
                 {
                     "Sid": "ModifyListeners",
@@ -433,7 +426,7 @@ class FargateService(pulumi.ComponentResource):
         }
         if args.alb is not None:
             metrics["requests"] = self._tracking(
-                settings, settings.requests_per_target, custom=self._requests_per_task(args.alb)
+                settings, settings.requests_per_target, custom=self._requests_per_task(args.alb, args.routing)
             )
         for metric, configuration in metrics.items():
             aws.appautoscaling.Policy(
@@ -463,7 +456,7 @@ class FargateService(pulumi.ComponentResource):
             scale_in_cooldown=settings.scale_in_cooldown_seconds,
         )
 
-    def _requests_per_task(self, alb: AlbTarget) -> _CustomMetric:
+    def _requests_per_task(self, alb: AlbTarget, routing: BlueGreenRouting) -> _CustomMetric:
         """ALB requests per task, summed over blue and green: production alternates between the
         two target groups from one deploy to the next, and the idle group reports 0, so the sum
         is always the live group's value (a predefined ALBRequestCountPerTarget names one group
@@ -487,8 +480,8 @@ class FargateService(pulumi.ComponentResource):
 
         return _CustomMetric(
             metrics=[
-                per_target("blue", self.blue_target_group),
-                per_target("green", self.green_target_group),
+                per_target("blue", routing.blue),
+                per_target("green", routing.green),
                 _MetricQuery(
                     id="requests",
                     expression="blue + green",
