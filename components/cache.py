@@ -21,7 +21,6 @@ from settings.cache import CacheSettings
 
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child
 from .datastore import DataStore, physical_name
-from .encryption import EncryptionKey, KeyArgs
 
 PORT = 6379
 LOG_TYPES = ("slow-log", "engine-log")
@@ -54,17 +53,9 @@ class Cache(DataStore):
         self.port = PORT
         label = physical_name(name)
 
-        self.key = EncryptionKey(
-            f"{name}-encryption",
-            KeyArgs(
-                context=args.context,
-                description=f"ElastiCache {label}: data at rest, snapshots, AUTH token secret",
-                via_services=("elasticache", "secretsmanager"),
-                protect=settings.protect,
-            ),
-            opts=child(self),
+        self._encryption_key(
+            args.context, f"ElastiCache {label}: data at rest, snapshots, AUTH token secret", "elasticache", settings.protect
         )
-        self.key_arn: pulumi.Output[str] = self.key.arn
         self._security_group(args.vpc_id, f"{settings.engine} {label}: only from the services using it")
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets",

@@ -52,17 +52,9 @@ class Database(DataStore):
         self.port = settings.port
         self.identifier = physical_name(name)
 
-        self.key = EncryptionKey(
-            f"{name}-encryption",
-            KeyArgs(
-                context=args.context,
-                description=f"RDS {self.identifier}: storage, Performance Insights, master user secret",
-                via_services=("rds", "secretsmanager"),
-                protect=settings.protect,
-            ),
-            opts=child(self),
+        self._encryption_key(
+            args.context, f"RDS {self.identifier}: storage, Performance Insights, master user secret", "rds", settings.protect
         )
-        self.key_arn: pulumi.Output[str] = self.key.arn
         self._security_group(args.vpc_id, f"PostgreSQL {self.identifier}: only from the services using it")
         self.subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",

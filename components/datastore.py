@@ -9,7 +9,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .common import ServiceLink, child
+from .common import AwsContext, ServiceLink, child
+from .encryption import EncryptionKey, KeyArgs
 
 
 class DataStore(pulumi.ComponentResource):
@@ -19,10 +20,30 @@ class DataStore(pulumi.ComponentResource):
     security_group: aws.ec2.SecurityGroup
     security_group_id: pulumi.Output[str]
     link: ServiceLink
+    key: EncryptionKey
+    key_arn: pulumi.Output[str]
 
     def __init__(self, type_: str, name: str, opts: Optional[pulumi.ResourceOptions]):
         super().__init__(type_, name, None, opts)
         self.name = name
+
+    def _encryption_key(
+        self, context: AwsContext, description: str, service: str, protect: bool
+    ) -> EncryptionKey:
+        """The store's own CMK: its data and backups, and the secret its clients read, which
+        `service` and Secrets Manager may use on the account's behalf."""
+        self.key = EncryptionKey(
+            f"{self.name}-encryption",
+            KeyArgs(
+                context=context,
+                description=description,
+                via_services=(service, "secretsmanager"),
+                protect=protect,
+            ),
+            opts=child(self),
+        )
+        self.key_arn = self.key.arn
+        return self.key
 
     def _security_group(self, vpc_id: pulumi.Input[str], description: str) -> aws.ec2.SecurityGroup:
         # No inline rules at all: ingress comes only from `allow_from` rules, so the group never
