@@ -22,6 +22,7 @@ from typing import Optional
 
 from settings import ConfigError
 from tools.plan import render
+from tools.policy_check import policy_config_path
 from tools.stack_config import ROOT
 from tools.synth import dumps, synthesize
 
@@ -45,10 +46,6 @@ class Outcome:
         return self.policy_status or 0
 
 
-def policy_config(stack: str, root: Path = ROOT) -> Path:
-    return root / "policies" / "config" / f"{stack}.json"
-
-
 def run_policy_check(synth_file: Path, config_file: Path) -> tuple[int, str]:
     """The offline policy check as its own process, exactly as `make policy` runs it."""
     result = subprocess.run(
@@ -68,7 +65,7 @@ def evaluate(stack: str, config_file: Optional[Path] = None) -> Outcome:
     with tempfile.TemporaryDirectory() as scratch:
         synth_file = Path(scratch) / f"synth-{stack}.json"
         synth_file.write_text(dumps(document))
-        status, output = run_policy_check(synth_file, policy_config(stack))
+        status, output = run_policy_check(synth_file, policy_config_path(stack))
     return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output)
 
 

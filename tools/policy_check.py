@@ -147,9 +147,14 @@ def read_policy_config(path: Optional[Path]) -> dict[str, Any]:
     return config
 
 
+def policy_config_path(stack: str) -> Path:
+    """Where the stack's policy config lives: policies/config/<stack>.json."""
+    return CONFIG_DIR / f"{stack}.json"
+
+
 def stack_policy_config(stack: str) -> Optional[Path]:
     """policies/config/<stack>.json when the stack has one."""
-    path = CONFIG_DIR / f"{stack}.json"
+    path = policy_config_path(stack)
     return path if path.exists() else None
 
 
