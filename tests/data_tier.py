@@ -23,9 +23,7 @@ def admitted(stack: Synth, group: dict) -> list[tuple[Optional[str], Optional[st
     """(source security group name, CIDR or prefix list, from port, to port) of every rule into
     `group`, sorted."""
     result = []
-    for rule in stack.of_type(INGRESS_RULE):
-        if group["urn"] not in rule["propertyDependencies"].get("securityGroupId", []):
-            continue
+    for rule in stack.rules_of(INGRESS_RULE, group):
         sources = stack.depends_on(rule, "referencedSecurityGroupId")
         inputs = rule["inputs"]
         result.append(

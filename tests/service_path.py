@@ -94,11 +94,6 @@ def service_group(stack: Synth, service: str) -> dict:
     return child_of(stack, service, SECURITY_GROUP)
 
 
-def rules_of(stack: Synth, rule_type: str, group: dict) -> list[dict]:
-    """Standalone ingress or egress rules of a security group."""
-    return [r for r in stack.of_type(rule_type) if depends_on_urn(r, "securityGroupId", group["urn"])]
-
-
 def peer(stack: Synth, rule: dict) -> str:
     """Who a rule admits or sends to: a CIDR, or the name of the referenced security group."""
     inputs = rule["inputs"]

@@ -40,6 +40,12 @@ class Synth:
         """The resources an input of `resource` came from."""
         return [self.by_urn[u] for u in resource["propertyDependencies"].get(key, [])]
 
+    def rules_of(self, rule_type: str, group: dict[str, Any]) -> list[dict[str, Any]]:
+        """Standalone ingress or egress rules (`rule_type`) of a security group."""
+        return [
+            r for r in self.of_type(rule_type) if group["urn"] in r["propertyDependencies"].get("securityGroupId", [])
+        ]
+
 
 def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The stack file's config with sections replaced or merged: {"webapp:network": {...}}.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.service_path import EGRESS, INGRESS, SECURITY_GROUP, peer, rules_of
+from tests.service_path import EGRESS, INGRESS, SECURITY_GROUP, peer
 
 
 def test_every_provider_refuses_accounts_other_than_the_allowed_one(prod):
@@ -18,7 +18,7 @@ def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_el
     """The chain ALB SG -> service SG -> database/cache SGs, and nothing else, in the synth."""
     edges = set()
     for group in staging.of_type(SECURITY_GROUP):
-        for rule in rules_of(staging, INGRESS, group):
+        for rule in staging.rules_of(INGRESS, group):
             edges.add((peer(staging, rule), group["name"], rule["inputs"].get("fromPort")))
     internal = {(source, target, port) for source, target, port in edges if "/" not in source}
     assert internal == {
@@ -35,5 +35,5 @@ def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_el
 def test_services_send_only_to_the_data_stores_and_https(staging):
     for name in ("web-sg", "worker-sg"):
         group = staging.one(SECURITY_GROUP, name)
-        destinations = {(peer(staging, r), r["inputs"]["fromPort"]) for r in rules_of(staging, EGRESS, group)}
+        destinations = {(peer(staging, r), r["inputs"]["fromPort"]) for r in staging.rules_of(EGRESS, group)}
         assert destinations == {("0.0.0.0/0", 443.0), ("database-sg", 5432.0), ("cache-sg", 6379.0)}

@@ -19,7 +19,6 @@ from tests.service_path import (
     listener,
     peer,
     ports,
-    rules_of,
     service_group,
     statements,
 )
@@ -70,7 +69,7 @@ def test_only_the_alb_is_reachable_from_the_internet_and_only_on_80_and_443(requ
 
 
 def test_alb_sends_only_to_the_web_tasks_on_the_container_port(prod):
-    (egress,) = rules_of(prod, EGRESS, alb_group(prod))
+    (egress,) = prod.rules_of(EGRESS, alb_group(prod))
     assert peer(prod, egress) == service_group(prod, "web")["name"]
     assert ports(egress) == ("tcp", 8080.0, 8080.0)
 
@@ -143,11 +142,11 @@ def test_an_existing_certificate_arn_is_used_as_is(custom):
 def test_test_listener_is_closed_by_default(prod):
     test = listener(prod, "alb-test")
     assert (test["inputs"]["port"], test["inputs"]["protocol"]) == (8443.0, "HTTPS")
-    assert [r for r in rules_of(prod, INGRESS, alb_group(prod)) if ports(r)[1] == 8443.0] == []
+    assert [r for r in prod.rules_of(INGRESS, alb_group(prod)) if ports(r)[1] == 8443.0] == []
 
 
 def test_test_listener_admits_only_the_configured_cidrs(custom):
-    rules = [r for r in rules_of(custom, INGRESS, alb_group(custom)) if ports(r)[1] == 8443.0]
+    rules = [r for r in custom.rules_of(INGRESS, alb_group(custom)) if ports(r)[1] == 8443.0]
     assert sorted(peer(custom, r) for r in rules) == sorted(TEST_CIDRS)
     assert all(ports(r) == ("tcp", 8443.0, 8443.0) for r in rules)
 

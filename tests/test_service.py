@@ -30,7 +30,6 @@ from tests.service_path import (
     listener,
     peer,
     ports,
-    rules_of,
     service_group,
     statements,
 )
@@ -98,18 +97,18 @@ def minutes(timeout: str) -> int:
 
 
 def test_web_tasks_admit_only_the_alb_on_the_container_port(prod):
-    (ingress,) = rules_of(prod, INGRESS, service_group(prod, "web"))
+    (ingress,) = prod.rules_of(INGRESS, service_group(prod, "web"))
     assert peer(prod, ingress) == alb_group(prod)["name"]
     assert ports(ingress) == ("tcp", 8080.0, 8080.0)
 
 
 def test_workers_admit_nothing(staging):
-    assert rules_of(staging, INGRESS, service_group(staging, "worker")) == []
+    assert staging.rules_of(INGRESS, service_group(staging, "worker")) == []
 
 
 @pytest.mark.parametrize("service", ["web", "worker"])
 def test_tasks_send_only_https_and_to_the_data_stores(staging, service):
-    rules = rules_of(staging, EGRESS, service_group(staging, service))
+    rules = staging.rules_of(EGRESS, service_group(staging, service))
     world = [r for r in rules if "referencedSecurityGroupId" not in r["inputs"]]
     assert [(ports(r), peer(staging, r)) for r in world] == [(("tcp", 443.0, 443.0), "0.0.0.0/0")]
     stores = {peer(staging, r): ports(r) for r in rules if r not in world}
