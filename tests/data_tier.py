@@ -64,16 +64,6 @@ def secrets(container: dict) -> dict[str, str]:
     return {item["name"]: item["valueFrom"] for item in container.get("secrets", [])}
 
 
-def routes_of_subnet(stack: Synth, subnet: dict) -> list[dict]:
-    association = next(
-        r
-        for r in stack.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
-        if subnet["urn"] in r["propertyDependencies"]["subnetId"]
-    )
-    table = stack.depends_on(association, "routeTableId")[0]
-    return [r for r in stack.of_type("aws:ec2/route:Route") if table["urn"] in r["propertyDependencies"]["routeTableId"]]
-
-
 def inputs_holding(stack: Synth, value: str) -> dict[tuple[str, str], list[Any]]:
     """(type, name) of a resource -> each input leaf that contains `value`: a secret (wire-format
     wrapper) or a plain string (also inside JSON documents such as container definitions)."""

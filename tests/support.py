@@ -40,6 +40,19 @@ class Synth:
         """The resources an input of `resource` came from."""
         return [self.by_urn[u] for u in resource["propertyDependencies"].get(key, [])]
 
+    def route_table_of(self, subnet: dict[str, Any]) -> dict[str, Any]:
+        """The route table a subnet is associated with."""
+        association = next(
+            r
+            for r in self.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+            if subnet["urn"] in r["propertyDependencies"]["subnetId"]
+        )
+        return self.depends_on(association, "routeTableId")[0]
+
+    def routes_of(self, table: dict[str, Any]) -> list[dict[str, Any]]:
+        """The routes of a route table."""
+        return [r for r in self.of_type("aws:ec2/route:Route") if table["urn"] in r["propertyDependencies"]["routeTableId"]]
+
     def rules_of(self, rule_type: str, group: dict[str, Any]) -> list[dict[str, Any]]:
         """Standalone ingress or egress rules (`rule_type`) of a security group."""
         return [

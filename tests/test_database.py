@@ -9,7 +9,7 @@ import pytest
 from settings import load_settings
 from settings.database import CA_CERTIFICATES
 from tests.data_tier import (
-    admitted, app_containers, environment, routes_of_subnet, secrets, security_group_of, service_security_groups,
+    admitted, app_containers, environment, secrets, security_group_of, service_security_groups,
 )
 from tests.support import Synth, config_with, synth
 
@@ -80,7 +80,7 @@ def test_runs_in_the_isolated_subnets_through_its_own_subnet_group(prod):
 
 def test_its_subnets_have_no_route_to_the_internet(prod):
     for subnet in prod.depends_on(source(prod, "dbSubnetGroupName"), "subnetIds"):
-        routes = routes_of_subnet(prod, subnet)
+        routes = prod.routes_of(prod.route_table_of(subnet))
         assert not [r for r in routes if r["inputs"].get("destinationCidrBlock") == "0.0.0.0/0"]
 
 

@@ -18,19 +18,6 @@ def subnets_by_tier(stack: Synth) -> dict[str, list[dict]]:
     return tiers
 
 
-def route_table_of(stack: Synth, subnet: dict) -> dict:
-    association = next(
-        r
-        for r in stack.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
-        if subnet["urn"] in r["propertyDependencies"]["subnetId"]
-    )
-    return stack.depends_on(association, "routeTableId")[0]
-
-
-def routes_of(stack: Synth, table: dict) -> list[dict]:
-    return [r for r in stack.of_type(ROUTE) if table["urn"] in r["propertyDependencies"]["routeTableId"]]
-
-
 def test_prod_has_three_tiers_in_each_of_three_azs(prod):
     tiers = subnets_by_tier(prod)
     assert {tier: len(subnets) for tier, subnets in tiers.items()} == {"public": 3, "private": 3, "isolated": 3}
@@ -51,12 +38,12 @@ def test_no_subnet_assigns_public_ips(prod):
 
 def test_isolated_subnets_have_no_route_to_the_internet(prod):
     for subnet in subnets_by_tier(prod)["isolated"]:
-        assert routes_of(prod, route_table_of(prod, subnet)) == []
+        assert prod.routes_of(prod.route_table_of(subnet)) == []
 
 
 def test_private_subnets_leave_only_through_their_own_az_nat(prod):
     for subnet in subnets_by_tier(prod)["private"]:
-        (route,) = routes_of(prod, route_table_of(prod, subnet))
+        (route,) = prod.routes_of(prod.route_table_of(subnet))
         assert route["inputs"]["destinationCidrBlock"] == "0.0.0.0/0"
         (nat,) = prod.depends_on(route, "natGatewayId")
         (nat_subnet,) = prod.depends_on(nat, "subnetId")
@@ -67,7 +54,7 @@ def test_private_subnets_leave_only_through_their_own_az_nat(prod):
 def test_only_public_subnets_route_to_the_internet_gateway(prod):
     gateway_routes = [r for r in prod.of_type(ROUTE) if "gatewayId" in r["inputs"]]
     (table,) = {prod.depends_on(r, "routeTableId")[0]["name"] for r in gateway_routes}
-    public_tables = {route_table_of(prod, s)["name"] for s in subnets_by_tier(prod)["public"]}
+    public_tables = {prod.route_table_of(s)["name"] for s in subnets_by_tier(prod)["public"]}
     assert public_tables == {table}
 
 
