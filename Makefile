@@ -3,6 +3,8 @@
 #   make policy STACK=prod synth + offline policy check with policies/config/<stack>.json (no STACK: every stack)
 #   make test              the whole test suite
 #   make bench             wall time of the offline synth per stack
+#   make lint              ruff (lint and format check) and basedpyright (types against the typed SDK)
+#   make lock              recompile the hashed lock files from the human-edited requirements files
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,14 +12,28 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth test bench clean
+.PHONY: venv plan policy synth test bench lint format lock clean
+
+# .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
+# checking every hash and removing whatever the lock does not list.
+UV := $(VENV)/bin/uv
+UV_SYNC = $(UV) pip sync --quiet --require-hashes --python
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.lock requirements-bootstrap.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bootstrap.lock
+	$(UV_SYNC) $(PY) requirements.lock
 	@touch $@
+
+# The human-edited inputs are requirements.txt, requirements-dev.txt and policies/requirements.txt.
+# The pack's lock is constrained by the project's, so the two agree on every package they share.
+UV_COMPILE = $(UV) pip compile --quiet --generate-hashes --python-version 3.11 --universal
+lock: venv
+	$(UV_COMPILE) requirements-dev.txt -o requirements.lock
+	grep -E '^uv==' requirements-dev.txt | $(UV_COMPILE) - -o requirements-bootstrap.lock
+	$(UV_COMPILE) policies/requirements.txt --constraint requirements.lock -o policies/requirements.lock
 
 plan: venv
 	$(PY) -m tools.plan $(STACK_ARGS) --policy
@@ -36,6 +52,17 @@ synth: venv
 test: venv
 	$(PY) -m pytest -n 2 -q
 
+LINT_PATHS := __main__.py composition.py settings components tools policies tests
+
+lint: venv
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/basedpyright
+
+format: venv
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
 bench: venv
 	$(PY) -m tools.bench
 
@@ -48,9 +75,9 @@ CI_OUT ?= ci-out
 
 policy-venv: $(POLICY_VENV)/.installed
 
-$(POLICY_VENV)/.installed: policies/requirements.txt
+$(POLICY_VENV)/.installed: policies/requirements.lock | venv
 	@test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV) || python3 -m venv $(POLICY_VENV)
-	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	$(UV_SYNC) $(POLICY_VENV)/bin/python policies/requirements.lock
 	@touch $@
 
 ci-plan: venv

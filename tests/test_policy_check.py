@@ -6,7 +6,6 @@ import copy
 import importlib
 import json
 import re
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,19 @@ UNENCRYPTED_DB = resource(
     "db",
     {"engine": "postgres", "storageEncrypted": False, "dbSubnetGroupName": "db-subnets", "backupRetentionPeriod": 7.0},
 )
-SERVICE_MODULES = ["ec2", "kms", "cloudwatch", "iam", "s3", "elb", "wafv2", "ecs", "rds", "elasticache", "secretsmanager"]
+SERVICE_MODULES = [
+    "ec2",
+    "kms",
+    "cloudwatch",
+    "iam",
+    "s3",
+    "elb",
+    "wafv2",
+    "ecs",
+    "rds",
+    "elasticache",
+    "secretsmanager",
+]
 
 
 # -- the pack over the analyzer protocol -----------------------------------------------------
@@ -62,7 +73,10 @@ def test_a_secret_input_is_seen_by_the_policies(policy_pack):
 def test_resources_are_analyzed_in_dependency_order_whatever_the_document_order(policy_pack, prod, prod_report):
     shuffled = copy.deepcopy(prod.document)
     shuffled["resources"].reverse()
-    assert policy_pack.check(shuffled, read_policy_config(stack_policy_config("prod"))).violations == prod_report.violations
+    assert (
+        policy_pack.check(shuffled, read_policy_config(stack_policy_config("prod"))).violations
+        == prod_report.violations
+    )
 
 
 # -- policy config, reconciled as the engine does -----------------------------------------------
@@ -89,9 +103,18 @@ def test_schema_defaults_apply_when_the_config_says_nothing(policy_pack):
 @pytest.mark.parametrize(
     "config, error",
     [
-        ({"aws-rds-instance-backup-retention": {"minimumDays": 0}}, "aws-rds-instance-backup-retention: minimumDays: 0 is less than the minimum of 1"),
-        ({"aws-rds-instance-backup-retention": {"minimumDay": 3}}, "aws-rds-instance-backup-retention: unknown properties minimumDay"),
-        ({"aws-rds-instance-backup-retention": "strict"}, 'aws-rds-instance-backup-retention: "strict" is not a valid enforcement level'),
+        (
+            {"aws-rds-instance-backup-retention": {"minimumDays": 0}},
+            "aws-rds-instance-backup-retention: minimumDays: 0 is less than the minimum of 1",
+        ),
+        (
+            {"aws-rds-instance-backup-retention": {"minimumDay": 3}},
+            "aws-rds-instance-backup-retention: unknown properties minimumDay",
+        ),
+        (
+            {"aws-rds-instance-backup-retention": "strict"},
+            'aws-rds-instance-backup-retention: "strict" is not a valid enforcement level',
+        ),
         ({"aws-rds-backup-retention": "mandatory"}, "policy config names unknown policies: aws-rds-backup-retention"),
     ],
     ids=["schema", "typo-in-property", "level", "typo-in-policy"],
@@ -119,12 +142,19 @@ def test_cli_prints_one_line_per_violation_then_the_summary_and_exits_1_on_manda
     status = policy_check.main([_write(tmp_path, UNENCRYPTED_DB)])
     lines = capsys.readouterr().out.splitlines()
     assert status == 1
-    assert f"mandatory aws-rds-instance-storage-encrypted {UNENCRYPTED_DB['urn']}: storageEncrypted is false (the provider default is false)" in lines
-    assert re.match(SUMMARY, lines[-1]) and all(l.split()[0] in ("mandatory", "advisory") for l in lines[:-1])
+    assert (
+        f"mandatory aws-rds-instance-storage-encrypted {UNENCRYPTED_DB['urn']}: storageEncrypted is false (the provider default is false)"
+        in lines
+    )
+    assert re.match(SUMMARY, lines[-1]) and all(line.split()[0] in ("mandatory", "advisory") for line in lines[:-1])
 
 
 def test_cli_json_has_the_same_result_and_exits_0_without_mandatory(tmp_path, capsys):
-    log_group = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 30.0, "kmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"})
+    log_group = resource(
+        "aws:cloudwatch/logGroup:LogGroup",
+        "logs",
+        {"retentionInDays": 30.0, "kmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"},
+    )
     status = policy_check.main([_write(tmp_path, log_group), "--json"])
     result = json.loads(capsys.readouterr().out)
     assert status == 0
@@ -140,7 +170,9 @@ def test_cli_json_has_the_same_result_and_exits_0_without_mandatory(tmp_path, ca
     ]
 
 
-@pytest.mark.parametrize("content", [None, "not json", '{"resources": "x"}'], ids=["missing", "not-json", "not-a-synth"])
+@pytest.mark.parametrize(
+    "content", [None, "not json", '{"resources": "x"}'], ids=["missing", "not-json", "not-a-synth"]
+)
 def test_cli_exits_2_on_an_unreadable_synth(tmp_path, capsys, content):
     path = tmp_path / "synth.json"
     if content is not None:
@@ -185,8 +217,12 @@ def test_staging_has_no_mandatory_violation(staging_report):
 
 def _readme_waivers(stack: str) -> set:
     readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("<!-- policy-waivers:begin -->"): readme.index("<!-- policy-waivers:end -->")]
-    rows = [[c.strip().strip("`") for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("| ")]
+    table = readme[readme.index("<!-- policy-waivers:begin -->") : readme.index("<!-- policy-waivers:end -->")]
+    rows = [
+        [c.strip().strip("`") for c in line.strip("|").split("|")]
+        for line in table.splitlines()
+        if line.startswith("| ")
+    ]
     return {(policy, name) for row_stack, policy, name, _ in rows[1:] if row_stack == stack}
 
 
@@ -220,7 +256,11 @@ def _rds_retention_1(doc):
 def _postgres_open_to_world(doc):
     db = _of(doc, "aws:rds/instance:Instance")[0]
     groups = set(db["propertyDependencies"]["vpcSecurityGroupIds"])
-    rules = [r for r in _of(doc, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if set(r["propertyDependencies"].get("securityGroupId", [])) & groups]
+    rules = [
+        r
+        for r in _of(doc, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if set(r["propertyDependencies"].get("securityGroupId", [])) & groups
+    ]
     for rule in rules:
         for field in ("inputs", "outputs"):
             rule[field].pop("referencedSecurityGroupId", None)
@@ -262,7 +302,11 @@ MUTATIONS = {
             "aws-ec2-security-group-world-ingress-load-balancer-only",
         },
     ),
-    "waf-association-dropped": ("aws:wafv2/webAclAssociation:WebAclAssociation", _waf_association_dropped, {"aws-elb-load-balancer-waf"}),
+    "waf-association-dropped": (
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        _waf_association_dropped,
+        {"aws-elb-load-balancer-waf"},
+    ),
     "cache-transit-preferred": (
         "aws:elasticache/replicationGroup:ReplicationGroup",
         _cache_transit_preferred,
@@ -317,7 +361,9 @@ def test_the_framework_is_fsbp_with_a_security_hub_link(policy_pack):
 
 def test_default_enforcement_is_mandatory_exactly_for_the_blocking_categories(policy_pack):
     blocking = {"encryption", "backups", "public-exposure", "secrets", "deletion-safety"}
-    levels = {p.name: (p.tags[0] in blocking, policy_check.LEVELS[p.enforcementLevel]) for p in policy_pack.info.policies}
+    levels = {
+        p.name: (p.tags[0] in blocking, policy_check.LEVELS[p.enforcementLevel]) for p in policy_pack.info.policies
+    }
     assert {name for name, (blocks, level) in levels.items() if blocks != (level == "mandatory")} == set()
 
 
@@ -343,13 +389,3 @@ def test_pulumi_policy_yaml_declares_a_python_pack_with_its_virtualenv():
     project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
     assert project["version"] and project["description"]
-
-
-def test_the_pack_requirements_are_exact_pins_of_what_the_project_venv_runs():
-    pins = [
-        line.split("==")
-        for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines()
-        if line and not line.startswith("#")
-    ]
-    assert {name: version for name, version in pins} == {name: metadata.version(name) for name, _ in pins}
-    assert {name for name, _ in pins} == {"pulumi-policy", "pulumi", "protobuf", "grpcio"}

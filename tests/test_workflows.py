@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -37,7 +38,7 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-@lru_cache(maxsize=None)
+@cache
 def workflow(name: str) -> dict[str, Any]:
     return load(GITHUB / "workflows" / f"{name}.yml")
 
@@ -247,7 +248,8 @@ def test_state_backend_and_secrets_provider_come_from_repository_variables():
         assert inputs["secrets-provider"] == "${{ vars.PULUMI_SECRETS_PROVIDER }}", job_id
     action = the_pulumi_action()
     assert (action["cloud-url"], action["secrets-provider"]) == (
-        "${{ inputs.backend-url }}", "${{ inputs.secrets-provider }}"
+        "${{ inputs.backend-url }}",
+        "${{ inputs.secrets-provider }}",
     )
 
 
@@ -382,12 +384,12 @@ def test_run_steps_only_call_make_targets_a_developer_has():
         assert set(w for w in words[1:] if "=" not in w) <= targets, f"{where}: {command}"
 
 
-def test_pip_cache_is_keyed_on_every_requirements_file():
-    python = step_using(composite("setup")["runs"]["steps"], "actions/setup-python")["with"]
-    assert python["cache"] == "pip"
-    requirements = [*ROOT.glob("requirements*.txt"), *ROOT.glob("policies/requirements*.txt")]
-    files = {str(p.relative_to(ROOT)) for p in requirements}
-    assert set(python["cache-dependency-path"].split()) == files
+def test_the_download_cache_is_keyed_on_every_lock_file():
+    steps = composite("setup")["runs"]["steps"]
+    cache = step_using(steps, "actions/cache")["with"]
+    assert cache["path"] == "~/.cache/uv"
+    locks = {str(p.relative_to(ROOT)) for p in [*ROOT.glob("*.lock"), *ROOT.glob("policies/*.lock")]}
+    assert set(re.findall(r"'([^']+\.lock)'", cache["key"])) == locks
 
 
 def test_dependabot_keeps_every_pin_current():
@@ -463,4 +465,3 @@ def test_actionlint_reports_an_unknown_action_input(tmp_path):
     (tree / ".github" / "workflows" / "pull-request.yml").write_text(broken)
     result = _actionlint(tree)
     assert result.returncode == 1 and 'input "if-no-file-found" is not defined' in result.stdout
-
