@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -101,7 +102,11 @@ def _provider(name: str, region: str, settings: StackSettings) -> aws.Provider:
 
 
 def _data_tier(
-    settings: StackSettings, context: AwsContext, network: Network, logs_key: EncryptionKey, opts: pulumi.ResourceOptions
+    settings: StackSettings,
+    context: AwsContext,
+    network: Network,
+    logs_key: EncryptionKey,
+    opts: pulumi.ResourceOptions,
 ) -> tuple[Database, Cache]:
     """The database and the cache in the isolated subnets; backups copied to a second region
     through a provider of that region when the settings say so."""
@@ -193,7 +198,7 @@ def _services(
     cluster: Cluster,
     routing: BlueGreenRouting,
     opts: pulumi.ResourceOptions,
-    links: Optional[Mapping[str, Sequence[ServiceLink]]] = None,
+    links: Mapping[str, Sequence[ServiceLink]] | None = None,
     deployment_alarm_names: Sequence[pulumi.Input[str]] = (),
 ) -> list[FargateService]:
     """One FargateService per configured service in the cluster: the web service behind the ALB

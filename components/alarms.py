@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -61,11 +62,11 @@ class AlarmKind:
     condition: str  # `{op}` and `{threshold}` are filled from the comparison and the rule
     severity: str
     action: str
-    setting: Optional[str] = None  # the AlarmSettings field giving threshold and timing
+    setting: str | None = None  # the AlarmSettings field giving threshold and timing
     comparison: str = "GreaterThanThreshold"
-    fixed: Optional[Rule] = None  # timing when no setting gives it
+    fixed: Rule | None = None  # timing when no setting gives it
 
-    def rule(self, settings: AlarmSettings) -> Optional[Rule]:
+    def rule(self, settings: AlarmSettings) -> Rule | None:
         return getattr(settings, self.setting) if self.setting else self.fixed
 
     def when(self, settings: AlarmSettings) -> str:
@@ -86,126 +87,204 @@ KINDS: dict[str, AlarmKind] = {
     kind.name: kind
     for kind in (
         AlarmKind(
-            "alb-5xx-rate", "ALB", "`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count` over `RequestCount`",
-            "{op} {threshold}% of requests", CRITICAL,
+            "alb-5xx-rate",
+            "ALB",
+            "`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count` over `RequestCount`",
+            "{op} {threshold}% of requests",
+            CRITICAL,
             "Users get errors. Check the web service's logs and the latest deploy (`python -m tools.ops status`); "
             "roll back if it started with one.",
             setting="alb_5xx_percent",
         ),
         AlarmKind(
-            "alb-latency-p95", "ALB", "`TargetResponseTime` p95", "{op} {threshold} s", WARNING,
+            "alb-latency-p95",
+            "ALB",
+            "`TargetResponseTime` p95",
+            "{op} {threshold} s",
+            WARNING,
             "Look at the database and cache alarms and the service's CPU; scale out if tasks are saturated.",
             setting="alb_p95_seconds",
         ),
         AlarmKind(
-            "alb-latency-p99", "ALB", "`TargetResponseTime` p99", "{op} {threshold} s", WARNING,
+            "alb-latency-p99",
+            "ALB",
+            "`TargetResponseTime` p99",
+            "{op} {threshold} s",
+            WARNING,
             "As for p95; a p99 alone high points at one slow endpoint or query (X-Ray traces).",
             setting="alb_p99_seconds",
         ),
         AlarmKind(
-            "alb-rejected-connections", "ALB", "`RejectedConnectionCount` (Sum)", "{op} {threshold}", WARNING,
+            "alb-rejected-connections",
+            "ALB",
+            "`RejectedConnectionCount` (Sum)",
+            "{op} {threshold}",
+            WARNING,
             "The ALB is at its connection limit: check for a traffic spike or an attack (WAF alarm); if it "
             "lasts, reserve ALB capacity (LCU reservation).",
-            setting="rejected_connections", comparison="GreaterThanOrEqualToThreshold",
+            setting="rejected_connections",
+            comparison="GreaterThanOrEqualToThreshold",
         ),
         AlarmKind(
-            "alb-unhealthy-hosts-<colour>", "each target group (blue, green)", "`UnHealthyHostCount` (Maximum)",
-            "{op} {threshold}", CRITICAL,
+            "alb-unhealthy-hosts-<colour>",
+            "each target group (blue, green)",
+            "`UnHealthyHostCount` (Maximum)",
+            "{op} {threshold}",
+            CRITICAL,
             "Targets fail their health checks: check the task logs and ECS service events "
             "(`python -m tools.ops status`).",
-            setting="unhealthy_hosts", comparison="GreaterThanOrEqualToThreshold",
+            setting="unhealthy_hosts",
+            comparison="GreaterThanOrEqualToThreshold",
         ),
         AlarmKind(
-            "alb-healthy-hosts-low", "web target groups", "`HealthyHostCount` (Minimum), blue + green",
-            "{op} the web service's `minCount`", CRITICAL,
+            "alb-healthy-hosts-low",
+            "web target groups",
+            "`HealthyHostCount` (Minimum), blue + green",
+            "{op} the web service's `minCount`",
+            CRITICAL,
             "Capacity is lost: check ECS service events for stopped tasks and failed starts.",
-            setting="unhealthy_hosts", comparison="LessThanThreshold",
+            setting="unhealthy_hosts",
+            comparison="LessThanThreshold",
         ),
         AlarmKind(
-            "<service>-cpu", "each ECS service", "`CPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "<service>-cpu",
+            "each ECS service",
+            "`CPUUtilization` (Average)",
+            "{op} {threshold}%",
+            WARNING,
             "Autoscaling should add tasks; if the service is at `maxCount`, raise it or the task size.",
             setting="service_cpu_percent",
         ),
         AlarmKind(
-            "<service>-memory", "each ECS service", "`MemoryUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "<service>-memory",
+            "each ECS service",
+            "`MemoryUtilization` (Average)",
+            "{op} {threshold}%",
+            WARNING,
             "Memory growing across deploys is a leak; otherwise raise the task memory.",
             setting="service_memory_percent",
         ),
         AlarmKind(
-            "<service>-running-tasks-low", "each ECS service", "Container Insights `RunningTaskCount` (Minimum)",
-            "{op} the service's `minCount`", CRITICAL,
+            "<service>-running-tasks-low",
+            "each ECS service",
+            "Container Insights `RunningTaskCount` (Minimum)",
+            "{op} the service's `minCount`",
+            CRITICAL,
             "Tasks fail to start or keep stopping: check ECS service events (image pull, secrets, health checks).",
-            comparison="LessThanThreshold", fixed=TASKS_LOW,
+            comparison="LessThanThreshold",
+            fixed=TASKS_LOW,
         ),
         AlarmKind(
-            "database-cpu", "RDS instance", "`CPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "database-cpu",
+            "RDS instance",
+            "`CPUUtilization` (Average)",
+            "{op} {threshold}%",
+            WARNING,
             "Find the top queries in Performance Insights; add indexes, or move to a larger class.",
             setting="database_cpu_percent",
         ),
         AlarmKind(
-            "database-freeable-memory-low", "RDS instance", "`FreeableMemory` (Average)",
-            "{op} {threshold}% of the class's memory", WARNING,
+            "database-freeable-memory-low",
+            "RDS instance",
+            "`FreeableMemory` (Average)",
+            "{op} {threshold}% of the class's memory",
+            WARNING,
             "The instance will swap soon: check the connection count and `work_mem`; consider a larger class.",
-            setting="database_freeable_memory_percent", comparison="LessThanThreshold",
+            setting="database_freeable_memory_percent",
+            comparison="LessThanThreshold",
         ),
         AlarmKind(
-            "database-free-storage-low", "RDS instance", "`FreeStorageSpace` (Minimum)",
-            "{op} {threshold}% of `allocatedStorageGb`", CRITICAL,
+            "database-free-storage-low",
+            "RDS instance",
+            "`FreeStorageSpace` (Minimum)",
+            "{op} {threshold}% of `allocatedStorageGb`",
+            CRITICAL,
             "A full disk stops writes. Storage autoscaling should grow it; at `maxAllocatedStorageGb`, raise "
             "that. Look for a stuck replication slot or bloat.",
-            setting="database_free_storage_percent", comparison="LessThanThreshold",
+            setting="database_free_storage_percent",
+            comparison="LessThanThreshold",
         ),
         AlarmKind(
-            "database-connections-high", "RDS instance", "`DatabaseConnections` (Maximum)",
-            "{op} {threshold}% of `max_connections`", CRITICAL,
+            "database-connections-high",
+            "RDS instance",
+            "`DatabaseConnections` (Maximum)",
+            "{op} {threshold}% of `max_connections`",
+            CRITICAL,
             "New connections will soon be refused: look for connection leaks; pool connections (RDS Proxy).",
             setting="database_connections_percent",
         ),
         AlarmKind(
-            "cache-<n>-cpu", "each cache node", "`EngineCPUUtilization` (Average)", "{op} {threshold}%", WARNING,
+            "cache-<n>-cpu",
+            "each cache node",
+            "`EngineCPUUtilization` (Average)",
+            "{op} {threshold}%",
+            WARNING,
             "The engine thread is busy: look for expensive commands in the slow log (`KEYS`, large ranges).",
             setting="cache_cpu_percent",
         ),
         AlarmKind(
-            "cache-<n>-memory", "each cache node", "`DatabaseMemoryUsagePercentage` (Average)",
-            "{op} {threshold}%", WARNING,
+            "cache-<n>-memory",
+            "each cache node",
+            "`DatabaseMemoryUsagePercentage` (Average)",
+            "{op} {threshold}%",
+            WARNING,
             "Keys will soon be evicted: check TTLs; scale the node type up.",
             setting="cache_memory_percent",
         ),
         AlarmKind(
-            "cache-<n>-evictions", "each cache node", "`Evictions` (Sum)", "{op} {threshold}", WARNING,
+            "cache-<n>-evictions",
+            "each cache node",
+            "`Evictions` (Sum)",
+            "{op} {threshold}",
+            WARNING,
             "The cache drops keys for lack of memory: scale the node type up or shorten TTLs.",
             setting="cache_evictions",
         ),
         AlarmKind(
-            "cache-<n>-replication-lag", "each cache node (with 2+ nodes)", "`ReplicationLag` (Maximum, replicas)",
-            "{op} {threshold} s", WARNING,
+            "cache-<n>-replication-lag",
+            "each cache node (with 2+ nodes)",
+            "`ReplicationLag` (Maximum, replicas)",
+            "{op} {threshold} s",
+            WARNING,
             "A replica lags the primary: a failover now would lose recent writes. Check write volume and "
             "the nodes' network.",
             setting="cache_replication_lag_seconds",
         ),
         AlarmKind(
-            "waf-blocked-spike", "web ACL", "`BlockedRequests` (Sum, all rules)", "{op} {threshold}", WARNING,
+            "waf-blocked-spike",
+            "web ACL",
+            "`BlockedRequests` (Sum, all rules)",
+            "{op} {threshold}",
+            WARNING,
             "An attack, or a rule blocking real users: check sampled requests in the WAF console and the "
             "WAF log group.",
             setting="waf_blocked_requests",
         ),
         AlarmKind(
-            "deploy-<colour>-5xx-rate", "each target group (blue, green)",
+            "deploy-<colour>-5xx-rate",
+            "each target group (blue, green)",
             "`HTTPCode_Target_5XX_Count` over `RequestCount`, from `deploymentMinimumRequests` a minute",
-            "{op} {threshold}% of requests", WARNING,
+            "{op} {threshold}% of requests",
+            WARNING,
             "Member of the deployment alarm (which pages): read the new version's logs.",
             setting="deployment_5xx_percent",
         ),
         AlarmKind(
-            "deploy-<colour>-unhealthy", "each target group (blue, green)", "`UnHealthyHostCount` (Maximum)",
-            "{op} {threshold}", WARNING,
+            "deploy-<colour>-unhealthy",
+            "each target group (blue, green)",
+            "`UnHealthyHostCount` (Maximum)",
+            "{op} {threshold}",
+            WARNING,
             "Member of the deployment alarm (which pages): read the new tasks' logs and health check.",
-            setting="deployment_unhealthy_hosts", comparison="GreaterThanOrEqualToThreshold",
+            setting="deployment_unhealthy_hosts",
+            comparison="GreaterThanOrEqualToThreshold",
         ),
         AlarmKind(
-            "web-deployment", "the four `deploy-*` alarms (composite)", "`ALARM(...)` of any member",
-            "any member in ALARM", CRITICAL,
+            "web-deployment",
+            "the four `deploy-*` alarms (composite)",
+            "`ALARM(...)` of any member",
+            "any member in ALARM",
+            CRITICAL,
             "During a deploy ECS rolls back by itself and the deploy fails: find out why before redeploying. "
             "Outside a deploy, production targets are failing now: see the member alarm.",
         ),
@@ -252,8 +331,8 @@ class AlarmsArgs:
     # The web ACL's CloudWatch metric name (its visibility config's `metric_name`): the value of
     # the `WebACL` dimension of AWS/WAFV2 metrics, which is not the ACL's name.
     web_acl_metric_name: pulumi.Input[str]
-    database: Optional[WatchedDatabase] = None
-    cache: Optional[WatchedCache] = None
+    database: WatchedDatabase | None = None
+    cache: WatchedCache | None = None
     # protect the topics' key in prod: deleting it silences every alarm.
     protect_key: bool = False
 
@@ -261,7 +340,7 @@ class AlarmsArgs:
 class Alarms(pulumi.ComponentResource):
     """Topics, alarms per watched resource, the deployment composite alarm and the dashboard."""
 
-    def __init__(self, name: str, args: AlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Alarms", name, None, opts)
         self._name = name
         self._prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
@@ -348,7 +427,7 @@ class Alarms(pulumi.ComponentResource):
         name: str,
         subject: str,
         *,
-        threshold: Optional[pulumi.Input[float]] = None,
+        threshold: pulumi.Input[float] | None = None,
         missing: str = "notBreaching",
         **metric: Any,
     ) -> aws.cloudwatch.MetricAlarm:
@@ -395,7 +474,9 @@ class Alarms(pulumi.ComponentResource):
     @staticmethod
     def _expression(expression: str, label: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
         """The one query whose result the alarm compares with its threshold."""
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(id="result", expression=expression, label=label, return_data=True)
+        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="result", expression=expression, label=label, return_data=True
+        )
 
     # Load balancer
 
@@ -499,7 +580,9 @@ class Alarms(pulumi.ComponentResource):
         rds = {"namespace": "AWS/RDS", "dimensions": {"DBInstanceIdentifier": db.identifier}}
         memory_bytes = db.memory_gib * GIB
         max_connections = min(int(memory_bytes // POSTGRES_BYTES_PER_CONNECTION), POSTGRES_MAX_CONNECTIONS)
-        self._alarm("database-cpu", "database-cpu", "database", metric_name="CPUUtilization", statistic="Average", **rds)
+        self._alarm(
+            "database-cpu", "database-cpu", "database", metric_name="CPUUtilization", statistic="Average", **rds
+        )
         self._alarm(
             "database-freeable-memory-low",
             "database-freeable-memory-low",
@@ -536,7 +619,14 @@ class Alarms(pulumi.ComponentResource):
             node = pulumi.Output.from_input(cache.replication_group_id).apply(lambda rg, i=index: f"{rg}-{i:03d}")
             metric = {"namespace": "AWS/ElastiCache", "dimensions": {"CacheClusterId": node}}
             subject = f"cache node {index}"
-            self._alarm("cache-<n>-cpu", f"cache-{index}-cpu", subject, metric_name="EngineCPUUtilization", statistic="Average", **metric)
+            self._alarm(
+                "cache-<n>-cpu",
+                f"cache-{index}-cpu",
+                subject,
+                metric_name="EngineCPUUtilization",
+                statistic="Average",
+                **metric,
+            )
             self._alarm(
                 "cache-<n>-memory",
                 f"cache-{index}-memory",
@@ -545,7 +635,14 @@ class Alarms(pulumi.ComponentResource):
                 statistic="Average",
                 **metric,
             )
-            self._alarm("cache-<n>-evictions", f"cache-{index}-evictions", subject, metric_name="Evictions", statistic="Sum", **metric)
+            self._alarm(
+                "cache-<n>-evictions",
+                f"cache-{index}-evictions",
+                subject,
+                metric_name="Evictions",
+                statistic="Sum",
+                **metric,
+            )
             if cache.nodes > 1:
                 # Reported by replicas only; on the primary the metric is missing (not breaching).
                 # Every node gets one: after a failover another node is the primary.
@@ -652,11 +749,13 @@ class Alarms(pulumi.ComponentResource):
     def rollback_seconds(settings: AlarmSettings) -> int:
         """Worst case from a bad version's first errors to production traffic back on the old
         version: the slower deployment alarm's time to fire, plus ECS's traffic shift."""
-        detection = max(settings.deployment_5xx_percent.seconds_to_alarm, settings.deployment_unhealthy_hosts.seconds_to_alarm)
+        detection = max(
+            settings.deployment_5xx_percent.seconds_to_alarm, settings.deployment_unhealthy_hosts.seconds_to_alarm
+        )
         return detection + ROLLBACK_TRAFFIC_SHIFT_SECONDS
 
 
-def alarm_table(settings: Optional[AlarmSettings] = None) -> str:
+def alarm_table(settings: AlarmSettings | None = None) -> str:
     """The README's table of every alarm, rendered from `KINDS` and the settings (defaults)."""
     settings = settings or AlarmSettings()
     rows = [
@@ -671,7 +770,9 @@ def alarm_table(settings: Optional[AlarmSettings] = None) -> str:
     return "\n".join(rows)
 
 
-def _widget(title: str, metrics: list[list[Any]], region: str, stat: str = "Sum", period: int = 60, **extra: Any) -> dict:
+def _widget(
+    title: str, metrics: list[list[Any]], region: str, stat: str = "Sum", period: int = 60, **extra: Any
+) -> dict:
     return {
         "type": "metric",
         "width": 12,
@@ -731,7 +832,10 @@ def _dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
         widgets.append(
             _widget(
                 f"{service['name']}: tasks",
-                [["ECS/ContainerInsights", "RunningTaskCount", *dims], ["ECS/ContainerInsights", "DesiredTaskCount", *dims]],
+                [
+                    ["ECS/ContainerInsights", "RunningTaskCount", *dims],
+                    ["ECS/ContainerInsights", "DesiredTaskCount", *dims],
+                ],
                 region,
                 stat="Average",
             )
@@ -774,7 +878,11 @@ def _dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
         )
     waf = ["WebACL", v["acl"], "Region", region, "Rule", "ALL"]
     widgets.append(
-        _widget("WAF allowed / blocked", [["AWS/WAFV2", "AllowedRequests", *waf], ["AWS/WAFV2", "BlockedRequests", *waf]], region)
+        _widget(
+            "WAF allowed / blocked",
+            [["AWS/WAFV2", "AllowedRequests", *waf], ["AWS/WAFV2", "BlockedRequests", *waf]],
+            region,
+        )
     )
     return {"widgets": widgets}
 

@@ -10,8 +10,8 @@ The security group admits nobody until `allow_from` names a service's security g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -47,14 +47,17 @@ class Cache(DataStore):
     """The replication group with its key, AUTH token secret, subnet group, parameter group,
     security group and log groups."""
 
-    def __init__(self, name: str, args: CacheArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Cache", name, opts)
         settings = args.settings
         self.port = PORT
         label = physical_name(name)
 
         self._encryption_key(
-            args.context, f"ElastiCache {label}: data at rest, snapshots, AUTH token secret", "elasticache", settings.protect
+            args.context,
+            f"ElastiCache {label}: data at rest, snapshots, AUTH token secret",
+            "elasticache",
+            settings.protect,
         )
         self._security_group(args.vpc_id, f"{settings.engine} {label}: only from the services using it")
         subnet_group = aws.elasticache.SubnetGroup(
@@ -67,7 +70,9 @@ class Cache(DataStore):
             f"{name}-params",
             family=settings.parameter_group_family,
             description=f"{settings.engine} {settings.engine_version} for {label}",
-            parameters=[aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=settings.maxmemory_policy)],
+            parameters=[
+                aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=settings.maxmemory_policy)
+            ],
             opts=child(self),
         )
         token = random.RandomPassword(

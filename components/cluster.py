@@ -8,7 +8,7 @@ services and outlives any one of them, so no service may own (or replace) it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +24,7 @@ class ClusterArgs:
 class Cluster(pulumi.ComponentResource):
     """One ECS cluster for the stack's Fargate services."""
 
-    def __init__(self, name: str, args: ClusterArgs = ClusterArgs(), opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ClusterArgs = ClusterArgs(), opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Cluster", name, None, opts)
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 
@@ -19,7 +20,7 @@ class AwsContext:
     region: str
     partition: str = "aws"
 
-    def arn(self, service: str, resource: str, region: Optional[str] = None, account: bool = True) -> str:
+    def arn(self, service: str, resource: str, region: str | None = None, account: bool = True) -> str:
         region = self.region if region is None else region
         return f"arn:{self.partition}:{service}:{region}:{self.account_id if account else ''}:{resource}"
 
@@ -39,7 +40,7 @@ def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:
     )
 
 
-def service_trust_policy(services: Sequence[str], context: AwsContext, source_arn: Optional[str] = None) -> str:
+def service_trust_policy(services: Sequence[str], context: AwsContext, source_arn: str | None = None) -> str:
     """Trust policy letting AWS services assume a role, only on behalf of this account (confused
     deputy protection with aws:SourceAccount, and aws:SourceArn when the caller is known)."""
     condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": context.account_id}}

@@ -13,8 +13,8 @@ The security group admits nobody until `allow_from` names a service's security g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -39,21 +39,24 @@ class DatabaseArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     log_key_arn: pulumi.Input[str]
     # A provider for `settings.backup_replication_region`; required when cross-region backups are on.
-    backup_provider: Optional[pulumi.ProviderResource] = None
+    backup_provider: pulumi.ProviderResource | None = None
 
 
 class Database(DataStore):
     """PostgreSQL on RDS with its key, subnet group, parameter group, security group, monitoring
     role, log groups and (optionally) cross-region backup replication."""
 
-    def __init__(self, name: str, args: DatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Database", name, opts)
         settings = args.settings
         self.port = settings.port
         self.identifier = physical_name(name)
 
         self._encryption_key(
-            args.context, f"RDS {self.identifier}: storage, Performance Insights, master user secret", "rds", settings.protect
+            args.context,
+            f"RDS {self.identifier}: storage, Performance Insights, master user secret",
+            "rds",
+            settings.protect,
         )
         self._security_group(args.vpc_id, f"PostgreSQL {self.identifier}: only from the services using it")
         self.subnet_group = aws.rds.SubnetGroup(
@@ -119,7 +122,7 @@ class Database(DataStore):
                 custom_timeouts=pulumi.CustomTimeouts(create="90m", update="120m", delete="90m"),
             ),
         )
-        self.backup_key: Optional[EncryptionKey] = None
+        self.backup_key: EncryptionKey | None = None
         self.backup_replication = self._backup_replication(name, args) if settings.cross_region_backups else None
 
         self.instance_id: pulumi.Output[str] = self.instance.identifier
@@ -171,7 +174,9 @@ class Database(DataStore):
             f"{name}-params",
             family=settings.parameter_group_family,
             description=f"PostgreSQL {settings.major_version} for {self.identifier}: TLS only, slow query logging",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in parameters.items()],
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in parameters.items()
+            ],
             opts=child(self),
         )
 

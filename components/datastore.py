@@ -4,7 +4,6 @@ is granted access with `allow_from`, and the `ServiceLink` the services consume.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -23,13 +22,11 @@ class DataStore(pulumi.ComponentResource):
     key: EncryptionKey
     key_arn: pulumi.Output[str]
 
-    def __init__(self, type_: str, name: str, opts: Optional[pulumi.ResourceOptions]):
+    def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions | None):
         super().__init__(type_, name, None, opts)
         self.name = name
 
-    def _encryption_key(
-        self, context: AwsContext, description: str, service: str, protect: bool
-    ) -> EncryptionKey:
+    def _encryption_key(self, context: AwsContext, description: str, service: str, protect: bool) -> EncryptionKey:
         """The store's own CMK: its data and backups, and the secret its clients read, which
         `service` and Secrets Manager may use on the account's behalf."""
         self.key = EncryptionKey(

@@ -4,8 +4,9 @@ that lets the account administer the key and only the named AWS services use it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -32,15 +33,15 @@ class KeyArgs:
     deletion_window_days: int = 30
     # A key in another region (cross-region backup copies): the provider for that region and its
     # name, which the key policy's service conditions need.
-    provider: Optional[pulumi.ProviderResource] = None
-    region: Optional[str] = None
+    provider: pulumi.ProviderResource | None = None
+    region: str | None = None
     extra_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
 
 
 class EncryptionKey(pulumi.ComponentResource):
     """One symmetric CMK and its alias `alias/<stack>-<name>`."""
 
-    def __init__(self, name: str, args: KeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: KeyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:EncryptionKey", name, None, opts)
         extra = {"provider": args.provider} if args.provider else {}
         self.key = aws.kms.Key(
@@ -85,9 +86,7 @@ def key_policy(args: KeyArgs) -> str:
                 "Condition": {
                     "StringEquals": {
                         "kms:CallerAccount": context.account_id,
-                        "kms:ViaService": sorted(
-                            f"{service}.{region}.amazonaws.com" for service in args.via_services
-                        ),
+                        "kms:ViaService": sorted(f"{service}.{region}.amazonaws.com" for service in args.via_services),
                     }
                 },
             }
@@ -101,9 +100,7 @@ def key_policy(args: KeyArgs) -> str:
                 "Action": KEY_USE_ACTIONS,
                 "Resource": "*",
                 "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": context.arn("logs", "log-group:*", region=region)
-                    }
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": context.arn("logs", "log-group:*", region=region)}
                 },
             }
         )

@@ -11,7 +11,7 @@ CloudWatch log group named `aws-waf-logs-...` (the prefix WAF requires), with th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -37,7 +37,7 @@ class Firewall(pulumi.ComponentResource):
     """Web ACL with rate limiting and AWS managed rules, associated with the ALB, logging to
     CloudWatch Logs."""
 
-    def __init__(self, name: str, args: FirewallArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FirewallArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Firewall", name, None, opts)
         settings = args.settings
         prefix = f"{pulumi.get_stack()}-{name}"

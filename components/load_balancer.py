@@ -21,8 +21,8 @@ service's tasks added by that service, so no rule is ever managed in two places.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -77,7 +77,7 @@ class BlueGreenRouting:
 class LoadBalancer(pulumi.ComponentResource):
     """Internet-facing ALB with HTTPS, redirect, test listener, access logs and DNS alias."""
 
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
         settings = args.settings
         self._vpc_id = args.vpc_id
@@ -164,7 +164,6 @@ class LoadBalancer(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
             }
         )
-
 
     def blue_green(self, service: ServiceSettings, priority: int = 100) -> BlueGreenRouting:
         """Blue and green target groups of a web service and the listener rules ECS shifts."""
@@ -367,9 +366,7 @@ def access_log_policy(bucket_arn: pulumi.Input[str], context: AwsContext) -> pul
             "Effect": "Allow",
             "Principal": {"Service": ELB_LOG_DELIVERY},
             "Action": "s3:PutObject",
-            "Resource": pulumi.Output.from_input(bucket_arn).apply(
-                lambda arn: f"{arn}/AWSLogs/{context.account_id}/*"
-            ),
+            "Resource": pulumi.Output.from_input(bucket_arn).apply(lambda arn: f"{arn}/AWSLogs/{context.account_id}/*"),
         },
     )
 

@@ -12,8 +12,8 @@ under management with no rules so nothing can use it by accident; an S3 gateway 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -36,7 +36,7 @@ class NetworkArgs:
 class Network(pulumi.ComponentResource):
     """The stack's VPC, subnets per tier and AZ, routing, endpoints and flow logs."""
 
-    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:Network", name, None, opts)
         settings = args.settings
         zones = list(args.availability_zones)[: settings.az_count]
@@ -52,9 +52,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id: pulumi.Output[str] = self.vpc.id
         self.vpc_cidr = settings.vpc_cidr
         # Managed with no rules: anything launched without a security group gets no access.
-        aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self)
-        )
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self))
 
         self.subnets: dict[str, list[aws.ec2.Subnet]] = {
             tier: [self._subnet(name, tier, index, zone, settings) for index, zone in enumerate(zones)]

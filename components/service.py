@@ -28,8 +28,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -74,12 +75,8 @@ _MetricQuery = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfiguration
 _MetricStat = (
     aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatArgs
 )
-_Metric = (
-    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs
-)
-_Dimension = (
-    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs
-)
+_Metric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs
+_Dimension = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs
 
 
 @dataclass(frozen=True)
@@ -93,9 +90,9 @@ class FargateServiceArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     log_key_arn: pulumi.Input[str]
     # Web services: the ALB listeners and security group their routing attaches to.
-    alb: Optional[AlbTarget] = None
+    alb: AlbTarget | None = None
     # Web services: the blue/green target groups and listener rules (made by the LoadBalancer).
-    routing: Optional[BlueGreenRouting] = None
+    routing: BlueGreenRouting | None = None
     # What the data stores hand the service: environment, secret references, IAM to read them.
     links: Sequence[ServiceLink] = ()
     # CloudWatch alarms that stop and roll back a deploy (wired by the alarms tier).
@@ -106,7 +103,7 @@ class FargateService(pulumi.ComponentResource):
     """A Fargate service, its task definition, roles, security group, logs and autoscaling; for
     a web service also its path from the ALB and the role ECS moves its traffic with."""
 
-    def __init__(self, name: str, args: FargateServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:FargateService", name, None, opts)
         settings = args.settings
         web = settings.kind == "web"
@@ -167,7 +164,7 @@ class FargateService(pulumi.ComponentResource):
         )
 
         # Web only (None for a worker).
-        self.infrastructure_role: Optional[aws.iam.Role] = None
+        self.infrastructure_role: aws.iam.Role | None = None
         load_balancing: dict[str, Any] = {}
         depends_on: list[pulumi.Resource] = []
         if args.alb is not None:
@@ -443,8 +440,8 @@ class FargateService(pulumi.ComponentResource):
     def _tracking(
         settings: ServiceSettings,
         target_value: float,
-        predefined: Optional[str] = None,
-        custom: Optional[_CustomMetric] = None,
+        predefined: str | None = None,
+        custom: _CustomMetric | None = None,
     ) -> _Tracking:
         return _Tracking(
             target_value=target_value,
@@ -588,7 +585,7 @@ def _images(settings: ServiceSettings) -> list[str]:
     return [settings.image] + ([settings.tracing_image] if settings.tracing else [])
 
 
-def _ecr_repository(image: str, context: AwsContext) -> Optional[str]:
+def _ecr_repository(image: str, context: AwsContext) -> str | None:
     """The ARN of the private ECR repository an image comes from, if it does."""
     match = ECR_IMAGE.match(image)
     if not match:
@@ -607,7 +604,7 @@ def _rolling(settings: ServiceSettings) -> dict[str, Any]:
     }
 
 
-def _deployment_alarms(names: Sequence[pulumi.Input[str]]) -> Optional[aws.ecs.ServiceAlarmsArgs]:
+def _deployment_alarms(names: Sequence[pulumi.Input[str]]) -> aws.ecs.ServiceAlarmsArgs | None:
     """Alarms that fail a deploy and roll it back. ECS requires at least one alarm name in the
     block (`alarmNames` is required, and the provider drops an empty list), so with no alarms
     yet the block is left out rather than sent empty."""

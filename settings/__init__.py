@@ -7,7 +7,8 @@ rules) -> components. Components receive slices of `StackSettings`, never `pulum
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -105,9 +106,7 @@ def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
     parsed from YAML/JSON. Raises `ConfigError` listing every problem at once.
     """
     prefix = f"{PROJECT}:"
-    raw: dict[str, Any] = {
-        key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)
-    }
+    raw: dict[str, Any] = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
     raw["stack"] = stack
     for field, key in AWS_KEYS.items():
         if key in config:

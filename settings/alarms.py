@@ -4,7 +4,8 @@ They are the same in every tier, so they live here rather than in `tiers.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator, Optional
+from collections.abc import Iterator
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
@@ -51,7 +52,9 @@ class Rule(Model):
     def problems(self, tier: str) -> Iterator[Problem]:
         if self.datapoints_to_alarm > self.evaluation_periods:
             yield Problem(
-                "datapointsToAlarm", f"must not exceed evaluationPeriods ({self.evaluation_periods})", self.datapoints_to_alarm
+                "datapointsToAlarm",
+                f"must not exceed evaluationPeriods ({self.evaluation_periods})",
+                self.datapoints_to_alarm,
             )
         hourly = self.period_seconds >= 3600
         limit = MAX_WINDOW_SECONDS_HOURLY if hourly else MAX_WINDOW_SECONDS
@@ -89,10 +92,10 @@ def _rule(
     threshold: float,
     period: int,
     evaluations: int,
-    datapoints: Optional[int] = None,
+    datapoints: int | None = None,
     *,
     meaning: str,
-    alias: Optional[str] = None,
+    alias: str | None = None,
 ):
     """A default for a Field: `kind` with these values; `meaning` goes to the README table."""
     return Field(
@@ -109,7 +112,9 @@ def _rule(
 
 class AlarmSettings(Model):
     critical: Subscribers = Field(default=Subscribers(), description="who is paged: `emails`, `httpsEndpoints`")
-    warning: Subscribers = Field(default=Subscribers(), description="who looks in working hours: `emails`, `httpsEndpoints`")
+    warning: Subscribers = Field(
+        default=Subscribers(), description="who looks in working hours: `emails`, `httpsEndpoints`"
+    )
 
     # Load balancer
     alb_5xx_percent: PercentRule = _rule(
@@ -118,12 +123,18 @@ class AlarmSettings(Model):
     alb_p95_seconds: Rule = _rule(Rule, 0.5, 60, 10, meaning="p95 target response time, seconds")
     alb_p99_seconds: Rule = _rule(Rule, 1.0, 60, 10, meaning="p99 target response time, seconds")
     unhealthy_hosts: Rule = _rule(
-        Rule, 1, 60, 3, meaning="unhealthy targets per target group; its timing also applies to healthy hosts < minCount"
+        Rule,
+        1,
+        60,
+        3,
+        meaning="unhealthy targets per target group; its timing also applies to healthy hosts < minCount",
     )
     rejected_connections: Rule = _rule(Rule, 1, 60, 5, 3, meaning="connections the ALB rejected per period")
     # Services
     service_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="average CPU of each ECS service, %")
-    service_memory_percent: PercentRule = _rule(PercentRule, 85, 300, 3, meaning="average memory of each ECS service, %")
+    service_memory_percent: PercentRule = _rule(
+        PercentRule, 85, 300, 3, meaning="average memory of each ECS service, %"
+    )
     # Database
     database_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="RDS CPU, %")
     database_freeable_memory_percent: PercentRule = _rule(
@@ -186,7 +197,7 @@ class AlarmSettings(Model):
                     yield problem.under(field.alias or name)
 
 
-def settings_table(settings: Optional[AlarmSettings] = None) -> str:
+def settings_table(settings: AlarmSettings | None = None) -> str:
     """The README's table of `webapp:alarms` keys: key, default, meaning (defaults)."""
     settings = settings or AlarmSettings()
     rows = ["| key | default | meaning |", "|---|---|---|"]

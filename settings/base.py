@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterator
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -20,7 +21,7 @@ class Model(BaseModel):
         frozen=True,
     )
 
-    def problems(self, tier: str) -> Iterator["Problem"]:
+    def problems(self, tier: str) -> Iterator[Problem]:
         """Cross-field rules pydantic cannot express field by field. Keys are relative to
         this model; the caller prefixes them."""
         return iter(())
@@ -34,7 +35,7 @@ class Problem:
     message: str
     value: Any
 
-    def under(self, prefix: str) -> "Problem":
+    def under(self, prefix: str) -> Problem:
         key = f"{prefix}.{self.key}" if self.key and not self.key.startswith("[") else f"{prefix}{self.key}"
         return Problem(key if self.key else prefix, self.message, self.value)
 
@@ -47,8 +48,28 @@ def alias(model: type[BaseModel], field: str) -> str:
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 

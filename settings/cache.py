@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
-from typing_extensions import Annotated
 
 from .base import LogRetentionDays, Model, Problem
 from .instance_classes import CACHE_ENGINE_VERSIONS, cache_engine_problem, cache_node_problem
@@ -13,8 +13,14 @@ from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_SNAPSHOT_DAYS = 7
 MAXMEMORY_POLICIES = (
-    "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random",
-    "volatile-ttl", "noeviction",
+    "volatile-lru",
+    "allkeys-lru",
+    "volatile-lfu",
+    "allkeys-lfu",
+    "volatile-random",
+    "allkeys-random",
+    "volatile-ttl",
+    "noeviction",
 )
 
 
@@ -43,7 +49,9 @@ class CacheSettings(Model):
             if self.num_nodes < 2:
                 yield Problem("numNodes", "prod runs at least 2 cache nodes", self.num_nodes)
             if not (self.automatic_failover and self.multi_az):
-                yield Problem("automaticFailover", "prod needs automatic failover and Multi-AZ", self.automatic_failover)
+                yield Problem(
+                    "automaticFailover", "prod needs automatic failover and Multi-AZ", self.automatic_failover
+                )
             if self.snapshot_retention_days < MIN_PROD_SNAPSHOT_DAYS:
                 yield Problem(
                     "snapshotRetentionDays",
@@ -53,14 +61,18 @@ class CacheSettings(Model):
             if not self.protect:
                 yield Problem("protect", "prod protects the cache from pulumi destroy", self.protect)
             if self.apply_immediately:
-                yield Problem("applyImmediately", "prod applies changes in the maintenance window", self.apply_immediately)
+                yield Problem(
+                    "applyImmediately", "prod applies changes in the maintenance window", self.apply_immediately
+                )
         yield from self._engine_problems()
         if (self.automatic_failover or self.multi_az) and self.num_nodes < 2:
             yield Problem("numNodes", "automatic failover and Multi-AZ need at least 2 nodes", self.num_nodes)
         if self.multi_az and not self.automatic_failover:
             yield Problem("automaticFailover", "Multi-AZ needs automatic failover", self.automatic_failover)
         if overlaps(self.snapshot_window, self.maintenance_window):
-            yield Problem("maintenanceWindow", f"overlaps snapshotWindow {self.snapshot_window}", self.maintenance_window)
+            yield Problem(
+                "maintenanceWindow", f"overlaps snapshotWindow {self.snapshot_window}", self.maintenance_window
+            )
 
     def _engine_problems(self) -> Iterator[Problem]:
         node_problem = cache_node_problem(self.node_type)
@@ -68,7 +80,9 @@ class CacheSettings(Model):
             yield Problem("nodeType", node_problem, self.node_type)
         versions = CACHE_ENGINE_VERSIONS[self.engine]
         if self.engine_version not in versions:
-            yield Problem("engineVersion", f"ElastiCache {self.engine} versions are {', '.join(versions)}", self.engine_version)
+            yield Problem(
+                "engineVersion", f"ElastiCache {self.engine} versions are {', '.join(versions)}", self.engine_version
+            )
         elif not node_problem:
             engine_problem = cache_engine_problem(self.node_type, self.engine, self.engine_version)
             if engine_problem:

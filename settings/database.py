@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
-from typing_extensions import Annotated
 
 from .base import LogRetentionDays, Model, Problem
 from .instance_classes import POSTGRES_MAJORS, db_class_problem, db_engine_problem, postgres_major
@@ -70,7 +70,9 @@ class DatabaseSettings(Model):
         if self.master_username in RESERVED_USERNAMES:
             yield Problem("masterUsername", f"must not be one of {', '.join(RESERVED_USERNAMES)}", self.master_username)
         if self.database_name in RESERVED_DATABASE_NAMES:
-            yield Problem("databaseName", f"must not be one of {', '.join(RESERVED_DATABASE_NAMES)}", self.database_name)
+            yield Problem(
+                "databaseName", f"must not be one of {', '.join(RESERVED_DATABASE_NAMES)}", self.database_name
+            )
         if self.max_allocated_storage_gb <= self.allocated_storage_gb:
             yield Problem(
                 "maxAllocatedStorageGb",
@@ -78,16 +80,16 @@ class DatabaseSettings(Model):
                 self.max_allocated_storage_gb,
             )
         if overlaps(self.backup_window, self.maintenance_window):
-            yield Problem(
-                "maintenanceWindow", f"overlaps backupWindow {self.backup_window}", self.maintenance_window
-            )
+            yield Problem("maintenanceWindow", f"overlaps backupWindow {self.backup_window}", self.maintenance_window)
 
     def _prod_problems(self) -> Iterator[Problem]:
         if not self.multi_az:
             yield Problem("multiAz", "prod runs the database in Multi-AZ", self.multi_az)
         if self.backup_retention_days < MIN_PROD_BACKUP_DAYS:
             yield Problem(
-                "backupRetentionDays", f"prod keeps backups at least {MIN_PROD_BACKUP_DAYS} days", self.backup_retention_days
+                "backupRetentionDays",
+                f"prod keeps backups at least {MIN_PROD_BACKUP_DAYS} days",
+                self.backup_retention_days,
             )
         if not self.deletion_protection:
             yield Problem("deletionProtection", "prod keeps deletion protection on", self.deletion_protection)
@@ -98,7 +100,9 @@ class DatabaseSettings(Model):
         if self.apply_immediately:
             yield Problem("applyImmediately", "prod applies changes in the maintenance window", self.apply_immediately)
         if not self.cross_region_backups:
-            yield Problem("crossRegionBackups", "prod replicates its backups to a second region", self.cross_region_backups)
+            yield Problem(
+                "crossRegionBackups", "prod replicates its backups to a second region", self.cross_region_backups
+            )
 
     def _engine_problems(self) -> Iterator[Problem]:
         class_problem = db_class_problem(self.instance_class)

@@ -4,7 +4,8 @@ the web application firewall in front of it."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Iterator, Literal, Optional
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -52,14 +53,16 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 
 class DnsSettings(Model):
     domain: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-    hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
-    certificate_arn: Optional[str] = Field(
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
+    certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
     )
 
     def problems(self, tier: str) -> Iterator[Problem]:
         if not self.certificate_arn and not self.hosted_zone_id:
-            yield Problem("certificateArn", "set certificateArn, or hostedZoneId so a certificate can be validated by DNS", None)
+            yield Problem(
+                "certificateArn", "set certificateArn, or hostedZoneId so a certificate can be validated by DNS", None
+            )
 
 
 class LoadBalancerSettings(Model):

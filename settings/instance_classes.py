@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 # Sizes shared by several families, smallest first.
 _BURSTABLE = ("micro", "small", "medium", "large", "xlarge", "2xlarge")
@@ -30,7 +29,7 @@ class DbFamily:
     sizes: tuple[str, ...]
     # Oldest / newest PostgreSQL major version the family runs (None: no upper bound).
     min_major: int
-    max_major: Optional[int] = None
+    max_major: int | None = None
     graviton: bool = False
     memory_optimised: bool = False
 
@@ -61,7 +60,9 @@ RDS_FAMILIES: dict[str, DbFamily] = {
     # Previous generation: AWS lists them for PostgreSQL "lower than 13" only.
     "t2": DbFamily(_BURSTABLE, 9, max_major=12),
     "m4": DbFamily(("large", "xlarge", "2xlarge", "4xlarge", "10xlarge", "16xlarge"), 9, max_major=12),
-    "r4": DbFamily(("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"), 9, max_major=12, memory_optimised=True),
+    "r4": DbFamily(
+        ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"), 9, max_major=12, memory_optimised=True
+    ),
 }
 
 
@@ -71,7 +72,7 @@ class CacheFamily:
 
     sizes: tuple[str, ...]
     # Oldest Redis OSS version AWS supports on the family; None: no new clusters at all.
-    min_redis: Optional[tuple[int, ...]]
+    min_redis: tuple[int, ...] | None
     graviton: bool = False
     memory_optimised: bool = False
 
@@ -82,7 +83,9 @@ CACHE_FAMILIES: dict[str, CacheFamily] = {
     "m5": CacheFamily(("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"), (3, 2, 4)),
     "m6g": CacheFamily(_GRAVITON2, (5, 0, 6), graviton=True),
     "m7g": CacheFamily(_GRAVITON2, (6, 2), graviton=True),
-    "r5": CacheFamily(("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"), (3, 2, 4), memory_optimised=True),
+    "r5": CacheFamily(
+        ("large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge"), (3, 2, 4), memory_optimised=True
+    ),
     "r6g": CacheFamily(_GRAVITON2, (5, 0, 6), graviton=True, memory_optimised=True),
     "r7g": CacheFamily(_GRAVITON2, (6, 2), graviton=True, memory_optimised=True),
     # AWS no longer creates clusters on T2 nodes (existing ones keep running).
@@ -102,7 +105,7 @@ CACHE_ENGINE_VERSIONS: dict[str, dict[str, str]] = {
 _CLASS = re.compile(r"^(db|cache)\.([a-z0-9]+)\.([a-z0-9]+)$")
 
 
-def split_class(name: str, prefix: str) -> Optional[tuple[str, str]]:
+def split_class(name: str, prefix: str) -> tuple[str, str] | None:
     """`db.r7g.large` -> ("r7g", "large"); None when the name does not have that shape."""
     match = _CLASS.match(name)
     if not match or match.group(1) != prefix:
@@ -110,17 +113,17 @@ def split_class(name: str, prefix: str) -> Optional[tuple[str, str]]:
     return match.group(2), match.group(3)
 
 
-def db_class_problem(name: str) -> Optional[str]:
+def db_class_problem(name: str) -> str | None:
     """Why `name` is not an RDS for PostgreSQL instance class, or None when it is one."""
     return _class_problem(name, "db", RDS_FAMILIES)
 
 
-def cache_node_problem(name: str) -> Optional[str]:
+def cache_node_problem(name: str) -> str | None:
     """Why `name` is not an ElastiCache node type, or None when it is one."""
     return _class_problem(name, "cache", CACHE_FAMILIES)
 
 
-def _class_problem(name: str, prefix: str, families: dict) -> Optional[str]:
+def _class_problem(name: str, prefix: str, families: dict) -> str | None:
     parts = split_class(name, prefix)
     if parts is None:
         return f"must look like {prefix}.<family>.<size>"
@@ -136,7 +139,7 @@ def postgres_major(version: str) -> int:
     return int(version.split(".")[0])
 
 
-def db_engine_problem(instance_class: str, version: str) -> Optional[str]:
+def db_engine_problem(instance_class: str, version: str) -> str | None:
     """Why the instance class cannot run PostgreSQL `version` (class assumed valid)."""
     family_name, _ = split_class(instance_class, "db")  # type: ignore[misc]
     family = RDS_FAMILIES[family_name]
@@ -147,7 +150,7 @@ def db_engine_problem(instance_class: str, version: str) -> Optional[str]:
     return None
 
 
-def cache_engine_problem(node_type: str, engine: str, version: str) -> Optional[str]:
+def cache_engine_problem(node_type: str, engine: str, version: str) -> str | None:
     """Why the node type cannot run `engine` `version` (node type assumed valid)."""
     family_name, _ = split_class(node_type, "cache")  # type: ignore[misc]
     family = CACHE_FAMILIES[family_name]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field, field_validator
 

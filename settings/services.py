@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Iterator, Literal, Optional
+from collections.abc import Iterator
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -71,17 +72,17 @@ class ServiceSettings(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
     kind: Literal["web", "worker"] = "web"
     image: str = Field(min_length=1)
-    command: Optional[list[str]] = None
+    command: list[str] | None = None
     cpu: int
     memory: int
     architecture: Literal["ARM64", "X86_64"] = "ARM64"
     port: int = Field(default=8080, ge=1, le=65535)
-    health_check_path: Optional[str] = Field(default=None, pattern=r"^/")
+    health_check_path: str | None = Field(default=None, pattern=r"^/")
     desired_count: int = Field(ge=0)
     min_count: int = Field(ge=0)
     max_count: int = Field(ge=1)
     # Docker HEALTHCHECK of the container, e.g. ["CMD-SHELL", "curl -fsS localhost:8080/healthz || exit 1"].
-    container_health_command: Optional[list[str]] = Field(default=None, min_length=2)
+    container_health_command: list[str] | None = Field(default=None, min_length=2)
     # Non-root numeric uid[:gid] the container runs as.
     user: Annotated[str, AfterValidator(_user)] = "1000:1000"
     environment: dict[EnvName, str] = {}
@@ -105,7 +106,7 @@ class ServiceSettings(Model):
     deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
     # Blue/green (web): minutes both versions stay up after production traffic moved to the new
     # one, so a bad version can roll back at once (tier default in settings/tiers.py).
-    bake_time_minutes: Optional[int] = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    bake_time_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
 
     # Autoscaling: target tracking between minCount and maxCount.
     cpu_target_percent: float = Field(default=60, gt=0, le=100)

@@ -15,7 +15,11 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {"azCount": 3, "natMode": "per-az"},
         "services": {
             "web": {
-                "cpu": 2048, "memory": 4096, "desiredCount": 4, "minCount": 4, "maxCount": 20,
+                "cpu": 2048,
+                "memory": 4096,
+                "desiredCount": 4,
+                "minCount": 4,
+                "maxCount": 20,
                 "bakeTimeMinutes": 10,
             },
             "worker": {"cpu": 1024, "memory": 2048, "desiredCount": 2, "minCount": 2, "maxCount": 10},
@@ -45,7 +49,11 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {"azCount": 2, "natMode": "single"},
         "services": {
             "web": {
-                "cpu": 512, "memory": 1024, "desiredCount": 1, "minCount": 1, "maxCount": 4,
+                "cpu": 512,
+                "memory": 1024,
+                "desiredCount": 1,
+                "minCount": 1,
+                "maxCount": 4,
                 "bakeTimeMinutes": 2,
             },
             "worker": {"cpu": 256, "memory": 512, "desiredCount": 1, "minCount": 1, "maxCount": 2},

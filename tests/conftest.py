@@ -1,7 +1,11 @@
-"""Shared fixtures: the real stacks, synthesized once per test process."""
+"""Shared fixtures: the real stacks, synthesized once per test process, and a moto account."""
+
+from collections.abc import Iterator
 
 import pytest
+from moto import mock_aws
 
+from tests.ops_support import REGION
 from tests.support import Synth, synth
 
 
@@ -22,3 +26,24 @@ def policy_pack():
 
     with PolicyPack() as pack:
         yield pack
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh moto account; fake credentials so nothing can reach a real endpoint."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # moto reports this many running tasks for every new ECS service.
+        "MOTO_ECS_SERVICE_RUNNING": "2",
+        # No test needs moto's catalogue of AMIs; loading it costs half a second per test.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield

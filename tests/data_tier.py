@@ -4,7 +4,8 @@ receive from it, where a value appears among the resource inputs."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from tests.support import Synth
 from tools.synth import is_secret
@@ -19,7 +20,7 @@ def security_group_of(stack: Synth, component: str) -> dict:
     return next(r for r in stack.children(component) if r["type"] == SECURITY_GROUP)
 
 
-def admitted(stack: Synth, group: dict) -> list[tuple[Optional[str], Optional[str], float, float]]:
+def admitted(stack: Synth, group: dict) -> list[tuple[str | None, str | None, float, float]]:
     """(source security group name, CIDR or prefix list, from port, to port) of every rule into
     `group`, sorted."""
     result = []

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
-import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from moto import mock_aws
 
 from settings import load_settings
 from tools.ops.aws import Aws
@@ -41,43 +40,26 @@ ACCOUNT = "123456789012"  # moto's default account
 STACK = "prod"
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh moto account; fake credentials so nothing can reach a real endpoint."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        # moto reports this many running tasks for every new ECS service.
-        "MOTO_ECS_SERVICE_RUNNING": "2",
-        # No test needs moto's catalogue of AMIs; loading it costs half a second per test.
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        yield
-
-
 class FakeClock(Clock):
     """Time that moves only when something sleeps."""
 
-    def __init__(self, start: Optional[datetime] = None):
+    def __init__(self, start: datetime | None = None):
         self.t = 0.0
-        self.start = start or datetime.now(timezone.utc)
+        self.start = start or datetime.now(UTC)
         self.sleeps: list[float] = []
-        super().__init__(monotonic=lambda: self.t, sleep=self._sleep, now=lambda: self.start + timedelta(seconds=self.t),
-                         jitter=lambda: 1.0)
+        super().__init__(
+            monotonic=lambda: self.t,
+            sleep=self._sleep,
+            now=lambda: self.start + timedelta(seconds=self.t),
+            jitter=lambda: 1.0,
+        )
 
     def _sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.t += seconds
 
 
-def progress(clock: Optional[FakeClock] = None) -> Progress:
+def progress(clock: FakeClock | None = None) -> Progress:
     return Progress(clock or FakeClock(), io.StringIO())
 
 
@@ -130,7 +112,7 @@ def failing(error: ClientError, times: int, then: Callable[..., Any]) -> Callabl
 class FakeDeployment:
     arn: str
     statuses: list[str]  # what successive describes return; the last one sticks
-    stage: Optional[str] = None
+    stage: str | None = None
     source: str = "arn:aws:ecs:us-east-1:123456789012:service-revision/webapp/web/1111"
     target: str = "arn:aws:ecs:us-east-1:123456789012:service-revision/webapp/web/2222"
 
@@ -140,7 +122,7 @@ class FakeDeployment:
             "serviceDeploymentArn": self.arn,
             "status": status,
             "lifecycleStage": self.stage,
-            "createdAt": datetime(2026, 1, 1, tzinfo=timezone.utc),
+            "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
             "sourceServiceRevisions": [{"arn": self.source, "requestedTaskCount": 2, "runningTaskCount": 2}],
             "targetServiceRevision": {"arn": self.target, "requestedTaskCount": 2, "runningTaskCount": 1},
         }
@@ -154,7 +136,7 @@ class FakeEcsDeployments:
     # Statuses of the deployment the next UpdateService starts.
     next_update: list[str] = field(default_factory=lambda: ["IN_PROGRESS", "SUCCESSFUL"])
     stopped: list[tuple[str, str]] = field(default_factory=list)
-    describe_error: Optional[Callable[[], Optional[ClientError]]] = None
+    describe_error: Callable[[], ClientError | None] | None = None
 
     def wrap(self, real: Any) -> Patched:
         return Patched(
@@ -165,7 +147,9 @@ class FakeEcsDeployments:
             update_service=lambda **kwargs: self.update_service(real, **kwargs),
         )
 
-    def list_service_deployments(self, cluster: str, service: str, status: Optional[list[str]] = None, **_: Any) -> dict[str, Any]:
+    def list_service_deployments(
+        self, cluster: str, service: str, status: list[str] | None = None, **_: Any
+    ) -> dict[str, Any]:
         current = [d for d in self.deployments if status is None or d.statuses[0] in status]
         return {"serviceDeployments": [{"serviceDeploymentArn": d.arn, "status": d.statuses[0]} for d in current]}
 
@@ -173,7 +157,10 @@ class FakeEcsDeployments:
         error = self.describe_error() if self.describe_error else None
         if error:
             raise error
-        return {"serviceDeployments": [d.describe() for d in self.deployments if d.arn in serviceDeploymentArns], "failures": []}
+        return {
+            "serviceDeployments": [d.describe() for d in self.deployments if d.arn in serviceDeploymentArns],
+            "failures": [],
+        }
 
     def stop_service_deployment(self, serviceDeploymentArn: str, stopType: str) -> dict[str, Any]:
         self.stopped.append((serviceDeploymentArn, stopType))
@@ -210,9 +197,19 @@ def quotas(fargate_vcpus: float, elastic_ips: float) -> Callable[[Any], Any]:
         stubber = Stubber(real)
         stubber.add_response(
             "get_service_quota",
-            {"Quota": {"ServiceCode": "fargate", "QuotaCode": "L-3032A538", "Value": fargate_vcpus,
-                       "UsageMetric": {"MetricNamespace": "AWS/Usage", "MetricName": "ResourceCount",
-                                       "MetricDimensions": FARGATE_DIMENSIONS, "MetricStatisticRecommendation": "Maximum"}}},
+            {
+                "Quota": {
+                    "ServiceCode": "fargate",
+                    "QuotaCode": "L-3032A538",
+                    "Value": fargate_vcpus,
+                    "UsageMetric": {
+                        "MetricNamespace": "AWS/Usage",
+                        "MetricName": "ResourceCount",
+                        "MetricDimensions": FARGATE_DIMENSIONS,
+                        "MetricStatisticRecommendation": "Maximum",
+                    },
+                }
+            },
             {"ServiceCode": "fargate", "QuotaCode": "L-3032A538"},
         )
         stubber.add_response(
@@ -256,7 +253,7 @@ def certificate(names: list[str], valid_days: float) -> str:
     (Moto leaves requested certificates PENDING_VALIDATION; imported ones are ISSUED.)"""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -294,14 +291,18 @@ def fargate_usage(vcpus: float) -> None:
     dimensions = [{"Name": k, "Value": v} for k, v in FARGATE_DIMENSIONS.items()]
     client("cloudwatch").put_metric_data(
         Namespace="AWS/Usage",
-        MetricData=[{
-            "MetricName": "ResourceCount", "Dimensions": dimensions, "Value": vcpus,
-            "Timestamp": datetime.now(timezone.utc) - timedelta(minutes=2),
-        }],
+        MetricData=[
+            {
+                "MetricName": "ResourceCount",
+                "Dimensions": dimensions,
+                "Value": vcpus,
+                "Timestamp": datetime.now(UTC) - timedelta(minutes=2),
+            }
+        ],
     )
 
 
-def elastic_ips(count: int, tags: Optional[dict[str, str]] = None) -> None:
+def elastic_ips(count: int, tags: dict[str, str] | None = None) -> None:
     ec2 = client("ec2")
     spec = [{"ResourceType": "elastic-ip", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
     for _ in range(count):
@@ -312,7 +313,9 @@ def network() -> dict[str, Any]:
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
         for i, az in enumerate("ab")
     ]
     group = ec2.create_security_group(GroupName=f"sg-{len(subnets)}-{vpc}", Description="test", VpcId=vpc)["GroupId"]
@@ -351,28 +354,51 @@ def web_stack(weights: tuple[int, int] = (100, 0), revisions: int = 2) -> dict[s
         ("test", 8443, [(groups["green"], 100)]),
     ):
         listener = elbv2.create_listener(
-            LoadBalancerArn=alb_arn, Protocol="HTTP", Port=port,
+            LoadBalancerArn=alb_arn,
+            Protocol="HTTP",
+            Port=port,
             DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
         )["Listeners"][0]["ListenerArn"]
         rules[role] = elbv2.create_rule(
-            ListenerArn=listener, Priority=1,
+            ListenerArn=listener,
+            Priority=1,
             Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
-            Actions=[{"Type": "forward", "ForwardConfig": {
-                "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in forward]}}],
+            Actions=[
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {
+                        "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in forward]
+                    },
+                }
+            ],
         )["Rules"][0]["RuleArn"]
-    elbv2.register_targets(TargetGroupArn=groups["blue"], Targets=[{"Id": "10.20.0.10", "Port": 8080}, {"Id": "10.20.1.10", "Port": 8080}])
+    elbv2.register_targets(
+        TargetGroupArn=groups["blue"], Targets=[{"Id": "10.20.0.10", "Port": 8080}, {"Id": "10.20.1.10", "Port": 8080}]
+    )
 
     ecs.create_cluster(clusterName="webapp")
     arns = [task_definition("web") for _ in range(revisions)]
     ecs.create_service(
-        cluster="webapp", serviceName="web", taskDefinition=arns[-1], desiredCount=2, launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["security_group"]]}},
+        cluster="webapp",
+        serviceName="web",
+        taskDefinition=arns[-1],
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["security_group"]]}
+        },
     )
     alarm_names = ["webapp-prod-alb-5xx", "webapp-prod-web-cpu"]
     for name in alarm_names:
         cloudwatch.put_metric_alarm(
-            AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold",
+            AlarmName=name,
+            Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=10,
+            ComparisonOperator="GreaterThanThreshold",
         )
         cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="fine")
     return {
@@ -395,13 +421,25 @@ def database() -> dict[str, Any]:
     the automated snapshot moto takes on creation. Returns the stack outputs."""
     net = network()
     rds = client("rds")
-    rds.create_db_subnet_group(DBSubnetGroupName="webapp-db-isolated", DBSubnetGroupDescription="isolated", SubnetIds=net["subnets"])
-    rds.create_db_parameter_group(DBParameterGroupName="webapp-db-pg17", DBParameterGroupFamily="postgres17", Description="x")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="webapp-db-isolated", DBSubnetGroupDescription="isolated", SubnetIds=net["subnets"]
+    )
+    rds.create_db_parameter_group(
+        DBParameterGroupName="webapp-db-pg17", DBParameterGroupFamily="postgres17", Description="x"
+    )
     rds.create_db_instance(
-        DBInstanceIdentifier="webapp-prod-db", Engine="postgres", DBInstanceClass="db.r7g.large", AllocatedStorage=100,
-        MasterUsername="app_admin", MasterUserPassword="not-a-real-password", DBName="app",
-        DBSubnetGroupName="webapp-db-isolated", VpcSecurityGroupIds=[net["security_group"]],
-        DBParameterGroupName="webapp-db-pg17", BackupRetentionPeriod=14, StorageEncrypted=True,
+        DBInstanceIdentifier="webapp-prod-db",
+        Engine="postgres",
+        DBInstanceClass="db.r7g.large",
+        AllocatedStorage=100,
+        MasterUsername="app_admin",
+        MasterUserPassword="not-a-real-password",
+        DBName="app",
+        DBSubnetGroupName="webapp-db-isolated",
+        VpcSecurityGroupIds=[net["security_group"]],
+        DBParameterGroupName="webapp-db-pg17",
+        BackupRetentionPeriod=14,
+        StorageEncrypted=True,
     )
     return {
         "region": REGION,
@@ -418,7 +456,9 @@ def outputs(values: dict[str, Any]) -> Outputs:
     return Outputs(STACK, values, "test outputs")
 
 
-def aws_session(wrap: Optional[dict[str, Callable[[Any], Any]]] = None, session: Optional[boto3.session.Session] = None) -> Aws:
+def aws_session(
+    wrap: dict[str, Callable[[Any], Any]] | None = None, session: boto3.session.Session | None = None
+) -> Aws:
     return Aws(REGION, session=session or SESSION, wrap=wrap)
 
 
@@ -432,7 +472,7 @@ class CliRun:
         return json.loads(self.stdout)
 
 
-def run_cli(argv: list[str], tmp_path, values: Optional[dict[str, Any]] = None, **context: Any) -> CliRun:
+def run_cli(argv: list[str], tmp_path, values: dict[str, Any] | None = None, **context: Any) -> CliRun:
     """`python -m tools.ops ...` in process, with `values` as the --outputs file when given."""
     if values is not None:
         path = tmp_path / "outputs.json"

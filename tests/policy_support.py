@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from tools.policy_check import PolicyPack, Report
 
@@ -32,8 +33,8 @@ def resource(
     name: str,
     inputs: dict[str, Any],
     *,
-    outputs: Optional[dict[str, Any]] = None,
-    deps: Optional[dict[str, list[str]]] = None,
+    outputs: dict[str, Any] | None = None,
+    deps: dict[str, list[str]] | None = None,
     protect: bool = False,
 ) -> dict[str, Any]:
     """One resource record as tools.synth writes it."""
@@ -102,7 +103,7 @@ def policy_names(pack: PolicyPack, module_prefix: str) -> list[str]:
     return [p.name for p in pack.info.policies if p.name.startswith(module_prefix)]
 
 
-def messages(report: Report, policy: str, urn_: Optional[str] = None) -> list[str]:
+def messages(report: Report, policy: str, urn_: str | None = None) -> list[str]:
     return [v.message for v in report.by_policy(policy) if urn_ is None or v.urn == urn_]
 
 
@@ -149,7 +150,9 @@ def renamed(resources: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]
         record = copy.deepcopy(record)
         record["name"] += suffix
         record["urn"] = urns[record["urn"]]
-        record["propertyDependencies"] = {k: [urns.get(u, u) for u in v] for k, v in record["propertyDependencies"].items()}
+        record["propertyDependencies"] = {
+            k: [urns.get(u, u) for u in v] for k, v in record["propertyDependencies"].items()
+        }
         record["dependencies"] = [urns.get(u, u) for u in record["dependencies"]]
         found.append(record)
     return found
@@ -175,7 +178,13 @@ def _has(value: Any, path: tuple) -> bool:
     for key in path:
         if isinstance(value, str) and value and value[0] in "[{":
             value = json.loads(value)
-        if isinstance(value, dict) and key in value or isinstance(value, list) and isinstance(key, int) and key < len(value):
+        if (
+            isinstance(value, dict)
+            and key in value
+            or isinstance(value, list)
+            and isinstance(key, int)
+            and key < len(value)
+        ):
             value = value[key]
         else:
             return False

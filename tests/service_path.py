@@ -5,7 +5,7 @@ rules and the web service's resources."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pytest
@@ -56,7 +56,7 @@ def _custom_overrides() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _custom_document() -> str:
     """The prod stack with an existing certificate, another TLS 1.3 policy, an open test
     listener, a managed rule group off, config secrets, a data-store link and deployment alarms."""

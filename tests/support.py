@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 from settings import ConfigError, load_settings
 from tools.stack_config import read_stack_config
@@ -24,7 +25,7 @@ class Synth:
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == type_]
 
-    def one(self, type_: str, name: Optional[str] = None) -> dict[str, Any]:
+    def one(self, type_: str, name: str | None = None) -> dict[str, Any]:
         found = [r for r in self.of_type(type_) if name is None or r["name"] == name]
         assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r['name'] for r in found]}"
         return found[0]
@@ -51,7 +52,9 @@ class Synth:
 
     def routes_of(self, table: dict[str, Any]) -> list[dict[str, Any]]:
         """The routes of a route table."""
-        return [r for r in self.of_type("aws:ec2/route:Route") if table["urn"] in r["propertyDependencies"]["routeTableId"]]
+        return [
+            r for r in self.of_type("aws:ec2/route:Route") if table["urn"] in r["propertyDependencies"]["routeTableId"]
+        ]
 
     def rules_of(self, rule_type: str, group: dict[str, Any]) -> list[dict[str, Any]]:
         """Standalone ingress or egress rules (`rule_type`) of a security group."""
@@ -74,14 +77,14 @@ def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-@lru_cache(maxsize=None)
+@cache
 def _synth_cached(stack: str, overrides_json: str) -> str:
     overrides = json.loads(overrides_json)
     config = config_with(stack, overrides) if overrides else None
     return json.dumps(synthesize(stack, config=config))
 
 
-def synth(stack: str, overrides: Optional[dict[str, Any]] = None) -> Synth:
+def synth(stack: str, overrides: dict[str, Any] | None = None) -> Synth:
     """Synthesize `stack` (with config overrides); cached per process, returns a fresh copy."""
     return Synth(json.loads(_synth_cached(stack, json.dumps(overrides or {}, sort_keys=True))))
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ from settings import load_settings
 from settings.alarms import settings_table
 from settings.instance_classes import db_memory_gib
 from tests.support import Synth, config_with, plain, synth
-from tools.synth import is_secret
 from tools.stack_config import ROOT
+from tools.synth import is_secret
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -37,19 +38,35 @@ GIB = 1024**3
 
 PUBLISHED: dict[tuple[str, frozenset[str]], set[str]] = {
     ("AWS/ApplicationELB", frozenset({"LoadBalancer"})): {
-        "RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
+        "RequestCount",
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
         "RejectedConnectionCount",
     },
     ("AWS/ApplicationELB", frozenset({"LoadBalancer", "TargetGroup"})): {
-        "RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount",
+        "RequestCount",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "HealthyHostCount",
+        "UnHealthyHostCount",
     },
     ("AWS/ECS", frozenset({"ClusterName", "ServiceName"})): {"CPUUtilization", "MemoryUtilization"},
     ("ECS/ContainerInsights", frozenset({"ClusterName", "ServiceName"})): {"RunningTaskCount", "DesiredTaskCount"},
     ("AWS/RDS", frozenset({"DBInstanceIdentifier"})): {
-        "CPUUtilization", "FreeableMemory", "FreeStorageSpace", "DatabaseConnections", "ReadLatency", "WriteLatency",
+        "CPUUtilization",
+        "FreeableMemory",
+        "FreeStorageSpace",
+        "DatabaseConnections",
+        "ReadLatency",
+        "WriteLatency",
     },
     ("AWS/ElastiCache", frozenset({"CacheClusterId"})): {
-        "EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "ReplicationLag", "CacheHitRate",
+        "EngineCPUUtilization",
+        "DatabaseMemoryUsagePercentage",
+        "Evictions",
+        "ReplicationLag",
+        "CacheHitRate",
     },
     ("AWS/WAFV2", frozenset({"WebACL", "Region", "Rule"})): {"AllowedRequests", "BlockedRequests"},
 }
@@ -65,8 +82,14 @@ SOURCES = {
 }
 # Alarms that page (an outage, or one about to happen); everything else waits for working hours.
 PAGING = {
-    "alb-5xx-rate", "alb-unhealthy-hosts-blue", "alb-unhealthy-hosts-green", "alb-healthy-hosts-low",
-    "web-running-tasks-low", "worker-running-tasks-low", "database-free-storage-low", "database-connections-high",
+    "alb-5xx-rate",
+    "alb-unhealthy-hosts-blue",
+    "alb-unhealthy-hosts-green",
+    "alb-healthy-hosts-low",
+    "web-running-tasks-low",
+    "worker-running-tasks-low",
+    "database-free-storage-low",
+    "database-connections-high",
     "web-deployment",
 }
 
@@ -155,7 +178,7 @@ def row_metric(row: list[Any]) -> tuple[str, str, dict[str, str]]:
     fields = [f for f in row if not isinstance(f, dict)]
     namespace, metric, pairs = fields[0], fields[1], fields[2:]
     assert len(pairs) % 2 == 0, row
-    return namespace, metric, dict(zip(pairs[::2], pairs[1::2]))
+    return namespace, metric, dict(zip(pairs[::2], pairs[1::2], strict=True))
 
 
 def deployment_members(s: Synth) -> list[dict[str, Any]]:
@@ -174,7 +197,7 @@ def detection_seconds(alarm_: dict[str, Any]) -> int:
 
 def observability_readme() -> str:
     readme = (ROOT / "README.md").read_text()
-    return readme[readme.index("<!-- section: observability -->"): readme.index("<!-- /section: observability -->")]
+    return readme[readme.index("<!-- section: observability -->") : readme.index("<!-- /section: observability -->")]
 
 
 STACKS = pytest.mark.parametrize("stack_name", ["prod", "staging"])
@@ -196,7 +219,10 @@ def test_the_database_has_cpu_memory_storage_and_connection_alarms(request, stac
     s = stack(request, stack_name)
     db = s.one("aws:rds/instance:Instance")
     assert watched_metrics(s, "DBInstanceIdentifier", db["outputs"]["identifier"]) == {
-        "CPUUtilization", "FreeableMemory", "FreeStorageSpace", "DatabaseConnections",
+        "CPUUtilization",
+        "FreeableMemory",
+        "FreeStorageSpace",
+        "DatabaseConnections",
     }
 
 
@@ -221,8 +247,13 @@ def test_replication_lag_is_alarmed_on_every_node_of_a_group_with_replicas(prod,
 def test_the_alb_has_error_latency_and_connection_alarms(request, stack_name):
     s = stack(request, stack_name)
     alb = s.one("aws:lb/loadBalancer:LoadBalancer")["outputs"]["arnSuffix"]
-    assert {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount", "TargetResponseTime",
-            "RejectedConnectionCount"} <= watched_metrics(s, "LoadBalancer", alb)
+    assert {
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "RequestCount",
+        "TargetResponseTime",
+        "RejectedConnectionCount",
+    } <= watched_metrics(s, "LoadBalancer", alb)
     percentiles = {alarm(s, f"alb-latency-{p}")["inputs"]["extendedStatistic"] for p in ("p95", "p99")}
     assert percentiles == {"p95", "p99"}
 
@@ -235,7 +266,10 @@ def test_each_target_group_has_unhealthy_healthy_and_deployment_alarms(request, 
     for group in groups:
         colour = group["name"].rsplit("-", 1)[1]
         assert set(watching(s, "TargetGroup", group["outputs"]["arnSuffix"])) == {
-            f"alb-unhealthy-hosts-{colour}", "alb-healthy-hosts-low", f"deploy-{colour}-5xx-rate", f"deploy-{colour}-unhealthy",
+            f"alb-unhealthy-hosts-{colour}",
+            "alb-healthy-hosts-low",
+            f"deploy-{colour}-5xx-rate",
+            f"deploy-{colour}-unhealthy",
         }
 
 
@@ -301,7 +335,11 @@ def test_every_alarm_notifies_its_severitys_topic_on_alarm_and_on_ok(request, st
 
 
 def test_outages_page_and_slowness_waits_for_working_hours(staging):
-    paging = {short(staging, a) for a in all_alarms(staging) if staging.depends_on(a, "alarmActions")[0]["name"] == "alarms-critical"}
+    paging = {
+        short(staging, a)
+        for a in all_alarms(staging)
+        if staging.depends_on(a, "alarmActions")[0]["name"] == "alarms-critical"
+    }
     assert paging == PAGING
 
 
@@ -325,7 +363,8 @@ def test_topics_are_encrypted_with_a_key_cloudwatch_may_publish_with(request, st
         assert topic["inputs"]["kmsMasterKeyId"] == key["outputs"]["arn"]
         statements = json.loads(key["inputs"]["policy"])["Statement"]
         publish = [
-            st for st in statements
+            st
+            for st in statements
             if st["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in st["Principal"].get("Service", [])
         ]
         assert publish and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(publish[0]["Action"]), topic["name"]
@@ -371,12 +410,17 @@ def test_alarm_evaluation_settings_are_ones_cloudwatch_accepts(request, stack_na
     alarms = metric_alarms(s)
     for a in alarms:
         inputs = a["inputs"]
-        periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [inputs["period"]]
+        periods = [q["metric"]["period"] for q in inputs.get("metricQueries", []) if "metric" in q] or [
+            inputs["period"]
+        ]
         assert all(p % 60 == 0 and p * inputs["evaluationPeriods"] <= 86400 for p in periods), a["name"]
         assert 1 <= inputs["datapointsToAlarm"] <= inputs["evaluationPeriods"], a["name"]
         assert inputs["treatMissingData"] in {"missing", "ignore", "breaching", "notBreaching"}, a["name"]
         assert inputs["comparisonOperator"] in {
-            "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold",
+            "GreaterThanThreshold",
+            "GreaterThanOrEqualToThreshold",
+            "LessThanThreshold",
+            "LessThanOrEqualToThreshold",
         }, a["name"]
         assert isinstance(inputs["threshold"], float) and inputs["threshold"] >= 0, a["name"]
         assert len(inputs["name"]) <= 255 and len(inputs["alarmDescription"]) <= 1024, a["name"]
@@ -439,7 +483,9 @@ def test_the_web_service_rolls_back_on_the_composite_alarm_and_its_members(prod)
     members = [m["outputs"]["name"] for m in deployment_members(prod)]
     web = next(r for r in prod.of_type("aws:ecs/service:Service") if r["outputs"]["name"] == "web")
     assert web["inputs"]["alarms"] == {
-        "alarmNames": [composite["outputs"]["alarmName"], *members], "enable": True, "rollback": True,
+        "alarmNames": [composite["outputs"]["alarmName"], *members],
+        "enable": True,
+        "rollback": True,
     }
     assert prod.outputs["deploymentAlarmName"] == composite["outputs"]["alarmName"]
 
@@ -555,10 +601,20 @@ def test_the_dashboard_covers_every_tier(staging):
         {("AWS/ApplicationELB", "RequestCount", ""), ("expression", "", "5xx %")}
         | {("AWS/ApplicationELB", "TargetResponseTime", p) for p in ("p50", "p95", "p99")}
         | {("AWS/ApplicationELB", "HealthyHostCount", f"TargetGroup={g}") for g in groups}
-        | {(ns, m, f"ServiceName={svc}") for svc in services for ns, m in (
-            ("AWS/ECS", "CPUUtilization"), ("AWS/ECS", "MemoryUtilization"), ("ECS/ContainerInsights", "RunningTaskCount"))}
+        | {
+            (ns, m, f"ServiceName={svc}")
+            for svc in services
+            for ns, m in (
+                ("AWS/ECS", "CPUUtilization"),
+                ("AWS/ECS", "MemoryUtilization"),
+                ("ECS/ContainerInsights", "RunningTaskCount"),
+            )
+        }
         | {("AWS/RDS", m, "") for m in ("CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "ReadLatency")}
-        | {("AWS/ElastiCache", m, "") for m in ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CacheHitRate")}
+        | {
+            ("AWS/ElastiCache", m, "")
+            for m in ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CacheHitRate")
+        }
         | {("AWS/WAFV2", m, "") for m in ("AllowedRequests", "BlockedRequests")}
     )
     assert expected <= graphed

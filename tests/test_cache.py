@@ -7,7 +7,13 @@ import pytest
 from settings import load_settings
 from settings.windows import overlaps
 from tests.data_tier import (
-    admitted, app_containers, environment, inputs_holding, secrets, security_group_of, service_security_groups,
+    admitted,
+    app_containers,
+    environment,
+    inputs_holding,
+    secrets,
+    security_group_of,
+    service_security_groups,
 )
 from tests.support import Synth, config_with, plain, synth
 from tools.synth import is_secret
@@ -48,7 +54,9 @@ def token(stack: Synth) -> str:
 def test_engine_version_and_node_type_follow_the_settings(stack_name):
     values, settings = inputs(synth(stack_name)), settings_of(stack_name)
     assert (values["engine"], values["engineVersion"], values["nodeType"]) == (
-        settings.engine, settings.engine_version, settings.node_type,
+        settings.engine,
+        settings.engine_version,
+        settings.node_type,
     )
 
 
@@ -92,7 +100,11 @@ def test_prod_runs_two_nodes_with_automatic_failover_across_azs(prod):
 
 def test_staging_runs_one_node_without_failover(staging):
     values = inputs(staging)
-    assert (values["numCacheClusters"], values["automaticFailoverEnabled"], values["multiAzEnabled"]) == (1.0, False, False)
+    assert (values["numCacheClusters"], values["automaticFailoverEnabled"], values["multiAzEnabled"]) == (
+        1.0,
+        False,
+        False,
+    )
 
 
 def test_encrypted_at_rest_with_the_cache_key(prod):
@@ -184,7 +196,8 @@ def test_stack_outputs_name_the_endpoints_and_the_token_secret(prod):
     outputs, state = prod.outputs, group(prod)["outputs"]
     assert set(OUTPUTS) <= set(outputs)
     assert (outputs["cachePrimaryEndpoint"], outputs["cacheReaderEndpoint"]) == (
-        state["primaryEndpointAddress"], state["readerEndpointAddress"],
+        state["primaryEndpointAddress"],
+        state["readerEndpointAddress"],
     )
     assert outputs["cacheAuthSecretArn"] == prod.one(SECRET)["outputs"]["arn"]
     assert outputs["cachePort"] == 6379.0
@@ -196,5 +209,9 @@ def test_every_service_gets_the_endpoint_as_environment_and_the_token_as_a_secre
     assert len(containers) == 2
     for container in containers:
         env = environment(container)
-        assert (env["CACHE_HOST"], env["CACHE_PORT"], env["CACHE_TLS"]) == (outputs["cachePrimaryEndpoint"], "6379", "true")
+        assert (env["CACHE_HOST"], env["CACHE_PORT"], env["CACHE_TLS"]) == (
+            outputs["cachePrimaryEndpoint"],
+            "6379",
+            "true",
+        )
         assert secrets(container)["CACHE_AUTH_TOKEN"] == outputs["cacheAuthSecretArn"]

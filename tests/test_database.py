@@ -9,7 +9,12 @@ import pytest
 from settings import load_settings
 from settings.database import CA_CERTIFICATES
 from tests.data_tier import (
-    admitted, app_containers, environment, secrets, security_group_of, service_security_groups,
+    admitted,
+    app_containers,
+    environment,
+    secrets,
+    security_group_of,
+    service_security_groups,
 )
 from tests.support import Synth, config_with, synth
 
@@ -17,8 +22,15 @@ INSTANCE = "aws:rds/instance:Instance"
 REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 OUTPUTS = (
-    "databaseInstanceId", "databaseEndpoint", "databaseAddress", "databasePort", "databaseName",
-    "databaseSecretArn", "databaseSecurityGroupId", "databaseSubnetGroupName", "databaseParameterGroupName",
+    "databaseInstanceId",
+    "databaseEndpoint",
+    "databaseAddress",
+    "databasePort",
+    "databaseName",
+    "databaseSecretArn",
+    "databaseSecurityGroupId",
+    "databaseSubnetGroupName",
+    "databaseParameterGroupName",
     "databaseKmsKeyArn",
 )
 
@@ -54,7 +66,9 @@ def test_engine_class_and_storage_follow_the_settings(stack_name):
     stack, settings = synth(stack_name), settings_of(stack_name)
     values = inputs(stack)
     assert (values["engine"], values["engineVersion"], values["instanceClass"]) == (
-        "postgres", settings.engine_version, settings.instance_class,
+        "postgres",
+        settings.engine_version,
+        settings.instance_class,
     )
     assert values["storageType"] == "gp3"
     assert values["allocatedStorage"] == settings.allocated_storage_gb
@@ -176,7 +190,9 @@ def test_postgresql_and_upgrade_logs_go_to_encrypted_log_groups_created_first(pr
     logs_key = next(r for r in prod.children("logs") if r["type"] == "aws:kms/key:Key")
     for export in values["enabledCloudwatchLogsExports"]:
         group = next(
-            r for r in prod.of_type(LOG_GROUP) if r["inputs"]["name"] == f"/aws/rds/instance/{values['identifier']}/{export}"
+            r
+            for r in prod.of_type(LOG_GROUP)
+            if r["inputs"]["name"] == f"/aws/rds/instance/{values['identifier']}/{export}"
         )
         assert group["urn"] in instance(prod)["options"]["dependsOn"]
         assert group["inputs"]["retentionInDays"] == settings_of("prod").log_retention_days
@@ -189,7 +205,9 @@ def test_enhanced_monitoring_every_60_seconds_with_a_role_only_rds_monitoring_as
     [statement] = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
     attachment = next(
-        r for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if role["urn"] in r["propertyDependencies"]["role"]
+        r
+        for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if role["urn"] in r["propertyDependencies"]["role"]
     )
     assert attachment["inputs"]["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
@@ -245,7 +263,9 @@ def test_every_service_gets_host_port_and_name_as_plain_environment(staging):
     for container in containers:
         env = environment(container)
         assert (env["DATABASE_HOST"], env["DATABASE_PORT"], env["DATABASE_NAME"]) == (
-            outputs["databaseAddress"], "5432", outputs["databaseName"],
+            outputs["databaseAddress"],
+            "5432",
+            outputs["databaseName"],
         )
 
 

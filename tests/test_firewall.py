@@ -24,8 +24,9 @@ def rules(stack: Synth) -> dict[str, dict]:
 def managed_modes(stack: Synth) -> dict[str, str]:
     """Managed group -> "block" or "count", from each rule's override action."""
     return {
-        rule["statement"]["managedRuleGroupStatement"]["name"]: next(iter(rule["overrideAction"]))
-        .replace("none", "block")
+        rule["statement"]["managedRuleGroupStatement"]["name"]: next(iter(rule["overrideAction"])).replace(
+            "none", "block"
+        )
         for rule in rules(stack).values()
         if "managedRuleGroupStatement" in rule["statement"]
     }
@@ -43,7 +44,11 @@ def test_rate_rule_blocks_an_ip_above_2000_requests_per_5_minutes(prod):
     rule = rules(prod)["rate-limit"]
     assert rule["action"] == {"block": {}}
     statement = rule["statement"]["rateBasedStatement"]
-    assert (statement["limit"], statement["aggregateKeyType"], statement["evaluationWindowSec"]) == (2000.0, "IP", 300.0)
+    assert (statement["limit"], statement["aggregateKeyType"], statement["evaluationWindowSec"]) == (
+        2000.0,
+        "IP",
+        300.0,
+    )
 
 
 def test_rate_rule_is_evaluated_first(prod):
@@ -52,7 +57,11 @@ def test_rate_rule_is_evaluated_first(prod):
 
 def test_prod_blocks_with_every_aws_managed_group(prod):
     assert managed_modes(prod) == {group: "block" for group in MANAGED_RULE_GROUPS}
-    assert all(r["statement"]["managedRuleGroupStatement"]["vendorName"] == "AWS" for r in rules(prod).values() if r["name"] != "rate-limit")
+    assert all(
+        r["statement"]["managedRuleGroupStatement"]["vendorName"] == "AWS"
+        for r in rules(prod).values()
+        if r["name"] != "rate-limit"
+    )
 
 
 def test_staging_runs_managed_groups_in_count_mode(staging):

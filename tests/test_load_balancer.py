@@ -85,7 +85,11 @@ def test_every_security_group_and_rule_has_a_description(request, stack_name):
 def test_no_security_group_mixes_inline_and_standalone_rules(request, stack_name):
     """The ALB's rules are standalone (the service adds its egress), as are the services'."""
     stack = request.getfixturevalue(stack_name)
-    targeted = {urn for rule in stack.of_type(INGRESS) + stack.of_type(EGRESS) for urn in rule["propertyDependencies"]["securityGroupId"]}
+    targeted = {
+        urn
+        for rule in stack.of_type(INGRESS) + stack.of_type(EGRESS)
+        for urn in rule["propertyDependencies"]["securityGroupId"]
+    }
     assert alb_group(stack)["urn"] in targeted
     for group in stack.of_type(SECURITY_GROUP):
         if group["urn"] in targeted:
@@ -135,7 +139,9 @@ def test_certificate_is_validated_by_dns_in_the_hosted_zone(prod):
 
 def test_an_existing_certificate_arn_is_used_as_is(custom):
     assert custom.of_type("aws:acm/certificate:Certificate") == []
-    assert {listener(custom, n)["inputs"]["certificateArn"] for n in ("alb-https", "alb-test")} == {EXISTING_CERTIFICATE}
+    assert {listener(custom, n)["inputs"]["certificateArn"] for n in ("alb-https", "alb-test")} == {
+        EXISTING_CERTIFICATE
+    }
     assert custom.outputs["certificateArn"] == EXISTING_CERTIFICATE
 
 
@@ -158,7 +164,9 @@ def test_alb_is_internet_facing_in_the_public_subnet_of_every_az(request, stack_
     assert (inputs["loadBalancerType"], inputs["internal"]) == ("application", False)
     subnets = stack.depends_on(alb(stack), "subnets")
     assert {s["inputs"]["tags"]["tier"] for s in subnets} == {"public"}
-    assert len({s["inputs"]["availabilityZone"] for s in subnets}) == len(subnets) == len(stack.outputs["publicSubnetIds"])
+    assert (
+        len({s["inputs"]["availabilityZone"] for s in subnets}) == len(subnets) == len(stack.outputs["publicSubnetIds"])
+    )
 
 
 def test_alb_drops_invalid_headers_and_mitigates_desync(prod):
@@ -183,7 +191,9 @@ def test_access_logs_go_to_the_dedicated_bucket(prod):
 
 
 def test_access_log_bucket_uses_sse_s3(prod):
-    (rule,) = bucket_config(prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")["inputs"]["rules"]
+    (rule,) = bucket_config(
+        prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )["inputs"]["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
 
 
@@ -205,7 +215,9 @@ def test_access_log_bucket_policy_denies_plain_http(prod):
 
 def test_access_log_bucket_policy_lets_only_elb_log_delivery_write_this_accounts_logs(prod):
     bucket_arn = child_of(prod, "alb", BUCKET)["outputs"]["arn"]
-    (allow,) = [s for s in statements(bucket_config(prod, "aws:s3/bucketPolicy:BucketPolicy")) if s["Effect"] == "Allow"]
+    (allow,) = [
+        s for s in statements(bucket_config(prod, "aws:s3/bucketPolicy:BucketPolicy")) if s["Effect"] == "Allow"
+    ]
     assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     assert allow["Action"] == "s3:PutObject"
     assert allow["Resource"] == f"{bucket_arn}/AWSLogs/123456789012/*"
@@ -214,7 +226,9 @@ def test_access_log_bucket_policy_lets_only_elb_log_delivery_write_this_accounts
 @pytest.mark.parametrize("stack_name, days", [("prod", 365.0), ("staging", 30.0)])
 def test_access_logs_expire_per_tier(request, stack_name, days):
     stack = request.getfixturevalue(stack_name)
-    (rule,) = bucket_config(stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]
+    (rule,) = bucket_config(stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"][
+        "rules"
+    ]
     assert (rule["status"], rule["expiration"]["days"], rule["filter"]) == ("Enabled", days, {"prefix": ""})
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] >= 1
 
@@ -230,8 +244,9 @@ def test_stack_exports_the_public_url_and_alb_identity(prod):
     outputs = prod.outputs
     assert outputs["url"] == "https://app.example.com"
     assert (outputs["albArn"], outputs["albArnSuffix"], outputs["albDnsName"]) == (
-        alb(prod)["outputs"]["arn"], alb(prod)["outputs"]["arnSuffix"], alb(prod)["outputs"]["dnsName"]
+        alb(prod)["outputs"]["arn"],
+        alb(prod)["outputs"]["arnSuffix"],
+        alb(prod)["outputs"]["dnsName"],
     )
     assert outputs["httpsListenerArn"] == listener(prod, "alb-https")["outputs"]["arn"]
     assert outputs["testListenerArn"] == listener(prod, "alb-test")["outputs"]["arn"]
-

@@ -7,7 +7,7 @@ only the `vpc` quotas, not Fargate's L-3032A538 nor EC2's L-0263D0A3.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 
@@ -16,7 +16,6 @@ from tests.ops_support import (
     FakeClock,
     Patched,
     access_denied,
-    aws,  # noqa: F401 (fixture)
     aws_session,
     certificate,
     client,
@@ -25,11 +24,11 @@ from tests.ops_support import (
     elastic_ips,
     fargate_usage,
     hosted_zone,
+    network,
     outputs,
     quotas,
     run_cli,
     stack_settings,
-    network,
     task_definition,
 )
 from tools.ops import preflight
@@ -43,7 +42,9 @@ PROD_PEAK_VCPUS = preflight.DEPLOY_PEAK_FACTOR * _PROD.web_service.max_count * _
 PROD_NAT_GATEWAYS = _PROD.network.az_count
 
 
-def healthy_account(image_tag: str = "1.4.2", cert_days: float = 365, cert_names: Optional[list[str]] = None) -> dict[str, Any]:
+def healthy_account(
+    image_tag: str = "1.4.2", cert_days: float = 365, cert_names: list[str] | None = None
+) -> dict[str, Any]:
     """Everything prod needs: its image (Pulumi.prod.yaml), a certificate, the zone, the role."""
     ecr_image("webapp", image_tag)
     arn = certificate(cert_names or [DOMAIN], cert_days)
@@ -52,12 +53,20 @@ def healthy_account(image_tag: str = "1.4.2", cert_days: float = 365, cert_names
     return {"certificate_arn": arn, "hosted_zone_id": zone}
 
 
-def run(dns: dict[str, Any], fargate: float = 100, eips: float = 5, wrap: Optional[dict] = None,
-        stack_outputs: Optional[dict[str, Any]] = None, allowed: tuple[str, ...] = (),
-        session: Optional[boto3.session.Session] = None) -> preflight.PreflightReport:
+def run(
+    dns: dict[str, Any],
+    fargate: float = 100,
+    eips: float = 5,
+    wrap: dict | None = None,
+    stack_outputs: dict[str, Any] | None = None,
+    allowed: tuple[str, ...] = (),
+    session: boto3.session.Session | None = None,
+) -> preflight.PreflightReport:
     settings = stack_settings(**dns)
     session = aws_session({"service-quotas": quotas(fargate, eips), **(wrap or {})}, session)
-    return preflight.run(settings, outputs(stack_outputs) if stack_outputs is not None else None, session, FakeClock(), allowed)
+    return preflight.run(
+        settings, outputs(stack_outputs) if stack_outputs is not None else None, session, FakeClock(), allowed
+    )
 
 
 def check(report: preflight.PreflightReport, name: str) -> preflight.CheckResult:
@@ -72,8 +81,15 @@ def test_every_check_passes_in_a_ready_account(aws):
     report = run(healthy_account())
     assert report.ok, report.render()
     assert [c.name for c in report.checks] == [
-        "credentials", "account", "region", "image (web)", "certificate", "hosted zone",
-        "ECS service-linked role", "Fargate vCPU quota", "Elastic IP quota",
+        "credentials",
+        "account",
+        "region",
+        "image (web)",
+        "certificate",
+        "hosted zone",
+        "ECS service-linked role",
+        "Fargate vCPU quota",
+        "Elastic IP quota",
     ]
 
 
@@ -135,7 +151,10 @@ def test_a_missing_ecs_service_linked_role_fails_with_the_fix(aws):
     ecr_image("webapp", "1.4.2")
     report = run({"certificate_arn": certificate([DOMAIN], 365), "hosted_zone_id": hosted_zone("example.com")})
     assert failed(report) == ["ECS service-linked role"]
-    assert "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com" in check(report, "ECS service-linked role").reason
+    assert (
+        "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"
+        in check(report, "ECS service-linked role").reason
+    )
 
 
 def test_a_fargate_quota_below_the_stacks_peak_fails(aws):
@@ -158,12 +177,21 @@ def test_the_stacks_own_running_tasks_are_not_counted_twice(aws):
     net = network()
     client("ecs").create_cluster(clusterName="webapp")
     client("ecs").create_service(
-        cluster="webapp", serviceName="web", taskDefinition=task_definition("web", cpu="2048"), desiredCount=2,
+        cluster="webapp",
+        serviceName="web",
+        taskDefinition=task_definition("web", cpu="2048"),
+        desiredCount=2,
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["security_group"]]}},
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["security_group"]]}
+        },
     )
     fargate_usage(4)
-    report = run(dns, fargate=PROD_PEAK_VCPUS, stack_outputs={"region": "us-east-1", "clusterName": "webapp", "serviceNames": ["web"]})
+    report = run(
+        dns,
+        fargate=PROD_PEAK_VCPUS,
+        stack_outputs={"region": "us-east-1", "clusterName": "webapp", "serviceNames": ["web"]},
+    )
     assert check(report, "Fargate vCPU quota").ok, check(report, "Fargate vCPU quota").reason
 
 
@@ -221,7 +249,8 @@ def test_a_missing_permission_fails_that_check_only(aws):
 def stack_file(tmp_path, certificate_arn: str) -> None:
     """A prod stack file naming its certificate by ARN and no zone (moto's zone ids do not match
     the settings' `Z...` pattern), pinned to moto's account."""
-    (tmp_path / "Pulumi.prod.yaml").write_text(textwrap.dedent(f"""\
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        textwrap.dedent(f"""\
         config:
           aws:region: us-east-1
           aws:allowedAccountIds: ["{ACCOUNT}"]
@@ -234,15 +263,21 @@ def stack_file(tmp_path, certificate_arn: str) -> None:
           webapp:database: {{engineVersion: "17"}}
           webapp:cache: {{engine: valkey, engineVersion: "8.0"}}
           webapp:alarms: {{critical: {{emails: [oncall@example.com]}}}}
-        """))
+        """)
+    )
 
 
 def test_the_command_exits_0_when_every_check_passes(aws, tmp_path):
     ecr_image("webapp", "1.4.2")
     ecs_service_linked_role()
     stack_file(tmp_path, certificate([DOMAIN], 365))
-    result = run_cli(["preflight", "--stack", "prod", "--json"], tmp_path, values={"region": "us-east-1"},
-                     config_root=tmp_path, wrap={"service-quotas": quotas(100, 5)})
+    result = run_cli(
+        ["preflight", "--stack", "prod", "--json"],
+        tmp_path,
+        values={"region": "us-east-1"},
+        config_root=tmp_path,
+        wrap={"service-quotas": quotas(100, 5)},
+    )
     assert result.code == 0, result.stdout
     assert result.json()["ok"] is True
 
@@ -250,8 +285,13 @@ def test_the_command_exits_0_when_every_check_passes(aws, tmp_path):
 def test_the_command_exits_1_and_names_the_failed_check(aws, tmp_path):
     ecs_service_linked_role()
     stack_file(tmp_path, certificate([DOMAIN], 365))
-    result = run_cli(["preflight", "--stack", "prod"], tmp_path, values={"region": "us-east-1"},
-                     config_root=tmp_path, wrap={"service-quotas": quotas(100, 5)})
+    result = run_cli(
+        ["preflight", "--stack", "prod"],
+        tmp_path,
+        values={"region": "us-east-1"},
+        config_root=tmp_path,
+        wrap={"service-quotas": quotas(100, 5)},
+    )
     assert result.code == 1
     assert "FAIL  image (web)" in result.stdout
     assert "Traceback" not in result.stderr

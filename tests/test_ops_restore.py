@@ -9,8 +9,9 @@ DeleteDBInstance (`ops_support.Patched`).
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -21,7 +22,6 @@ from tests.ops_support import (
     FakeClock,
     Patched,
     access_denied,
-    aws,  # noqa: F401 (fixture)
     aws_session,
     client,
     client_error,
@@ -35,12 +35,17 @@ from tools.ops import restore
 from tools.ops.restore import CheckFailed, Endpoint
 
 SOURCE = "webapp-prod-db"
-NOW = datetime(2026, 3, 1, 4, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 4, 30, tzinfo=UTC)
 TEMPORARY = "webapp-prod-db-drill-20260301043000"
 
 
-def drill(values: dict[str, Any], check: Callable[[Endpoint], str], wrap: Optional[dict] = None,
-          clock: Optional[FakeClock] = None, **options: Any) -> restore.DrillReport:
+def drill(
+    values: dict[str, Any],
+    check: Callable[[Endpoint], str],
+    wrap: dict | None = None,
+    clock: FakeClock | None = None,
+    **options: Any,
+) -> restore.DrillReport:
     return restore.run(outputs(values), aws_session(wrap), progress(clock or FakeClock(NOW)), check=check, **options)
 
 
@@ -61,7 +66,9 @@ def seen_by_check(into: dict[str, Any]) -> Callable[[Endpoint], str]:
 
     def check(endpoint: Endpoint) -> str:
         into["endpoint"] = endpoint
-        into["instance"] = client("rds").describe_db_instances(DBInstanceIdentifier=endpoint.instance_id)["DBInstances"][0]
+        into["instance"] = client("rds").describe_db_instances(DBInstanceIdentifier=endpoint.instance_id)[
+            "DBInstances"
+        ][0]
         return "connected"
 
     return check
@@ -210,11 +217,15 @@ def test_a_point_in_time_on_the_command_line_is_read_as_utc(aws, tmp_path):
 def test_the_tcp_check_passes_when_the_port_accepts_connections():
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        assert restore.tcp_check(timeout=1)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)).startswith("TCP connection")
+        assert restore.tcp_check(timeout=1)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)).startswith(
+            "TCP connection"
+        )
 
 
 def test_the_tcp_check_fails_when_nothing_listens():
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]  # closed again when the block ends
     with pytest.raises(CheckFailed, match=f"cannot open a TCP connection to 127.0.0.1:{port}"):
-        restore.tcp_check(timeout=1, attempts=2, sleep=lambda seconds: None)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION))
+        restore.tcp_check(timeout=1, attempts=2, sleep=lambda seconds: None)(
+            Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)
+        )

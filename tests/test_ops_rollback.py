@@ -8,13 +8,10 @@ definitions, the service and UpdateService itself are moto's.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from tests.ops_support import (
     FakeClock,
     FakeDeployment,
     FakeEcsDeployments,
-    aws,  # noqa: F401 (fixture)
     client,
     client_error,
     run_cli,
@@ -26,9 +23,14 @@ DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/webapp/web/a
 POLL_SECONDS = 15  # rollback.run's default interval
 
 
-def rollback(tmp_path, values, ecs: FakeEcsDeployments, clock: Optional[FakeClock] = None, *extra: str):
-    return run_cli(["rollback", "--stack", "prod", "--json", *extra], tmp_path, values=values, wrap={"ecs": ecs.wrap},
-                   clock=clock or FakeClock())
+def rollback(tmp_path, values, ecs: FakeEcsDeployments, clock: FakeClock | None = None, *extra: str):
+    return run_cli(
+        ["rollback", "--stack", "prod", "--json", *extra],
+        tmp_path,
+        values=values,
+        wrap={"ecs": ecs.wrap},
+        clock=clock or FakeClock(),
+    )
 
 
 def current_task_definition() -> str:
@@ -36,7 +38,9 @@ def current_task_definition() -> str:
 
 
 def test_a_deployment_in_progress_is_stopped_with_rollback(aws, tmp_path):
-    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    ecs = FakeEcsDeployments(
+        [FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])]
+    )
     result = rollback(tmp_path, web_stack(), ecs)
     assert ecs.stopped == [(DEPLOYMENT, "ROLLBACK")]
     assert result.code == 0, result.stdout
@@ -44,7 +48,13 @@ def test_a_deployment_in_progress_is_stopped_with_rollback(aws, tmp_path):
 
 
 def test_the_report_says_how_long_the_rollback_took(aws, tmp_path):
-    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    ecs = FakeEcsDeployments(
+        [
+            FakeDeployment(
+                DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"]
+            )
+        ]
+    )
     # Described once to find it, then polled: in progress twice, then successful.
     assert rollback(tmp_path, web_stack(), ecs).json()["seconds"] == 2 * POLL_SECONDS
 
@@ -115,7 +125,9 @@ def test_a_rollback_that_does_not_finish_in_time_is_an_error(aws, tmp_path):
 
 
 def test_waits_show_progress_lines_without_a_terminal(aws, tmp_path):
-    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    ecs = FakeEcsDeployments(
+        [FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])]
+    )
     lines = rollback(tmp_path, web_stack(), ecs).stderr.splitlines()
     assert lines[-2:] == [
         "[     0s] deployment abc123: ROLLBACK_IN_PROGRESS (0s)",

@@ -7,16 +7,15 @@ registered IP target healthy, so unhealthy targets come from a patched DescribeT
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from tests.ops_support import (
     FakeDeployment,
     FakeEcsDeployments,
     Patched,
     access_denied,
-    composite_alarm,
-    aws,  # noqa: F401 (fixture)
     client,
+    composite_alarm,
     run_cli,
     web_stack,
 )
@@ -24,7 +23,9 @@ from tests.ops_support import (
 WEB_DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/webapp/web/abc123"
 
 
-def status(tmp_path, values: dict[str, Any], ecs: Optional[FakeEcsDeployments] = None, wrap: Optional[dict] = None, json: bool = True):
+def status(
+    tmp_path, values: dict[str, Any], ecs: FakeEcsDeployments | None = None, wrap: dict | None = None, json: bool = True
+):
     fake = ecs or FakeEcsDeployments()
     argv = ["status", "--stack", "prod"] + (["--json"] if json else [])
     wrap = {"ecs": fake.wrap, "cloudwatch": composite_alarm("webapp-prod-deployment"), **(wrap or {})}
@@ -39,7 +40,8 @@ def unhealthy_blue(values: dict[str, Any]):
             response = real.describe_target_health(TargetGroupArn=TargetGroupArn)
             if TargetGroupArn == values["blueTargetGroupArn"]:
                 response["TargetHealthDescriptions"][0]["TargetHealth"] = {
-                    "State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
+                    "State": "unhealthy",
+                    "Reason": "Target.ResponseCodeMismatch",
                     "Description": "Health checks failed with these codes: [502]",
                 }
             return response
@@ -80,7 +82,11 @@ def test_target_health_is_counted_per_target_group(aws, tmp_path):
 def test_the_deployment_in_progress_and_its_stage(aws, tmp_path):
     ecs = FakeEcsDeployments([FakeDeployment(WEB_DEPLOYMENT, ["IN_PROGRESS"], stage="TEST_TRAFFIC_SHIFT")])
     deployment = status(tmp_path, web_stack(), ecs).json()["deployment"]
-    assert (deployment["arn"], deployment["status"], deployment["stage"]) == (WEB_DEPLOYMENT, "IN_PROGRESS", "TEST_TRAFFIC_SHIFT")
+    assert (deployment["arn"], deployment["status"], deployment["stage"]) == (
+        WEB_DEPLOYMENT,
+        "IN_PROGRESS",
+        "TEST_TRAFFIC_SHIFT",
+    )
 
 
 def test_no_deployment_in_progress_is_reported_as_none(aws, tmp_path):
@@ -104,7 +110,9 @@ def test_production_on_a_colour_without_healthy_targets_needs_attention(aws, tmp
 
 def test_an_alarm_in_alarm_needs_attention_and_exits_1(aws, tmp_path):
     values = web_stack()
-    client("cloudwatch").set_alarm_state(AlarmName="webapp-prod-alb-5xx", StateValue="ALARM", StateReason="5xx above 10")
+    client("cloudwatch").set_alarm_state(
+        AlarmName="webapp-prod-alb-5xx", StateValue="ALARM", StateReason="5xx above 10"
+    )
     result = status(tmp_path, values)
     assert result.code == 1
     assert result.json()["attention"] == ["alarm webapp-prod-alb-5xx is in ALARM: 5xx above 10"]
@@ -124,7 +132,9 @@ def test_an_alarm_named_in_the_outputs_but_missing_needs_attention(aws, tmp_path
 
 
 def test_a_rollback_in_progress_needs_attention(aws, tmp_path):
-    ecs = FakeEcsDeployments([FakeDeployment(WEB_DEPLOYMENT, ["ROLLBACK_IN_PROGRESS"], stage="PRODUCTION_TRAFFIC_SHIFT")])
+    ecs = FakeEcsDeployments(
+        [FakeDeployment(WEB_DEPLOYMENT, ["ROLLBACK_IN_PROGRESS"], stage="PRODUCTION_TRAFFIC_SHIFT")]
+    )
     assert status(tmp_path, web_stack(), ecs).json()["attention"][0].startswith("the deployment is rolling back")
 
 
@@ -146,6 +156,8 @@ def test_a_missing_permission_is_an_error_naming_the_call(aws, tmp_path):
     def denied(**_):
         raise access_denied("DescribeRules")
 
-    result = status(tmp_path, web_stack(), wrap={"elbv2": lambda real: Patched(real, describe_rules=denied)}, json=False)
+    result = status(
+        tmp_path, web_stack(), wrap={"elbv2": lambda real: Patched(real, describe_rules=denied)}, json=False
+    )
     assert result.code == 2
     assert result.stderr.startswith("error: access denied calling DescribeRules")

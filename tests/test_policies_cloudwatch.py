@@ -19,10 +19,14 @@ from tests.policy_support import (
 
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:webapp-test-alarms"
-LOG_GROUP = resource("aws:cloudwatch/logGroup:LogGroup", "app-logs", {"name": "/ecs/test/web", "retentionInDays": 365.0, "kmsKeyId": KEY})
+LOG_GROUP = resource(
+    "aws:cloudwatch/logGroup:LogGroup", "app-logs", {"name": "/ecs/test/web", "retentionInDays": 365.0, "kmsKeyId": KEY}
+)
 DB = resource("aws:rds/instance:Instance", "db", {"engine": "postgres", "identifier": "webapp-test-database"})
 CACHE = resource(
-    "aws:elasticache/replicationGroup:ReplicationGroup", "cache", {"replicationGroupId": "webapp-test-cache", "engine": "valkey"}
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "cache",
+    {"replicationGroupId": "webapp-test-cache", "engine": "valkey"},
 )
 
 
@@ -56,7 +60,9 @@ BREAKS = {
     "actions-disabled": ("aws-cloudwatch-metric-alarm-actions", 3, ("actionsEnabled",), False),
     "nobody-notified": ("aws-cloudwatch-metric-alarm-actions", 3, ("alarmActions",), []),
 }
-CLOUDWATCH_POLICIES = sorted({policy for policy, *_ in BREAKS.values()} | {"aws-cloudwatch-metric-alarm-stateful-coverage"})
+CLOUDWATCH_POLICIES = sorted(
+    {policy for policy, *_ in BREAKS.values()} | {"aws-cloudwatch-metric-alarm-stateful-coverage"}
+)
 
 
 def _remove(name):
@@ -68,8 +74,14 @@ def _remove(name):
 
 @pytest.fixture(scope="module")
 def report(policy_pack):
-    variants = [r for name, (_, index, path, value) in BREAKS.items() for r in broken(SCENARIO, index, {name: (None, path, value)})]
-    variants += edited(SCENARIO, "unwatched-db", _remove("db-cpu")) + edited(SCENARIO, "unwatched-cache", _remove("cache-cpu"))
+    variants = [
+        r
+        for name, (_, index, path, value) in BREAKS.items()
+        for r in broken(SCENARIO, index, {name: (None, path, value)})
+    ]
+    variants += edited(SCENARIO, "unwatched-db", _remove("db-cpu")) + edited(
+        SCENARIO, "unwatched-cache", _remove("cache-cpu")
+    )
     return policy_pack.check(document(*SCENARIO, *variants))
 
 

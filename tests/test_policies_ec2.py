@@ -32,14 +32,20 @@ def group(name: str, group_id: str, inputs: dict, deps=None) -> dict:
 
 VPC = resource("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
 FLOW_LOG = resource(
-    "aws:ec2/flowLog:FlowLog", "flow-log", {"vpcId": "vpc-0", "trafficType": "ALL", "logDestinationType": "cloud-watch-logs"},
+    "aws:ec2/flowLog:FlowLog",
+    "flow-log",
+    {"vpcId": "vpc-0", "trafficType": "ALL", "logDestinationType": "cloud-watch-logs"},
     deps={"vpcId": [VPC["urn"]]},
 )
 DEFAULT_SG = resource(
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", {"vpcId": "vpc-0", "ingress": [], "egress": []},
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "default-sg",
+    {"vpcId": "vpc-0", "ingress": [], "egress": []},
     deps={"vpcId": [VPC["urn"]]},
 )
-SUBNET = resource("aws:ec2/subnet:Subnet", "private-0", {"vpcId": "vpc-0", "cidrBlock": "10.0.16.0/20", "mapPublicIpOnLaunch": False})
+SUBNET = resource(
+    "aws:ec2/subnet:Subnet", "private-0", {"vpcId": "vpc-0", "cidrBlock": "10.0.16.0/20", "mapPublicIpOnLaunch": False}
+)
 WORLD = ["0.0.0.0/0"]
 LB_SG = group(
     "alb-sg",
@@ -48,25 +54,56 @@ LB_SG = group(
         "description": "Internet to the load balancer on 80/443",
         "vpcId": "vpc-0",
         "ingress": [
-            {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": WORLD, "ipv6CidrBlocks": ["::/0"], "description": "HTTPS"},
-            {"protocol": "tcp", "fromPort": 80.0, "toPort": 80.0, "cidrBlocks": WORLD, "description": "HTTP, redirected"},
+            {
+                "protocol": "tcp",
+                "fromPort": 443.0,
+                "toPort": 443.0,
+                "cidrBlocks": WORLD,
+                "ipv6CidrBlocks": ["::/0"],
+                "description": "HTTPS",
+            },
+            {
+                "protocol": "tcp",
+                "fromPort": 80.0,
+                "toPort": 80.0,
+                "cidrBlocks": WORLD,
+                "description": "HTTP, redirected",
+            },
         ],
-        "egress": [{"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "cidrBlocks": ["10.0.0.0/16"], "description": "To the tasks"}],
+        "egress": [
+            {
+                "protocol": "tcp",
+                "fromPort": 8080.0,
+                "toPort": 8080.0,
+                "cidrBlocks": ["10.0.0.0/16"],
+                "description": "To the tasks",
+            }
+        ],
     },
 )
 LB = resource(
-    "aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False, "securityGroups": ["sg-0alb"]},
+    "aws:lb/loadBalancer:LoadBalancer",
+    "alb",
+    {"internal": False, "securityGroups": ["sg-0alb"]},
     deps={"securityGroups": [LB_SG["urn"]]},
 )
 SERVICE_SG = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
 SERVICE_RULE = resource(
     INGRESS,
     "web-from-alb",
-    {"securityGroupId": "sg-0web", "referencedSecurityGroupId": "sg-0alb", "ipProtocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "description": "From the load balancer"},
+    {
+        "securityGroupId": "sg-0web",
+        "referencedSecurityGroupId": "sg-0alb",
+        "ipProtocol": "tcp",
+        "fromPort": 8080.0,
+        "toPort": 8080.0,
+        "description": "From the load balancer",
+    },
     deps={"securityGroupId": [SERVICE_SG["urn"]], "referencedSecurityGroupId": [LB_SG["urn"]]},
 )
 SERVICE = resource(
-    "aws:ecs/service:Service", "web",
+    "aws:ecs/service:Service",
+    "web",
     {"networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-0"], "securityGroups": ["sg-0web"]}},
     deps={"networkConfiguration": [SERVICE_SG["urn"]]},
 )
@@ -74,15 +111,38 @@ DB_SG = group("db-sg", "sg-0db", {"description": "PostgreSQL from the services",
 DB_RULE = resource(
     INGRESS,
     "db-from-web",
-    {"securityGroupId": "sg-0db", "referencedSecurityGroupId": "sg-0web", "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "description": "From the web tasks"},
+    {
+        "securityGroupId": "sg-0db",
+        "referencedSecurityGroupId": "sg-0web",
+        "ipProtocol": "tcp",
+        "fromPort": 5432.0,
+        "toPort": 5432.0,
+        "description": "From the web tasks",
+    },
     deps={"securityGroupId": [DB_SG["urn"]], "referencedSecurityGroupId": [SERVICE_SG["urn"]]},
 )
 DB = resource(
-    "aws:rds/instance:Instance", "db", {"engine": "postgres", "vpcSecurityGroupIds": ["sg-0db"]},
+    "aws:rds/instance:Instance",
+    "db",
+    {"engine": "postgres", "vpcSecurityGroupIds": ["sg-0db"]},
     deps={"vpcSecurityGroupIds": [DB_SG["urn"]]},
 )
 OTHER_SG = group("endpoints-sg", "sg-0vpce", {"description": "Interface endpoints", "vpcId": "vpc-0"})
-SCENARIO = [VPC, FLOW_LOG, DEFAULT_SG, SUBNET, LB_SG, LB, SERVICE_SG, SERVICE_RULE, SERVICE, DB_SG, DB_RULE, DB, OTHER_SG]
+SCENARIO = [
+    VPC,
+    FLOW_LOG,
+    DEFAULT_SG,
+    SUBNET,
+    LB_SG,
+    LB,
+    SERVICE_SG,
+    SERVICE_RULE,
+    SERVICE,
+    DB_SG,
+    DB_RULE,
+    DB,
+    OTHER_SG,
+]
 INDEX = {r["name"]: i for i, r in enumerate(SCENARIO)}
 
 WORLD_PORTS = "aws-ec2-security-group-world-ingress-ports"
@@ -106,7 +166,10 @@ BREAKS = {
     "public-subnet-ips": ({"aws-ec2-subnet-no-auto-public-ip"}, "private-0", ("mapPublicIpOnLaunch",), True),
     "accepted-only": ({"aws-ec2-vpc-flow-logs"}, "flow-log", ("trafficType",), "ACCEPT", "vpc"),
     "default-sg-open": (
-        {"aws-ec2-vpc-default-security-group-closed"}, "default-sg", ("ingress",), [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}]
+        {"aws-ec2-vpc-default-security-group-closed"},
+        "default-sg",
+        ("ingress",),
+        [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": True}],
     ),
 }
 
@@ -137,16 +200,32 @@ def _db_from_cidr(records):
 
 def _world_443_on_service(records):
     records["web-world"] = resource(
-        INGRESS, "web-world",
-        {"securityGroupId": "sg-0web", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "description": "oops"},
+        INGRESS,
+        "web-world",
+        {
+            "securityGroupId": "sg-0web",
+            "cidrIpv4": "0.0.0.0/0",
+            "ipProtocol": "tcp",
+            "fromPort": 443.0,
+            "toPort": 443.0,
+            "description": "oops",
+        },
         deps={"securityGroupId": [records["web-sg"]["urn"]]},
     )
 
 
 def _standalone_beside_inline(records):
     records["alb-extra"] = resource(
-        INGRESS, "alb-extra",
-        {"securityGroupId": "sg-0alb", "cidrIpv4": "10.0.0.0/16", "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "description": "From the VPC"},
+        INGRESS,
+        "alb-extra",
+        {
+            "securityGroupId": "sg-0alb",
+            "cidrIpv4": "10.0.0.0/16",
+            "ipProtocol": "tcp",
+            "fromPort": 443.0,
+            "toPort": 443.0,
+            "description": "From the VPC",
+        },
         deps={"securityGroupId": [records["alb-sg"]["urn"]]},
     )
 
@@ -166,7 +245,9 @@ EC2_POLICIES = sorted({p for policies, *_ in [*BREAKS.values(), *EDITS.values()]
 @pytest.fixture(scope="module")
 def report(policy_pack):
     variants = [
-        r for name, (_, subject, path, value, *_) in BREAKS.items() for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})
+        r
+        for name, (_, subject, path, value, *_) in BREAKS.items()
+        for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})
     ]
     variants += [r for name, (_, _, edit) in EDITS.items() for r in edited(SCENARIO, name, edit)]
     return policy_pack.check(document(*SCENARIO, *variants))
@@ -197,7 +278,9 @@ def test_each_broken_link_is_caught_by_its_policy_alone(report, variant):
 @pytest.mark.parametrize("variant", [*BREAKS, *EDITS])
 def test_no_other_network_policy_reports_on_a_variant(report, variant):
     expected = (BREAKS.get(variant) or EDITS[variant])[0]
-    assert {v.policy for v in report.violations if v.policy in EC2_POLICIES and v.urn.endswith(f"-{variant}")} == expected
+    assert {
+        v.policy for v in report.violations if v.policy in EC2_POLICIES and v.urn.endswith(f"-{variant}")
+    } == expected
 
 
 def test_opening_the_database_port_to_the_world_names_the_port(report):
@@ -221,8 +304,17 @@ def test_authorized_ports_come_from_the_policy_config(policy_pack):
 
 def test_ec2_security_group_rule_resources_are_checked_too(policy_pack):
     rule = resource(
-        EC2_RULE, "legacy",
-        {"type": "ingress", "securityGroupId": "sg-0web", "protocol": "tcp", "fromPort": 3389.0, "toPort": 3389.0, "cidrBlocks": WORLD, "description": "rdp"},
+        EC2_RULE,
+        "legacy",
+        {
+            "type": "ingress",
+            "securityGroupId": "sg-0web",
+            "protocol": "tcp",
+            "fromPort": 3389.0,
+            "toPort": 3389.0,
+            "cidrBlocks": WORLD,
+            "description": "rdp",
+        },
     )
     result = policy_pack.check(document(rule))
     assert messages(result, HIGH_RISK) == ["allows tcp 3389 from 0.0.0.0/0, exposing 3389"]
@@ -230,7 +322,13 @@ def test_ec2_security_group_rule_resources_are_checked_too(policy_pack):
 
 def test_state_listing_standalone_rules_is_not_mixed_management(policy_pack):
     # After an update, a group's state lists the rules its standalone rule resources created.
-    mirrored = {"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "securityGroups": ["sg-0alb"], "description": "From the load balancer"}
+    mirrored = {
+        "protocol": "tcp",
+        "fromPort": 8080.0,
+        "toPort": 8080.0,
+        "securityGroups": ["sg-0alb"],
+        "description": "From the load balancer",
+    }
     service_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
     service_sg["outputs"]["ingress"] = [mirrored]
     result = policy_pack.check(document(LB_SG, service_sg, SERVICE_RULE))

@@ -33,7 +33,10 @@ CONTAINERS = [
         "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
         "environment": [{"name": "APP_ENV", "value": "test"}, {"name": "DB_SECRET_ARN", "value": SECRET_ARN}],
         "secrets": [{"name": "REDIS_AUTH_TOKEN", "valueFrom": SECRET_ARN}],
-        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/test/web", "awslogs-region": "us-east-1"}},
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": "/ecs/test/web", "awslogs-region": "us-east-1"},
+        },
     }
 ]
 CLUSTER = resource(
@@ -51,7 +54,11 @@ SERVICE = resource(
         "launchType": "FARGATE",
         "platformVersion": "LATEST",
         "desiredCount": 2.0,
-        "networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-0a", "subnet-0b"], "securityGroups": ["sg-0web"]},
+        "networkConfiguration": {
+            "assignPublicIp": False,
+            "subnets": ["subnet-0a", "subnet-0b"],
+            "securityGroups": ["sg-0web"],
+        },
     },
 )
 TASK = resource(
@@ -75,8 +82,16 @@ BREAKS = {
     "cluster": {
         "insights-off": ("aws-ecs-cluster-container-insights", ("settings", 0, "value"), "disabled"),
         "insights-unset": ("aws-ecs-cluster-container-insights", ("settings",), DELETE),
-        "exec-unlogged": ("aws-ecs-cluster-exec-audit", ("configuration", "executeCommandConfiguration", "logging"), "NONE"),
-        "exec-unencrypted": ("aws-ecs-cluster-exec-audit", ("configuration", "executeCommandConfiguration", "kmsKeyId"), DELETE),
+        "exec-unlogged": (
+            "aws-ecs-cluster-exec-audit",
+            ("configuration", "executeCommandConfiguration", "logging"),
+            "NONE",
+        ),
+        "exec-unencrypted": (
+            "aws-ecs-cluster-exec-audit",
+            ("configuration", "executeCommandConfiguration", "kmsKeyId"),
+            DELETE,
+        ),
     },
     "service": {
         "public-ip": ("aws-ecs-service-no-public-ip", ("networkConfiguration", "assignPublicIp"), True),
@@ -85,13 +100,21 @@ BREAKS = {
     "task": {
         "privileged": ("aws-ecs-task-definition-non-privileged", CONTAINER + ("privileged",), True),
         "writable-root": ("aws-ecs-task-definition-read-only-root", CONTAINER + ("readonlyRootFilesystem",), False),
-        "writable-root-default": ("aws-ecs-task-definition-read-only-root", CONTAINER + ("readonlyRootFilesystem",), DELETE),
+        "writable-root-default": (
+            "aws-ecs-task-definition-read-only-root",
+            CONTAINER + ("readonlyRootFilesystem",),
+            DELETE,
+        ),
         "host-pid": ("aws-ecs-task-definition-no-host-pid", ("pidMode",), "host"),
         "bridge-network": ("aws-ecs-task-definition-non-root-user", ("networkMode",), "bridge"),
         "root-user": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), "root"),
         "uid-0": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), "0:0"),
         "image-user": ("aws-ecs-task-definition-non-root-user", CONTAINER + ("user",), DELETE),
-        "shared-role": ("aws-ecs-task-definition-separate-roles", ("taskRoleArn",), f"arn:aws:iam::{ACCOUNT}:role/web-execution"),
+        "shared-role": (
+            "aws-ecs-task-definition-separate-roles",
+            ("taskRoleArn",),
+            f"arn:aws:iam::{ACCOUNT}:role/web-execution",
+        ),
         "no-log-driver": ("aws-ecs-task-definition-logging", CONTAINER + ("logConfiguration",), DELETE),
         "aws-keys-in-env": (
             "aws-ecs-task-definition-no-secrets-in-environment",

@@ -17,7 +17,10 @@ from tests.policy_support import (
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/7d1c2b3a-0e4f-4a5b-8c6d-9e0f1a2b3c4d"
-SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cr3t-token-of-sixty-four-characters-0123456789abcdefghijklmnop"}
+SECRET = {
+    "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+    "value": "s3cr3t-token-of-sixty-four-characters-0123456789abcdefghijklmnop",
+}
 CACHE = resource(
     REPLICATION_GROUP,
     "cache",
@@ -49,7 +52,11 @@ BREAKS = {
     "aws-managed-key": ("aws-elasticache-replication-group-encrypted-at-rest", ("kmsKeyId",), "alias/aws/elasticache"),
     "transit-off": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionEnabled",), False),
     "transit-unset": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionEnabled",), DELETE),
-    "transit-preferred": ("aws-elasticache-replication-group-encrypted-in-transit", ("transitEncryptionMode",), "preferred"),
+    "transit-preferred": (
+        "aws-elasticache-replication-group-encrypted-in-transit",
+        ("transitEncryptionMode",),
+        "preferred",
+    ),
     "no-auth": ("aws-elasticache-replication-group-auth", ("authToken",), DELETE),
     "no-failover": ("aws-elasticache-replication-group-multi-az", ("automaticFailoverEnabled",), False),
     "single-az": ("aws-elasticache-replication-group-multi-az", ("multiAzEnabled",), False),
@@ -98,9 +105,9 @@ def test_an_rbac_user_group_replaces_the_auth_token(report):
 
 
 def test_preferred_transit_mode_says_plaintext_is_still_accepted(report):
-    assert messages(report, "aws-elasticache-replication-group-encrypted-in-transit", variant_urn(CACHE, "transit-preferred")) == [
-        "transitEncryptionMode is 'preferred', so clients may still connect without TLS"
-    ]
+    assert messages(
+        report, "aws-elasticache-replication-group-encrypted-in-transit", variant_urn(CACHE, "transit-preferred")
+    ) == ["transitEncryptionMode is 'preferred', so clients may still connect without TLS"]
 
 
 def test_sharded_groups_need_a_replica_per_shard(policy_pack):
@@ -114,7 +121,9 @@ def test_sharded_groups_need_a_replica_per_shard(policy_pack):
 
 def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
     config = {"aws-elasticache-replication-group-snapshot-retention": {"minimumDays": 1}}
-    result = policy_pack.check(document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config)
+    result = policy_pack.check(
+        document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config
+    )
     assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == []
 
 

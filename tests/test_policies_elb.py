@@ -50,7 +50,9 @@ HTTP = resource(
         "loadBalancerArn": LB["outputs"]["arn"],
         "port": 80.0,
         "protocol": "HTTP",
-        "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+        "defaultActions": [
+            {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+        ],
     },
 )
 HTTPS = resource(
@@ -93,7 +95,11 @@ BREAKS = {
     "http": {
         "http-forwards": ("aws-elb-listener-http-redirect", ("defaultActions", 0, "type"), "forward"),
         "redirect-to-http": ("aws-elb-listener-http-redirect", ("defaultActions", 0, "redirect", "protocol"), "HTTP"),
-        "two-actions": ("aws-elb-listener-http-redirect", ("defaultActions", 1), {"type": "forward", "targetGroupArn": "arn:tg"}),
+        "two-actions": (
+            "aws-elb-listener-http-redirect",
+            ("defaultActions", 1),
+            {"type": "forward", "targetGroupArn": "arn:tg"},
+        ),
     },
     "https": {
         "no-certificate": ("aws-elb-listener-secure-protocol", ("certificateArn",), DELETE),
@@ -108,7 +114,9 @@ BREAKS = {
         "no-health-check": ("aws-elb-target-group-health-check", ("healthCheck",), DELETE),
     },
 }
-ELB_POLICIES = sorted({policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()} | {"aws-elb-load-balancer-waf"})
+ELB_POLICIES = sorted(
+    {policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()} | {"aws-elb-load-balancer-waf"}
+)
 CASES = [(subject, variant) for subject, breaks in BREAKS.items() for variant in breaks]
 
 
@@ -162,14 +170,18 @@ def test_alb_alias_tokens_are_checked_too(policy_pack):
 
 
 def test_network_load_balancers_are_not_asked_for_alb_settings(policy_pack):
-    nlb = resource(LOAD_BALANCER, "nlb", {"loadBalancerType": "network", "subnets": ["a", "b"], "enableDeletionProtection": True})
+    nlb = resource(
+        LOAD_BALANCER, "nlb", {"loadBalancerType": "network", "subnets": ["a", "b"], "enableDeletionProtection": True}
+    )
     result = policy_pack.check(document(nlb))
     assert [v.policy for v in result.violations if v.policy in ELB_POLICIES] == []
 
 
 def test_tls_to_targets_is_required_only_when_configured(policy_pack):
     result = policy_pack.check(document(TG), {"aws-elb-target-group-health-check": {"requireTlsToTargets": True}})
-    assert messages(result, "aws-elb-target-group-health-check") == ["protocol is HTTP, so traffic to the targets is not encrypted"]
+    assert messages(result, "aws-elb-target-group-health-check") == [
+        "protocol is HTTP, so traffic to the targets is not encrypted"
+    ]
 
 
 def test_unknown_values_never_violate(policy_pack):

@@ -39,17 +39,27 @@ PERMISSIONS = {
             "Action": ["secretsmanager:GetSecretValue"],
             "Resource": [f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp/test/*"],
         },
-        {"Effect": "Allow", "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"],
+            "Resource": "*",
+        },
     ],
 }
 ROLE = resource(
     ROLE_TYPE,
     "task-role",
     {"assumeRolePolicy": json.dumps(TRUST), "description": "web tasks"},
-    outputs={"assumeRolePolicy": json.dumps(TRUST), "name": "task-role-1", "arn": f"arn:aws:iam::{ACCOUNT}:role/task-role-1"},
+    outputs={
+        "assumeRolePolicy": json.dumps(TRUST),
+        "name": "task-role-1",
+        "arn": f"arn:aws:iam::{ACCOUNT}:role/task-role-1",
+    },
 )
 ROLE_POLICY = resource(
-    "aws:iam/rolePolicy:RolePolicy", "task-permissions", {"role": "task-role-1", "policy": json.dumps(PERMISSIONS), "name": "task-permissions"},
+    "aws:iam/rolePolicy:RolePolicy",
+    "task-permissions",
+    {"role": "task-role-1", "policy": json.dumps(PERMISSIONS), "name": "task-permissions"},
     deps={"role": [ROLE["urn"]]},
 )
 MANAGED = resource(
@@ -64,13 +74,43 @@ ATTACHMENT = resource(
 SCENARIO = [ROLE, ROLE_POLICY, MANAGED, ATTACHMENT]
 STATEMENT = ("policy", "Statement", 0)
 BREAKS = {
-    "admin-statement": ("aws-iam-policy-no-full-admin", 1, STATEMENT, {"Effect": "Allow", "Action": "*", "Resource": "*"}),
-    "not-action-everywhere": ("aws-iam-policy-no-full-admin", 2, STATEMENT, {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
-    "admin-attached": ("aws-iam-policy-no-full-admin", 3, ("policyArn",), "arn:aws:iam::aws:policy/AdministratorAccess"),
+    "admin-statement": (
+        "aws-iam-policy-no-full-admin",
+        1,
+        STATEMENT,
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ),
+    "not-action-everywhere": (
+        "aws-iam-policy-no-full-admin",
+        2,
+        STATEMENT,
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+    ),
+    "admin-attached": (
+        "aws-iam-policy-no-full-admin",
+        3,
+        ("policyArn",),
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ),
     "service-wildcard": ("aws-iam-policy-no-service-wildcards", 1, STATEMENT + ("Action",), ["secretsmanager:*"]),
-    "write-everywhere": ("aws-iam-policy-no-service-wildcards", 2, ("policy", "Statement", 1, "Action"), ["s3:PutObject"]),
-    "public-trust": ("aws-iam-role-trust-not-public", 0, ("assumeRolePolicy", "Statement", 0), {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
-    "confused-deputy": ("aws-iam-role-trust-confused-deputy", 0, ("assumeRolePolicy", "Statement", 0, "Condition"), DELETE),
+    "write-everywhere": (
+        "aws-iam-policy-no-service-wildcards",
+        2,
+        ("policy", "Statement", 1, "Action"),
+        ["s3:PutObject"],
+    ),
+    "public-trust": (
+        "aws-iam-role-trust-not-public",
+        0,
+        ("assumeRolePolicy", "Statement", 0),
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+    ),
+    "confused-deputy": (
+        "aws-iam-role-trust-confused-deputy",
+        0,
+        ("assumeRolePolicy", "Statement", 0, "Condition"),
+        DELETE,
+    ),
 }
 IAM_POLICIES = sorted({policy for policy, *_ in BREAKS.values()} | {"aws-iam-role-no-mixed-policies"})
 
@@ -78,7 +118,10 @@ IAM_POLICIES = sorted({policy for policy, *_ in BREAKS.values()} | {"aws-iam-rol
 def _managed_both_ways(records):
     role = records["task-role"]
     role["inputs"]["managedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-    role["outputs"]["managedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess", records["task-managed"]["inputs"]["policyArn"]]
+    role["outputs"]["managedPolicyArns"] = [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        records["task-managed"]["inputs"]["policyArn"],
+    ]
 
 
 def _state_lists_attachments(records):
@@ -90,7 +133,11 @@ def _state_lists_attachments(records):
 
 @pytest.fixture(scope="module")
 def report(policy_pack):
-    variants = [r for name, (_, index, path, value) in BREAKS.items() for r in broken(SCENARIO, index, {name: (None, path, value)})]
+    variants = [
+        r
+        for name, (_, index, path, value) in BREAKS.items()
+        for r in broken(SCENARIO, index, {name: (None, path, value)})
+    ]
     variants += edited(SCENARIO, "mixed", _managed_both_ways) + edited(SCENARIO, "mirrored", _state_lists_attachments)
     return policy_pack.check(document(*SCENARIO, *variants))
 
@@ -129,7 +176,9 @@ def test_state_listing_attached_policies_is_not_mixed_management(report):
 
 def test_inline_policies_of_a_role_are_read(policy_pack):
     admin = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-    role = resource(ROLE_TYPE, "legacy", {**ROLE["inputs"], "inlinePolicies": [{"name": "everything", "policy": admin}]})
+    role = resource(
+        ROLE_TYPE, "legacy", {**ROLE["inputs"], "inlinePolicies": [{"name": "everything", "policy": admin}]}
+    )
     assert messages(policy_pack.check(document(role)), "aws-iam-policy-no-full-admin") == [
         'inline policy everything allows Action "*" on Resource "*"'
     ]

@@ -6,20 +6,38 @@ import json
 
 import pytest
 
-from tests.policy_support import ACCOUNT, DELETE, broken, document, fired, messages, resource, variant_urn, with_unknowns
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    broken,
+    document,
+    fired,
+    messages,
+    resource,
+    variant_urn,
+    with_unknowns,
+)
 
 KEY_TYPE = "aws:kms/key:Key"
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
         {
             "Sid": "ServicesUseThroughIntegration",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "rds.us-east-1.amazonaws.com"}},
+            "Condition": {
+                "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "rds.us-east-1.amazonaws.com"}
+            },
         },
     ],
 }
@@ -36,7 +54,11 @@ BREAKS = {
     "rotation-two-years": ("aws-kms-key-rotation", ("rotationPeriodInDays",), 730.0),
     "public-statement": ("aws-kms-key-policy-not-public", STATEMENT + ("Condition",), DELETE),
     "wildcard-principal-string": ("aws-kms-key-policy-not-public", ("policy", "Statement", 0, "Principal"), "*"),
-    "only-via-service": ("aws-kms-key-policy-not-public", STATEMENT + ("Condition", "StringEquals", "kms:CallerAccount"), DELETE),
+    "only-via-service": (
+        "aws-kms-key-policy-not-public",
+        STATEMENT + ("Condition", "StringEquals", "kms:CallerAccount"),
+        DELETE,
+    ),
     "default-key-policy": ("aws-kms-key-policy-not-public", ("policy",), DELETE),
     "lockout-check-bypassed": ("aws-kms-key-policy-not-public", ("bypassPolicyLockoutSafetyCheck",), True),
     "seven-day-window": ("aws-kms-key-deletion-window", ("deletionWindowInDays",), 7.0),
@@ -72,7 +94,16 @@ def test_a_public_statement_is_named(report):
 
 
 def test_asymmetric_keys_are_not_asked_to_rotate(policy_pack):
-    signing = resource(KEY_TYPE, "signing", {**KEY["inputs"], "customerMasterKeySpec": "ECC_NIST_P256", "keyUsage": "SIGN_VERIFY", "enableKeyRotation": False})
+    signing = resource(
+        KEY_TYPE,
+        "signing",
+        {
+            **KEY["inputs"],
+            "customerMasterKeySpec": "ECC_NIST_P256",
+            "keyUsage": "SIGN_VERIFY",
+            "enableKeyRotation": False,
+        },
+    )
     assert messages(policy_pack.check(document(signing)), "aws-kms-key-rotation") == []
 
 

@@ -80,7 +80,11 @@ BREAKS = {
     "pi-aws-key": ("aws-rds-instance-performance-insights-key", ("performanceInsightsKmsKeyId",), "alias/aws/rds"),
     "plain-password": ("aws-rds-instance-managed-master-password", ("password",), "hunter2hunter2"),
     "unmanaged-password": ("aws-rds-instance-managed-master-password", ("manageMasterUserPassword",), False),
-    "secret-aws-key": ("aws-rds-instance-managed-master-password", ("masterUserSecretKmsKeyId",), "alias/aws/secretsmanager"),
+    "secret-aws-key": (
+        "aws-rds-instance-managed-master-password",
+        ("masterUserSecretKmsKeyId",),
+        "alias/aws/secretsmanager",
+    ),
     "secret-default-key": ("aws-rds-instance-managed-master-password", ("masterUserSecretKmsKeyId",), DELETE),
     "port-5432": ("aws-rds-instance-non-default-port", ("port",), 5432.0),
     "port-unset": ("aws-rds-instance-non-default-port", ("port",), DELETE),

@@ -26,7 +26,12 @@ BUCKET = resource("aws:s3/bucket:Bucket", "data", {"forceDestroy": False}, outpu
 
 
 def part(type_: str, name: str, inputs: dict, bucket: dict = BUCKET, bucket_name: str = NAME) -> dict:
-    return resource(f"aws:s3/{type_}:{type_[0].upper()}{type_[1:]}", name, {"bucket": bucket_name, **inputs}, deps={"bucket": [bucket["urn"]]})
+    return resource(
+        f"aws:s3/{type_}:{type_[0].upper()}{type_[1:]}",
+        name,
+        {"bucket": bucket_name, **inputs},
+        deps={"bucket": [bucket["urn"]]},
+    )
 
 
 TLS_ONLY = {
@@ -44,18 +49,38 @@ TLS_ONLY = {
 }
 SCENARIO = [
     BUCKET,
-    part("bucketPublicAccessBlock", "data-pab", dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)),
+    part(
+        "bucketPublicAccessBlock",
+        "data-pab",
+        dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True),
+    ),
     part("bucketOwnershipControls", "data-ownership", {"rule": {"objectOwnership": "BucketOwnerEnforced"}}),
     part(
         "bucketServerSideEncryptionConfiguration",
         "data-sse",
-        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}, "bucketKeyEnabled": True}]},
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY},
+                    "bucketKeyEnabled": True,
+                }
+            ]
+        },
     ),
     part("bucketPolicy", "data-policy", {"policy": json.dumps(TLS_ONLY)}),
     part(
         "bucketLifecycleConfiguration",
         "data-lifecycle",
-        {"rules": [{"id": "expire", "status": "Enabled", "expiration": {"days": 90.0}, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7.0}}]},
+        {
+            "rules": [
+                {
+                    "id": "expire",
+                    "status": "Enabled",
+                    "expiration": {"days": 90.0},
+                    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7.0},
+                }
+            ]
+        },
     ),
     part("bucketVersioning", "data-versioning", {"versioningConfiguration": {"status": "Enabled"}}),
     part("bucketLogging", "data-logging", {"targetBucket": "webapp-test-access-logs", "targetPrefix": "data/"}),
@@ -68,11 +93,21 @@ BREAKS = {
     "sse-s3": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("sseAlgorithm",), "AES256"),
     "aws-managed-key": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("kmsMasterKeyId",), DELETE),
     "no-bucket-key": ("aws-s3-bucket-encryption", "data-sse", ("rules", 0, "bucketKeyEnabled"), False),
-    "tls-optional": ("aws-s3-bucket-tls-only", "data-policy", ("policy", "Statement", 0, "Condition", "Bool", "aws:SecureTransport"), "true"),
+    "tls-optional": (
+        "aws-s3-bucket-tls-only",
+        "data-policy",
+        ("policy", "Statement", 0, "Condition", "Bool", "aws:SecureTransport"),
+        "true",
+    ),
     "tls-bucket-only": ("aws-s3-bucket-tls-only", "data-policy", ("policy", "Statement", 0, "Resource"), [ARN]),
     "lifecycle-disabled": ("aws-s3-bucket-lifecycle", "data-lifecycle", ("rules", 0, "status"), "Disabled"),
     "objects-never-expire": ("aws-s3-bucket-lifecycle", "data-lifecycle", ("rules", 0, "expiration"), DELETE),
-    "versioning-suspended": ("aws-s3-bucket-versioning", "data-versioning", ("versioningConfiguration", "status"), "Suspended"),
+    "versioning-suspended": (
+        "aws-s3-bucket-versioning",
+        "data-versioning",
+        ("versioningConfiguration", "status"),
+        "Suspended",
+    ),
     "logs-into-itself": ("aws-s3-bucket-access-logging", "data-logging", ("targetBucket",), NAME),
 }
 REMOVALS = {
@@ -96,7 +131,11 @@ def _remove(name):
 
 @pytest.fixture(scope="module")
 def report(policy_pack):
-    variants = [r for name, (_, subject, path, value) in BREAKS.items() for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})]
+    variants = [
+        r
+        for name, (_, subject, path, value) in BREAKS.items()
+        for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})
+    ]
     variants += [r for name, (_, subject) in REMOVALS.items() for r in edited(SCENARIO, name, _remove(subject))]
     return policy_pack.check(document(*SCENARIO, *variants))
 
@@ -119,9 +158,14 @@ def test_a_bucket_without_encryption_configuration_is_named_as_sse_s3(report):
 
 
 LOG_NAME = "webapp-test-alb-logs"
-LOG_BUCKET = resource("aws:s3/bucket:Bucket", "alb-logs", {}, outputs={"bucket": LOG_NAME, "arn": f"arn:aws:s3:::{LOG_NAME}"})
+LOG_BUCKET = resource(
+    "aws:s3/bucket:Bucket", "alb-logs", {}, outputs={"bucket": LOG_NAME, "arn": f"arn:aws:s3:::{LOG_NAME}"}
+)
 LB = resource(
-    "aws:lb/loadBalancer:LoadBalancer", "alb", {"accessLogs": {"enabled": True, "bucket": LOG_NAME}}, deps={"accessLogs": [LOG_BUCKET["urn"]]}
+    "aws:lb/loadBalancer:LoadBalancer",
+    "alb",
+    {"accessLogs": {"enabled": True, "bucket": LOG_NAME}},
+    deps={"accessLogs": [LOG_BUCKET["urn"]]},
 )
 
 
@@ -149,8 +193,12 @@ def test_an_alb_log_bucket_with_kms_is_caught_because_log_delivery_would_fail(po
 
 
 def test_the_sse_s3_exemption_follows_the_policy_config(policy_pack):
-    result = policy_pack.check(document(*_log_bucket_sse("AES256")), {"aws-s3-bucket-encryption": {"loadBalancerLogBucketsUseSseS3": False}})
-    assert messages(result, "aws-s3-bucket-encryption") == ["default encryption is 'AES256', not aws:kms with a customer-managed key"]
+    result = policy_pack.check(
+        document(*_log_bucket_sse("AES256")), {"aws-s3-bucket-encryption": {"loadBalancerLogBucketsUseSseS3": False}}
+    )
+    assert messages(result, "aws-s3-bucket-encryption") == [
+        "default encryption is 'AES256', not aws:kms with a customer-managed key"
+    ]
 
 
 def test_unknown_values_never_violate(policy_pack):

@@ -21,12 +21,20 @@ SECRET = resource(
     "aws:secretsmanager/secret:Secret",
     "token",
     {"name": "webapp/test/cache-auth", "kmsKeyId": KEY},
-    outputs={"name": "webapp/test/cache-auth", "kmsKeyId": KEY, "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp/test/cache-auth-AbC123"},
+    outputs={
+        "name": "webapp/test/cache-auth",
+        "kmsKeyId": KEY,
+        "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp/test/cache-auth-AbC123",
+    },
 )
 ROTATION = resource(
     "aws:secretsmanager/secretRotation:SecretRotation",
     "token-rotation",
-    {"secretId": SECRET["outputs"]["arn"], "rotationLambdaArn": "arn:lambda", "rotationRules": {"automaticallyAfterDays": 30.0}},
+    {
+        "secretId": SECRET["outputs"]["arn"],
+        "rotationLambdaArn": "arn:lambda",
+        "rotationRules": {"automaticallyAfterDays": 30.0},
+    },
     deps={"secretId": [SECRET["urn"]]},
 )
 SCENARIO = [SECRET, ROTATION]
@@ -44,9 +52,15 @@ def _remove_rotation(records):
 
 @pytest.fixture(scope="module")
 def report(policy_pack):
-    variants = [r for name, (_, index, path, value) in BREAKS.items() for r in broken(SCENARIO, index, {name: (None, path, value)})]
+    variants = [
+        r
+        for name, (_, index, path, value) in BREAKS.items()
+        for r in broken(SCENARIO, index, {name: (None, path, value)})
+    ]
     schedule = broken(SCENARIO, 1, {"scheduled": (None, ("rotationRules",), {"scheduleExpression": "rate(30 days)"})})
-    return policy_pack.check(document(*SCENARIO, *variants, *edited(SCENARIO, "never-rotated", _remove_rotation), *schedule))
+    return policy_pack.check(
+        document(*SCENARIO, *variants, *edited(SCENARIO, "never-rotated", _remove_rotation), *schedule)
+    )
 
 
 @pytest.mark.parametrize("policy", SECRETS_POLICIES)

@@ -47,7 +47,10 @@ ACL = resource(
     {
         "scope": "REGIONAL",
         "defaultAction": {"allow": {}},
-        "rules": [managed_rule("AWSManagedRulesCommonRuleSet", 10.0), managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 20.0)],
+        "rules": [
+            managed_rule("AWSManagedRulesCommonRuleSet", 10.0),
+            managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 20.0),
+        ],
         "visibilityConfig": visibility("acl"),
     },
 )
@@ -55,7 +58,10 @@ ASSOC = resource(
     ASSOCIATION, "acl-alb", {"webAclArn": ACL_ARN, "resourceArn": "arn:alb"}, deps={"webAclArn": [ACL["urn"]]}
 )
 LOG = resource(
-    LOGGING, "acl-logs", {"resourceArn": ACL_ARN, "logDestinationConfigs": [LOG_GROUP_ARN]}, deps={"resourceArn": [ACL["urn"]]}
+    LOGGING,
+    "acl-logs",
+    {"resourceArn": ACL_ARN, "logDestinationConfigs": [LOG_GROUP_ARN]},
+    deps={"resourceArn": [ACL["urn"]]},
 )
 SCENARIO = [ACL, ASSOC, LOG]
 ACL_BREAKS = {
@@ -65,10 +71,18 @@ ACL_BREAKS = {
     "cloudfront-scope": ("aws-wafv2-web-acl-managed-rules", ("scope",), "CLOUDFRONT"),
     "acl-metrics-off": ("aws-wafv2-web-acl-metrics", ("visibilityConfig", "cloudwatchMetricsEnabled"), False),
     "acl-samples-off": ("aws-wafv2-web-acl-metrics", ("visibilityConfig", "sampledRequestsEnabled"), False),
-    "rule-metrics-off": ("aws-wafv2-web-acl-metrics", ("rules", 0, "visibilityConfig", "cloudwatchMetricsEnabled"), False),
+    "rule-metrics-off": (
+        "aws-wafv2-web-acl-metrics",
+        ("rules", 0, "visibilityConfig", "cloudwatchMetricsEnabled"),
+        False,
+    ),
 }
 LOG_BREAKS = {
-    "badly-named-destination": ("aws-wafv2-web-acl-logging", ("logDestinationConfigs", 0), f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/waf/test"),
+    "badly-named-destination": (
+        "aws-wafv2-web-acl-logging",
+        ("logDestinationConfigs", 0),
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/waf/test",
+    ),
 }
 WAF_POLICIES = sorted({policy for policy, _, _ in [*ACL_BREAKS.values(), *LOG_BREAKS.values()]})
 
@@ -140,7 +154,11 @@ def test_rules_given_as_json_count(policy_pack):
     inputs = {k: v for k, v in ACL["inputs"].items() if k != "rules"}
     acl = resource(WEB_ACL, "json", {**inputs, "ruleJson": json.dumps(rule_json)})
     result = policy_pack.check(document(acl))
-    assert [v.policy for v in result.violations if v.policy in ("aws-wafv2-web-acl-managed-rules", "aws-wafv2-web-acl-metrics")] == []
+    assert [
+        v.policy
+        for v in result.violations
+        if v.policy in ("aws-wafv2-web-acl-managed-rules", "aws-wafv2-web-acl-metrics")
+    ] == []
 
 
 def test_unknown_values_never_violate(policy_pack):

@@ -72,7 +72,11 @@ def role(stack: Synth, service: str, role_name: str) -> dict:
 
 
 def role_policies(stack: Synth, service: str, role_resource: dict) -> list[dict]:
-    return [p for p in stack.children(service) if p["type"] == ROLE_POLICY and stack.depends_on(p, "role") == [role_resource]]
+    return [
+        p
+        for p in stack.children(service)
+        if p["type"] == ROLE_POLICY and stack.depends_on(p, "role") == [role_resource]
+    ]
 
 
 def allowed(stack: Synth, service: str, role_name: str, action: str) -> list[str]:
@@ -148,7 +152,10 @@ def test_blue_and_green_target_groups_are_identical_ip_groups_with_the_configure
 def test_production_rule_on_443_forwards_all_traffic_to_blue(prod):
     production = rule(prod, "production")
     assert production["inputs"]["listenerArn"] == listener(prod, "alb-https")["outputs"]["arn"]
-    assert forwards(production) == [(group(prod, "blue")["outputs"]["arn"], 100.0), (group(prod, "green")["outputs"]["arn"], 0.0)]
+    assert forwards(production) == [
+        (group(prod, "blue")["outputs"]["arn"], 100.0),
+        (group(prod, "green")["outputs"]["arn"], 0.0),
+    ]
 
 
 def test_test_rule_on_the_test_listener_reaches_the_alternate_group(prod):
@@ -165,7 +172,9 @@ def test_rule_weights_are_left_to_ecs(prod, name):
 def test_service_advanced_configuration_names_green_and_both_rules(prod):
     (balancer,) = ecs_service(prod, "web")["inputs"]["loadBalancers"]
     assert (balancer["targetGroupArn"], balancer["containerName"], balancer["containerPort"]) == (
-        group(prod, "blue")["outputs"]["arn"], "web", 8080.0
+        group(prod, "blue")["outputs"]["arn"],
+        "web",
+        8080.0,
     )
     config = balancer["advancedConfiguration"]
     assert config["alternateTargetGroupArn"] == group(prod, "green")["outputs"]["arn"]
@@ -177,13 +186,21 @@ def test_ecs_can_assume_the_infrastructure_role(prod):
     infrastructure = role(prod, "web", "ecs-infrastructure")
     assert advanced(prod)["roleArn"] == infrastructure["outputs"]["arn"]
     (trust,) = statements(infrastructure)
-    assert (trust["Effect"], trust["Principal"], trust["Action"]) == ("Allow", {"Service": "ecs.amazonaws.com"}, "sts:AssumeRole")
+    assert (trust["Effect"], trust["Principal"], trust["Action"]) == (
+        "Allow",
+        {"Service": "ecs.amazonaws.com"},
+        "sts:AssumeRole",
+    )
 
 
 def test_infrastructure_role_may_touch_only_this_services_groups_rules_and_listeners(prod):
     arns = lambda *resources: sorted(r["outputs"]["arn"] for r in resources)  # noqa: E731
-    assert allowed(prod, "web", "ecs-infrastructure", "elasticloadbalancing:RegisterTargets") == arns(group(prod, "blue"), group(prod, "green"))
-    assert allowed(prod, "web", "ecs-infrastructure", "elasticloadbalancing:ModifyRule") == arns(rule(prod, "production"), rule(prod, "test"))
+    assert allowed(prod, "web", "ecs-infrastructure", "elasticloadbalancing:RegisterTargets") == arns(
+        group(prod, "blue"), group(prod, "green")
+    )
+    assert allowed(prod, "web", "ecs-infrastructure", "elasticloadbalancing:ModifyRule") == arns(
+        rule(prod, "production"), rule(prod, "test")
+    )
     assert allowed(prod, "web", "ecs-infrastructure", "elasticloadbalancing:ModifyListener") == arns(
         listener(prod, "alb-https"), listener(prod, "alb-test")
     )
@@ -333,8 +350,12 @@ def test_execution_role_decrypts_only_with_the_secrets_keys_through_secrets_mana
 
 def test_execution_role_pulls_only_the_image_repository_and_writes_only_its_log_group(prod):
     log_group = child_of(prod, "web", "aws:cloudwatch/logGroup:LogGroup")
-    assert allowed(prod, "web", "execution-role", "ecr:BatchGetImage") == ["arn:aws:ecr:us-east-1:123456789012:repository/webapp"]
-    assert allowed(prod, "web", "execution-role", "logs:PutLogEvents") == [f"{log_group['outputs']['arn']}:log-stream:*"]
+    assert allowed(prod, "web", "execution-role", "ecr:BatchGetImage") == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/webapp"
+    ]
+    assert allowed(prod, "web", "execution-role", "logs:PutLogEvents") == [
+        f"{log_group['outputs']['arn']}:log-stream:*"
+    ]
 
 
 @pytest.mark.parametrize("role_name", ["execution-role", "task-role"])
@@ -377,7 +398,10 @@ def test_a_variable_defined_by_two_links_is_refused():
 def test_task_count_scales_between_the_configured_bounds(staging, service, low, high):
     target = child_of(staging, service, SCALING_TARGET)["inputs"]
     assert (target["minCapacity"], target["maxCapacity"]) == (low, high)
-    assert target["resourceId"] == f"service/{staging.outputs['clusterName']}/{ecs_service(staging, service)['outputs']['name']}"
+    assert (
+        target["resourceId"]
+        == f"service/{staging.outputs['clusterName']}/{ecs_service(staging, service)['outputs']['name']}"
+    )
 
 
 @pytest.mark.parametrize("service, metrics", [("web", {"cpu", "memory", "requests"}), ("worker", {"cpu", "memory"})])
@@ -391,11 +415,19 @@ def test_scaling_tracks_cpu_memory_and_web_requests(staging, service, metrics):
 
 def test_web_scales_on_requests_of_whichever_target_group_is_live(prod):
     policy = child_of(prod, "web", SCALING_POLICY, "web-scale-on-requests")
-    metrics = {m["id"]: m for m in policy["inputs"]["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"]["metrics"]}
+    metrics = {
+        m["id"]: m
+        for m in policy["inputs"]["targetTrackingScalingPolicyConfiguration"]["customizedMetricSpecification"][
+            "metrics"
+        ]
+    }
     assert (metrics["requests"]["expression"], metrics["requests"]["returnData"]) == ("blue + green", True)
     for color in ("blue", "green"):
         dimensions = {d["name"]: d["value"] for d in metrics[color]["metricStat"]["metric"]["dimensions"]}
-        assert dimensions == {"LoadBalancer": prod.outputs["albArnSuffix"], "TargetGroup": group(prod, color)["outputs"]["arnSuffix"]}
+        assert dimensions == {
+            "LoadBalancer": prod.outputs["albArnSuffix"],
+            "TargetGroup": group(prod, color)["outputs"]["arnSuffix"],
+        }
 
 
 # Stack outputs
@@ -405,10 +437,24 @@ def test_web_scales_on_requests_of_whichever_target_group_is_live(prod):
 def test_service_path_outputs_have_the_agreed_names(request, stack_name):
     outputs = request.getfixturevalue(stack_name).outputs
     names = {
-        "albArn", "albArnSuffix", "albDnsName", "url", "httpsListenerArn", "testListenerArn",
-        "productionListenerRuleArn", "testListenerRuleArn", "blueTargetGroupArn", "greenTargetGroupArn",
-        "blueTargetGroupArnSuffix", "greenTargetGroupArnSuffix", "webAclArn", "clusterName", "clusterArn",
-        "webServiceName", "serviceNames", "certificateArn",
+        "albArn",
+        "albArnSuffix",
+        "albDnsName",
+        "url",
+        "httpsListenerArn",
+        "testListenerArn",
+        "productionListenerRuleArn",
+        "testListenerRuleArn",
+        "blueTargetGroupArn",
+        "greenTargetGroupArn",
+        "blueTargetGroupArnSuffix",
+        "greenTargetGroupArnSuffix",
+        "webAclArn",
+        "clusterName",
+        "clusterArn",
+        "webServiceName",
+        "serviceNames",
+        "certificateArn",
     }
     assert names <= set(outputs)
 
@@ -416,10 +462,12 @@ def test_service_path_outputs_have_the_agreed_names(request, stack_name):
 def test_outputs_name_the_web_routing_and_every_service(staging):
     outputs = staging.outputs
     assert (outputs["productionListenerRuleArn"], outputs["testListenerRuleArn"]) == (
-        rule(staging, "production")["outputs"]["arn"], rule(staging, "test")["outputs"]["arn"]
+        rule(staging, "production")["outputs"]["arn"],
+        rule(staging, "test")["outputs"]["arn"],
     )
     assert (outputs["blueTargetGroupArnSuffix"], outputs["greenTargetGroupArnSuffix"]) == (
-        group(staging, "blue")["outputs"]["arnSuffix"], group(staging, "green")["outputs"]["arnSuffix"]
+        group(staging, "blue")["outputs"]["arnSuffix"],
+        group(staging, "green")["outputs"]["arnSuffix"],
     )
     assert outputs["webServiceName"] == ecs_service(staging, "web")["outputs"]["name"]
     assert outputs["serviceNames"] == [ecs_service(staging, s)["outputs"]["name"] for s in ("web", "worker")]

@@ -94,7 +94,10 @@ def _web(**fields: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "fields, line",
     [
-        ({"cpu": 300}, "prod: services[0].cpu: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units (got 300)"),
+        (
+            {"cpu": 300},
+            "prod: services[0].cpu: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units (got 300)",
+        ),
         (
             {"cpu": 2048, "memory": 2048},
             "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096-16384 MiB in steps of 1024 (got 2048)",
@@ -111,7 +114,10 @@ def _web(**fields: Any) -> dict[str, Any]:
             {"minCount": 4, "desiredCount": 30, "maxCount": 20},
             "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) (got 30)",
         ),
-        ({"minCount": 1, "desiredCount": 1}, "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)"),
+        (
+            {"minCount": 1, "desiredCount": 1},
+            "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)",
+        ),
     ],
 )
 def test_service_rejections(fields, line):
@@ -121,8 +127,14 @@ def test_service_rejections(fields, line):
 @pytest.mark.parametrize(
     "database, line",
     [
-        ({"backupRetentionDays": 0}, "prod: database.backupRetentionDays: input should be greater than or equal to 1 (got 0)"),
-        ({"backupRetentionDays": 36}, "prod: database.backupRetentionDays: input should be less than or equal to 35 (got 36)"),
+        (
+            {"backupRetentionDays": 0},
+            "prod: database.backupRetentionDays: input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            {"backupRetentionDays": 36},
+            "prod: database.backupRetentionDays: input should be less than or equal to 35 (got 36)",
+        ),
         ({"backupRetentionDays": 3}, "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 3)"),
         ({"multiAz": False}, "prod: database.multiAz: prod runs the database in Multi-AZ (got false)"),
         ({"backupWindow": "3:00-4:00"}, "prod: database.backupWindow: must be hh:mm-hh:mm in UTC (got 3:00-4:00)"),
@@ -162,7 +174,9 @@ def _synth_cli(*args: str) -> subprocess.CompletedProcess:
 def test_synth_cli_rejects_broken_stack_file_with_exit_2_and_no_traceback(tmp_path):
     broken = tmp_path / "Pulumi.prod.yaml"
     broken.write_text(
-        (ROOT / "Pulumi.prod.yaml").read_text().replace("vpcCidr: 10.20.0.0/16", "vpcCidr: 10.0.0.0/8\n    natMode: single")
+        (ROOT / "Pulumi.prod.yaml")
+        .read_text()
+        .replace("vpcCidr: 10.20.0.0/16", "vpcCidr: 10.0.0.0/8\n    natMode: single")
     )
     result = _synth_cli("--stack", "prod", "--config-file", str(broken))
     assert result.returncode == 2

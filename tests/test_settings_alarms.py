@@ -77,7 +77,10 @@ PERIOD = "must be a multiple of 60 seconds (the watched metrics are published on
         ),
         ({"unhealthyHosts": {"periodSeconds": 45}}, f"prod: alarms.unhealthyHosts.periodSeconds: {PERIOD} (got 45)"),
         # CloudWatch takes 30 s periods, but only high-resolution metrics have data that often.
-        ({"deployment5xxPercent": {"periodSeconds": 30}}, f"prod: alarms.deployment5xxPercent.periodSeconds: {PERIOD} (got 30)"),
+        (
+            {"deployment5xxPercent": {"periodSeconds": 30}},
+            f"prod: alarms.deployment5xxPercent.periodSeconds: {PERIOD} (got 30)",
+        ),
         (
             {"serviceCpuPercent": {"evaluationPeriods": 2, "datapointsToAlarm": 3}},
             "prod: alarms.serviceCpuPercent.datapointsToAlarm: must not exceed evaluationPeriods (2) (got 3)",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from settings import load_settings
@@ -46,14 +45,23 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
             "prod: database.instanceClass: db.r7g comes in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, "
             "16xlarge (got db.r7g.huge)",
         ),
-        ({"instanceClass": "r7g.large"}, "prod: database.instanceClass: must look like db.<family>.<size> (got r7g.large)"),
+        (
+            {"instanceClass": "r7g.large"},
+            "prod: database.instanceClass: must look like db.<family>.<size> (got r7g.large)",
+        ),
         (
             {"instanceClass": "db.q9.large"},
             "prod: database.instanceClass: unknown db family q9 (known: m4, m5, m6g, m6i, m7g, m7i, m8g, r4, r5, r5b, "
             "r6g, r6i, r7g, r7i, r8g, t2, t3, t4g, x2g) (got db.q9.large)",
         ),
-        ({"instanceClass": "db.r4.large"}, "prod: database.instanceClass: db.r4 runs PostgreSQL 9 to 12, not 17 (got db.r4.large)"),
-        ({"instanceClass": "db.t2.medium"}, "prod: database.instanceClass: db.t2 runs PostgreSQL 9 to 12, not 17 (got db.t2.medium)"),
+        (
+            {"instanceClass": "db.r4.large"},
+            "prod: database.instanceClass: db.r4 runs PostgreSQL 9 to 12, not 17 (got db.r4.large)",
+        ),
+        (
+            {"instanceClass": "db.t2.medium"},
+            "prod: database.instanceClass: db.t2 runs PostgreSQL 9 to 12, not 17 (got db.t2.medium)",
+        ),
         (
             {"engineVersion": "12"},
             "prod: database.engineVersion: RDS for PostgreSQL major versions are 13, 14, 15, 16, 17, 18 (got 12)",
@@ -62,8 +70,14 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
             {"engineVersion": "16.4", "instanceClass": "db.m4.large"},
             "prod: database.instanceClass: db.m4 runs PostgreSQL 9 to 12, not 16 (got db.m4.large)",
         ),
-        ({"masterUsername": "postgres"}, "prod: database.masterUsername: must not be one of admin, postgres, rdsadmin, root (got postgres)"),
-        ({"databaseName": "template1"}, "prod: database.databaseName: must not be one of postgres, rdsadmin, template0, template1 (got template1)"),
+        (
+            {"masterUsername": "postgres"},
+            "prod: database.masterUsername: must not be one of admin, postgres, rdsadmin, root (got postgres)",
+        ),
+        (
+            {"databaseName": "template1"},
+            "prod: database.databaseName: must not be one of postgres, rdsadmin, template0, template1 (got template1)",
+        ),
         ({"port": 80}, "prod: database.port: input should be greater than or equal to 1150 (got 80)"),
         (
             {"maxAllocatedStorageGb": 100},
@@ -74,10 +88,19 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
             "prod: database.performanceInsightsRetentionDays: must be 7, 731, or a multiple of 31 from 31 to 713 days "
             "(got 30)",
         ),
-        ({"caCertificate": "rds-ca-2019"}, "prod: database.caCertificate: input should be 'rds-ca-rsa2048-g1', 'rds-ca-rsa4096-g1' or 'rds-ca-ecc384-g1' (got rds-ca-2019)"),
+        (
+            {"caCertificate": "rds-ca-2019"},
+            "prod: database.caCertificate: input should be 'rds-ca-rsa2048-g1', 'rds-ca-rsa4096-g1' or 'rds-ca-ecc384-g1' (got rds-ca-2019)",
+        ),
         ({"protect": False}, "prod: database.protect: prod protects the database from pulumi destroy (got false)"),
-        ({"skipFinalSnapshot": True}, "prod: database.skipFinalSnapshot: prod always takes a final snapshot (got true)"),
-        ({"applyImmediately": True}, "prod: database.applyImmediately: prod applies changes in the maintenance window (got true)"),
+        (
+            {"skipFinalSnapshot": True},
+            "prod: database.skipFinalSnapshot: prod always takes a final snapshot (got true)",
+        ),
+        (
+            {"applyImmediately": True},
+            "prod: database.applyImmediately: prod applies changes in the maintenance window (got true)",
+        ),
         (
             {"crossRegionBackups": False},
             "prod: database.crossRegionBackups: prod replicates its backups to a second region (got false)",
@@ -95,9 +118,21 @@ def test_database_rejections(database, line):
 @pytest.mark.parametrize(
     "stack, cache, line",
     [
-        ("prod", {"snapshotRetentionDays": 36}, "prod: cache.snapshotRetentionDays: input should be less than or equal to 35 (got 36)"),
-        ("prod", {"snapshotRetentionDays": -1}, "prod: cache.snapshotRetentionDays: input should be greater than or equal to 0 (got -1)"),
-        ("prod", {"snapshotRetentionDays": 3}, "prod: cache.snapshotRetentionDays: prod keeps snapshots at least 7 days (got 3)"),
+        (
+            "prod",
+            {"snapshotRetentionDays": 36},
+            "prod: cache.snapshotRetentionDays: input should be less than or equal to 35 (got 36)",
+        ),
+        (
+            "prod",
+            {"snapshotRetentionDays": -1},
+            "prod: cache.snapshotRetentionDays: input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            "prod",
+            {"snapshotRetentionDays": 3},
+            "prod: cache.snapshotRetentionDays: prod keeps snapshots at least 7 days (got 3)",
+        ),
         (
             "staging",
             {"automaticFailover": True},
@@ -109,20 +144,32 @@ def test_database_rejections(database, line):
             "prod: cache.nodeType: cache.r7g comes in large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge "
             "(got cache.r7g.medium)",
         ),
-        ("prod", {"nodeType": "db.r7g.large"}, "prod: cache.nodeType: must look like cache.<family>.<size> (got db.r7g.large)"),
+        (
+            "prod",
+            {"nodeType": "db.r7g.large"},
+            "prod: cache.nodeType: must look like cache.<family>.<size> (got db.r7g.large)",
+        ),
         (
             "staging",
             {"nodeType": "cache.t2.small"},
             "staging: cache.nodeType: ElastiCache no longer creates clusters on cache.t2 nodes (got cache.t2.small)",
         ),
-        ("prod", {"engineVersion": "9.9"}, "prod: cache.engineVersion: ElastiCache valkey versions are 7.2, 8.0, 8.1 (got 9.9)"),
+        (
+            "prod",
+            {"engineVersion": "9.9"},
+            "prod: cache.engineVersion: ElastiCache valkey versions are 7.2, 8.0, 8.1 (got 9.9)",
+        ),
         (
             "prod",
             {"engine": "redis", "engineVersion": "8.0"},
             "prod: cache.engineVersion: ElastiCache redis versions are 7.0, 7.1 (got 8.0)",
         ),
         ("prod", {"protect": False}, "prod: cache.protect: prod protects the cache from pulumi destroy (got false)"),
-        ("prod", {"applyImmediately": True}, "prod: cache.applyImmediately: prod applies changes in the maintenance window (got true)"),
+        (
+            "prod",
+            {"applyImmediately": True},
+            "prod: cache.applyImmediately: prod applies changes in the maintenance window (got true)",
+        ),
         (
             "prod",
             {"maintenanceWindow": "wed:02:30-wed:03:30"},
@@ -135,7 +182,9 @@ def test_cache_rejections(stack, cache, line):
 
 
 def test_redis_7_is_accepted_with_its_own_parameter_group_family():
-    cache = load_settings("prod", config_with("prod", {"webapp:cache": {"engine": "redis", "engineVersion": "7.1"}})).cache
+    cache = load_settings(
+        "prod", config_with("prod", {"webapp:cache": {"engine": "redis", "engineVersion": "7.1"}})
+    ).cache
     assert cache.parameter_group_family == "redis7"
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from settings import load_settings
 from settings.edge import MANAGED_RULE_GROUPS
-from tests.support import config_with
-from tests.support import rejection
+from tests.support import config_with, rejection
 
 WEB = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-AbCdEf"
@@ -56,8 +55,14 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
 @pytest.mark.parametrize(
     "overrides, line",
     [
-        (web(bakeTimeMinutes=1441), "prod: services[0].bakeTimeMinutes: input should be less than or equal to 1440 (got 1441)"),
-        (web(bakeTimeMinutes=-1), "prod: services[0].bakeTimeMinutes: input should be greater than or equal to 0 (got -1)"),
+        (
+            web(bakeTimeMinutes=1441),
+            "prod: services[0].bakeTimeMinutes: input should be less than or equal to 1440 (got 1441)",
+        ),
+        (
+            web(bakeTimeMinutes=-1),
+            "prod: services[0].bakeTimeMinutes: input should be greater than or equal to 0 (got -1)",
+        ),
         (
             {"webapp:services": [{"name": "web", "kind": "web", "image": "nginx:1.27"}]},
             "prod: services[0].healthCheckPath: a web service needs a health check path (got nothing)",
@@ -142,8 +147,14 @@ def test_service_rejections(overrides, line):
             "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04, ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04 "
             "(got ELBSecurityPolicy-TLS13-1-0-2021-06)",
         ),
-        ({"deletionProtection": False}, "prod: loadBalancer.deletionProtection: prod keeps deletion protection on (got false)"),
-        ({"testListenerPort": 443}, "prod: loadBalancer.testListenerPort: must differ from the public ports 80, 443 (got 443)"),
+        (
+            {"deletionProtection": False},
+            "prod: loadBalancer.deletionProtection: prod keeps deletion protection on (got false)",
+        ),
+        (
+            {"testListenerPort": 443},
+            "prod: loadBalancer.testListenerPort: must differ from the public ports 80, 443 (got 443)",
+        ),
     ],
 )
 def test_load_balancer_rejections(load_balancer, line):

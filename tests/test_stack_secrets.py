@@ -8,7 +8,8 @@ ARN. The scan flags a string under a secret-sounding key, and any value shaped l
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml

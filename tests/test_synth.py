@@ -9,12 +9,23 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 from settings.runtime import settings_or_exit
-from tools.stack_config import ROOT, read_stack_config, runtime_config as to_runtime_config
+from tools.stack_config import ROOT, read_stack_config
+from tools.stack_config import runtime_config as to_runtime_config
 from tools.synth import dumps, synthesize
 
 RESOURCE_KEYS = {
-    "urn", "type", "name", "id", "custom", "parent", "provider", "inputs", "outputs",
-    "propertyDependencies", "options", "dependencies",
+    "urn",
+    "type",
+    "name",
+    "id",
+    "custom",
+    "parent",
+    "provider",
+    "inputs",
+    "outputs",
+    "propertyDependencies",
+    "options",
+    "dependencies",
 }
 OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "dependsOn"}
 
@@ -69,7 +80,10 @@ def test_cli_writes_the_same_json_from_another_process(tmp_path, staging):
     out = tmp_path / "x.json"
     result = subprocess.run(
         [sys.executable, "-m", "tools.synth", "--stack", "staging", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     # Another process has another hash seed: nothing may depend on set or dict iteration order.

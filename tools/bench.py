@@ -11,11 +11,12 @@ the offline policy check. Reports the median and the spread of N runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from tools.stack_config import ROOT, stack_names
 from tools.synth import synthesize
@@ -42,7 +43,7 @@ def _run(module: str, *args: str) -> None:
     subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stack", action="append")
@@ -55,9 +56,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     for stack in stacks:
         resources = len(synthesize(stack)["resources"])
-        cold_times = measure(lambda: cold(stack), args.runs)
-        warm_times = measure(lambda: synthesize(stack), args.runs)
-        plan_times = measure(lambda: plan(stack), args.runs)
+        cold_times = measure(functools.partial(cold, stack), args.runs)
+        warm_times = measure(functools.partial(synthesize, stack), args.runs)
+        plan_times = measure(functools.partial(plan, stack), args.runs)
         columns = (cold_times, warm_times, plan_times)
         print(
             f"{stack:<10} {resources:>9} "

@@ -18,7 +18,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from settings import ConfigError
 from tools.plan import render
@@ -36,7 +35,7 @@ class Outcome:
     stack: str
     plan: str
     config_errors: tuple[str, ...] = ()
-    policy_status: Optional[int] = None  # None: the check did not run (the stack did not build)
+    policy_status: int | None = None  # None: the check did not run (the stack did not build)
     policy_output: str = ""
 
     @property
@@ -57,7 +56,7 @@ def run_policy_check(synth_file: Path, config_file: Path) -> tuple[int, str]:
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
-def evaluate(stack: str, config_file: Optional[Path] = None) -> Outcome:
+def evaluate(stack: str, config_file: Path | None = None) -> Outcome:
     try:
         document = synthesize(stack, config_file=config_file)
     except ConfigError as error:
@@ -90,7 +89,7 @@ def summary(outcome: Outcome) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(lines: "tuple[str, ...] | list[str]") -> list[str]:
+def _block(lines: tuple[str, ...] | list[str]) -> list[str]:
     return ["```text", *lines, "```", ""]
 
 
@@ -114,7 +113,7 @@ def write(outcome: Outcome, out_dir: Path) -> Path:
     return directory
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.ci_report", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "ci-out", help="directory for <stack>/ (default ci-out)")

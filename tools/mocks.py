@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pulumi
 
@@ -59,10 +60,7 @@ class MockContext:
         return f"{self.name[: max_length - 8]}-{self.hex(7)}"
 
     def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
-        return (
-            f"arn:{PARTITION}:{service}:{self.region if region else ''}:"
-            f"{ACCOUNT_ID if account else ''}:{resource}"
-        )
+        return f"arn:{PARTITION}:{service}:{self.region if region else ''}:{ACCOUNT_ID if account else ''}:{resource}"
 
 
 def _ec2(prefix: str, kind: str | None = None, **extra: Callable[[MockContext], Any]) -> Generator:
@@ -107,7 +105,12 @@ def _kms_key(ctx: MockContext) -> State:
 
 def _kms_alias(ctx: MockContext) -> State:
     name = ctx.physical_name()
-    return {"id": name, "name": name, "arn": ctx.arn("kms", name), "targetKeyArn": ctx.arn("kms", f"key/{ctx.uuid('target')}")}
+    return {
+        "id": name,
+        "name": name,
+        "arn": ctx.arn("kms", name),
+        "targetKeyArn": ctx.arn("kms", f"key/{ctx.uuid('target')}"),
+    }
 
 
 def _elb_arn(ctx: MockContext, kind: str, name: str) -> tuple[str, str]:
@@ -171,7 +174,11 @@ def _secret(ctx: MockContext) -> State:
 
 def _secret_version(ctx: MockContext) -> State:
     version = ctx.uuid()
-    return {"id": f"{ctx.inputs.get('secretId', '')}|{version}", "versionId": version, "arn": ctx.inputs.get("secretId")}
+    return {
+        "id": f"{ctx.inputs.get('secretId', '')}|{version}",
+        "versionId": version,
+        "arn": ctx.inputs.get("secretId"),
+    }
 
 
 def _rds_instance(ctx: MockContext) -> State:
@@ -336,7 +343,10 @@ GENERATORS: dict[str, Generator] = {
     "aws:ec2/subnet:Subnet": _ec2("subnet", "subnet", availabilityZoneId=lambda c: "use1-az1"),
     "aws:ec2/internetGateway:InternetGateway": _ec2("igw", "internet-gateway"),
     "aws:ec2/routeTable:RouteTable": _ec2("rtb", "route-table"),
-    "aws:ec2/route:Route": lambda c: {"id": f"r-{c.inputs.get('routeTableId', 'rtb')}{c.digits(10)}", "state": "active"},
+    "aws:ec2/route:Route": lambda c: {
+        "id": f"r-{c.inputs.get('routeTableId', 'rtb')}{c.digits(10)}",
+        "state": "active",
+    },
     "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2("rtbassoc"),
     "aws:ec2/eip:Eip": lambda c: {
         "id": f"eipalloc-{c.hex(17)}",
@@ -356,7 +366,10 @@ GENERATORS: dict[str, Generator] = {
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
     "aws:iam/role:Role": _iam("role"),
     "aws:iam/policy:Policy": _iam("policy"),
-    "aws:iam/rolePolicy:RolePolicy": lambda c: {"id": f"{c.inputs.get('role')}:{c.physical_name()}", "name": c.physical_name()},
+    "aws:iam/rolePolicy:RolePolicy": lambda c: {
+        "id": f"{c.inputs.get('role')}:{c.physical_name()}",
+        "name": c.physical_name(),
+    },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda c: {"id": f"{c.inputs.get('role')}-{c.hex(8)}"},
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,

@@ -14,7 +14,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 from contextlib import ExitStack
-from typing import Any, Optional
+from typing import Any
 
 from settings import ConfigError
 from tools.policy_check import ROOT, PolicyPack, UsageError, read_policy_config, stack_policy_config
@@ -72,7 +72,7 @@ def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", action="append", help="stack to plan (repeatable; default: every stack)")
     parser.add_argument(

@@ -27,10 +27,11 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from concurrent import futures
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import grpc
 import jsonschema
@@ -128,7 +129,7 @@ class Report:
 # Policy config, reconciled as the engine does (pkg/engine ReconcilePolicyPackConfig)
 
 
-def read_policy_config(path: Optional[Path]) -> dict[str, Any]:
+def read_policy_config(path: Path | None) -> dict[str, Any]:
     """A `--policy-pack-config` file: {"all" | policy: level | {enforcementLevel?, props...}}."""
     if path is None:
         return {}
@@ -152,13 +153,13 @@ def policy_config_path(stack: str) -> Path:
     return CONFIG_DIR / f"{stack}.json"
 
 
-def stack_policy_config(stack: str) -> Optional[Path]:
+def stack_policy_config(stack: str) -> Path | None:
     """policies/config/<stack>.json when the stack has one."""
     path = policy_config_path(stack)
     return path if path.exists() else None
 
 
-def _split(name: str, value: Any) -> tuple[Optional[str], dict[str, Any]]:
+def _split(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:
     if isinstance(value, str):
         level, properties = value, {}
     elif isinstance(value, dict):
@@ -175,7 +176,9 @@ def reconcile(info: analyzer_pb2.AnalyzerInfo, config: dict[str, Any]) -> dict[s
     """policy -> (enforcement level, properties): each policy's default level and its schema's
     defaults, the pack's initial config, then `all`, then per-policy entries. Raises UsageError
     listing unknown policy names and every schema violation."""
-    schemas = {p.name: json_format.MessageToDict(p.configSchema, preserving_proto_field_name=True) for p in info.policies}
+    schemas = {
+        p.name: json_format.MessageToDict(p.configSchema, preserving_proto_field_name=True) for p in info.policies
+    }
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     for policy in info.policies:
         properties = schemas[policy.name].get("properties", {})
@@ -232,7 +235,7 @@ def read_synth(path: Path) -> dict[str, Any]:
     return document
 
 
-def _struct(values: Optional[dict[str, Any]]) -> struct_pb2.Struct:
+def _struct(values: dict[str, Any] | None) -> struct_pb2.Struct:
     """Wire-format values (secret signature objects included) as the engine marshals them."""
     message = struct_pb2.Struct()
     message.update(values or {})
@@ -262,7 +265,9 @@ def _options(resource: dict[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def _provider(resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+def _provider(
+    resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     reference = resource.get("provider")
     provider = by_urn.get(reference.rsplit("::", 1)[0]) if reference else None
     if provider is None:
@@ -306,19 +311,19 @@ class PolicyPack:
     One process serves any number of checks (each reconfigures it), like one engine run with a
     `--policy-pack` per stack operation."""
 
-    def __init__(self, pack_dir: Path = PACK_DIR, python: Optional[str] = None):
+    def __init__(self, pack_dir: Path = PACK_DIR, python: str | None = None):
         self.pack_dir = Path(pack_dir)
         self.python = python or sys.executable
         self.engine = _Engine()
-        self._server: Optional[grpc.Server] = None
-        self._process: Optional[subprocess.Popen] = None
-        self._channel: Optional[grpc.Channel] = None
+        self._server: grpc.Server | None = None
+        self._process: subprocess.Popen | None = None
+        self._channel: grpc.Channel | None = None
         self._stderr: list[str] = []
-        self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
+        self.info: analyzer_pb2.AnalyzerInfo | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def __enter__(self) -> "PolicyPack":
+    def __enter__(self) -> PolicyPack:
         try:
             self.start()
         except BaseException:
@@ -355,7 +360,9 @@ class PolicyPack:
         if not port or not port.strip().isdigit():
             self.close()
             errors.join(timeout=5)
-            raise UsageError(f"the policy pack in {self.pack_dir} did not start:\n{self.stderr() or port or 'no output'}")
+            raise UsageError(
+                f"the policy pack in {self.pack_dir} did not start:\n{self.stderr() or port or 'no output'}"
+            )
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port.strip()}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         try:
@@ -372,7 +379,7 @@ class PolicyPack:
                 raise
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
 
-    def _pump(self, stream, lines: Optional[queue.Queue]) -> None:
+    def _pump(self, stream, lines: queue.Queue | None) -> None:
         for line in stream:
             if lines is not None:
                 lines.put(line)
@@ -405,14 +412,16 @@ class PolicyPack:
         self.stub.Configure(
             analyzer_pb2.ConfigureAnalyzerRequest(
                 policyConfig={
-                    name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_VALUES[level], properties=_struct(properties))
+                    name: analyzer_pb2.PolicyConfig(
+                        enforcementLevel=LEVEL_VALUES[level], properties=_struct(properties)
+                    )
                     for name, (level, properties) in reconciled.items()
                 }
             ),
             timeout=CALL_TIMEOUT_SECONDS,
         )
 
-    def check(self, document: dict[str, Any], config: Optional[dict[str, Any]] = None) -> Report:
+    def check(self, document: dict[str, Any], config: dict[str, Any] | None = None) -> Report:
         """Every violation the pack reports for the synth `document` under the policy `config`."""
         self.configure(config or {})
         try:
@@ -448,7 +457,9 @@ class PolicyPack:
         report.violations += self._violations(response, stack_urn(document))
         return report
 
-    def _stack_resource(self, resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> analyzer_pb2.AnalyzerResource:
+    def _stack_resource(
+        self, resource: dict[str, Any], by_urn: dict[str, dict[str, Any]]
+    ) -> analyzer_pb2.AnalyzerResource:
         return analyzer_pb2.AnalyzerResource(
             urn=resource["urn"],
             type=resource["type"],
@@ -474,7 +485,7 @@ class PolicyPack:
             message = diagnostic.message
             prefix = f"{diagnostic.description}\n"
             if message.startswith(prefix):
-                message = message[len(prefix):]
+                message = message[len(prefix) :]
             yield Violation(
                 enforcement="mandatory" if level == "remediate" else level,
                 policy=diagnostic.policyName,
@@ -484,10 +495,12 @@ class PolicyPack:
             )
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
     parser.add_argument("synth", type=Path, metavar="SYNTH.json", help="a synth document (python -m tools.synth)")
-    parser.add_argument("--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config")
+    parser.add_argument(
+        "--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--python", help="interpreter to run the pack with (default: this one)")
     try:

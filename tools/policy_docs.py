@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from google.protobuf import json_format
 
@@ -61,7 +61,10 @@ def render(pack: PolicyPack, stacks: list[str]) -> str:
             + f" | {reference} | {_cell(', '.join(tags)) or '—'} |"
         )
     lines += ["", "Thresholds (policy config; JSON schema defaults, and the value each stack's config sets):", ""]
-    lines += ["| Policy | Setting | Default | " + " | ".join(stacks) + " | Meaning |", "|---|---|---|" + "---|" * len(stacks) + "---|"]
+    lines += [
+        "| Policy | Setting | Default | " + " | ".join(stacks) + " | Meaning |",
+        "|---|---|---|" + "---|" * len(stacks) + "---|",
+    ]
     for policy in info.policies:
         schema = json_format.MessageToDict(policy.configSchema).get("properties", {})
         for key, spec in schema.items():
@@ -81,13 +84,13 @@ def replace_block(readme: str, block: str) -> str:
     return readme[:start] + "\n" + block + "\n" + readme[end:]
 
 
-def current_block(readme: str) -> Optional[str]:
+def current_block(readme: str) -> str | None:
     if BEGIN not in readme or END not in readme:
         return None
-    return readme[readme.index(BEGIN) + len(BEGIN): readme.index(END)].strip("\n")
+    return readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)].strip("\n")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.policy_docs", description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update README.md in place")
     args = parser.parse_args(argv)

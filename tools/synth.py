@@ -18,7 +18,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
@@ -28,7 +28,8 @@ from pulumi.runtime.stack import run_in_stack
 
 from settings import ConfigError, load_settings
 from tools.mocks import AwsMocks
-from tools.stack_config import ROOT, project_name, read_stack_config, runtime_config as to_runtime_config
+from tools.stack_config import ROOT, project_name, read_stack_config
+from tools.stack_config import runtime_config as to_runtime_config
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -51,7 +52,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
-        self.stack_urn: Optional[str] = None
+        self.stack_urn: str | None = None
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine does: the root stack is nobody's type prefix.
@@ -96,11 +97,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 # Explicit depends_on: what the resource depends on beyond its inputs.
                 "dependsOn": sorted(set(dependencies) - from_properties),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                "customTimeouts": {
-                    k: v
-                    for k, v in json_format.MessageToDict(request.customTimeouts).items()
-                    if v
-                },
+                "customTimeouts": {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v},
             },
             "dependencies": dependencies,
         }
@@ -118,7 +115,7 @@ def _unwrap(value: Any) -> Any:
     return value["value"] if is_secret(value) else value
 
 
-def synthesize(stack: str, config: Optional[dict[str, Any]] = None, config_file: Optional[Path] = None) -> dict[str, Any]:
+def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Path | None = None) -> dict[str, Any]:
     """Run the program for `stack` under mocks; returns the synth document.
 
     `config` (full keys, parsed values) replaces the stack file when given. Raises ConfigError
@@ -136,9 +133,7 @@ def synthesize(stack: str, config: Optional[dict[str, Any]] = None, config_file:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(
-            run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
-        )
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
@@ -205,7 +200,7 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")

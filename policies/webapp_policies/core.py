@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -31,9 +31,9 @@ from pulumi_policy import proxy as _proxy
 class _Unknown:
     """A value the engine does not know yet (preview)."""
 
-    _instance: Optional["_Unknown"] = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -89,7 +89,7 @@ def lookup(value: Any, path: str, default: Any = None) -> Any:
     return value
 
 
-def flag(value: Any, default: Optional[bool] = None) -> Union[bool, None, _Unknown]:
+def flag(value: Any, default: bool | None = None) -> bool | None | _Unknown:
     """A boolean input (accepts the provider's "true"/"false" strings)."""
     if value is UNKNOWN:
         return UNKNOWN
@@ -100,7 +100,7 @@ def flag(value: Any, default: Optional[bool] = None) -> Union[bool, None, _Unkno
     return bool(value)
 
 
-def number(value: Any, default: Optional[float] = None) -> Union[float, None, _Unknown]:
+def number(value: Any, default: float | None = None) -> float | None | _Unknown:
     """A numeric input: the engine sends every number as a float; strings are parsed."""
     if value is UNKNOWN:
         return UNKNOWN
@@ -112,7 +112,7 @@ def number(value: Any, default: Optional[float] = None) -> Union[float, None, _U
         return default
 
 
-def items(value: Any) -> Union[list, _Unknown]:
+def items(value: Any) -> list | _Unknown:
     """A list input; a missing list is empty."""
     if value is UNKNOWN:
         return UNKNOWN
@@ -192,8 +192,15 @@ def principal_is_public(principal: Any) -> bool:
 ACCOUNT_CONDITION_KEYS = frozenset(
     key.lower()
     for key in (
-        "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalArn", "aws:SourceAccount", "aws:SourceArn",
-        "aws:SourceOrgID", "aws:SourceVpc", "aws:SourceVpce", "kms:CallerAccount",
+        "aws:PrincipalAccount",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalArn",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "kms:CallerAccount",
     )
 )
 
@@ -218,7 +225,16 @@ FSBP_VERSION = "1.0.0"
 # The rule the issue sets: these categories block a deployment by default, the rest advise.
 MANDATORY_CATEGORIES = frozenset({"encryption", "backups", "public-exposure", "secrets", "deletion-safety"})
 CATEGORIES = MANDATORY_CATEGORIES | frozenset(
-    {"availability", "logging", "monitoring", "least-privilege", "patching", "hardening", "hygiene", "credential-rotation"}
+    {
+        "availability",
+        "logging",
+        "monitoring",
+        "least-privilege",
+        "patching",
+        "hardening",
+        "hygiene",
+        "credential-rotation",
+    }
 )
 
 _SECURITY_HUB_PAGES = {
@@ -256,7 +272,7 @@ class Control:
     category: str
     severity: Severity
     remediation: str
-    fsbp: Optional[str] = None
+    fsbp: str | None = None
     securityhub: tuple[str, ...] = ()
     checkov: tuple[str, ...] = ()
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -274,13 +290,9 @@ class Control:
 
     @property
     def tags(self) -> list[str]:
-        return (
-            [self.category]
-            + [f"securityhub:{c}" for c in self.securityhub]
-            + [f"checkov:{c}" for c in self.checkov]
-        )
+        return [self.category] + [f"securityhub:{c}" for c in self.securityhub] + [f"checkov:{c}" for c in self.checkov]
 
-    def settings(self, configured: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    def settings(self, configured: Mapping[str, Any] | None) -> dict[str, Any]:
         """The policy's config: schema defaults under what the engine passed (which arrives
         with every number a float: whole numbers are made ints again)."""
         values = {key: schema["default"] for key, schema in self.config.items()}
@@ -331,13 +343,13 @@ class Props:
     def has(self, key: str) -> bool:
         return self.props.get(key) is not None
 
-    def flag(self, path: str, default: Optional[bool] = None) -> Union[bool, None, _Unknown]:
+    def flag(self, path: str, default: bool | None = None) -> bool | None | _Unknown:
         return flag(self.get(path), default)
 
-    def number(self, path: str, default: Optional[float] = None) -> Union[float, None, _Unknown]:
+    def number(self, path: str, default: float | None = None) -> float | None | _Unknown:
         return number(self.get(path), default)
 
-    def items(self, path: str) -> Union[list, _Unknown]:
+    def items(self, path: str) -> list | _Unknown:
         return items(self.get(path))
 
     def json(self, path: str) -> Any:
@@ -363,12 +375,12 @@ class StackResource(Props):
     name: str
     urn: str
     props: dict[str, Any]
-    parent: Optional[str]
+    parent: str | None
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     protect: bool = False
 
-    def depends_on(self, urn: str, key: Optional[str] = None) -> bool:
+    def depends_on(self, urn: str, key: str | None = None) -> bool:
         """Whether input `key` (any input when None) came from the resource `urn`."""
         if key is not None:
             return urn in self.property_dependencies.get(key, ())
@@ -401,7 +413,7 @@ class Stack:
 
 
 Check = Callable[[Resource, dict[str, Any]], Iterable[str]]
-StackCheck = Callable[[Stack, dict[str, Any]], Iterable[tuple[Optional[str], str]]]
+StackCheck = Callable[[Stack, dict[str, Any]], Iterable[tuple[str | None, str]]]
 
 
 def resource_policy(control: Control, types: Iterable[str]) -> Callable[[Check], ResourceValidationPolicy]:

@@ -5,8 +5,9 @@ rules in every form the provider offers (inline `ingress`/`egress`, `aws.vpc.Sec
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -29,8 +30,40 @@ DATA_STORES = {
     "aws:elasticache/replicationGroup:ReplicationGroup": "securityGroupIds",
 }
 PROVIDER_DEFAULT_DESCRIPTIONS = ("Managed by Pulumi", "Managed by Terraform")
-HIGH_RISK_PORTS = [20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3306, 3389, 4333, 5432, 5601, 6379, 8080, 9200, 9300]
-_PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "tcp": "tcp", "17": "udp", "udp": "udp", "1": "icmp", "icmp": "icmp", "58": "icmpv6", "icmpv6": "icmpv6"}
+HIGH_RISK_PORTS = [
+    20,
+    21,
+    22,
+    23,
+    25,
+    110,
+    135,
+    143,
+    445,
+    1433,
+    1434,
+    3306,
+    3389,
+    4333,
+    5432,
+    5601,
+    6379,
+    8080,
+    9200,
+    9300,
+]
+_PROTOCOLS = {
+    "-1": "all",
+    "all": "all",
+    "6": "tcp",
+    "tcp": "tcp",
+    "17": "udp",
+    "udp": "udp",
+    "1": "icmp",
+    "icmp": "icmp",
+    "58": "icmpv6",
+    "icmpv6": "icmpv6",
+}
 
 
 @dataclass(frozen=True)
@@ -134,28 +167,43 @@ def rules_of(resource) -> list[Rule]:
                     found.append(Rule(direction, UNKNOWN, UNKNOWN, ("cidr", UNKNOWN), UNKNOWN))
                     continue
                 found += _rules(
-                    direction, block.get("protocol"), block.get("fromPort"), block.get("toPort"),
-                    _block_sources(block), block.get("description"),
+                    direction,
+                    block.get("protocol"),
+                    block.get("fromPort"),
+                    block.get("toPort"),
+                    _block_sources(block),
+                    block.get("description"),
                 )
     elif resource.type in VPC_INGRESS_RULE + VPC_EGRESS_RULE:
         direction = "ingress" if resource.type in VPC_INGRESS_RULE else "egress"
         sources = [
             (kind, resource.get(key))
             for key, kind in (
-                ("cidrIpv4", "cidr"), ("cidrIpv6", "cidr"), ("prefixListId", "prefix"), ("referencedSecurityGroupId", "sg"),
+                ("cidrIpv4", "cidr"),
+                ("cidrIpv6", "cidr"),
+                ("prefixListId", "prefix"),
+                ("referencedSecurityGroupId", "sg"),
             )
             if resource.get(key) is not None
         ]
         found += _rules(
-            direction, resource.get("ipProtocol"), resource.get("fromPort"), resource.get("toPort"),
-            sources, resource.get("description"),
+            direction,
+            resource.get("ipProtocol"),
+            resource.get("fromPort"),
+            resource.get("toPort"),
+            sources,
+            resource.get("description"),
         )
     elif resource.type in EC2_RULE:
         direction = resource.get("type")
         if direction in ("ingress", "egress"):
             found += _rules(
-                direction, resource.get("protocol"), resource.get("fromPort"), resource.get("toPort"),
-                _block_sources(resource.props), resource.get("description"),
+                direction,
+                resource.get("protocol"),
+                resource.get("fromPort"),
+                resource.get("toPort"),
+                _block_sources(resource.props),
+                resource.get("description"),
             )
         elif direction is UNKNOWN:
             found.append(Rule("ingress", UNKNOWN, UNKNOWN, ("cidr", UNKNOWN), UNKNOWN))
@@ -300,8 +348,9 @@ def vpc_flow_logs(stack, config):
         if UNKNOWN in kinds:
             continue
         if not any(kind in config["allowedTrafficTypes"] for kind in kinds):
-            yield vpc.urn, (
-                f"flow logs capture {', '.join(map(show, kinds))}" if logs else "no flow log names it as vpcId"
+            yield (
+                vpc.urn,
+                (f"flow logs capture {', '.join(map(show, kinds))}" if logs else "no flow log names it as vpcId"),
             )
 
 
@@ -331,7 +380,7 @@ def default_security_group_closed(stack, config):
 # --- Stack-wide views of security groups -------------------------------------------------------
 
 
-def group_id(group) -> Optional[str]:
+def group_id(group) -> str | None:
     """A security group's id from its outputs (`id`, or the tail of its ARN)."""
     value = group.get("id")
     if isinstance(value, str):
@@ -352,7 +401,9 @@ def _standalone_targets(stack, rule) -> list:
 
 def group_rules(stack) -> dict[str, list[tuple[Rule, Any]]]:
     """Security group URN -> (rule, the resource that declared it) for inline and standalone rules."""
-    found: dict[str, list[tuple[Rule, Any]]] = {g.urn: [(r, g) for r in rules_of(g)] for g in stack.of_type(SECURITY_GROUP)}
+    found: dict[str, list[tuple[Rule, Any]]] = {
+        g.urn: [(r, g) for r in rules_of(g)] for g in stack.of_type(SECURITY_GROUP)
+    }
     for resource in stack.of_type(STANDALONE_RULES):
         for target in _standalone_targets(stack, resource):
             found[target.urn] += [(r, resource) for r in rules_of(resource)]
@@ -440,9 +491,7 @@ def _groups_named_nested(stack, service) -> list:
 def _deps_are(declared_by, allowed_urns: set) -> bool:
     """Whether the security groups a rule's source came from are all service groups."""
     keys = ("referencedSecurityGroupId", "sourceSecurityGroupId", "ingress")
-    urns = [
-        u for k in keys for u in declared_by.property_dependencies.get(k, ()) if urn_type(u) in SECURITY_GROUP
-    ]
+    urns = [u for k in keys for u in declared_by.property_dependencies.get(k, ()) if urn_type(u) in SECURITY_GROUP]
     return bool(urns) and all(u in allowed_urns for u in urns)
 
 
@@ -471,4 +520,7 @@ def no_mixed_rules(stack, config):
         # The state of a group lists every rule it has, including those of standalone resources.
         extra = [rule for rule in inline if rule.atom() not in declared]
         if extra:
-            yield group.urn, f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)"
+            yield (
+                group.urn,
+                f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)",
+            )

@@ -246,7 +246,7 @@ def tls_policy(listener, config):
         category="availability",
         severity=Severity.MEDIUM,
         checkov=("CKV_AWS_261", "CKV_AWS_378"),
-        remediation="Give the target group health_check={enabled: True, path: <health path>, matcher: \"200\"}.",
+        remediation='Give the target group health_check={enabled: True, path: <health path>, matcher: "200"}.',
         config={
             "requireTlsToTargets": {
                 "type": "boolean",

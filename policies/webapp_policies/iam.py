@@ -30,10 +30,46 @@ POLICY_HOLDERS = POLICY + ROLE_POLICY + ROLE + ATTACHMENT + EXCLUSIVE_ATTACHMENT
 ADMIN_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$")
 SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
 WRITE_VERBS = (
-    "Add", "Associate", "Attach", "Authorize", "Cancel", "Change", "Copy", "Create", "Delete", "Deregister",
-    "Detach", "Disable", "Disassociate", "Enable", "Execute", "Import", "Invoke", "Modify", "Pass", "Publish",
-    "Put", "Reboot", "Register", "Remove", "Replicate", "Reset", "Restore", "Revoke", "Rotate", "Run", "Send",
-    "Set", "Start", "Stop", "Tag", "Terminate", "Untag", "Update", "Upload", "Write",
+    "Add",
+    "Associate",
+    "Attach",
+    "Authorize",
+    "Cancel",
+    "Change",
+    "Copy",
+    "Create",
+    "Delete",
+    "Deregister",
+    "Detach",
+    "Disable",
+    "Disassociate",
+    "Enable",
+    "Execute",
+    "Import",
+    "Invoke",
+    "Modify",
+    "Pass",
+    "Publish",
+    "Put",
+    "Reboot",
+    "Register",
+    "Remove",
+    "Replicate",
+    "Reset",
+    "Restore",
+    "Revoke",
+    "Rotate",
+    "Run",
+    "Send",
+    "Set",
+    "Start",
+    "Stop",
+    "Tag",
+    "Terminate",
+    "Untag",
+    "Update",
+    "Upload",
+    "Write",
 )
 
 
@@ -99,9 +135,9 @@ def no_full_admin(resource, config):
         for statement in allows(document):
             everywhere = "*" in as_list(statement.get("Resource"))
             if everywhere and any(a in ("*", "*:*") for a in as_list(statement.get("Action"))):
-                yield f"{where} allows Action \"*\" on Resource \"*\""
+                yield f'{where} allows Action "*" on Resource "*"'
             elif everywhere and statement.get("NotAction") is not None:
-                yield f"{where} allows everything but {show(statement.get('NotAction'))} on Resource \"*\""
+                yield f'{where} allows everything but {show(statement.get("NotAction"))} on Resource "*"'
     for arn in policy_arns(resource):
         if isinstance(arn, str) and ADMIN_POLICY.match(arn):
             yield f"attaches {arn}"
@@ -114,7 +150,15 @@ def no_full_admin(resource, config):
         category="least-privilege",
         severity=Severity.LOW,
         fsbp="IAM.21",
-        checkov=("CKV_AWS_63", "CKV_AWS_355", "CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289", "CKV_AWS_290"),
+        checkov=(
+            "CKV_AWS_63",
+            "CKV_AWS_355",
+            "CKV_AWS_286",
+            "CKV_AWS_287",
+            "CKV_AWS_288",
+            "CKV_AWS_289",
+            "CKV_AWS_290",
+        ),
         remediation="List the actions the workload needs, and the ARNs of the resources they act on.",
         config={
             "wildcardResourceActions": {
@@ -156,7 +200,7 @@ def no_service_wildcards(resource, config):
                 and a not in config["wildcardResourceActions"]
             ]
             if writes:
-                yield f"{where} allows {', '.join(writes)} on Resource \"*\""
+                yield f'{where} allows {", ".join(writes)} on Resource "*"'
 
 
 @resource_policy(
@@ -166,7 +210,7 @@ def no_service_wildcards(resource, config):
         category="public-exposure",
         severity=Severity.CRITICAL,
         checkov=("CKV_AWS_60", "CKV_AWS_61"),
-        remediation="Trust the AWS service or account that assumes the role, by name; never Principal \"*\" without an account condition.",
+        remediation='Trust the AWS service or account that assumes the role, by name; never Principal "*" without an account condition.',
     ),
     ROLE,
 )

@@ -106,7 +106,10 @@ def ownership_enforced(stack, config):
         if UNKNOWN in modes:
             continue
         if "BucketOwnerEnforced" not in modes:
-            yield bucket.urn, f"object ownership is {', '.join(map(show, modes)) if modes else 'not managed'}, so ACLs stay enabled"
+            yield (
+                bucket.urn,
+                f"object ownership is {', '.join(map(show, modes)) if modes else 'not managed'}, so ACLs stay enabled",
+            )
 
 
 def _encryption(stack, bucket):
@@ -171,7 +174,10 @@ def encryption(stack, config):
         algorithm, key, bucket_key = found
         if bucket.urn in sse_s3 or matches_any(bucket.name, config["sseS3Buckets"]):
             if algorithm != "AES256":
-                yield bucket.urn, f"receives load balancer logs (or is exempt from KMS) but encrypts with {show(algorithm)}; ELB log delivery needs AES256"
+                yield (
+                    bucket.urn,
+                    f"receives load balancer logs (or is exempt from KMS) but encrypts with {show(algorithm)}; ELB log delivery needs AES256",
+                )
         elif algorithm not in ("aws:kms", "aws:kms:dsse"):
             yield bucket.urn, f"default encryption is {show(algorithm)}, not aws:kms with a customer-managed key"
         elif key is None or "alias/aws/" in str(key):
@@ -223,9 +229,7 @@ def tls_only(stack, config):
                 parsed.append(json_document(document))
             except BadJson as error:
                 yield bucket.urn, f"its bucket policy is {error}"
-        if not any(
-            _denies_plaintext(s, [bucket_arn, f"{bucket_arn}/*"]) for d in parsed if d for s in statements(d)
-        ):
+        if not any(_denies_plaintext(s, [bucket_arn, f"{bucket_arn}/*"]) for d in parsed if d for s in statements(d)):
             yield bucket.urn, "no bucket policy statement denies requests without aws:SecureTransport"
 
 
@@ -332,7 +336,9 @@ def access_logging(stack, config):
         if bucket.urn in exempt or matches_any(bucket.name, config["exemptBuckets"]):
             continue
         name = bucket.get("bucket")
-        targets = [c.get("targetBucket") for c in attached(stack, bucket, LOGGING)] + [bucket.get("logging.targetBucket")]
+        targets = [c.get("targetBucket") for c in attached(stack, bucket, LOGGING)] + [
+            bucket.get("logging.targetBucket")
+        ]
         if UNKNOWN in targets or name is UNKNOWN:
             continue
         targets = [t for t in targets if t is not None]

@@ -151,7 +151,7 @@ def _destination_name(arn: str) -> str:
     """The name part of a log destination ARN (log group, S3 bucket or Firehose stream)."""
     resource = arn.split(":", 5)[-1]
     if resource.startswith("log-group:"):
-        return resource[len("log-group:"):].split(":")[0]
+        return resource[len("log-group:") :].split(":")[0]
     return resource.split("/", 1)[-1] if "/" in resource else resource
 
 

@@ -7,7 +7,8 @@ client-side rate limiter that slows down after throttling), up to MAX_ATTEMPTS p
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -121,15 +122,15 @@ class Aws:
     def __init__(
         self,
         region: str,
-        session: Optional[boto3.session.Session] = None,
-        wrap: Optional[dict[str, Callable[[Any], Any]]] = None,
+        session: boto3.session.Session | None = None,
+        wrap: dict[str, Callable[[Any], Any]] | None = None,
     ):
         self.region = region
         self._session = session or boto3.session.Session()
         self._wrap = dict(wrap or {})
         self._clients: dict[tuple[str, str], Any] = {}
 
-    def client(self, service: str, region: Optional[str] = None) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._clients:
             client = self._session.client(service, region_name=key[1], config=CLIENT_CONFIG)

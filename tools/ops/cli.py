@@ -18,10 +18,11 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,18 +36,17 @@ from .outputs import Outputs, load_outputs
 from .progress import Clock, Progress
 
 
-
 @dataclass
 class Context:
     """What a run needs from the outside world; tests replace the parts that touch it."""
 
     clock: Clock = field(default_factory=Clock)
-    session: Optional[boto3.session.Session] = None
+    session: boto3.session.Session | None = None
     wrap: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
-    stdout: Optional[TextIO] = None
-    stderr: Optional[TextIO] = None
-    config_root: Optional[Path] = None
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
+    config_root: Path | None = None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,7 +62,9 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("--timeout", type=float, default=60, metavar="MINUTES", help="how long to wait (default 60)")
     drill = commands.add_parser("restore-drill", parents=[common], help="restore the database to a temporary instance")
     drill.add_argument(
-        "--point-in-time", type=_point_in_time, metavar="WHEN",
+        "--point-in-time",
+        type=_point_in_time,
+        metavar="WHEN",
         help="`latest` or an ISO 8601 time (UTC unless it says otherwise); default: the newest automated snapshot",
     )
     drill.add_argument("--check", choices=("tcp", "none"), default="tcp", help="connectivity check (default tcp)")
@@ -73,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Optional[list[str]] = None, context: Optional[Context] = None) -> int:
+def main(argv: list[str] | None = None, context: Context | None = None) -> int:
     context = context or Context()
     args = parser().parse_args(argv)
     stdout = context.stdout or sys.stdout
@@ -140,7 +142,7 @@ def _settings(stack: str, config: dict[str, Any]) -> StackSettings:
         raise OpsError("the stack config is not valid:\n" + "\n".join(error.lines)) from None
 
 
-def _optional_outputs(args: argparse.Namespace, context: Context, progress: Progress) -> Optional[Outputs]:
+def _optional_outputs(args: argparse.Namespace, context: Context, progress: Progress) -> Outputs | None:
     """Preflight runs before the first deploy too, when a stack has no outputs yet."""
     try:
         return load_outputs(args.stack, args.outputs, context.run_command)
@@ -158,4 +160,4 @@ def _point_in_time(text: str) -> Any:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not `latest` nor an ISO 8601 time: {text}") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@ the deployment in progress, its lifecycle stage, and waiting for one to finish."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .aws import OpsError, chunks
@@ -13,7 +13,7 @@ IN_PROGRESS = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED",
 ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 FINISHED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 DESCRIBE_MAX_ARNS = 20  # DescribeServiceDeployments takes at most 20 ARNs
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def in_progress(ecs: Any, cluster: str, service: str) -> list[dict[str, Any]]:
@@ -34,7 +34,9 @@ def describe(ecs: Any, arns: list[str]) -> list[dict[str, Any]]:
     for batch in chunks(arns, DESCRIBE_MAX_ARNS):
         response = ecs.describe_service_deployments(serviceDeploymentArns=batch)
         for failure in response.get("failures", []):
-            raise OpsError(f"cannot describe service deployment {failure.get('arn')}: {failure.get('reason')} {failure.get('detail', '')}".strip())
+            raise OpsError(
+                f"cannot describe service deployment {failure.get('arn')}: {failure.get('reason')} {failure.get('detail', '')}".strip()
+            )
         found += response.get("serviceDeployments", [])
     return sorted(found, key=lambda d: d.get("createdAt") or d.get("startedAt") or _EPOCH, reverse=True)
 

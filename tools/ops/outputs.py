@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from tools.stack_config import ROOT
 
@@ -37,7 +38,9 @@ class Outputs:
                 "is the stack deployed with the version of the program that exports it?"
             )
         if value == SECRET_PLACEHOLDER:
-            raise OpsError(f"stack output `{name}` of stack {self.stack} is a secret; the commands read no secret outputs")
+            raise OpsError(
+                f"stack output `{name}` of stack {self.stack} is a secret; the commands read no secret outputs"
+            )
         return value
 
     def require_list(self, name: str) -> list[Any]:
@@ -47,7 +50,7 @@ class Outputs:
         return value
 
 
-def load_outputs(stack: str, outputs_file: Optional[Path] = None, run: Runner = subprocess.run) -> Outputs:
+def load_outputs(stack: str, outputs_file: Path | None = None, run: Runner = subprocess.run) -> Outputs:
     """Outputs from `outputs_file` (JSON of `pulumi stack output --json`) or from the Pulumi CLI."""
     if outputs_file is not None:
         try:

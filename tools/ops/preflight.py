@@ -12,9 +12,10 @@ account must set `aws:allowedAccountIds`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -74,7 +75,9 @@ class PreflightReport:
         lines = [f"preflight of stack {self.stack} ({self.region})"]
         lines += [f"  {'PASS' if c.ok else 'FAIL'}  {c.name:<{width}}  {c.reason}" for c in self.checks]
         failed = sum(not c.ok for c in self.checks)
-        lines.append(f"{failed} of {len(self.checks)} checks failed" if failed else f"all {len(self.checks)} checks passed")
+        lines.append(
+            f"{failed} of {len(self.checks)} checks failed" if failed else f"all {len(self.checks)} checks passed"
+        )
         return "\n".join(lines)
 
 
@@ -83,11 +86,11 @@ class EcrImage:
     account: str
     region: str
     repository: str
-    tag: Optional[str]
-    digest: Optional[str]
+    tag: str | None
+    digest: str | None
 
     @classmethod
-    def parse(cls, image: str) -> Optional["EcrImage"]:
+    def parse(cls, image: str) -> EcrImage | None:
         match = ECR_IMAGE.match(image)
         if not match:
             return None
@@ -101,7 +104,7 @@ class EcrImage:
 
 def run(
     settings: StackSettings,
-    outputs: Optional[Outputs],
+    outputs: Outputs | None,
     aws: Aws,
     clock: Clock,
     allowed_accounts: Iterable[str] = (),
@@ -153,7 +156,7 @@ def _account(account: str, settings: StackSettings, allowed: list[str]) -> tuple
     return False, f"credentials are for account {account}, {source} expects {', '.join(allowed)}"
 
 
-def _region(settings: StackSettings, outputs: Optional[Outputs]) -> tuple[bool, str]:
+def _region(settings: StackSettings, outputs: Outputs | None) -> tuple[bool, str]:
     deployed = outputs.get("region") if outputs else None
     if deployed is None:
         return True, f"{settings.region} (the stack has no outputs yet: first deploy)"
@@ -197,14 +200,20 @@ def covers(domain: str, names: Iterable[str]) -> bool:
     return False
 
 
-def _certificate(aws: Aws, settings: StackSettings, outputs: Optional[Outputs], now: datetime) -> tuple[bool, str]:
+def _certificate(aws: Aws, settings: StackSettings, outputs: Outputs | None, now: datetime) -> tuple[bool, str]:
     dns = settings.dns
     arn = dns.certificate_arn or (outputs.get("certificateArn") if outputs else None)
     if not arn:
-        return True, f"none configured: the stack requests one for {dns.domain}, validated by DNS in {dns.hosted_zone_id}"
+        return (
+            True,
+            f"none configured: the stack requests one for {dns.domain}, validated by DNS in {dns.hosted_zone_id}",
+        )
     region = arn.split(":")[3]
     if region != settings.region:
-        return False, f"{arn} is in {region}; the load balancer in {settings.region} needs a certificate of its own region"
+        return (
+            False,
+            f"{arn} is in {region}; the load balancer in {settings.region} needs a certificate of its own region",
+        )
     certificate = aws.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
     problems = []
     if certificate["Status"] != "ISSUED":
@@ -216,7 +225,9 @@ def _certificate(aws: Aws, settings: StackSettings, outputs: Optional[Outputs], 
     if not_after is not None:
         left = not_after - now
         if left < timedelta(days=CERTIFICATE_MIN_DAYS):
-            problems.append(f"expires {not_after:%Y-%m-%d}, in {max(left.days, 0)} days (needs at least {CERTIFICATE_MIN_DAYS})")
+            problems.append(
+                f"expires {not_after:%Y-%m-%d}, in {max(left.days, 0)} days (needs at least {CERTIFICATE_MIN_DAYS})"
+            )
     if problems:
         return False, f"{_short_arn(arn)}: " + "; ".join(problems)
     until = f", valid until {not_after:%Y-%m-%d}" if not_after else ""
@@ -266,7 +277,7 @@ def _quota(aws: Aws, service: str, code: str) -> dict[str, Any]:
     return quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]
 
 
-def _fargate_quota(aws: Aws, settings: StackSettings, outputs: Optional[Outputs], now: datetime) -> tuple[bool, str]:
+def _fargate_quota(aws: Aws, settings: StackSettings, outputs: Outputs | None, now: datetime) -> tuple[bool, str]:
     quota = _quota(aws, *FARGATE_VCPU_QUOTA)
     limit = float(quota["Value"])
     in_use = _usage(aws.client("cloudwatch"), quota.get("UsageMetric") or FARGATE_USAGE_METRIC, now)
@@ -295,7 +306,7 @@ def _usage(cloudwatch: Any, metric: dict[str, Any], now: datetime) -> float:
     return max((point[statistic] for point in datapoints), default=0.0)
 
 
-def _stack_vcpus(aws: Aws, outputs: Optional[Outputs]) -> float:
+def _stack_vcpus(aws: Aws, outputs: Outputs | None) -> float:
     """vCPUs the stack's running tasks hold now (already part of the account's usage)."""
     cluster = outputs.get("clusterName") if outputs else None
     names = outputs.get("serviceNames") if outputs else None

@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional, TextIO, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TextIO, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -32,14 +33,14 @@ class Clock:
 
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     jitter: Callable[[], float] = random.random
 
 
 class Progress:
     """Timestamped progress lines: `[  2m05s] message`, counted from the command's start."""
 
-    def __init__(self, clock: Clock, stream: Optional[TextIO] = None):
+    def __init__(self, clock: Clock, stream: TextIO | None = None):
         self.clock = clock
         self.stream = stream
         self.started = clock.monotonic()
@@ -75,7 +76,7 @@ def poll(
     clock = progress.clock
     start = clock.monotonic()
     deadline = start + timeout
-    last_state: Optional[str] = None
+    last_state: str | None = None
     last_said = start
     throttled = 0
     progress.say(f"waiting for {what} (up to {duration(timeout)})")
@@ -99,7 +100,9 @@ def poll(
             if done(value):
                 return value
         if clock.monotonic() + delay > deadline:
-            raise WaitTimeout(f"gave up waiting for {what} after {duration(clock.monotonic() - start)} (last state: {last_state})")
+            raise WaitTimeout(
+                f"gave up waiting for {what} after {duration(clock.monotonic() - start)} (last state: {last_state})"
+            )
         clock.sleep(delay)
 
 

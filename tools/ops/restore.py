@@ -21,9 +21,10 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional, Union
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -63,7 +64,7 @@ class Endpoint:
     instance_id: str
     host: str
     port: int
-    database: Optional[str]
+    database: str | None
     region: str
 
 
@@ -73,7 +74,7 @@ def tcp_check(
     """A TCP connect to endpoint:port, retried (a new endpoint's DNS name can lag a little)."""
 
     def check(endpoint: Endpoint) -> str:
-        last: Optional[OSError] = None
+        last: OSError | None = None
         for attempt in range(attempts):
             try:
                 with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout):
@@ -82,7 +83,9 @@ def tcp_check(
                 last = error
                 if attempt + 1 < attempts:
                     sleep(retry_delay)
-        raise CheckFailed(f"cannot open a TCP connection to {endpoint.host}:{endpoint.port} ({last}); is this host in the VPC?")
+        raise CheckFailed(
+            f"cannot open a TCP connection to {endpoint.host}:{endpoint.port} ({last}); is this host in the VPC?"
+        )
 
     return check
 
@@ -120,17 +123,17 @@ def no_check(endpoint: Endpoint) -> str:
 class DrillReport:
     stack: str
     source_instance: str
-    restored_from: Optional[str] = None
-    temporary_instance: Optional[str] = None
+    restored_from: str | None = None
+    temporary_instance: str | None = None
     ok: bool = False
-    failure: Optional[str] = None
-    check: Optional[str] = None
-    endpoint: Optional[str] = None
+    failure: str | None = None
+    check: str | None = None
+    endpoint: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     # What became of the temporary instance: "deletion requested", "never created", or None
     # when deleting it failed (cleanup_error says why).
-    cleanup: Optional[str] = None
-    cleanup_error: Optional[str] = None
+    cleanup: str | None = None
+    cleanup_error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,7 +159,9 @@ class DrillReport:
         if self.restored_from:
             lines.append(f"  restored from:   {self.restored_from}")
         if self.temporary_instance:
-            lines.append(f"  temporary:       {self.temporary_instance}" + (f" ({self.endpoint})" if self.endpoint else ""))
+            lines.append(
+                f"  temporary:       {self.temporary_instance}" + (f" ({self.endpoint})" if self.endpoint else "")
+            )
         if self.seconds:
             spent = ", ".join(f"{key} {duration(value)}" for key, value in self.seconds.items())
             lines.append(f"  durations:       {spent}")
@@ -181,8 +186,8 @@ def run(
     progress: Progress,
     *,
     check: Check,
-    point_in_time: Optional[Union[datetime, str]] = None,
-    instance_class: Optional[str] = None,
+    point_in_time: datetime | str | None = None,
+    instance_class: str | None = None,
     timeout: float = 2 * 3600,
     interval: float = 30.0,
 ) -> DrillReport:
@@ -214,7 +219,9 @@ def run(
         report.failure = str(failure)
         return report
     report.temporary_instance = drill_identifier(source, progress.clock.now())
-    _restore_and_check(rds, restore, request, report, check, progress, aws.region, outputs.get("databaseName"), timeout, interval)
+    _restore_and_check(
+        rds, restore, request, report, check, progress, aws.region, outputs.get("databaseName"), timeout, interval
+    )
     return report
 
 
@@ -226,7 +233,7 @@ def _restore_and_check(
     check: Check,
     progress: Progress,
     region: str,
-    database: Optional[str],
+    database: str | None,
     timeout: float,
     interval: float,
 ) -> None:
@@ -241,7 +248,9 @@ def _restore_and_check(
         restore(temporary, request)
         instance = _wait_available(rds, temporary, progress, timeout, interval)
         report.seconds["restore"] = clock.monotonic() - started
-        endpoint = Endpoint(temporary, instance["Endpoint"]["Address"], int(instance["Endpoint"]["Port"]), database, region)
+        endpoint = Endpoint(
+            temporary, instance["Endpoint"]["Address"], int(instance["Endpoint"]["Port"]), database, region
+        )
         report.endpoint = f"{endpoint.host}:{endpoint.port}"
         progress.say(f"{temporary} is available; checking {report.endpoint}")
         check_started = clock.monotonic()
@@ -256,8 +265,10 @@ def _restore_and_check(
         report.cleanup, report.cleanup_error = _delete(rds, temporary, progress, timeout, interval)
 
 
-def newest_snapshot(rds: Any, instance_id: str) -> Optional[dict[str, Any]]:
-    snapshots = paginate(rds, "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=instance_id, SnapshotType="automated")
+def newest_snapshot(rds: Any, instance_id: str) -> dict[str, Any] | None:
+    snapshots = paginate(
+        rds, "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=instance_id, SnapshotType="automated"
+    )
     available = [s for s in snapshots if s.get("Status") == "available"]
     return max(available, key=lambda s: s["SnapshotCreateTime"]) if available else None
 
@@ -270,7 +281,7 @@ def drill_identifier(source: str, now: datetime) -> str:
 
 
 def _restore_call(
-    rds: Any, source: str, point_in_time: Optional[Union[datetime, str]]
+    rds: Any, source: str, point_in_time: datetime | str | None
 ) -> tuple[Callable[[str, dict[str, Any]], Any], str]:
     """The restore call to make and what it restores from; RestoreFailed when there is no
     snapshot to restore (nothing has been created then)."""
@@ -286,7 +297,7 @@ def _restore_call(
             lambda target, request: rds.restore_db_instance_from_db_snapshot(
                 DBInstanceIdentifier=target, DBSnapshotIdentifier=name, **request
             ),
-            f"snapshot {name} (taken {snapshot['SnapshotCreateTime'].astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)",
+            f"snapshot {name} (taken {snapshot['SnapshotCreateTime'].astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
         )
     when = {"UseLatestRestorableTime": True} if point_in_time == LATEST else {"RestoreTime": point_in_time}
     label = "the latest restorable time" if point_in_time == LATEST else f"point in time {iso(point_in_time)}"
@@ -321,7 +332,9 @@ NEVER_CREATED = "no temporary instance was created"
 _NOT_YET = "not deletable yet"
 
 
-def _delete(rds: Any, identifier: str, progress: Progress, timeout: float, interval: float) -> tuple[Optional[str], Optional[str]]:
+def _delete(
+    rds: Any, identifier: str, progress: Progress, timeout: float, interval: float
+) -> tuple[str | None, str | None]:
     """Delete the temporary instance; returns (what happened, None) or (None, error). An
     instance still being created or modified cannot be deleted yet (InvalidDBInstanceState):
     retry until it can. Never raises, so it cannot hide the error that brought it here."""
@@ -341,8 +354,15 @@ def _delete(rds: Any, identifier: str, progress: Progress, timeout: float, inter
     try:
         result = attempt()
         if result == _NOT_YET:
-            result = poll(attempt, str, lambda state: state != _NOT_YET, what=f"{identifier} to become deletable",
-                          progress=progress, timeout=timeout, interval=interval)
+            result = poll(
+                attempt,
+                str,
+                lambda state: state != _NOT_YET,
+                what=f"{identifier} to become deletable",
+                progress=progress,
+                timeout=timeout,
+                interval=interval,
+            )
     except (WaitTimeout, ClientError, BotoCoreError) as error:
         message = describe_error(error)
         progress.say(f"could not delete {identifier}: {message}")

@@ -13,7 +13,7 @@ and how long it took.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from . import deployments
 from .aws import Aws, OpsError, paginate
@@ -27,10 +27,10 @@ class RollbackReport:
     service: str
     action: str
     deployment_arn: str
-    from_revision: Optional[str]
-    to_revision: Optional[str]
+    from_revision: str | None
+    to_revision: str | None
     status: str
-    reason: Optional[str]
+    reason: str | None
     seconds: float
     expected: str
 
@@ -75,7 +75,9 @@ def run(outputs: Outputs, aws: Aws, progress: Progress, timeout: float, interval
         current = active[0]
         arn = current["serviceDeploymentArn"]
         if current["status"] in ("PENDING", "IN_PROGRESS"):
-            progress.say(f"stopping deployment {deployments.short_id(arn)} ({deployments.state(current)}) with ROLLBACK")
+            progress.say(
+                f"stopping deployment {deployments.short_id(arn)} ({deployments.state(current)}) with ROLLBACK"
+            )
             ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
             action = "stopped the deployment in progress with ROLLBACK"
         else:
@@ -118,10 +120,7 @@ def previous_revision(ecs: Any, current: str) -> str:
         ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=family, status="ACTIVE", sort="DESC"
     )
     older = [
-        (rev, arn)
-        for arn in arns
-        for fam, rev in [parse_task_definition(arn)]
-        if fam == family and rev < revision
+        (rev, arn) for arn in arns for fam, rev in [parse_task_definition(arn)] if fam == family and rev < revision
     ]
     if not older:
         raise OpsError(
@@ -162,5 +161,5 @@ def _deployment_since(ecs: Any, cluster: str, service: str, since: Any, progress
     return max(found, key=lambda item: item["createdAt"])["serviceDeploymentArn"]
 
 
-def _name(arn: Optional[str]) -> str:
+def _name(arn: str | None) -> str:
     return arn.rsplit("/", 1)[-1] if arn else "unknown"

@@ -9,7 +9,7 @@ alarm. Anything that needs a human is listed under "attention" and makes the exi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from . import deployments
 from .aws import DESCRIBE_SERVICES_MAX, Aws, chunks
@@ -24,8 +24,8 @@ DESCRIBE_ALARMS_MAX = 100
 class StatusReport:
     stack: str
     region: str
-    routing: dict[str, Optional[dict[str, float]]]  # "production"/"test" -> colour -> weight %
-    deployment: Optional[dict[str, Any]]
+    routing: dict[str, dict[str, float] | None]  # "production"/"test" -> colour -> weight %
+    deployment: dict[str, Any] | None
     target_groups: dict[str, dict[str, Any]]
     services: list[dict[str, Any]]
     alarms: list[dict[str, Any]]
@@ -45,7 +45,9 @@ class StatusReport:
             "region": self.region,
             "ok": self.ok,
             "production": {"serving": self.serving, "weights": self.routing["production"]},
-            "test": None if self.routing["test"] is None else {
+            "test": None
+            if self.routing["test"] is None
+            else {
                 "serving": serving(self.routing["test"]),
                 "weights": self.routing["test"],
             },
@@ -67,7 +69,9 @@ class StatusReport:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(health["states"].items())) or "no targets"
             lines.append(f"  {colour:<6} {counts}")
             for target in health["unhealthy"]:
-                lines.append(f"         {target['target']} {target['state']}: {target['reason']} {target['description']}".rstrip())
+                lines.append(
+                    f"         {target['target']} {target['state']}: {target['reason']} {target['description']}".rstrip()
+                )
         lines.append("services:")
         for service in self.services:
             lines.append(
@@ -125,10 +129,10 @@ def serving(weights: dict[str, float]) -> str:
     return "shifting: " + " / ".join(f"{c} {weights[c]:g}%" for c in live)
 
 
-def _routing(elbv2: Any, rules: dict[str, Optional[str]], colours: dict[str, str]) -> dict[str, Optional[dict[str, float]]]:
+def _routing(elbv2: Any, rules: dict[str, str | None], colours: dict[str, str]) -> dict[str, dict[str, float] | None]:
     wanted = [arn for arn in rules.values() if arn]
     described = {rule["RuleArn"]: rule for rule in elbv2.describe_rules(RuleArns=wanted)["Rules"]}
-    routing: dict[str, Optional[dict[str, float]]] = {}
+    routing: dict[str, dict[str, float] | None] = {}
     for role, arn in rules.items():
         routing[role] = _weights_of(described[arn], colours) if arn else None
     return routing
@@ -245,7 +249,7 @@ def _routing_line(weights: dict[str, float]) -> str:
     return f"{line}  [" + ", ".join(f"{colour} {weight:g}%" for colour, weight in weights.items()) + "]"
 
 
-def _deployment_line(deployment: Optional[dict[str, Any]]) -> str:
+def _deployment_line(deployment: dict[str, Any] | None) -> str:
     if deployment is None:
         return "none in progress"
     line = f"{deployment['status']}"
