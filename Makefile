@@ -52,7 +52,7 @@ synth: venv
 test: venv
 	$(PY) -m pytest -n 2 -q
 
-LINT_PATHS := __main__.py composition.py settings components tools policies tests
+LINT_PATHS := __main__.py composition.py settings components tools ops policies tests
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)

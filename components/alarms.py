@@ -92,7 +92,7 @@ KINDS: dict[str, AlarmKind] = {
             "`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count` over `RequestCount`",
             "{op} {threshold}% of requests",
             CRITICAL,
-            "Users get errors. Check the web service's logs and the latest deploy (`python -m tools.ops status`); "
+            "Users get errors. Check the web service's logs and the latest deploy (`python -m ops status`); "
             "roll back if it started with one.",
             setting="alb_5xx_percent",
         ),
@@ -131,8 +131,7 @@ KINDS: dict[str, AlarmKind] = {
             "`UnHealthyHostCount` (Maximum)",
             "{op} {threshold}",
             CRITICAL,
-            "Targets fail their health checks: check the task logs and ECS service events "
-            "(`python -m tools.ops status`).",
+            "Targets fail their health checks: check the task logs and ECS service events (`python -m ops status`).",
             setting="unhealthy_hosts",
             comparison="GreaterThanOrEqualToThreshold",
         ),

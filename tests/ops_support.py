@@ -22,12 +22,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from ops.aws import Aws
+from ops.cli import Context, main
+from ops.outputs import Outputs
+from ops.progress import Clock, Progress
 from settings import load_settings
-from tools.ops.aws import Aws
-from tools.ops.cli import Context, main
-from tools.ops.outputs import Outputs
-from tools.ops.progress import Clock, Progress
-from tools.stack_config import read_stack_config
+from settings.stack_config import read_stack_config
 
 # One boto3 session for every test: a session loads each service's API model once (moto resets
 # boto3's default session at every mock_aws start). Clients hold no account state, so the
@@ -473,7 +473,7 @@ class CliRun:
 
 
 def run_cli(argv: list[str], tmp_path, values: dict[str, Any] | None = None, **context: Any) -> CliRun:
-    """`python -m tools.ops ...` in process, with `values` as the --outputs file when given."""
+    """`python -m ops ...` in process, with `values` as the --outputs file when given."""
     if values is not None:
         path = tmp_path / "outputs.json"
         path.write_text(json.dumps(values))

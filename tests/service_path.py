@@ -12,8 +12,8 @@ import pytest
 
 import composition
 from components.common import ServiceLink
+from settings.stack_config import read_stack_config
 from tests.support import Synth, config_with, plain
-from tools.stack_config import read_stack_config
 from tools.synth import synthesize
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from settings import ConfigError, load_settings
-from tools.stack_config import read_stack_config
+from settings.stack_config import read_stack_config
 from tools.synth import is_secret, synthesize
 
 

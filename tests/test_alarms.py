@@ -26,8 +26,8 @@ from components.alarms import (
 from settings import load_settings
 from settings.alarms import settings_table
 from settings.instance_classes import db_memory_gib
+from settings.stack_config import ROOT
 from tests.support import Synth, config_with, plain, synth
-from tools.stack_config import ROOT
 from tools.synth import is_secret
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
+from settings.stack_config import ROOT
 from tools.ci_report import Outcome, main, summary, write
-from tools.stack_config import ROOT
 
 VERDICT = re.compile(r"^(\d+) mandatory, (\d+) advisory violations in (\d+) resources$")
 PLAN = "Stack webapp/prod: 3 resources in 1 components would be created\n\nnetwork [Network]  (3 resources)"

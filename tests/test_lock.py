@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from settings.stack_config import ROOT
+
 PROJECT_LOCK = ROOT / "requirements.lock"
 PACK_LOCK = ROOT / "policies" / "requirements.lock"
 BOOTSTRAP_LOCK = ROOT / "requirements-bootstrap.lock"

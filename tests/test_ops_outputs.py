@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tools.ops.aws import OpsError
-from tools.ops.outputs import load_outputs
-from tools.stack_config import ROOT
+from ops.aws import OpsError
+from ops.outputs import load_outputs
+from settings.stack_config import ROOT
 
 
 def runner(stdout: str = "{}", returncode: int = 0, stderr: str = "", calls: list | None = None):

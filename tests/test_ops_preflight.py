@@ -1,4 +1,4 @@
-"""`python -m tools.ops preflight`: each check against a moto account.
+"""`python -m ops preflight`: each check against a moto account.
 
 Service Quotas values come from botocore's Stubber (`ops_support.quotas`): moto 5.2.5 implements
 only the `vpc` quotas, not Fargate's L-3032A538 nor EC2's L-0263D0A3.
@@ -11,6 +11,8 @@ from typing import Any
 
 import boto3
 
+from ops import preflight
+from ops.preflight import covers
 from tests.ops_support import (
     ACCOUNT,
     FakeClock,
@@ -31,8 +33,6 @@ from tests.ops_support import (
     stack_settings,
     task_definition,
 )
-from tools.ops import preflight
-from tools.ops.preflight import covers
 
 DOMAIN = "app.example.com"  # Pulumi.prod.yaml
 # What prod needs at a deploy's peak: its one web service's max tasks, twice, and a NAT gateway

@@ -1,4 +1,4 @@
-"""`python -m tools.ops restore-drill` against a moto RDS instance and its automated snapshot.
+"""`python -m ops restore-drill` against a moto RDS instance and its automated snapshot.
 
 The connectivity check is injected (the real one opens a TCP connection, which only works from
 inside the VPC). Moto restores instantly and never fails a restore, so a failing restore comes
@@ -17,6 +17,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
 
+from ops import restore
+from ops.restore import CheckFailed, Endpoint
 from tests.ops_support import (
     REGION,
     FakeClock,
@@ -31,8 +33,6 @@ from tests.ops_support import (
     progress,
     run_cli,
 )
-from tools.ops import restore
-from tools.ops.restore import CheckFailed, Endpoint
 
 SOURCE = "webapp-prod-db"
 NOW = datetime(2026, 3, 1, 4, 30, tzinfo=UTC)

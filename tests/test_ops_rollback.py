@@ -1,4 +1,4 @@
-"""`python -m tools.ops rollback` against a moto ECS service with task definition revisions.
+"""`python -m ops rollback` against a moto ECS service with task definition revisions.
 
 Thin fake (`ops_support.FakeEcsDeployments`): moto 5.2.5 has no ECS ListServiceDeployments,
 DescribeServiceDeployments or StopServiceDeployment, and its UpdateService response names no

@@ -1,4 +1,4 @@
-"""`python -m tools.ops status` against a moto ALB, ECS service and alarms.
+"""`python -m ops status` against a moto ALB, ECS service and alarms.
 
 Thin fakes (`ops_support.FakeEcsDeployments`, `composite_alarm`, `Patched`): moto 5.2.5 has no
 ECS ListServiceDeployments/DescribeServiceDeployments and no composite alarms, and reports every

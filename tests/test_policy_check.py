@@ -6,18 +6,17 @@ import copy
 import importlib
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 from google.protobuf import json_format
 
+from settings.stack_config import ROOT
 from tests.policy_support import ACCOUNT, document, messages, resource
 from tools import plan, policy_check
 from tools.policy_check import UsageError, read_policy_config, stack_policy_config, stack_urn
 from tools.policy_docs import current_block, render
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations in \d+ resources$")
 UNENCRYPTED_DB = resource(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from settings import StackSettings
-from tools.stack_config import ROOT
+from settings.stack_config import ROOT
 
 
 def config_keys(model: type[BaseModel]) -> Iterator[str]:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from settings import load_settings
+from settings.stack_config import ROOT
 from tests.support import config_with, rejection
-from tools.stack_config import ROOT
 
 
 def test_prod_gets_production_defaults():

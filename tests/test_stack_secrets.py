@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.stack_config import ROOT, SecureValue, read_stack_config, stack_names
+from settings.stack_config import ROOT, SecureValue, read_stack_config, stack_names
 
 SECRET_KEY = re.compile(
     r"password|passwd|passphrase|secret|token|api[-_]?key|private[-_]?key|credential|access[-_]?key", re.I

@@ -9,8 +9,8 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 from settings.runtime import settings_or_exit
-from tools.stack_config import ROOT, read_stack_config
-from tools.stack_config import runtime_config as to_runtime_config
+from settings.stack_config import ROOT, read_stack_config
+from settings.stack_config import runtime_config as to_runtime_config
 from tools.synth import dumps, synthesize
 
 RESOURCE_KEYS = {

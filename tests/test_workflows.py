@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.stack_config import ROOT, stack_names
+from settings.stack_config import ROOT, stack_names
 
 GITHUB = ROOT / ".github"
 WORKFLOW_FILES = sorted((GITHUB / "workflows").glob("*.yml"))

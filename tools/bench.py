@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from tools.stack_config import ROOT, stack_names
+from settings.stack_config import ROOT, stack_names
 from tools.synth import synthesize
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from settings import ConfigError
+from settings.stack_config import ROOT
 from tools.plan import render
 from tools.policy_check import policy_config_path
-from tools.stack_config import ROOT
 from tools.synth import dumps, synthesize
 
 CONFIG_ERROR = 2

@@ -17,8 +17,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from settings import ConfigError
-from tools.policy_check import ROOT, PolicyPack, UsageError, read_policy_config, stack_policy_config
-from tools.stack_config import stack_names
+from settings.stack_config import ROOT, stack_names
+from tools.policy_check import PolicyPack, UsageError, read_policy_config, stack_policy_config
 from tools.synth import is_secret, synthesize
 
 MASK = "[secret]"

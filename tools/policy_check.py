@@ -38,9 +38,9 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from settings.stack_config import ROOT
 from tools.synth import dependency_order
 
-ROOT = Path(__file__).resolve().parents[1]
 PACK_DIR = ROOT / "policies"
 CONFIG_DIR = PACK_DIR / "config"
 START_TIMEOUT_SECONDS = 60

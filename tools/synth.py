@@ -27,9 +27,9 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_in_stack
 
 from settings import ConfigError, load_settings
+from settings.stack_config import ROOT, project_name, read_stack_config
+from settings.stack_config import runtime_config as to_runtime_config
 from tools.mocks import AwsMocks
-from tools.stack_config import ROOT, project_name, read_stack_config
-from tools.stack_config import runtime_config as to_runtime_config
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SIG_KEY = "4dabf18193072939515e22adb298388d"

@@ -1,9 +1,9 @@
 """Command line of the operations commands.
 
-    python -m tools.ops preflight     --stack NAME [--outputs FILE] [--json]
-    python -m tools.ops status        --stack NAME [--outputs FILE] [--json]
-    python -m tools.ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES]
-    python -m tools.ops restore-drill --stack NAME [--outputs FILE] [--json]
+    python -m ops preflight     --stack NAME [--outputs FILE] [--json]
+    python -m ops status        --stack NAME [--outputs FILE] [--json]
+    python -m ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES]
+    python -m ops restore-drill --stack NAME [--outputs FILE] [--json]
                                       [--point-in-time latest|ISO-8601] [--check tcp|none]
                                       [--check-command CMD] [--instance-class CLASS] [--timeout MINUTES]
 
@@ -28,7 +28,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from settings import ConfigError, StackSettings, load_settings
-from tools.stack_config import read_stack_config
+from settings.stack_config import read_stack_config
 
 from . import preflight, restore, rollback, status
 from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     common.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json` (default: run it)")
     common.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    top = argparse.ArgumentParser(prog="python -m tools.ops", description="Operations commands of the webapp stacks.")
+    top = argparse.ArgumentParser(prog="python -m ops", description="Operations commands of the webapp stacks.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("preflight", parents=[common], help="check what would make `pulumi up` fail late")
     commands.add_parser("status", parents=[common], help="production colour, deployment, target health, alarms")

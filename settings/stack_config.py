@@ -1,4 +1,5 @@
-"""Read `Pulumi.<stack>.yaml` the way the Pulumi CLI hands config to a program."""
+"""Read `Pulumi.<stack>.yaml` the way the Pulumi CLI hands config to a program; `ROOT`, the
+repository root, for every module that reads a file of the project."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import yaml
 
+# The repository root: Pulumi.yaml, the stack files and every package of the project live here.
 ROOT = Path(__file__).resolve().parent.parent
 
 

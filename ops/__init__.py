@@ -1,4 +1,5 @@
-"""Operations commands with boto3: preflight, status, rollback and restore-drill.
+"""Operations commands with boto3 (`python -m ops <command>`): preflight, status, rollback and
+restore-drill, run by on-call engineers against the real account.
 
 They read the stack's outputs (`pulumi stack output --json`, or `--outputs FILE`) and its
 config (`Pulumi.<stack>.yaml` through the settings loader). Layout: `cli.py` (arguments, exit

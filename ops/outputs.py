@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tools.stack_config import ROOT
+from settings.stack_config import ROOT
 
 from .aws import OpsError
 
