@@ -27,7 +27,7 @@ RESOURCE_KEYS = {
     "options",
     "dependencies",
 }
-OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "dependsOn"}
+OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "dependsOn", "aliases"}
 
 
 def test_document_has_the_documented_shape(prod):
@@ -41,6 +41,24 @@ def test_document_has_the_documented_shape(prod):
 def test_components_are_not_custom_and_have_no_id(prod):
     network = prod.one("webapp:components:Network")
     assert network["custom"] is False and network["id"] is None
+
+
+def test_a_urn_carries_every_ancestor_type_but_the_stack(prod):
+    # As the engine makes it: a key inside the cache's EncryptionKey inside the Cache component.
+    key = prod.one("aws:kms/key:Key", "cache-encryption-key")
+    assert key["urn"] == (
+        "urn:pulumi:prod::webapp::webapp:components:Cache$webapp:components:EncryptionKey$aws:kms/key:Key"
+        "::cache-encryption-key"
+    )
+    assert prod.one("webapp:components:Network")["urn"] == "urn:pulumi:prod::webapp::webapp:components:Network::network"
+
+
+def test_aliases_are_recorded_as_the_program_states_them(prod):
+    # pulumi-aws aliases its renamed types; the spec leaves the name and parent to the resource.
+    balancer = prod.one("aws:lb/loadBalancer:LoadBalancer")
+    assert {"spec": {"parentUrn": "", "type": "aws:elasticloadbalancingv2/loadBalancer:LoadBalancer"}} in balancer[
+        "options"
+    ]["aliases"]
 
 
 def test_same_stack_gives_byte_identical_json(staging):

@@ -4,8 +4,8 @@
 
 Every RegisterResourceRequest the program sends is recorded as the engine would see it:
 inputs in the wire format (camelCase, numbers as floats, secrets wrapped in Pulumi's secret
-signature object), options (protect, ignore changes, ...), parents, providers and property
-dependencies. Outputs are the state the realistic mocks in `tools.mocks` return. Resources are
+signature object), options (protect, ignore changes, aliases, ...), parents, providers and property
+dependencies. URNs are the engine's: the parent's whole qualified type prefixes a child's type. Outputs are the state the realistic mocks in `tools.mocks` return. Resources are
 written in a stable dependency order, so the same stack gives byte-identical JSON.
 """
 
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
@@ -55,10 +56,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.stack_urn: str | None = None
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # As the engine does: the root stack is nobody's type prefix.
-        if parent and parent.split("::")[2].split("$")[-1] == STACK_TYPE:
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """As the engine does: the parent's whole qualified type (`a$b`) prefixes the type, and
+        the root stack is nobody's prefix."""
+        return make_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -98,6 +98,10 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 "dependsOn": sorted(set(dependencies) - from_properties),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
                 "customTimeouts": {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v},
+                # Former identities, as the program states them: {"urn"} or {"spec": {name, type,
+                # parentUrn | noParent, ...}}; the engine resolves them against the old state.
+                "aliases": [json_format.MessageToDict(alias) for alias in request.aliases]
+                + [{"urn": urn} for urn in request.aliasURNs],
             },
             "dependencies": dependencies,
         }
@@ -109,6 +113,16 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         elif request.urn in self.records:
             self.records[request.urn]["outputs"] = json_format.MessageToDict(request.outputs)
         return super().RegisterResourceOutputs(request)
+
+
+def make_urn(stack: str, project: str, parent: str | None, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`,
+    where the qualified type is the parent's (without the root stack) then `$` and the type."""
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
 def _unwrap(value: Any) -> Any:
