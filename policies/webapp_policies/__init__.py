@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import cloudwatch, ec2, ecs, elasticache, elb, iam, kms, rds, s3, secretsmanager, wafv2
+from . import cloudwatch, ec2, ecs, elasticache, elb, final_snapshots, iam, kms, rds, s3, secretsmanager, wafv2
 
 PACK_NAME = "webapp-aws-baseline"
-MODULES = (ec2, kms, cloudwatch, iam, s3, elb, wafv2, ecs, rds, elasticache, secretsmanager)
+MODULES = (ec2, kms, cloudwatch, iam, s3, elb, wafv2, ecs, rds, elasticache, final_snapshots, secretsmanager)
 
 
 def all_policies() -> list[Policy]:
