@@ -24,7 +24,7 @@ UNENCRYPTED_DB = resource(
     "db",
     {"engine": "postgres", "storageEncrypted": False, "dbSubnetGroupName": "db-subnets", "backupRetentionPeriod": 7.0},
 )
-SERVICE_MODULES = [
+SERVICES = [
     "ec2",
     "kms",
     "cloudwatch",
@@ -37,6 +37,8 @@ SERVICE_MODULES = [
     "elasticache",
     "secretsmanager",
 ]
+# tests/test_policies_<module>.py: one per service, and the final snapshots across services.
+POLICY_TEST_MODULES = [*SERVICES, "final_snapshots"]
 
 
 # -- the pack over the analyzer protocol -----------------------------------------------------
@@ -126,6 +128,29 @@ def test_an_invalid_policy_config_is_a_usage_error(policy_pack, config, error):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_each_stack_config_is_valid(policy_pack, stack):
     policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config(stack)))
+
+
+def test_prod_enforces_every_high_and_critical_policy(policy_pack):
+    levels = policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config("prod")))
+    severe = [p.name for p in policy_pack.info.policies if policy_check.SEVERITIES[p.severity] in ("high", "critical")]
+    assert severe and [name for name in severe if levels[name][0] != "mandatory"] == []
+
+
+@pytest.mark.parametrize(
+    "policy, prod_level, staging_level",
+    [
+        ("aws-ec2-vpc-flow-logs", "mandatory", "advisory"),
+        ("aws-rds-instance-final-snapshot", "mandatory", "advisory"),
+        ("aws-rds-cluster-final-snapshot", "mandatory", "advisory"),
+        ("aws-elasticache-replication-group-final-snapshot", "mandatory", "advisory"),
+    ],
+)
+def test_stack_configs_set_the_level_of_medium_policies_prod_needs(policy_pack, policy, prod_level, staging_level):
+    levels = [
+        policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config(stack)))[policy][0]
+        for stack in ("prod", "staging")
+    ]
+    assert levels == [prod_level, staging_level]
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -283,6 +308,36 @@ def _secret_in_task_environment(doc):
         _set(r, "containerDefinitions", json.dumps(containers))
 
 
+def _rds_final_snapshot_skipped(doc):
+    for r in _of(doc, "aws:rds/instance:Instance"):
+        _set(r, "skipFinalSnapshot", True)
+        for field in ("inputs", "outputs"):
+            r[field].pop("finalSnapshotIdentifier", None)
+
+
+def _cache_final_snapshot_dropped(doc):
+    for r in _of(doc, "aws:elasticache/replicationGroup:ReplicationGroup"):
+        for field in ("inputs", "outputs"):
+            r[field].pop("finalSnapshotIdentifier", None)
+
+
+def _privileged_container(doc):
+    for r in _of(doc, "aws:ecs/taskDefinition:TaskDefinition"):
+        containers = json.loads(r["inputs"]["containerDefinitions"])
+        containers[0]["privileged"] = True
+        _set(r, "containerDefinitions", json.dumps(containers))
+
+
+def _admin_task_policy(doc):
+    policy = next(r for r in _of(doc, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "web-task-tracing")
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    _set(policy, "policy", json.dumps(admin))
+
+
+def _flow_log_dropped(doc):
+    doc["resources"] = [r for r in doc["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
+
+
 def _of(doc, type_):
     return [r for r in doc["resources"] if r["type"] == type_]
 
@@ -316,19 +371,68 @@ MUTATIONS = {
         _secret_in_task_environment,
         {"aws-ecs-task-definition-no-secrets-in-environment"},
     ),
+    "rds-final-snapshot-skipped": (
+        "aws:rds/instance:Instance",
+        _rds_final_snapshot_skipped,
+        {"aws-rds-instance-final-snapshot"},
+    ),
+    "cache-final-snapshot-dropped": (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        _cache_final_snapshot_dropped,
+        {"aws-elasticache-replication-group-final-snapshot"},
+    ),
+    "privileged-container": (
+        "aws:ecs/taskDefinition:TaskDefinition",
+        _privileged_container,
+        {"aws-ecs-task-definition-non-privileged"},
+    ),
+    "admin-iam-policy": ("aws:iam/rolePolicy:RolePolicy", _admin_task_policy, {"aws-iam-policy-no-full-admin"}),
+    "flow-log-dropped": ("aws:ec2/flowLog:FlowLog", _flow_log_dropped, {"aws-ec2-vpc-flow-logs"}),
 }
 
 
+@pytest.fixture(scope="module")
+def mutated(policy_pack, prod):
+    """mutation -> the prod check of the prod synth with that mutation (each checked once)."""
+    reports = {}
+
+    def report(mutation):
+        if mutation not in reports:
+            needs, change, _ = MUTATIONS[mutation]
+            _require(prod, needs)
+            doc = copy.deepcopy(prod.document)
+            change(doc)
+            reports[mutation] = policy_pack.check(doc, read_policy_config(stack_policy_config("prod")))
+        return reports[mutation]
+
+    return report
+
+
 @pytest.mark.parametrize("mutation", MUTATIONS)
-def test_a_mutated_prod_synth_fails_with_the_right_policy(policy_pack, prod, prod_report, mutation):
-    needs, change, policies = MUTATIONS[mutation]
-    _require(prod, needs)
-    doc = copy.deepcopy(prod.document)
-    change(doc)
-    report = policy_pack.check(doc, read_policy_config(stack_policy_config("prod")))
+def test_a_mutated_prod_synth_fails_with_the_right_policy(mutated, prod_report, mutation):
+    policies = MUTATIONS[mutation][2]
+    report = mutated(mutation)
     new = set(report.violations) - set(prod_report.violations)
     assert report.exit_code == 1
     assert {v.policy for v in new if v.enforcement == "mandatory"} == policies
+
+
+# The careless changes to prod that must be blocked, and the resource the check must name.
+BLOCKED = {
+    "rds-final-snapshot-skipped": "database-instance",
+    "cache-final-snapshot-dropped": "cache-group",
+    "privileged-container": "web-task",
+    "admin-iam-policy": "web-task-tracing",
+    "flow-log-dropped": "network-vpc",
+}
+
+
+@pytest.mark.parametrize("mutation", BLOCKED)
+def test_a_careless_prod_change_is_blocked_naming_the_resource(mutated, mutation):
+    (policy,) = MUTATIONS[mutation][2]
+    report = mutated(mutation)
+    blamed = {v.urn.rsplit("::", 1)[1] for v in report.by_policy(policy) if v.enforcement == "mandatory"}
+    assert (report.exit_code, blamed) == (1, {BLOCKED[mutation]})
 
 
 def test_a_stack_level_violation_without_a_resource_blames_the_stack(prod):
@@ -339,7 +443,7 @@ def test_a_stack_level_violation_without_a_resource_blames_the_stack(prod):
 
 
 def test_every_policy_name_is_aws_service_resource_check(policy_pack):
-    pattern = re.compile(rf"^aws-({'|'.join(SERVICE_MODULES)})-[a-z0-9]+(-[a-z0-9]+)+$")
+    pattern = re.compile(rf"^aws-({'|'.join(SERVICES)})-[a-z0-9]+(-[a-z0-9]+)+$")
     assert [p.name for p in policy_pack.info.policies if not pattern.match(p.name)] == []
 
 
@@ -373,15 +477,16 @@ def test_every_threshold_has_a_default(policy_pack):
 
 def test_every_policy_is_exercised_by_a_service_test_module(policy_pack):
     tested = set()
-    for service in SERVICE_MODULES:
-        module = importlib.import_module(f"tests.test_policies_{service}")
+    for name in POLICY_TEST_MODULES:
+        module = importlib.import_module(f"tests.test_policies_{name}")
         tested |= {p for name, value in vars(module).items() if name.endswith("_POLICIES") for p in value}
     assert {p.name for p in policy_pack.info.policies} - tested == set()
 
 
-def test_the_readme_policy_reference_is_generated_from_the_pack(policy_pack):
+def test_the_policy_reference_page_is_generated_from_the_pack(policy_pack):
     expected = render(policy_pack, ["prod", "staging"])
-    assert current_block((ROOT / "README.md").read_text()) == expected, "run: python -m tools.policy_docs --write"
+    page = (ROOT / "docs" / "policies.md").read_text()
+    assert current_block(page) == expected, "run: python -m tools.policy_docs --write"
 
 
 def test_pulumi_policy_yaml_declares_a_python_pack_with_its_virtualenv():
