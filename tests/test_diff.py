@@ -107,7 +107,7 @@ def test_a_urn_change_with_an_alias_is_the_same_resource(prod):
         topic = resource(document, "alarms-critical")
         old = topic["urn"]
         renamed(topic, "alarms-paging")
-        topic["options"]["aliases"] = [old]
+        topic["options"]["aliases"] = [{"spec": {"name": old.rsplit("::", 1)[1]}}]
 
     report = compare(prod.document, edited(prod.document, move))
     assert [c.name for c in report.changes if c.name in ("alarms-critical", "alarms-paging")] == []

@@ -122,29 +122,3 @@ def test_program_itself_exits_2_with_the_problem_lines_under_pulumi_up(capsys, m
         runtime_config.set_all_config({}, [])
     assert exited.value.code == 2
     assert capsys.readouterr().err == "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 2)\n"
-
-
-def test_aliases_are_recorded_as_the_urns_the_engine_resolves():
-    from pulumi.runtime.proto import alias_pb2, resource_pb2
-
-    from tools.mocks import AwsMocks
-    from tools.synth import RecordingMonitor
-
-    parent = "urn:pulumi:prod::webapp::webapp:components:Network::network"
-    request = resource_pb2.RegisterResourceRequest(
-        type="aws:ec2/subnet:Subnet",
-        name="network-public-0",
-        parent=parent,
-        aliases=[
-            alias_pb2.Alias(spec=alias_pb2.Alias.Spec(name="public-a")),
-            alias_pb2.Alias(spec=alias_pb2.Alias.Spec(noParent=True)),
-            alias_pb2.Alias(urn="urn:pulumi:prod::webapp::aws:ec2/subnet:Subnet::old"),
-        ],
-    )
-    monitor = RecordingMonitor(AwsMocks("us-east-1"))
-    monitor.make_urn = lambda p, t, n: f"urn:pulumi:prod::webapp::{(p.split('::')[2] + '$') if p else ''}{t}::{n}"
-    assert monitor.alias_urns(request) == [
-        "urn:pulumi:prod::webapp::aws:ec2/subnet:Subnet::network-public-0",
-        "urn:pulumi:prod::webapp::aws:ec2/subnet:Subnet::old",
-        "urn:pulumi:prod::webapp::webapp:components:Network$aws:ec2/subnet:Subnet::public-a",
-    ]

@@ -97,8 +97,6 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 # Explicit depends_on: what the resource depends on beyond its inputs.
                 "dependsOn": sorted(set(dependencies) - from_properties),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                # The URNs this resource was known by before (Pulumi `aliases`): a diff matches them.
-                "aliases": self.alias_urns(request),
                 "customTimeouts": {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v},
                 # Former identities, as the program states them: {"urn"} or {"spec": {name, type,
                 # parentUrn | noParent, ...}}; the engine resolves them against the old state.
@@ -108,24 +106,6 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             "dependencies": dependencies,
         }
         return response
-
-    def alias_urns(self, request) -> list[str]:
-        """Each alias as the full URN the engine resolves it to (a spec's blanks take the resource's own)."""
-        urns = set(request.aliasURNs)
-        for alias in request.aliases:
-            if alias.urn:
-                urns.add(alias.urn)
-                continue
-            spec = alias.spec
-            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-            urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
-            if spec.stack or spec.project:
-                head, _, tail = urn.partition("::")
-                current_stack = head.removeprefix("urn:pulumi:")
-                current_project, _, remainder = tail.partition("::")
-                urn = f"urn:pulumi:{spec.stack or current_stack}::{spec.project or current_project}::{remainder}"
-            urns.add(urn)
-        return sorted(urns)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         if request.urn == self.stack_urn:

@@ -1,7 +1,7 @@
 """What a change to the program does to each resource: match base and head, classify, flag.
 
-Resources are matched by URN, or through the head resource's `aliases` (its own, or its
-parent's). A base resource no head resource claims is deleted; a head resource with no base is
+Resources are matched as the engine takes them over (tools.urns): by URN, or through the head
+resource's `aliases` (its own, or its parent's). A base resource no head resource claims is deleted; a head resource with no base is
 created; a pair whose URN changed without an alias is still a delete plus a create (what Pulumi
 does), and the reason says so. A matched pair is compared on its inputs (the desired state the
 engine hands the provider) and on the options Pulumi keeps in state (protect, retainOnDelete,
@@ -20,6 +20,7 @@ from typing import Any
 
 from tools.diff.replacements import FORCE_NEW, forcing
 from tools.diff.values import UNKNOWN, computed_values, differences, masked, mentions
+from tools.urns import takeovers
 
 ACTIONS = ("create", "update", "replace", "delete")
 # Listing order: what can lose data first.
@@ -77,12 +78,8 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> Report:
     """The changes that take the `base` synth to the `head` synth."""
     old = {r["urn"]: r for r in base["resources"] if r["custom"]}
     new = {r["urn"]: r for r in head["resources"] if r["custom"]}
-    head_all = {r["urn"]: r for r in head["resources"]}
-    matched: dict[str, str] = {}  # head URN -> base URN
-    for urn in new:
-        base_urn = urn if urn in old else _alias_in(new[urn], head_all, old, new)
-        if base_urn is not None:
-            matched[urn] = base_urn
+    # head URN -> the base URN it takes over, under its own URN or through an alias.
+    matched = {u: b for u, b in takeovers([r["urn"] for r in base["resources"]], head).items() if b in old}
     changes: list[Change] = []
     replaced: dict[str, set[str]] = {}  # head URN -> the values a replacement renews
     same = 0
@@ -157,30 +154,6 @@ def _ignored(path: str, ignored: list[str]) -> bool:
 def _provider(record: dict[str, Any]) -> str | None:
     reference = record.get("provider")
     return reference.rsplit("::", 1)[0] if reference else None
-
-
-def _alias_in(
-    record: dict[str, Any], head_all: dict[str, dict[str, Any]], old: dict[str, Any], new: dict[str, Any]
-) -> str | None:
-    """The base URN one of the resource's aliases names, if no head resource still has it."""
-    for alias in alias_urns(record, head_all):
-        if alias in old and alias not in new:
-            return alias
-    return None
-
-
-def alias_urns(record: dict[str, Any], by_urn: dict[str, dict[str, Any]]) -> list[str]:
-    """The resource's own aliases, and its URN under each alias of its parents (as the engine
-    derives them: a child's URN embeds its parent's type)."""
-    urns = list(record["options"].get("aliases") or [])
-    parent = by_urn.get(record["parent"] or "")
-    if parent is not None:
-        own_type = record["type"]
-        for parent_alias in alias_urns(parent, by_urn):
-            prefix, _, qualified = parent_alias.rpartition("::")[0].rpartition("::")
-            parent_type = qualified.rsplit("$", 1)[-1]
-            urns.append(f"{prefix}::{parent_type}${own_type}::{record['name']}")
-    return urns
 
 
 def _explain_renames(changes: list[Change], old: dict[str, Any], new: dict[str, Any]) -> None:
