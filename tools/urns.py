@@ -64,11 +64,8 @@ def _collapse(
     if "urn" in alias:
         return alias["urn"]
     spec = alias.get("spec", {})
-    parent = spec.get("parentUrn") or ""
-    if parent:
-        parent = through_alias.get(parent, parent)
-    else:
-        parent = resource["parent"] or ""
+    parent: str = spec.get("parentUrn") or ""
+    parent = through_alias.get(parent, parent) if parent else (resource["parent"] or "")
     if spec.get("noParent") or parent.split("::")[2:3] == [STACK_TYPE]:
         parent = ""
     return make_urn(
