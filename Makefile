@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth test bench lint format lock clean
+.PHONY: venv plan policy synth test bench lint format lock docs clean
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
 # checking every hash and removing whatever the lock does not list.
@@ -65,6 +65,9 @@ format: venv
 
 bench: venv
 	$(PY) -m tools.bench
+
+docs: venv
+	$(PY) -m tools.docs --write
 
 # Delivery (.github/workflows call these, as a developer would).
 #   make policy-venv         the policy pack's own virtualenv (policies/venv, per PulumiPolicy.yaml)

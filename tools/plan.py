@@ -24,8 +24,10 @@ from tools.synth import is_secret, synthesize
 MASK = "[secret]"
 
 
-def render(document: dict[str, Any]) -> str:
-    """The plan text: resources grouped by component and type, counts, and the stack outputs."""
+def by_component(document: dict[str, Any]) -> tuple[dict[str, Counter], Counter]:
+    """Resources (not components) per component and type, and the protected ones per component.
+
+    A component is named `name [Type]`; resources registered outside any are `(stack)`."""
     resources = document["resources"]
     by_urn = {r["urn"]: r for r in resources}
     groups: dict[str, Counter] = defaultdict(Counter)
@@ -37,7 +39,13 @@ def render(document: dict[str, Any]) -> str:
         groups[component][resource["type"]] += 1
         if resource["options"]["protect"]:
             protected[component] += 1
-    custom = sum(1 for r in resources if r["custom"])
+    return groups, protected
+
+
+def render(document: dict[str, Any]) -> str:
+    """The plan text: resources grouped by component and type, counts, and the stack outputs."""
+    groups, protected = by_component(document)
+    custom = sum(sum(counts.values()) for counts in groups.values())
     lines = [
         f"Stack {document['project']}/{document['stack']}: {custom} resources in "
         f"{len(groups)} components would be created",
