@@ -94,7 +94,7 @@ def describe_error(error: BaseException) -> str:
         if code in ACCESS_DENIED_CODES:
             return (
                 f"access denied calling {operation}: {message} "
-                "(see README, Operations: the IAM permissions each command needs)"
+                "(see docs/operations.md: the IAM permissions each command needs)"
             )
         if code in CREDENTIAL_CODES:
             return f"AWS rejected the credentials calling {operation} ({code}): {message}"

@@ -9,7 +9,7 @@ wait, a failed check, an AWS error or Ctrl-C.
 
 The check is pluggable (`Check`): `tcp_check` opens a TCP connection to endpoint:port, which
 only works from inside the VPC and from a security group the database's security group admits
-(run the drill as an ECS task in a service's security group, see README, Operations);
+(run the drill as an ECS task in a service's security group, see docs/operations.md);
 `command_check` runs any command (e.g. `pg_isready`, or a query that checks the data) with the
 endpoint in its environment; `no_check` skips it when the drill runs outside the VPC.
 """

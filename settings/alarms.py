@@ -97,7 +97,7 @@ def _rule(
     meaning: str,
     alias: str | None = None,
 ):
-    """A default for a Field: `kind` with these values; `meaning` goes to the README table."""
+    """A default for a Field: `kind` with these values; `meaning` goes to the docs table (`alarm-settings`)."""
     return Field(
         default_factory=lambda: kind(
             threshold=threshold,
@@ -198,7 +198,7 @@ class AlarmSettings(Model):
 
 
 def settings_table(settings: AlarmSettings | None = None) -> str:
-    """The README's table of `webapp:alarms` keys: key, default, meaning (defaults)."""
+    """The docs table of `webapp:alarms` keys: key, default, meaning (defaults)."""
     settings = settings or AlarmSettings()
     rows = ["| key | default | meaning |", "|---|---|---|"]
     for name, field in type(settings).model_fields.items():

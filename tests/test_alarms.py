@@ -1,6 +1,7 @@
 """The alarms component on the real stacks: every watched resource has its alarms, each on the
 right topic, on metrics CloudWatch publishes with dimension values taken from the watched
-resources' outputs; the deployment alarm rolls the web service back; the dashboard; the README.
+resources' outputs; the deployment alarm rolls the web service back; the dashboard; the rollback
+figure the docs state.
 
 PUBLISHED below is the part of CloudWatch's metric catalogue these alarms use: per namespace,
 the dimension set a metric is published under, and the metrics published with it.
@@ -21,10 +22,8 @@ from components.alarms import (
     ROLLBACK_TARGET_SECONDS,
     ROLLBACK_TRAFFIC_SHIFT_SECONDS,
     Alarms,
-    alarm_table,
 )
 from settings import load_settings
-from settings.alarms import settings_table
 from settings.instance_classes import db_memory_gib
 from settings.stack_config import ROOT
 from tests.support import Synth, config_with, plain, synth
@@ -195,9 +194,8 @@ def detection_seconds(alarm_: dict[str, Any]) -> int:
     return int(max(periods) * inputs["datapointsToAlarm"])
 
 
-def observability_readme() -> str:
-    readme = (ROOT / "README.md").read_text()
-    return readme[readme.index("<!-- section: observability -->") : readme.index("<!-- /section: observability -->")]
+def observability_page() -> str:
+    return (ROOT / "docs" / "observability.md").read_text()
 
 
 STACKS = pytest.mark.parametrize("stack_name", ["prod", "staging"])
@@ -498,8 +496,8 @@ def test_a_bad_deploy_is_rolled_back_within_two_minutes(request, stack_name):
     assert seconds == Alarms.rollback_seconds(settings_of(stack_name).alarms)
 
 
-def test_the_readme_states_the_rollback_figure():
-    stated = re.findall(r"rolled back within \*\*(\d+) s\*\*", observability_readme())
+def test_the_docs_state_the_rollback_figure():
+    stated = re.findall(r"rolled back within \*\*(\d+) s\*\*", observability_page())
     assert stated == [str(Alarms.rollback_seconds(settings_of("prod").alarms))]
 
 
@@ -628,10 +626,10 @@ def test_the_dashboard_url_output_opens_the_dashboard(prod):
     )
 
 
-# README
+# The alarm catalogue
 
 
-def test_every_alarm_is_a_kind_of_the_readme_table_and_every_kind_exists(prod, staging):
+def test_every_alarm_is_a_kind_of_the_catalogue_and_every_kind_exists(prod, staging):
     patterns = {kind: re.compile(re.sub(r"<[a-z]+>", "[a-z0-9-]+", kind)) for kind in KINDS}
     used = set()
     for s in (prod, staging):
@@ -640,9 +638,3 @@ def test_every_alarm_is_a_kind_of_the_readme_table_and_every_kind_exists(prod, s
             assert kinds, short(s, a)
             used.update(kinds)
     assert used == set(KINDS)
-
-
-def test_the_readme_alarm_and_settings_tables_are_generated_from_the_code():
-    section = observability_readme()
-    assert alarm_table() in section, "README out of date: paste `python -m components.alarms` output"
-    assert settings_table() in section

@@ -1,6 +1,6 @@
 """The offline policy check (tools.policy_check) and the pack as a whole: the analyzer protocol,
 config handling as the engine does it, the CLI, the real stacks and mutations of them, and the
-pack's metadata, packaging and README reference."""
+pack's metadata, packaging and the waivers its docs list."""
 
 import copy
 import importlib
@@ -15,7 +15,6 @@ from settings.stack_config import ROOT
 from tests.policy_support import ACCOUNT, document, messages, resource
 from tools import plan, policy_check
 from tools.policy_check import UsageError, read_policy_config, stack_policy_config, stack_urn
-from tools.policy_docs import current_block, render
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations in \d+ resources$")
@@ -239,9 +238,9 @@ def test_staging_has_no_mandatory_violation(staging_report):
     assert [v.line() for v in staging_report.violations if v.enforcement == "mandatory"] == []
 
 
-def _readme_waivers(stack: str) -> set:
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("<!-- policy-waivers:begin -->") : readme.index("<!-- policy-waivers:end -->")]
+def _documented_waivers(stack: str) -> set:
+    page = (ROOT / "docs" / "policies.md").read_text()
+    table = page[page.index("<!-- policy-waivers:begin -->") : page.index("<!-- policy-waivers:end -->")]
     rows = [
         [c.strip().strip("`") for c in line.strip("|").split("|")]
         for line in table.splitlines()
@@ -250,11 +249,11 @@ def _readme_waivers(stack: str) -> set:
     return {(policy, name) for row_stack, policy, name, _ in rows[1:] if row_stack == stack}
 
 
-def test_every_prod_advisory_violation_is_a_readme_waiver(prod, prod_report):
+def test_every_prod_advisory_violation_is_a_documented_waiver(prod, prod_report):
     if not prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         pytest.skip("the prod synth has no aws:cloudwatch/metricAlarm:MetricAlarm yet (alarms tier not landed)")
     reported = {(v.policy, v.urn.rsplit("::", 1)[1]) for v in prod_report.violations if v.enforcement == "advisory"}
-    assert reported == _readme_waivers("prod")
+    assert reported == _documented_waivers("prod")
 
 
 def _require(synth, type_):
@@ -481,12 +480,6 @@ def test_every_policy_is_exercised_by_a_service_test_module(policy_pack):
         module = importlib.import_module(f"tests.test_policies_{name}")
         tested |= {p for name, value in vars(module).items() if name.endswith("_POLICIES") for p in value}
     assert {p.name for p in policy_pack.info.policies} - tested == set()
-
-
-def test_the_policy_reference_page_is_generated_from_the_pack(policy_pack):
-    expected = render(policy_pack, ["prod", "staging"])
-    page = (ROOT / "docs" / "policies.md").read_text()
-    assert current_block(page) == expected, "run: python -m tools.policy_docs --write"
 
 
 def test_pulumi_policy_yaml_declares_a_python_pack_with_its_virtualenv():
