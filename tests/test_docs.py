@@ -14,10 +14,10 @@ import yaml
 from pydantic import BaseModel
 
 from settings import StackSettings, load_settings
+from settings.stack_config import ROOT, read_stack_config
 from tests.docs_support import DOCS, PAGES, broken_links, code_blocks, prose
 from tools import config_docs
 from tools.docs import BLOCKS, LayoutError, Sources, all_blocks, main, stale_blocks
-from settings.stack_config import ROOT, read_stack_config
 
 DOC_TEXT = {page: page.read_text() for page in PAGES}
 

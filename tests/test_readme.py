@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
-from tests.docs_support import DOCS, README, broken_links, code_blocks
 from settings.stack_config import ROOT
+from tests.docs_support import DOCS, README, broken_links, code_blocks
 
 TEXT = README.read_text()
 MAX_LINES = 250
