@@ -26,6 +26,7 @@ RESOURCE_KEYS = {
     "propertyDependencies",
     "options",
     "dependencies",
+    "source",
 }
 OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace", "dependsOn", "aliases"}
 
@@ -36,6 +37,19 @@ def test_document_has_the_documented_shape(prod):
     for resource in prod.resources:
         assert set(resource) == RESOURCE_KEYS
         assert OPTION_KEYS <= set(resource["options"])
+
+
+def test_each_resource_records_the_line_of_the_program_that_created_it(prod):
+    source = prod.one("aws:rds/instance:Instance")["source"]
+    line = (ROOT / source["file"]).read_text().splitlines()[source["line"] - 1]
+    assert source["file"] == "components/database.py" and "aws.rds.Instance(" in line
+
+
+def test_every_custom_resource_has_a_source_in_the_repository(prod):
+    missing = [
+        r["urn"] for r in prod.resources if r["custom"] and not (r["source"] and (ROOT / r["source"]["file"]).is_file())
+    ]
+    assert missing == []
 
 
 def test_components_are_not_custom_and_have_no_id(prod):

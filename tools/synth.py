@@ -31,6 +31,7 @@ from settings import ConfigError, load_settings
 from settings.stack_config import ROOT, project_name, read_stack_config
 from settings.stack_config import runtime_config as to_runtime_config
 from tools.mocks import AwsMocks
+from tools.sources import SourceSites
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -54,6 +55,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn: str | None = None
+        self.sources = SourceSites()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """As the engine does: the parent's whole qualified type (`a$b`) prefixes the type, and
@@ -104,6 +106,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 + [{"urn": urn} for urn in request.aliasURNs],
             },
             "dependencies": dependencies,
+            # The file and line of the program that created it (tools.sources), or None.
+            "source": self.sources.of(request.type, request.name),
         }
         return response
 
@@ -147,7 +151,7 @@ def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Pa
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+        loop.run_until_complete(run_in_stack(lambda: _run_program(monitor)))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
@@ -158,6 +162,11 @@ def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Pa
         "resources": dependency_order(monitor.records),
         "outputs": monitor.stack_outputs,
     }
+
+
+def _run_program(monitor: RecordingMonitor) -> None:
+    monitor.sources.register()
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
 def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, config: dict[str, Any]) -> None:
