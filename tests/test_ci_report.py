@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 from settings.stack_config import ROOT
 from tools.ci_report import Outcome, main, summary, write
 
-VERDICT = re.compile(r"^(\d+) mandatory, (\d+) advisory violations in (\d+) resources$")
+VERDICT = re.compile(r"^(\d+) mandatory, (\d+) advisory violations(?: \((\d+) waived\))? in (\d+) resources$")
 PLAN = "Stack webapp/prod: 3 resources in 1 components would be created\n\nnetwork [Network]  (3 resources)"
 VIOLATION = "mandatory aws-rds-instance-encrypted urn:pulumi:prod::webapp::aws:rds/instance:Instance::db: not encrypted"
 
@@ -33,6 +34,7 @@ def test_real_stack_writes_plan_policy_and_summary_and_exits_with_the_verdict(tm
     assert verdict, (directory / "policy.txt").read_text()
     assert status == (1 if int(verdict.group(1)) else 0)
     assert verdict.group(0) in (directory / "summary.md").read_text()
+    assert json.loads((directory / "policy.sarif").read_text())["version"] == "2.1.0"
 
 
 def test_invalid_stack_config_exits_2_and_reports_each_problem(tmp_path):

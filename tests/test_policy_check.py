@@ -1,6 +1,6 @@
 """The offline policy check (tools.policy_check) and the pack as a whole: the analyzer protocol,
-config handling as the engine does it, the CLI, the real stacks and mutations of them, and the
-pack's metadata, packaging and the waivers its docs list."""
+the CLI, the real stacks with their waivers and careless changes to them, and the pack's
+metadata, packaging and generated documentation."""
 
 import copy
 import importlib
@@ -13,11 +13,13 @@ from google.protobuf import json_format
 
 from settings.stack_config import ROOT
 from tests.policy_support import ACCOUNT, document, messages, resource
-from tools import plan, policy_check
-from tools.policy_check import UsageError, read_policy_config, stack_policy_config, stack_urn
+from tools import plan, policy_check, policy_config, policy_report
+from tools.policy_check import stack_urn
+from tools.policy_config import read_policy_config, stack_policy_config
+from tools.policy_report import read_waivers, waivers_path
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
-SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations in \d+ resources$")
+SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations( \(\d+ waived\))? in \d+ resources$")
 UNENCRYPTED_DB = resource(
     "aws:rds/instance:Instance",
     "db",
@@ -48,12 +50,17 @@ def test_the_pack_serves_its_policies_over_the_analyzer_protocol(policy_pack):
     assert (info.name, info.supportsConfig, len(info.policies) > 70) == ("webapp-aws-baseline", True, True)
 
 
-def test_a_violation_is_reported_with_its_enforcement_policy_urn_and_message(policy_pack):
+def test_a_violation_is_reported_with_its_enforcement_policy_category_severity_urn_and_message(policy_pack):
     report = policy_pack.check(document(UNENCRYPTED_DB))
     assert [v.line() for v in report.by_policy("aws-rds-instance-storage-encrypted")] == [
-        f"mandatory aws-rds-instance-storage-encrypted {UNENCRYPTED_DB['urn']}: "
+        f"mandatory aws-rds-instance-storage-encrypted (encryption, medium) {UNENCRYPTED_DB['urn']}: "
         "storageEncrypted is false (the provider default is false)"
     ]
+
+
+def test_a_violation_carries_the_source_line_the_synth_recorded(policy_pack, prod_report):
+    port = next(v for v in prod_report.violations if v.policy == "aws-rds-instance-non-default-port")
+    assert port.source is not None and port.source.file == "components/database.py"
 
 
 def test_secrets_reach_the_pack_in_their_wire_format():
@@ -73,86 +80,17 @@ def test_a_secret_input_is_seen_by_the_policies(policy_pack):
 def test_resources_are_analyzed_in_dependency_order_whatever_the_document_order(policy_pack, prod, prod_report):
     shuffled = copy.deepcopy(prod.document)
     shuffled["resources"].reverse()
-    assert (
-        policy_pack.check(shuffled, read_policy_config(stack_policy_config("prod"))).violations
-        == prod_report.violations
-    )
-
-
-# -- policy config, reconciled as the engine does -----------------------------------------------
-
-
-def test_all_sets_every_policy_level(policy_pack):
-    report = policy_pack.check(document(UNENCRYPTED_DB), {"all": "mandatory"})
-    assert {v.enforcement for v in report.violations} == {"mandatory"} and report.advisory == 0
-
-
-def test_a_policy_entry_overrides_all(policy_pack):
-    config = {"all": "disabled", "aws-rds-instance-copy-tags-to-snapshots": "mandatory"}
-    report = policy_pack.check(document(UNENCRYPTED_DB), config)
-    assert {v.policy for v in report.violations} == {"aws-rds-instance-copy-tags-to-snapshots"}
-
-
-def test_schema_defaults_apply_when_the_config_says_nothing(policy_pack):
-    db = resource("aws:rds/instance:Instance", "db", {**UNENCRYPTED_DB["inputs"], "backupRetentionPeriod": 6.0})
-    assert messages(policy_pack.check(document(db), {}), "aws-rds-instance-backup-retention") == [
-        "backupRetentionPeriod is 6 (the provider default is 0, backups off); at least 7 days required"
-    ]
-
-
-@pytest.mark.parametrize(
-    "config, error",
-    [
-        (
-            {"aws-rds-instance-backup-retention": {"minimumDays": 0}},
-            "aws-rds-instance-backup-retention: minimumDays: 0 is less than the minimum of 1",
-        ),
-        (
-            {"aws-rds-instance-backup-retention": {"minimumDay": 3}},
-            "aws-rds-instance-backup-retention: unknown properties minimumDay",
-        ),
-        (
-            {"aws-rds-instance-backup-retention": "strict"},
-            'aws-rds-instance-backup-retention: "strict" is not a valid enforcement level',
-        ),
-        ({"aws-rds-backup-retention": "mandatory"}, "policy config names unknown policies: aws-rds-backup-retention"),
-    ],
-    ids=["schema", "typo-in-property", "level", "typo-in-policy"],
-)
-def test_an_invalid_policy_config_is_a_usage_error(policy_pack, config, error):
-    with pytest.raises(UsageError, match=re.escape(error)):
-        policy_pack.check(document(UNENCRYPTED_DB), config)
-
-
-@pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_each_stack_config_is_valid(policy_pack, stack):
-    policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config(stack)))
-
-
-def test_prod_enforces_every_high_and_critical_policy(policy_pack):
-    levels = policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config("prod")))
-    severe = [p.name for p in policy_pack.info.policies if policy_check.SEVERITIES[p.severity] in ("high", "critical")]
-    assert severe and [name for name in severe if levels[name][0] != "mandatory"] == []
-
-
-@pytest.mark.parametrize(
-    "policy, prod_level, staging_level",
-    [
-        ("aws-ec2-vpc-flow-logs", "mandatory", "advisory"),
-        ("aws-rds-instance-final-snapshot", "mandatory", "advisory"),
-        ("aws-rds-cluster-final-snapshot", "mandatory", "advisory"),
-        ("aws-elasticache-replication-group-final-snapshot", "mandatory", "advisory"),
-    ],
-)
-def test_stack_configs_set_the_level_of_medium_policies_prod_needs(policy_pack, policy, prod_level, staging_level):
-    levels = [
-        policy_check.reconcile(policy_pack.info, read_policy_config(stack_policy_config(stack)))[policy][0]
-        for stack in ("prod", "staging")
-    ]
-    assert levels == [prod_level, staging_level]
+    config, waivers = read_policy_config(stack_policy_config("prod")), read_waivers(waivers_path("prod"), "prod")
+    assert policy_pack.check(shuffled, config, waivers).violations == prod_report.violations
 
 
 # -- the command line ---------------------------------------------------------------------------
+
+ADVISORY_LOG_GROUP = resource(
+    "aws:cloudwatch/logGroup:LogGroup",
+    "logs",
+    {"retentionInDays": 30.0, "kmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"},
+)
 
 
 def _write(tmp_path, *resources) -> str:
@@ -161,36 +99,74 @@ def _write(tmp_path, *resources) -> str:
     return str(path)
 
 
-def test_cli_prints_one_line_per_violation_then_the_summary_and_exits_1_on_mandatory(tmp_path, capsys):
-    status = policy_check.main([_write(tmp_path, UNENCRYPTED_DB)])
+def _waivers(tmp_path, entries) -> str:
+    path = tmp_path / "waivers.json"
+    path.write_text(json.dumps(entries))
+    return str(path)
+
+
+def test_cli_groups_mandatory_first_with_category_and_severity_and_exits_1(policy_pack, tmp_path, capsys):
+    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB)], pack=policy_pack)
     lines = capsys.readouterr().out.splitlines()
-    assert status == 1
+    advisory = lines.index(next(line for line in lines if line.startswith("Advisory: ")))
+    assert status == 1 and lines[0].startswith("Mandatory (blocks the deployment): ")
     assert (
-        f"mandatory aws-rds-instance-storage-encrypted {UNENCRYPTED_DB['urn']}: storageEncrypted is false (the provider default is false)"
-        in lines
-    )
-    assert re.match(SUMMARY, lines[-1]) and all(line.split()[0] in ("mandatory", "advisory") for line in lines[:-1])
+        f"  mandatory aws-rds-instance-storage-encrypted (encryption, medium) {UNENCRYPTED_DB['urn']}: "
+        "storageEncrypted is false (the provider default is false)"
+    ) in lines[:advisory]
+    assert all(line.startswith("  advisory ") for line in lines[advisory + 1 : -1]) and re.match(SUMMARY, lines[-1])
 
 
-def test_cli_json_has_the_same_result_and_exits_0_without_mandatory(tmp_path, capsys):
-    log_group = resource(
-        "aws:cloudwatch/logGroup:LogGroup",
-        "logs",
-        {"retentionInDays": 30.0, "kmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"},
-    )
-    status = policy_check.main([_write(tmp_path, log_group), "--json"])
-    result = json.loads(capsys.readouterr().out)
+def test_cli_marks_a_waived_advisory_with_its_reason_after_the_new_ones(policy_pack, tmp_path, capsys):
+    other = resource(ADVISORY_LOG_GROUP["type"], "other-logs", ADVISORY_LOG_GROUP["inputs"])
+    reason = "Debug logs: a month is all anyone reads."
+    waivers = _waivers(tmp_path, {"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": reason}})
+    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, other), "--waivers", waivers], pack=policy_pack)
+    lines = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert (result["mandatory"], result["advisory"], result["resources"]) == (0, 1, 1)
-    assert result["violations"] == [
-        {
-            "enforcement": "advisory",
-            "policy": "aws-cloudwatch-log-group-retention",
-            "urn": log_group["urn"],
-            "message": "retentionInDays is 30; at least 365 required",
-            "severity": "medium",
-        }
+    assert lines[:4] == [
+        "Advisory: 2 (1 new, 1 waived)",
+        f"  advisory aws-cloudwatch-log-group-retention (logging, medium) {other['urn']}: "
+        "retentionInDays is 30; at least 365 required",
+        f"  advisory aws-cloudwatch-log-group-retention (logging, medium) {ADVISORY_LOG_GROUP['urn']}: "
+        "retentionInDays is 30; at least 365 required",
+        f"    waived: {reason}",
     ]
+    assert lines[-1] == "0 mandatory, 2 advisory violations (1 waived) in 2 resources"
+
+
+def test_cli_waivers_default_to_the_stack_of_the_synth(policy_pack, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(policy_report, "WAIVERS_DIR", tmp_path)
+    (tmp_path / "test.json").write_text(
+        json.dumps({"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": "Kept short."}})
+    )
+    policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP)], pack=policy_pack)
+    assert "    waived: Kept short." in capsys.readouterr().out.splitlines()
+
+
+def test_cli_json_has_the_same_result_for_scripts(policy_pack, tmp_path, capsys):
+    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB), "--json"], pack=policy_pack)
+    result = json.loads(capsys.readouterr().out)
+    enforcement = [v["enforcement"] for v in result["violations"]]
+    assert status == 1 and enforcement == sorted(enforcement, reverse=True) and result["mandatory"] > 0
+    assert result["advisory"] == enforcement.count("advisory") and result["waived"] == 0
+    assert next(v for v in result["violations"] if v["urn"] == ADVISORY_LOG_GROUP["urn"]) == {
+        "enforcement": "advisory",
+        "policy": "aws-cloudwatch-log-group-retention",
+        "urn": ADVISORY_LOG_GROUP["urn"],
+        "type": "aws:cloudwatch/logGroup:LogGroup",
+        "name": "logs",
+        "message": "retentionInDays is 30; at least 365 required",
+        "severity": "medium",
+        "category": "logging",
+        "waived": None,
+        "source": None,
+    }
+
+
+def test_cli_json_exits_0_without_a_mandatory_violation(policy_pack, tmp_path, capsys):
+    assert policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--json"], pack=policy_pack) == 0
+    assert json.loads(capsys.readouterr().out)["mandatory"] == 0
 
 
 @pytest.mark.parametrize(
@@ -204,11 +180,18 @@ def test_cli_exits_2_on_an_unreadable_synth(tmp_path, capsys, content):
     assert capsys.readouterr().err.startswith("policy check: ")
 
 
-def test_cli_exits_2_on_an_invalid_policy_config(tmp_path, capsys):
+def test_cli_exits_2_on_an_invalid_policy_config(policy_pack, tmp_path, capsys):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"aws-no-such-policy": "mandatory"}))
-    assert policy_check.main([_write(tmp_path, UNENCRYPTED_DB), "--policy-config", str(config)]) == 2
+    synth = _write(tmp_path, UNENCRYPTED_DB)
+    assert policy_check.main([synth, "--policy-config", str(config)], pack=policy_pack) == 2
     assert "unknown policies: aws-no-such-policy" in capsys.readouterr().err
+
+
+def test_cli_exits_2_on_a_waiver_without_a_reason(policy_pack, tmp_path, capsys):
+    waivers = _waivers(tmp_path, {"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": " "}})
+    assert policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--waivers", waivers], pack=policy_pack) == 2
+    assert "aws-cloudwatch-log-group-retention: reason must say why" in capsys.readouterr().err
 
 
 def test_plan_with_the_policy_check_ends_with_the_summary(capsys):
@@ -220,14 +203,25 @@ def test_plan_with_the_policy_check_ends_with_the_summary(capsys):
 # -- the real stacks -----------------------------------------------------------------------------
 
 
+def _check(pack, synth, stack):
+    """The check `make policy` runs: the stack's policy config and waivers."""
+    config = read_policy_config(stack_policy_config(stack))
+    return pack.check(synth.document, config, read_waivers(waivers_path(stack), stack))
+
+
 @pytest.fixture(scope="module")
 def prod_report(policy_pack, prod):
-    return policy_pack.check(prod.document, read_policy_config(stack_policy_config("prod")))
+    return _check(policy_pack, prod, "prod")
 
 
 @pytest.fixture(scope="module")
 def staging_report(policy_pack, staging):
-    return policy_pack.check(staging.document, read_policy_config(stack_policy_config("staging")))
+    return _check(policy_pack, staging, "staging")
+
+
+@pytest.fixture(params=["prod", "staging"])
+def stack_report(request, prod_report, staging_report):
+    return {"prod": prod_report, "staging": staging_report}[request.param]
 
 
 def test_prod_has_no_mandatory_violation(prod_report):
@@ -238,22 +232,18 @@ def test_staging_has_no_mandatory_violation(staging_report):
     assert [v.line() for v in staging_report.violations if v.enforcement == "mandatory"] == []
 
 
-def _documented_waivers(stack: str) -> set:
-    page = (ROOT / "docs" / "policies.md").read_text()
-    table = page[page.index("<!-- policy-waivers:begin -->") : page.index("<!-- policy-waivers:end -->")]
-    rows = [
-        [c.strip().strip("`") for c in line.strip("|").split("|")]
-        for line in table.splitlines()
-        if line.startswith("| ")
-    ]
-    return {(policy, name) for row_stack, policy, name, _ in rows[1:] if row_stack == stack}
+def test_every_advisory_violation_of_a_stack_is_waived_with_a_reason(stack_report):
+    assert [v.line() for v in stack_report.violations if v.enforcement == "advisory" and not v.waived] == []
 
 
-def test_every_prod_advisory_violation_is_a_documented_waiver(prod, prod_report):
-    if not prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
-        pytest.skip("the prod synth has no aws:cloudwatch/metricAlarm:MetricAlarm yet (alarms tier not landed)")
-    reported = {(v.policy, v.urn.rsplit("::", 1)[1]) for v in prod_report.violations if v.enforcement == "advisory"}
-    assert reported == _documented_waivers("prod")
+def test_every_waiver_of_a_stack_still_covers_a_violation(stack_report):
+    assert [(w.policy, w.resources) for w in stack_report.unused_waivers] == []
+
+
+def test_every_waiver_explains_an_advisory_policy(policy_pack):
+    for stack in ("prod", "staging"):
+        levels = policy_config.reconcile(policy_pack.info, read_policy_config(stack_policy_config(stack)))
+        assert [w.policy for w in read_waivers(waivers_path(stack), stack) if levels[w.policy][0] != "advisory"] == []
 
 
 def _require(synth, type_):
@@ -401,7 +391,11 @@ def mutated(policy_pack, prod):
             _require(prod, needs)
             doc = copy.deepcopy(prod.document)
             change(doc)
-            reports[mutation] = policy_pack.check(doc, read_policy_config(stack_policy_config("prod")))
+            config, waivers = (
+                read_policy_config(stack_policy_config("prod")),
+                read_waivers(waivers_path("prod"), "prod"),
+            )
+            reports[mutation] = policy_pack.check(doc, config, waivers)
         return reports[mutation]
 
     return report
@@ -464,7 +458,7 @@ def test_the_framework_is_fsbp_with_a_security_hub_link(policy_pack):
 def test_default_enforcement_is_mandatory_exactly_for_the_blocking_categories(policy_pack):
     blocking = {"encryption", "backups", "public-exposure", "secrets", "deletion-safety"}
     levels = {
-        p.name: (p.tags[0] in blocking, policy_check.LEVELS[p.enforcementLevel]) for p in policy_pack.info.policies
+        p.name: (p.tags[0] in blocking, policy_config.LEVELS[p.enforcementLevel]) for p in policy_pack.info.policies
     }
     assert {name for name, (blocks, level) in levels.items() if blocks != (level == "mandatory")} == set()
 

@@ -3,8 +3,10 @@
     python -m tools.ci_report --stack NAME [--out DIR] [--config-file FILE]
 
 Writes DIR/<stack>/plan.txt (tools.plan's text), policy.txt (the output of
-`python -m tools.policy_check` with policies/config/<stack>.json) and summary.md (Markdown for
-the GitHub job summary; appended to $GITHUB_STEP_SUMMARY when that is set). Exits 0 when the
+`python -m tools.policy_check` with policies/config/<stack>.json and the stack's waivers),
+policy.sarif (the same result as SARIF 2.1.0, for `github/codeql-action/upload-sarif`) and
+summary.md (Markdown for the GitHub job summary; appended to $GITHUB_STEP_SUMMARY when that is
+set). Exits 0 when the
 stack builds and no mandatory policy is violated, 1 on a mandatory violation, 2 when the stack
 config is invalid, and the check's own status when it cannot run.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 from settings import ConfigError
 from settings.stack_config import ROOT
 from tools.plan import render
-from tools.policy_check import policy_config_path
+from tools.policy_config import policy_config_path
 from tools.synth import dumps, synthesize
 
 CONFIG_ERROR = 2
@@ -37,6 +39,7 @@ class Outcome:
     config_errors: tuple[str, ...] = ()
     policy_status: int | None = None  # None: the check did not run (the stack did not build)
     policy_output: str = ""
+    policy_sarif: str = ""  # the SARIF log, when the check ran
 
     @property
     def status(self) -> int:
@@ -45,10 +48,20 @@ class Outcome:
         return self.policy_status or 0
 
 
-def run_policy_check(synth_file: Path, config_file: Path) -> tuple[int, str]:
-    """The offline policy check as its own process, exactly as `make policy` runs it."""
+def run_policy_check(synth_file: Path, config_file: Path, sarif_file: Path) -> tuple[int, str]:
+    """The offline policy check as its own process, as `make policy` runs it, also writing
+    `sarif_file`."""
     result = subprocess.run(
-        [sys.executable, "-m", "tools.policy_check", str(synth_file), "--policy-config", str(config_file)],
+        [
+            sys.executable,
+            "-m",
+            "tools.policy_check",
+            str(synth_file),
+            "--policy-config",
+            str(config_file),
+            "--sarif",
+            str(sarif_file),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -64,8 +77,10 @@ def evaluate(stack: str, config_file: Path | None = None) -> Outcome:
     with tempfile.TemporaryDirectory() as scratch:
         synth_file = Path(scratch) / f"synth-{stack}.json"
         synth_file.write_text(dumps(document))
-        status, output = run_policy_check(synth_file, policy_config_path(stack))
-    return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output)
+        sarif_file = Path(scratch) / "policy.sarif"
+        status, output = run_policy_check(synth_file, policy_config_path(stack), sarif_file)
+        sarif = sarif_file.read_text() if sarif_file.exists() else ""
+    return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output, policy_sarif=sarif)
 
 
 def summary(outcome: Outcome) -> str:
@@ -98,12 +113,15 @@ def _folded(title: str, lines: list[str]) -> list[str]:
 
 
 def write(outcome: Outcome, out_dir: Path) -> Path:
-    """Write plan.txt, policy.txt and summary.md for the stack; return the stack's directory."""
+    """Write plan.txt, policy.txt, policy.sarif (when the check ran) and summary.md for the
+    stack; return the stack's directory."""
     directory = out_dir / outcome.stack
     directory.mkdir(parents=True, exist_ok=True)
     plan = outcome.plan if not outcome.config_errors else "\n".join(outcome.config_errors)
     (directory / "plan.txt").write_text(plan + "\n")
     (directory / "policy.txt").write_text((outcome.policy_output or "(not run)") + "\n")
+    if outcome.policy_sarif:
+        (directory / "policy.sarif").write_text(outcome.policy_sarif)
     text = summary(outcome)
     (directory / "summary.md").write_text(text)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -125,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(outcome.config_errors), file=sys.stderr)
     else:
         print(outcome.plan + "\n\n" + outcome.policy_output)
-    print(f"\nwritten: {directory}/plan.txt, policy.txt, summary.md")
+    sarif = ", policy.sarif" if outcome.policy_sarif else ""
+    print(f"\nwritten: {directory}/plan.txt, policy.txt{sarif}, summary.md")
     return outcome.status
 
 

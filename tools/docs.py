@@ -103,6 +103,7 @@ BLOCKS: dict[str, Callable[[Sources], str]] = {
     "alarm-table": lambda _: alarm_table(),
     "alarm-settings": lambda _: settings_table(),
     "policy-reference": lambda sources: policy_docs.render(sources.pack, stack_names()),
+    "policy-waivers": lambda _: policy_docs.render_waivers(stack_names()),
 }
 
 

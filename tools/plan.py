@@ -18,7 +18,9 @@ from typing import Any
 
 from settings import ConfigError
 from settings.stack_config import ROOT, stack_names
-from tools.policy_check import PolicyPack, UsageError, read_policy_config, stack_policy_config
+from tools.policy_check import PolicyPack
+from tools.policy_config import read_policy_config, stack_policy_config
+from tools.policy_report import UsageError, read_waivers, waivers_path
 from tools.synth import is_secret, synthesize
 
 MASK = "[secret]"
@@ -111,7 +113,8 @@ def _plan(args: argparse.Namespace) -> int:
             print(render(document))
             if pack is not None:
                 config = stack_policy_config(stack)
-                report = pack.check(document, read_policy_config(config))
+                waivers = read_waivers(waivers_path(stack), stack)
+                report = pack.check(document, read_policy_config(config), waivers)
                 print(f"\nPolicy check ({config.relative_to(ROOT) if config else 'default config'}):")
                 print(report.text())
                 status = max(status, report.exit_code)

@@ -1,19 +1,21 @@
 """Offline policy check: run the CrossGuard pack in `policies/` against a synth, as the engine does.
 
-    python -m tools.policy_check SYNTH.json [--policy-config FILE] [--json]
+    python -m tools.policy_check SYNTH.json [--policy-config FILE] [--waivers FILE] [--json] [--sarif OUT.sarif]
 
 The pack runs as its own process, started the way `pulumi preview --policy-pack policies` starts
 a Python pack (`python -u -m pulumi.policy <engine address> .` in the pack's directory, which
 prints the port of its analyzer gRPC server). This tool then plays the engine over Pulumi's
 analyzer protocol: GetAnalyzerInfo; Configure with the policy config reconciled as the engine does
-(schema defaults, then `all`, then per-policy entries, validated against each policy's JSON schema);
-ConfigureStack; Analyze for every resource in dependency order with its inputs (secrets keep
-their wire-format signature); and AnalyzeStack with every resource's outputs, parent,
-dependencies, property dependencies and provider.
+(tools.policy_config); ConfigureStack; Analyze for every resource in dependency order with its
+inputs (secrets keep their wire-format signature); and AnalyzeStack with every resource's outputs,
+parent, dependencies, property dependencies and provider.
 
-It prints `<enforcement> <policy> <urn>: <message>` per violation and a summary line, and exits 1
-when a mandatory violation remains, 0 otherwise, 2 on usage errors (unreadable synth, invalid
-policy config, a pack that does not start). The pack's interpreter is this one (the project's
+It prints the violations grouped by enforcement, mandatory first, each with its policy's category
+and severity, the advisories the stack's waivers accept marked `waived: <reason>`
+(tools.policy_report), then a summary line; --json prints the same as JSON, --sarif also writes
+SARIF 2.1.0 for code scanning (tools.policy_sarif). Whatever the format, it exits 1 when a
+mandatory violation remains, 0 otherwise, 2 on usage errors (unreadable synth, invalid policy
+config or waivers, a pack that does not start). The pack's interpreter is this one (the project's
 .venv holds every package of policies/requirements.txt, at the same pins); --python picks another,
 e.g. policies/venv/bin/python as the Pulumi CLI would create it.
 """
@@ -29,191 +31,25 @@ import sys
 import threading
 from collections.abc import Iterable
 from concurrent import futures
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import grpc
-import jsonschema
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from settings.stack_config import ROOT
+from tools.policy_config import LEVEL_VALUES, LEVELS, SEVERITIES, read_policy_config, reconcile
+from tools.policy_report import Report, Source, UsageError, Violation, Waiver, read_waivers, waivers_path
+from tools.policy_sarif import sarif
 from tools.synth import dependency_order
 
 PACK_DIR = ROOT / "policies"
-CONFIG_DIR = PACK_DIR / "config"
 START_TIMEOUT_SECONDS = 60
 CALL_TIMEOUT_SECONDS = 120
-LEVELS = {
-    analyzer_pb2.ADVISORY: "advisory",
-    analyzer_pb2.MANDATORY: "mandatory",
-    analyzer_pb2.REMEDIATE: "remediate",
-    analyzer_pb2.DISABLED: "disabled",
-}
-LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
-SEVERITIES = {
-    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
-    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
-    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
-    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
-    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
-}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
 _SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-class UsageError(Exception):
-    """Something the user must fix before a check can run (exit status 2)."""
-
-
-# ------------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass(frozen=True)
-class Violation:
-    enforcement: str
-    policy: str
-    urn: str
-    message: str
-    severity: str = ""
-
-    def line(self) -> str:
-        return f"{self.enforcement} {self.policy} {self.urn}: {self.message}"
-
-
-@dataclass
-class Report:
-    project: str
-    stack: str
-    violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def mandatory(self) -> int:
-        return sum(1 for v in self.violations if v.enforcement == "mandatory")
-
-    @property
-    def advisory(self) -> int:
-        return sum(1 for v in self.violations if v.enforcement == "advisory")
-
-    @property
-    def resources(self) -> int:
-        return len({v.urn for v in self.violations})
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.mandatory else 0
-
-    def summary(self) -> str:
-        return f"{self.mandatory} mandatory, {self.advisory} advisory violations in {self.resources} resources"
-
-    def text(self) -> str:
-        return "\n".join([v.line() for v in self.violations] + [self.summary()])
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "stack": self.stack,
-            "violations": [asdict(v) for v in self.violations],
-            "mandatory": self.mandatory,
-            "advisory": self.advisory,
-            "resources": self.resources,
-        }
-
-    def by_policy(self, policy: str) -> list[Violation]:
-        return [v for v in self.violations if v.policy == policy]
-
-
-# ------------------------------------------------------------------------------------------------
-# Policy config, reconciled as the engine does (pkg/engine ReconcilePolicyPackConfig)
-
-
-def read_policy_config(path: Path | None) -> dict[str, Any]:
-    """A `--policy-pack-config` file: {"all" | policy: level | {enforcementLevel?, props...}}."""
-    if path is None:
-        return {}
-    try:
-        text = Path(path).read_text()
-    except OSError as error:
-        raise UsageError(f"{path}: {error.strerror}") from None
-    if not text.strip():
-        return {}
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: not valid JSON: {error.msg} (line {error.lineno})") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"{path}: must be a JSON object of policy names")
-    return config
-
-
-def policy_config_path(stack: str) -> Path:
-    """Where the stack's policy config lives: policies/config/<stack>.json."""
-    return CONFIG_DIR / f"{stack}.json"
-
-
-def stack_policy_config(stack: str) -> Path | None:
-    """policies/config/<stack>.json when the stack has one."""
-    path = policy_config_path(stack)
-    return path if path.exists() else None
-
-
-def _split(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:
-    if isinstance(value, str):
-        level, properties = value, {}
-    elif isinstance(value, dict):
-        properties = dict(value)
-        level = properties.pop("enforcementLevel", None)
-    else:
-        raise UsageError(f"{name}: {json.dumps(value)} is not a valid value; must be a string or object")
-    if level is not None and level not in LEVEL_VALUES:
-        raise UsageError(f"{name}: {json.dumps(level)} is not a valid enforcement level ({', '.join(LEVEL_VALUES)})")
-    return level, properties
-
-
-def reconcile(info: analyzer_pb2.AnalyzerInfo, config: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """policy -> (enforcement level, properties): each policy's default level and its schema's
-    defaults, the pack's initial config, then `all`, then per-policy entries. Raises UsageError
-    listing unknown policy names and every schema violation."""
-    schemas = {
-        p.name: json_format.MessageToDict(p.configSchema, preserving_proto_field_name=True) for p in info.policies
-    }
-    result: dict[str, tuple[str, dict[str, Any]]] = {}
-    for policy in info.policies:
-        properties = schemas[policy.name].get("properties", {})
-        defaults = {key: schema["default"] for key, schema in properties.items() if "default" in schema}
-        result[policy.name] = (LEVELS[policy.enforcementLevel], defaults)
-    # The engine reads an initial config entry without a level as advisory; so does this.
-    initial = {
-        name: (LEVELS[c.enforcementLevel], json_format.MessageToDict(c.properties))
-        for name, c in info.initialConfig.items()
-    }
-    # Stricter than the engine, which ignores both: a typo would silently change nothing.
-    unknown = sorted(set(config) - set(result) - {"all"})
-    if unknown:
-        raise UsageError(f"policy config names unknown policies: {', '.join(unknown)}")
-    for layer in (initial, {name: _split(name, value) for name, value in config.items()}):
-        all_level = layer.get("all", (None, {}))[0]
-        if all_level:
-            result = {name: (all_level, props) for name, (_, props) in result.items()}
-        for name, (level, properties) in layer.items():
-            if name == "all":
-                continue
-            current_level, current = result[name]
-            result[name] = (level or current_level, {**current, **properties})
-    problems = []
-    for name, (_, properties) in result.items():
-        schema = {"type": "object", **schemas[name]}
-        extra = sorted(set(properties) - set(schema.get("properties", {})))
-        if extra:
-            problems.append(f"{name}: unknown properties {', '.join(extra)}")
-        for error in jsonschema.Draft7Validator(schema).iter_errors(properties):
-            where = ".".join(str(p) for p in error.absolute_path)
-            problems.append(f"{name}: {where + ': ' if where else ''}{error.message}")
-    if problems:
-        raise UsageError("invalid policy config:\n" + "\n".join(problems))
-    return result
 
 
 # ------------------------------------------------------------------------------------------------
@@ -320,6 +156,7 @@ class PolicyPack:
         self._channel: grpc.Channel | None = None
         self._stderr: list[str] = []
         self.info: analyzer_pb2.AnalyzerInfo | None = None
+        self.levels: dict[str, str] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -409,6 +246,7 @@ class PolicyPack:
     def configure(self, config: dict[str, Any]) -> None:
         assert self.info is not None
         reconciled = reconcile(self.info, config)
+        self.levels = {name: level for name, (level, _) in reconciled.items()}
         self.stub.Configure(
             analyzer_pb2.ConfigureAnalyzerRequest(
                 policyConfig={
@@ -421,8 +259,11 @@ class PolicyPack:
             timeout=CALL_TIMEOUT_SECONDS,
         )
 
-    def check(self, document: dict[str, Any], config: dict[str, Any] | None = None) -> Report:
-        """Every violation the pack reports for the synth `document` under the policy `config`."""
+    def check(
+        self, document: dict[str, Any], config: dict[str, Any] | None = None, waivers: Iterable[Waiver] = ()
+    ) -> Report:
+        """Every violation the pack reports for the synth `document` under the policy `config`,
+        the advisory ones that `waivers` cover marked with their reason."""
         self.configure(config or {})
         try:
             self.stub.ConfigureStack(
@@ -436,7 +277,7 @@ class PolicyPack:
                 raise
         resources = dependency_order({r["urn"]: r for r in document["resources"]})
         by_urn = {r["urn"]: r for r in resources}
-        report = Report(project=document["project"], stack=document["stack"])
+        report = Report(project=document["project"], stack=document["stack"], levels=dict(self.levels))
         for resource in resources:
             response = self.stub.Analyze(
                 analyzer_pb2.AnalyzeRequest(
@@ -449,12 +290,13 @@ class PolicyPack:
                 ),
                 timeout=CALL_TIMEOUT_SECONDS,
             )
-            report.violations += self._violations(response, resource["urn"])
+            report.violations += self._violations(response, resource["urn"], by_urn)
         response = self.stub.AnalyzeStack(
             analyzer_pb2.AnalyzeStackRequest(resources=[self._stack_resource(r, by_urn) for r in resources]),
             timeout=CALL_TIMEOUT_SECONDS,
         )
-        report.violations += self._violations(response, stack_urn(document))
+        report.violations += self._violations(response, stack_urn(document), by_urn)
+        report.apply(waivers)
         return report
 
     def _stack_resource(
@@ -476,8 +318,12 @@ class PolicyPack:
             },
         )
 
-    @staticmethod
-    def _violations(response: analyzer_pb2.AnalyzeResponse, default_urn: str) -> Iterable[Violation]:
+    def _violations(
+        self, response: analyzer_pb2.AnalyzeResponse, default_urn: str, by_urn: dict[str, dict[str, Any]]
+    ) -> Iterable[Violation]:
+        assert self.info is not None
+        # A policy's category is its first tag (webapp_policies.core.Control.tags).
+        categories = {p.name: (p.tags[0] if p.tags else "") for p in self.info.policies}
         for diagnostic in response.diagnostics:
             level = LEVELS[diagnostic.enforcementLevel]
             if level == "disabled":
@@ -486,22 +332,31 @@ class PolicyPack:
             prefix = f"{diagnostic.description}\n"
             if message.startswith(prefix):
                 message = message[len(prefix) :]
+            urn = diagnostic.urn or default_urn
+            source = (by_urn.get(urn) or {}).get("source")
             yield Violation(
                 enforcement="mandatory" if level == "remediate" else level,
                 policy=diagnostic.policyName,
-                urn=diagnostic.urn or default_urn,
+                urn=urn,
                 message=" ".join(message.split()),
                 severity=SEVERITIES.get(diagnostic.severity, ""),
+                category=categories.get(diagnostic.policyName, ""),
+                source=Source(file=source["file"], line=int(source["line"])) if source else None,
             )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, pack: PolicyPack | None = None) -> int:
+    """The command line; `pack` serves the check when given (one process for many checks)."""
     parser = argparse.ArgumentParser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
     parser.add_argument("synth", type=Path, metavar="SYNTH.json", help="a synth document (python -m tools.synth)")
     parser.add_argument(
         "--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config"
     )
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--waivers", type=Path, metavar="FILE", help="accepted advisories (default: policies/waivers/<stack>.json)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON instead of text")
+    parser.add_argument("--sarif", type=Path, metavar="OUT.sarif", help="also write the result as SARIF 2.1.0")
     parser.add_argument("--python", help="interpreter to run the pack with (default: this one)")
     try:
         args = parser.parse_args(argv)
@@ -510,16 +365,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         document = read_synth(args.synth)
         config = read_policy_config(args.policy_config)
-        with PolicyPack(python=args.python) as pack:
-            report = pack.check(document, config)
+        waivers = read_waivers(args.waivers or waivers_path(document["stack"]), document["stack"])
+        with ExitStack() as cleanup:
+            if pack is None:
+                pack = cleanup.enter_context(PolicyPack(python=args.python))
+            report = pack.check(document, config, waivers)
+            if args.sarif:
+                assert pack.info is not None
+                _write_sarif(args.sarif, sarif(report, pack.info))
     except UsageError as error:
         print(f"policy check: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(report.text())
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
     return report.exit_code
+
+
+def _write_sarif(path: Path, log: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(log, indent=2) + "\n")
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
 
 
 if __name__ == "__main__":

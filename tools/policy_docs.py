@@ -1,10 +1,11 @@
-"""The policy reference of docs/policies.md, rendered from what the pack itself publishes.
+"""The generated parts of docs/policies.md: the policy reference and the waivers table.
 
-From the running pack's GetAnalyzerInfo (tools.policy_check starts it as the engine does) and
-each stack's policies/config/<stack>.json reconciled the way the engine does: every policy (name,
-what it checks, severity, enforcement per stack, framework reference, other references), every
-threshold (default and per-stack value) and every remediation. `python -m tools.docs --write`
-puts it in the page.
+The reference comes from the running pack's GetAnalyzerInfo (tools.policy_check starts it as the
+engine does) and each stack's policies/config/<stack>.json reconciled the way the engine does:
+every policy (name, what it checks, severity, enforcement per stack, framework reference, other
+references), every threshold (default and per-stack value) and every remediation. The waivers
+table lists every stack's policies/waivers/<stack>.json. `python -m tools.docs --write` puts both
+in the page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from tools.policy_check import SEVERITIES, PolicyPack, read_policy_config, reconcile, stack_policy_config
+from tools.policy_check import PolicyPack
+from tools.policy_config import SEVERITIES, read_policy_config, reconcile, stack_policy_config
+from tools.policy_report import read_waivers, waivers_path
 
 
 def cell(text: str) -> str:
@@ -66,4 +69,14 @@ def render(pack: PolicyPack, stacks: list[str]) -> str:
             )
     lines += ["", "Remediation of each policy:", ""]
     lines += [f"- `{policy.name}`: {policy.remediation_steps}" for policy in info.policies]
+    return "\n".join(lines)
+
+
+def render_waivers(stacks: list[str]) -> str:
+    """The waivers table: every accepted advisory of every stack, with its reason."""
+    lines = ["| Stack | Policy | Resources | Why |", "|---|---|---|---|"]
+    for stack in stacks:
+        for waiver in read_waivers(waivers_path(stack), stack):
+            resources = ", ".join(f"`{name}`" for name in waiver.resources)
+            lines.append(f"| {stack} | `{waiver.policy}` | {resources} | {cell(waiver.reason)} |")
     return "\n".join(lines)
