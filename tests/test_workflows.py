@@ -292,10 +292,23 @@ def test_workflows_grant_nothing_by_default():
         assert load(path)["permissions"] == {}, path.name
 
 
-def test_every_job_declares_read_only_permissions_except_oidc_and_comments():
+def test_every_job_declares_read_only_permissions_except_oidc_comments_and_code_scanning():
     for name, job_id, job in all_jobs():
         writes = {k for k, v in job["permissions"].items() if v != "read"}
-        assert writes <= {"id-token", "pull-requests"}, f"{name}.{job_id}"
+        assert writes <= {"id-token", "pull-requests", "security-events"}, f"{name}.{job_id}"
+
+
+def test_security_events_write_only_for_the_job_that_uploads_sarif():
+    for name, job_id, job in all_jobs():
+        uploads = any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in job["steps"])
+        assert (job["permissions"].get("security-events") == "write") == uploads, f"{name}.{job_id}"
+
+
+def test_policy_findings_reach_code_scanning_from_the_offline_check_of_every_stack():
+    job = workflow("pull-request")["jobs"]["plan"]
+    upload = step_using(job["steps"], "github/codeql-action/upload-sarif")
+    assert upload["with"]["sarif_file"] == "ci-out/${{ matrix.stack }}/policy.sarif"
+    assert "always()" in upload["if"] and FORK_GUARD in upload["if"]
 
 
 def test_id_token_write_only_where_oidc_is_used():
