@@ -5,6 +5,8 @@
 #   make bench             wall time of the offline synth per stack
 #   make lint              ruff (lint and format check) and basedpyright (types against the typed SDK)
 #   make lock              recompile the hashed lock files from the human-edited requirements files
+#   make diagrams          redraw docs/diagrams/<stack>.svg from each stack's synth (needs Graphviz)
+#   make graphviz          install Debian's Graphviz (`dot`) when it is missing
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,7 +14,7 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth test bench lint format lock docs clean
+.PHONY: venv plan policy synth test bench lint format lock docs clean graphviz diagrams
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
 # checking every hash and removing whatever the lock does not list.
@@ -68,6 +70,17 @@ bench: venv
 
 docs: venv
 	$(PY) -m tools.docs --write
+
+# Graphviz lays out tools.diagram's drawings; root installs directly, anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+graphviz:
+	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; }
+
+diagrams: venv graphviz
+	@for stack in $(POLICY_STACKS); do \
+		$(PY) -m tools.diagram --stack $$stack --out docs/diagrams/$$stack.svg || exit 2; \
+	done
 
 # Delivery (.github/workflows call these, as a developer would).
 #   make policy-venv         the policy pack's own virtualenv (policies/venv, per PulumiPolicy.yaml)

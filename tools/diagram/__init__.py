@@ -1,0 +1,1 @@
+"""Architecture diagram of a stack, from its synth: `python -m tools.diagram` (see __main__)."""
