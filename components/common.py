@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
 TYPE_PREFIX = "webapp:components"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,14 @@ class AwsContext:
 def child(parent: pulumi.Resource, **options: Any) -> pulumi.ResourceOptions:
     """Options for a component's child resource."""
     return pulumi.ResourceOptions(parent=parent, **options)
+
+
+def provided(value: T | None, what: str) -> T:
+    """An output attribute the SDK types as optional but the provider always sets in the
+    configuration the component chose; fails loudly rather than passing None on."""
+    if value is None:
+        raise ValueError(f"the provider returned no {what}")
+    return value
 
 
 def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:

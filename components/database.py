@@ -21,7 +21,7 @@ import pulumi_aws as aws
 
 from settings.database import DatabaseSettings
 
-from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, service_trust_policy
+from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, provided, service_trust_policy
 from .datastore import DataStore, physical_name
 from .encryption import EncryptionKey, KeyArgs
 
@@ -236,4 +236,4 @@ class Database(DataStore):
 
 def _first_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
     # Exactly one secret exists when manage_master_user_password is on.
-    return secrets[0].secret_arn
+    return provided(secrets[0].secret_arn, "master user secret ARN")

@@ -11,7 +11,6 @@ CloudWatch log group named `aws-waf-logs-...` (the prefix WAF requires), with th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -132,8 +131,9 @@ class Firewall(pulumi.ComponentResource):
         )
 
 
-def _visibility(metric_name: str) -> dict[str, Any]:
-    """CloudWatch metrics and sampled requests, for the ACL and for each rule."""
+def _visibility(metric_name: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
+    """CloudWatch metrics and sampled requests, for the ACL and for each rule (typed, so the
+    checker matches its keys against the visibility-config arguments it is spread into)."""
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric_name, "sampled_requests_enabled": True}
 
 

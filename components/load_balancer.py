@@ -30,7 +30,7 @@ import pulumi_aws as aws
 from settings.edge import PUBLIC_PORTS, DnsSettings, LoadBalancerSettings
 from settings.services import ServiceSettings
 
-from .common import TYPE_PREFIX, AwsContext, child, policy_document
+from .common import TYPE_PREFIX, AwsContext, child, policy_document, provided
 
 INTERNET = {"ipv4": "0.0.0.0/0", "ipv6": "::/0"}
 # ALB access logs are written by this service principal. AWS documents it for Regions opened
@@ -313,7 +313,7 @@ class LoadBalancer(pulumi.ComponentResource):
             zone_id=dns.hosted_zone_id,
             name=option.apply(lambda o: o.resource_record_name),
             type=option.apply(lambda o: o.resource_record_type),
-            records=[option.apply(lambda o: o.resource_record_value)],
+            records=[option.apply(lambda o: provided(o.resource_record_value, "certificate validation record value"))],
             ttl=300,
             # ACM asks for the same CNAME for a domain in every certificate of the account, so a
             # replacement certificate must be able to take the record over.

@@ -421,7 +421,8 @@ class FargateService(pulumi.ComponentResource):
                 settings, settings.memory_target_percent, predefined="ECSServiceAverageMemoryUtilization"
             ),
         }
-        if args.alb is not None:
+        # __init__ refused a web service (with an ALB) that has no blue/green routing.
+        if args.alb is not None and args.routing is not None:
             metrics["requests"] = self._tracking(
                 settings, settings.requests_per_target, custom=self._requests_per_task(args.alb, args.routing)
             )
@@ -512,7 +513,7 @@ def _task_inputs(
             if key in plain and looks_secret(key):
                 raise ValueError(f"service {settings.name}: {key} looks like a credential; pass it as a secret")
             (environment if key in plain else secrets)[key] = value
-    secret_arns = sorted({secret_arn(value) for value in settings.secrets.values()})
+    secret_arns: list[pulumi.Input[str]] = [*sorted({secret_arn(value) for value in settings.secrets.values()})]
     key_arns: list[pulumi.Input[str]] = list(settings.secret_key_arns)
     for link in links:
         secret_arns += list(link.secret_arns)

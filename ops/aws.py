@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import boto3
+from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -122,11 +122,11 @@ class Aws:
     def __init__(
         self,
         region: str,
-        session: boto3.session.Session | None = None,
+        session: Session | None = None,
         wrap: dict[str, Callable[[Any], Any]] | None = None,
     ):
         self.region = region
-        self._session = session or boto3.session.Session()
+        self._session = session or Session()
         self._wrap = dict(wrap or {})
         self._clients: dict[tuple[str, str], Any] = {}
 

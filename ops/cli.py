@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
+from boto3.session import Session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from settings import ConfigError, StackSettings, load_settings
@@ -41,7 +41,7 @@ class Context:
     """What a run needs from the outside world; tests replace the parts that touch it."""
 
     clock: Clock = field(default_factory=Clock)
-    session: boto3.session.Session | None = None
+    session: Session | None = None
     wrap: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
     stdout: TextIO | None = None

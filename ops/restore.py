@@ -218,9 +218,19 @@ def run(
     except RestoreFailed as failure:
         report.failure = str(failure)
         return report
-    report.temporary_instance = drill_identifier(source, progress.clock.now())
+    temporary = report.temporary_instance = drill_identifier(source, progress.clock.now())
     _restore_and_check(
-        rds, restore, request, report, check, progress, aws.region, outputs.get("databaseName"), timeout, interval
+        rds,
+        restore,
+        request,
+        report,
+        temporary,
+        check,
+        progress,
+        aws.region,
+        outputs.get("databaseName"),
+        timeout,
+        interval,
     )
     return report
 
@@ -230,6 +240,7 @@ def _restore_and_check(
     restore: Callable[[str, dict[str, Any]], Any],
     request: dict[str, Any],
     report: DrillReport,
+    temporary: str,
     check: Check,
     progress: Progress,
     region: str,
@@ -241,7 +252,6 @@ def _restore_and_check(
     drill failures land in the report, anything else (AWS errors, Ctrl-C) propagates after the
     cleanup."""
     clock = progress.clock
-    temporary = report.temporary_instance
     started = clock.monotonic()
     try:
         progress.say(f"restoring {report.restored_from} to temporary instance {temporary}")

@@ -148,7 +148,8 @@ def _weights_of(rule: dict[str, Any], colours: dict[str, str]) -> dict[str, floa
             {"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}
         ]
         for group in groups:
-            name = colours.get(group["TargetGroupArn"], group["TargetGroupArn"].split("/")[-2])
+            arn: str = group["TargetGroupArn"]
+            name = colours.get(arn, arn.split("/")[-2])
             raw[name] = raw.get(name, 0) + group.get("Weight", 1)
     total = sum(raw.values())
     return {name: round(100 * weight / total, 1) if total else 0.0 for name, weight in raw.items()}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from .alarms import AlarmSettings
 from .base import Model, Problem
@@ -132,7 +133,8 @@ def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, ti
     problems: list[Problem] = []
     for name, field in StackSettings.model_fields.items():
         key = field.alias or name
-        if key in failed or key not in merged:
+        # Every field of StackSettings is annotated: `annotation` is None only in pydantic's typing.
+        if key in failed or key not in merged or field.annotation is None:
             continue
         try:
             value = TypeAdapter(field.annotation).validate_python(merged[key])
@@ -142,7 +144,7 @@ def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, ti
     return problems
 
 
-def _from_pydantic(error: dict[str, Any]) -> Problem:
+def _from_pydantic(error: ErrorDetails) -> Problem:
     key = _key(error["loc"])
     if error["type"] == "extra_forbidden":
         return Problem(key, "unknown key", error["input"])

@@ -5,7 +5,7 @@ They are the same in every tier, so they live here rather than in `tiers.py`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -87,8 +87,11 @@ class PercentRule(Rule):
     threshold: float = Field(ge=0, le=100)
 
 
+R = TypeVar("R", bound=Rule)
+
+
 def _rule(
-    kind: type[Rule],
+    kind: type[R],
     threshold: float,
     period: int,
     evaluations: int,
@@ -96,7 +99,7 @@ def _rule(
     *,
     meaning: str,
     alias: str | None = None,
-):
+) -> R:
     """A default for a Field: `kind` with these values; `meaning` goes to the docs table (`alarm-settings`)."""
     return Field(
         default_factory=lambda: kind(
@@ -181,7 +184,7 @@ class AlarmSettings(Model):
         for name, field in cls.model_fields.items():
             key = field.alias or name
             if isinstance(merged.get(key), dict) and field.default_factory is not None:
-                default = field.default_factory()
+                default = field.get_default(call_default_factory=True)
                 if isinstance(default, Rule):
                     merged[key] = {**default.model_dump(by_alias=True), **merged[key]}
         return merged

@@ -53,13 +53,21 @@ def _intervals_overlap(a: int, a_len: int, b: int, b_len: int) -> bool:
 
 
 def _daily_minutes(value: str) -> tuple[int, int]:
-    h1, m1, h2, m2 = map(int, _DAILY.match(value).groups())
+    h1, m1, h2, m2 = map(int, _match(_DAILY, value).groups())
     return h1 * 60 + m1, h2 * 60 + m2
 
 
 def _weekly_minutes(value: str) -> tuple[int, int]:
-    d1, h1, m1, d2, h2, m2 = _WEEKLY.match(value).groups()
+    d1, h1, m1, d2, h2, m2 = _match(_WEEKLY, value).groups()
     return (
         _DAYS.index(d1) * 24 * 60 + int(h1) * 60 + int(m1),
         _DAYS.index(d2) * 24 * 60 + int(h2) * 60 + int(m2),
     )
+
+
+def _match(pattern: re.Pattern[str], value: str) -> re.Match[str]:
+    """The match of a window string the validators above already accepted."""
+    match = pattern.match(value)
+    if match is None:
+        raise ValueError(f"not a window string: {value!r}")
+    return match

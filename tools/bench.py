@@ -10,7 +10,6 @@ the offline policy check. Reports the median and the spread of N runs.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import statistics
 import subprocess
@@ -19,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from settings.stack_config import ROOT, stack_names
+from tools import cli_parser
 from tools.synth import synthesize
 
 
@@ -44,7 +44,7 @@ def _run(module: str, *args: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    parser = cli_parser("python -m tools.bench", __doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stack", action="append")
     args = parser.parse_args(argv)

@@ -13,7 +13,6 @@ config is invalid, and the check's own status when it cannot run.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from settings import ConfigError
 from settings.stack_config import ROOT
+from tools import cli_parser
 from tools.plan import render
 from tools.policy_config import policy_config_path
 from tools.synth import dumps, synthesize
@@ -132,7 +132,7 @@ def write(outcome: Outcome, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.ci_report", description=__doc__.splitlines()[0])
+    parser = cli_parser("python -m tools.ci_report", __doc__)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", type=Path, default=ROOT / "ci-out", help="directory for <stack>/ (default ci-out)")
     parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")

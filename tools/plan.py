@@ -18,6 +18,7 @@ from typing import Any
 
 from settings import ConfigError
 from settings.stack_config import ROOT, stack_names
+from tools import cli_parser
 from tools.policy_check import PolicyPack
 from tools.policy_config import read_policy_config, stack_policy_config
 from tools.policy_report import UsageError, read_waivers, waivers_path
@@ -83,7 +84,7 @@ def _show(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
+    parser = cli_parser("python -m tools.plan", __doc__)
     parser.add_argument("--stack", action="append", help="stack to plan (repeatable; default: every stack)")
     parser.add_argument(
         "--policy", action="store_true", help="run the policy pack on each plan with policies/config/<stack>.json"

@@ -22,7 +22,6 @@ e.g. policies/venv/bin/python as the Pulumi CLI would create it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import queue
 import re
@@ -40,6 +39,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from settings.stack_config import ROOT
+from tools import cli_parser
 from tools.policy_config import LEVEL_VALUES, LEVELS, SEVERITIES, read_policy_config, reconcile
 from tools.policy_report import Report, Source, UsageError, Violation, Waiver, read_waivers, waivers_path
 from tools.policy_sarif import sarif
@@ -155,8 +155,15 @@ class PolicyPack:
         self._process: subprocess.Popen | None = None
         self._channel: grpc.Channel | None = None
         self._stderr: list[str] = []
-        self.info: analyzer_pb2.AnalyzerInfo | None = None
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
         self.levels: dict[str, str] = {}
+
+    @property
+    def info(self) -> analyzer_pb2.AnalyzerInfo:
+        """The policies the running pack declares (GetAnalyzerInfo); there is none before `start`."""
+        if self._info is None:
+            raise RuntimeError("the policy pack is not started")
+        return self._info
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -214,7 +221,7 @@ class PolicyPack:
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # Python packs fall back, as the engine allows.
                 raise
-        self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
+        self._info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
 
     def _pump(self, stream, lines: queue.Queue | None) -> None:
         for line in stream:
@@ -244,7 +251,6 @@ class PolicyPack:
     # -- checks -----------------------------------------------------------------------------
 
     def configure(self, config: dict[str, Any]) -> None:
-        assert self.info is not None
         reconciled = reconcile(self.info, config)
         self.levels = {name: level for name, (level, _) in reconciled.items()}
         self.stub.Configure(
@@ -321,7 +327,6 @@ class PolicyPack:
     def _violations(
         self, response: analyzer_pb2.AnalyzeResponse, default_urn: str, by_urn: dict[str, dict[str, Any]]
     ) -> Iterable[Violation]:
-        assert self.info is not None
         # A policy's category is its first tag (webapp_policies.core.Control.tags).
         categories = {p.name: (p.tags[0] if p.tags else "") for p in self.info.policies}
         for diagnostic in response.diagnostics:
@@ -347,7 +352,7 @@ class PolicyPack:
 
 def main(argv: list[str] | None = None, pack: PolicyPack | None = None) -> int:
     """The command line; `pack` serves the check when given (one process for many checks)."""
-    parser = argparse.ArgumentParser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
+    parser = cli_parser("python -m tools.policy_check", __doc__)
     parser.add_argument("synth", type=Path, metavar="SYNTH.json", help="a synth document (python -m tools.synth)")
     parser.add_argument(
         "--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config"

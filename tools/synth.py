@@ -11,7 +11,6 @@ written in a stable dependency order, so the same stack gives byte-identical JSO
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import heapq
 import json
@@ -30,6 +29,7 @@ from pulumi.runtime.stack import run_in_stack
 from settings import ConfigError, load_settings
 from settings.stack_config import ROOT, project_name, read_stack_config
 from settings.stack_config import runtime_config as to_runtime_config
+from tools import cli_parser
 from tools.mocks import AwsMocks
 from tools.sources import SourceSites
 
@@ -52,6 +52,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
     def __init__(self, mocks: AwsMocks):
         super().__init__(mocks)
+        # The base class keeps `mocks` typed as its interface; the provider regions are AwsMocks'.
+        self.aws_mocks = mocks
         self.records: dict[str, dict[str, Any]] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn: str | None = None
@@ -79,7 +81,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         dependencies = sorted(set(request.dependencies))
         parent = request.parent if request.parent and request.parent != self.stack_urn else None
         if request.type.startswith("pulumi:providers:"):
-            self.mocks.provider_regions[f"{urn}::{response.id}"] = _unwrap(inputs.get("region")) or self.mocks.region
+            region = _unwrap(inputs.get("region")) or self.aws_mocks.region
+            self.aws_mocks.provider_regions[f"{urn}::{response.id}"] = region
         self.records[urn] = {
             "urn": urn,
             "type": request.type,
@@ -170,7 +173,10 @@ def _run_program(monitor: RecordingMonitor) -> None:
 
 
 def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, config: dict[str, Any]) -> None:
-    """A fresh mock runtime per synth, so several stacks can be synthesized in one process."""
+    """A fresh mock runtime per synth, so several stacks can be synthesized in one process.
+
+    Constructing the settings also resets the runtime's context-wide state (pending outputs, RPC
+    manager): pulumi keeps it in context variables the `Settings` constructor assigns."""
     runtime_settings.ROOT.set(None)
     runtime_settings.configure(
         runtime_mocks.MockSettings(
@@ -184,7 +190,6 @@ def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, conf
             callbacks=None,
         )
     )
-    runtime_settings.SETTINGS.outputs.clear()
     values, secret_keys = to_runtime_config(config)
     runtime_config.set_all_config(values, secret_keys)
 
@@ -224,7 +229,7 @@ def dumps(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser = cli_parser("python -m tools.synth", __doc__)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")

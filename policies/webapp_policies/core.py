@@ -11,11 +11,12 @@ the known values before any resource is created.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -28,24 +29,22 @@ from pulumi_policy import (
 from pulumi_policy import proxy as _proxy
 
 
-class _Unknown:
-    """A value the engine does not know yet (preview)."""
+class _Unknown(enum.Enum):
+    """A value the engine does not know yet (preview). A one-member enum, so type checkers
+    narrow `value is UNKNOWN` / `is not UNKNOWN` (PEP 484's idiom for sentinels)."""
 
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    UNKNOWN = "<unknown>"
 
     def __repr__(self) -> str:
         return "<unknown>"
+
+    __str__ = __repr__
 
     def __bool__(self) -> bool:
         raise TypeError("an unknown value has no truth value; test `is UNKNOWN` first")
 
 
-UNKNOWN = _Unknown()
+UNKNOWN: Final = _Unknown.UNKNOWN
 _SENTINELS = frozenset(
     getattr(_proxy, name) for name in dir(_proxy) if name.startswith("UNKNOWN_") and name.endswith("_VALUE")
 )
