@@ -37,8 +37,6 @@ def sarif(report: Report, info: analyzer_pb2.AnalyzerInfo) -> dict[str, Any]:
         "fullName": f"CrossGuard policy pack {info.name}",
         "rules": [_rule(policy, report.levels.get(policy.name, "advisory")) for policy in info.policies],
     }
-    if info.version:
-        driver["semanticVersion"] = info.version
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
