@@ -85,7 +85,10 @@ diagrams: venv graphviz
 # Delivery (.github/workflows call these, as a developer would).
 #   make policy-venv         the policy pack's own virtualenv (policies/venv, per PulumiPolicy.yaml)
 #   make ci-plan STACK=prod  offline plan + policy check into ci-out/<stack>/ and the job summary
-.PHONY: policy-venv ci-plan
+#   make pr-report STACK=prod BASE_REF=<commit> [PR_NUMBER=<n>]
+#                            change review of one stack (base vs head) into ci-out/pr-report/
+#   make pr-comment          the sticky pull-request comment from ci-out/pr-reports/ (stdlib only)
+.PHONY: policy-venv ci-plan pr-report pr-comment
 POLICY_VENV := policies/venv
 CI_OUT ?= ci-out
 
@@ -101,3 +104,13 @@ ci-plan: venv
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) $(CI_OUT) synth-*.json .pytest_cache
+
+pr-report: venv policy-venv graphviz
+	$(PY) -m tools.pr_report --stack $(or $(STACK),$(error pr-report needs STACK=<stack>)) \
+		--base-ref $(or $(BASE_REF),$(error pr-report needs BASE_REF=<commit>)) \
+		--out $(CI_OUT)/pr-report $(if $(PR_NUMBER),--pr $(PR_NUMBER),)
+
+# Runs from the default branch in the workflow_run job, with the system Python: no virtualenv,
+# nothing installed, no code of the pull request.
+pr-comment:
+	python3 -m tools.pr_comment --reports $(CI_OUT)/pr-reports --out $(CI_OUT)/pr-comment.md --post

@@ -112,8 +112,8 @@ def the_pulumi_action() -> dict[str, Any]:
 # --- triggers and job order -------------------------------------------------------------------
 
 
-def test_there_are_the_three_workflows():
-    assert {p.stem for p in WORKFLOW_FILES} == {"pull-request", "deploy", "drift"}
+def test_there_are_the_four_workflows():
+    assert {p.stem for p in WORKFLOW_FILES} == {"pull-request", "pr-comment", "deploy", "drift"}
 
 
 def test_pull_request_workflow_runs_for_pull_requests_to_main():
@@ -145,10 +145,13 @@ def test_preview_runs_after_the_tests_and_the_offline_plan():
     assert set(job["needs"]) == {"test", "plan"}
 
 
-def test_preview_runs_on_every_stack_and_comments_on_the_pull_request():
+def test_preview_runs_on_every_stack_and_writes_the_job_summary_not_a_comment():
+    # The pull request has one sticky comment (pr-comment); the real preview goes to the summary.
     for stack in STACKS:
         _, job = job_for("pull-request", "preview", stack)
-        assert pulumi_step(job)["with"]["comment-on-pr"] == "true"
+        assert pulumi_step(job)["with"]["comment-on-pr"] == "false"
+        assert "pull-requests" not in job["permissions"]
+    assert the_pulumi_action()["comment-on-summary"] == "true"
 
 
 def test_pull_request_comment_is_edited_in_place():
@@ -317,11 +320,9 @@ def test_id_token_write_only_where_oidc_is_used():
         assert (job["permissions"].get("id-token") == "write") == oidc, f"{name}.{job_id}"
 
 
-def test_pull_requests_write_only_for_the_job_that_comments():
-    for name, job_id, job in all_jobs():
-        step = pulumi_step(job)
-        comments = step is not None and step["with"].get("comment-on-pr") == "true"
-        assert (job["permissions"].get("pull-requests") == "write") == comments, f"{name}.{job_id}"
+def test_pull_requests_write_only_for_the_sticky_comment_job():
+    writers = [(n, j) for n, j, job in all_jobs() if job["permissions"].get("pull-requests") == "write"]
+    assert writers == [("pr-comment", "comment")]
 
 
 def test_each_stack_deploys_one_at_a_time_and_never_cancelled():
@@ -478,3 +479,63 @@ def test_actionlint_reports_an_unknown_action_input(tmp_path):
     (tree / ".github" / "workflows" / "pull-request.yml").write_text(broken)
     result = _actionlint(tree)
     assert result.returncode == 1 and 'input "if-no-file-found" is not defined' in result.stdout
+
+
+# --- the change review: report without credentials, comment from the default branch ----------
+
+
+def test_change_review_runs_for_every_stack_without_credentials():
+    job = workflow("pull-request")["jobs"]["report"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["permissions"] == {"contents": "read"}
+    assert "if" not in job  # forks included
+    assert pulumi_step(job) is None and not any("aws-actions" in s.get("uses", "") for s in job["steps"])
+
+
+def test_change_review_compares_the_pull_request_with_its_base_commit():
+    job = workflow("pull-request")["jobs"]["report"]
+    checkout = step_using(job["steps"], "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit is in the clone
+    step = next(s for s in job["steps"] if "run" in s)
+    assert step["run"] == 'make pr-report STACK="$STACK" BASE_REF="$BASE_REF" PR_NUMBER="$PR_NUMBER"'
+    assert step["env"]["BASE_REF"] == "${{ github.event.pull_request.base.sha }}"
+    assert step["env"]["PR_NUMBER"] == "${{ github.event.pull_request.number }}"
+
+
+def test_change_review_is_uploaded_per_stack_even_when_it_blocks():
+    upload = step_using(workflow("pull-request")["jobs"]["report"]["steps"], "actions/upload-artifact")
+    assert upload["if"] == "${{ always() }}"
+    assert upload["with"]["name"] == "pr-report-${{ matrix.stack }}"
+    assert upload["with"]["path"] == f"{makefile_variable('CI_OUT')}/pr-report/"
+
+
+def test_comment_workflow_follows_the_pull_request_workflow_by_name():
+    trigger = workflow("pr-comment")["on"]["workflow_run"]
+    assert trigger == {"workflows": [workflow("pull-request")["name"]], "types": ["completed"]}
+    assert "pull_request" in workflow("pull-request")["on"]
+
+
+def test_comment_job_never_checks_out_or_runs_the_pull_request_code():
+    job = workflow("pr-comment")["jobs"]["comment"]
+    checkout = step_using(job["steps"], "actions/checkout")
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    assert not any(s.get("uses") in (SETUP, PULUMI) for s in job["steps"])  # no virtualenv, no Pulumi
+    assert [s["run"] for s in job["steps"] if "run" in s] == ["make pr-comment"]
+    assert "python3 -m tools.pr_comment" in (ROOT / "Makefile").read_text()  # the system Python
+
+
+def test_comment_job_reads_only_the_triggering_runs_reports():
+    job = workflow("pr-comment")["jobs"]["comment"]
+    download = step_using(job["steps"], "actions/download-artifact")["with"]
+    assert download["run-id"] == "${{ github.event.workflow_run.id }}"
+    assert download["pattern"] == "pr-report-*"
+    assert download["path"] == f"{makefile_variable('CI_OUT')}/pr-reports"
+    assert job["permissions"] == {"contents": "read", "actions": "read", "pull-requests": "write"}
+
+
+def test_comment_job_takes_the_pull_request_and_commit_from_the_event():
+    job = workflow("pr-comment")["jobs"]["comment"]
+    env = next(s for s in job["steps"] if "run" in s)["env"]
+    assert env["GITHUB_EVENT_PR"] == "${{ github.event.workflow_run.pull_requests[0].number }}"
+    assert env["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]

@@ -1,0 +1,35 @@
+"""tools.pr_report: the change review files of one stack, as the pull-request workflow uploads them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from tests.diff_support import edited, resource
+from tools.pr_report import base_synth, report
+
+
+def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, staging):
+    # The base had another database name: the head replaces the (protected) database.
+    base = edited(staging.document, lambda d: resource(d, "database-instance")["inputs"].update(dbName="legacy"))
+    base_file = tmp_path / "base-in.json"
+    base_file.write_text(json.dumps(base))
+    status, summary = report("staging", tmp_path / "out", None, base_file)
+    assert status == 1
+    assert summary["blocking"][0]["name"] == "database-instance" and summary["blocking"][0]["action"] == "replace"
+    folder = tmp_path / "out" / "staging"
+    assert json.loads((folder / "diff.json").read_text())["summary"] == summary["summary"]
+    assert summary["policy"]["status"] == 0 and (folder / "policy.sarif").is_file()
+    assert (folder / "diagram.svg").is_file() == (shutil.which("dot") is not None)
+    assert json.loads((folder / "summary.json").read_text()) == summary
+
+
+def test_the_base_is_synthesized_from_the_commit_with_its_own_code(tmp_path, staging):
+    out = tmp_path / "base.json"
+    assert base_synth("HEAD", "staging", out) is None
+    assert [r["urn"] for r in json.loads(out.read_text())["resources"]] == [r["urn"] for r in staging.resources]
+
+
+def test_a_base_that_cannot_be_synthesized_says_why(tmp_path):
+    problem = base_synth("HEAD", "no-such-stack", tmp_path / "base.json")
+    assert problem is not None and "no-such-stack" in problem
