@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import Alarms, AlarmsArgs, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
+from components.alarms import Alarms, AlarmsArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster
 from components.common import AwsContext, ServiceLink
@@ -18,6 +18,7 @@ from components.firewall import Firewall, FirewallArgs
 from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.service import FargateService, FargateServiceArgs
+from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
 from settings.instance_classes import db_memory_gib
 
@@ -244,28 +245,30 @@ def _alarms(
         AlarmsArgs(
             settings=settings.alarms,
             context=context,
-            load_balancer=WatchedLoadBalancer(
-                arn_suffix=load_balancer.arn_suffix,
-                target_groups={"blue": routing.blue.arn_suffix, "green": routing.green.arn_suffix},
-                minimum_healthy_hosts=web.min_count,
+            watched=Watched(
+                load_balancer=WatchedLoadBalancer(
+                    arn_suffix=load_balancer.arn_suffix,
+                    target_groups={"blue": routing.blue.arn_suffix, "green": routing.green.arn_suffix},
+                    minimum_healthy_hosts=web.min_count,
+                ),
+                services=[
+                    WatchedService(
+                        name=service.name,
+                        cluster_name=cluster.name,
+                        service_name=service.name,
+                        minimum_tasks=service.min_count,
+                    )
+                    for service in settings.services
+                ],
+                # AWS/WAFV2 metrics name the ACL by its visibility config's metric name.
+                web_acl_metric_name=firewall.metric_name,
+                database=WatchedDatabase(
+                    identifier=database.instance_id,
+                    allocated_storage_gb=settings.database.allocated_storage_gb,
+                    memory_gib=db_memory_gib(settings.database.instance_class),
+                ),
+                cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
             ),
-            services=[
-                WatchedService(
-                    name=service.name,
-                    cluster_name=cluster.name,
-                    service_name=service.name,
-                    minimum_tasks=service.min_count,
-                )
-                for service in settings.services
-            ],
-            # AWS/WAFV2 metrics name the ACL by its visibility config's metric name.
-            web_acl_metric_name=firewall.metric_name,
-            database=WatchedDatabase(
-                identifier=database.instance_id,
-                allocated_storage_gb=settings.database.allocated_storage_gb,
-                memory_gib=db_memory_gib(settings.database.instance_class),
-            ),
-            cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
             protect_key=settings.tier == "prod",
         ),
         opts=opts,

@@ -1,10 +1,7 @@
 """The alarms component on the real stacks: every watched resource has its alarms, each on the
 right topic, on metrics CloudWatch publishes with dimension values taken from the watched
-resources' outputs; the deployment alarm rolls the web service back; the dashboard; the rollback
-figure the docs state.
-
-PUBLISHED below is the part of CloudWatch's metric catalogue these alarms use: per namespace,
-the dimension set a metric is published under, and the metrics published with it.
+resources' outputs; the deployment alarm rolls the web service back; the rollback figure the
+docs state.
 """
 
 from __future__ import annotations
@@ -12,20 +9,16 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from components.alarms import (
-    KINDS,
-    ROLLBACK_TARGET_SECONDS,
-    ROLLBACK_TRAFFIC_SHIFT_SECONDS,
-    Alarms,
-)
+from components.alarm_catalogue import KINDS
+from components.alarms import ROLLBACK_TARGET_SECONDS, ROLLBACK_TRAFFIC_SHIFT_SECONDS, Alarms
 from settings import load_settings
 from settings.instance_classes import db_memory_gib
 from settings.stack_config import ROOT
+from tests.observability import PUBLISHED, SOURCES, STACKS, source_values, stack
 from tests.support import Synth, config_with, plain, synth
 from tools.synth import is_secret
 
@@ -35,50 +28,6 @@ TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 GIB = 1024**3
 
-PUBLISHED: dict[tuple[str, frozenset[str]], set[str]] = {
-    ("AWS/ApplicationELB", frozenset({"LoadBalancer"})): {
-        "RequestCount",
-        "HTTPCode_ELB_5XX_Count",
-        "HTTPCode_Target_5XX_Count",
-        "TargetResponseTime",
-        "RejectedConnectionCount",
-    },
-    ("AWS/ApplicationELB", frozenset({"LoadBalancer", "TargetGroup"})): {
-        "RequestCount",
-        "HTTPCode_Target_5XX_Count",
-        "TargetResponseTime",
-        "HealthyHostCount",
-        "UnHealthyHostCount",
-    },
-    ("AWS/ECS", frozenset({"ClusterName", "ServiceName"})): {"CPUUtilization", "MemoryUtilization"},
-    ("ECS/ContainerInsights", frozenset({"ClusterName", "ServiceName"})): {"RunningTaskCount", "DesiredTaskCount"},
-    ("AWS/RDS", frozenset({"DBInstanceIdentifier"})): {
-        "CPUUtilization",
-        "FreeableMemory",
-        "FreeStorageSpace",
-        "DatabaseConnections",
-        "ReadLatency",
-        "WriteLatency",
-    },
-    ("AWS/ElastiCache", frozenset({"CacheClusterId"})): {
-        "EngineCPUUtilization",
-        "DatabaseMemoryUsagePercentage",
-        "Evictions",
-        "ReplicationLag",
-        "CacheHitRate",
-    },
-    ("AWS/WAFV2", frozenset({"WebACL", "Region", "Rule"})): {"AllowedRequests", "BlockedRequests"},
-}
-# Dimension -> the watched resource type and the output holding the dimension's value.
-SOURCES = {
-    "LoadBalancer": ("aws:lb/loadBalancer:LoadBalancer", "arnSuffix"),
-    "TargetGroup": ("aws:lb/targetGroup:TargetGroup", "arnSuffix"),
-    "ClusterName": ("aws:ecs/cluster:Cluster", "name"),
-    "ServiceName": ("aws:ecs/service:Service", "name"),
-    "DBInstanceIdentifier": ("aws:rds/instance:Instance", "identifier"),
-    "CacheClusterId": ("aws:elasticache/replicationGroup:ReplicationGroup", "memberClusters"),
-    "WebACL": ("aws:wafv2/webAcl:WebAcl", "visibilityConfig.metricName"),
-}
 # Alarms that page (an outage, or one about to happen); everything else waits for working hours.
 PAGING = {
     "alb-5xx-rate",
@@ -94,10 +43,6 @@ PAGING = {
 
 
 # Helpers
-
-
-def stack(request, name: str) -> Synth:
-    return request.getfixturevalue(name)
 
 
 def settings_of(stack_name: str):
@@ -130,27 +75,6 @@ def metrics(alarm_: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: inputs[k] for k in ("namespace", "metricName", "dimensions")}]
 
 
-def output(resource: dict[str, Any], path: str) -> Any:
-    value = resource["outputs"]
-    for part in path.split("."):
-        value = value[part]
-    return value
-
-
-def source_values(s: Synth, dimension: str) -> set[str]:
-    """Every value the dimension can take in this stack: the outputs of the watched resources."""
-    if dimension == "Region":
-        return {s.outputs["region"]}
-    if dimension == "Rule":
-        return {"ALL"}  # WAF's aggregate over every rule of the web ACL
-    type_, path = SOURCES[dimension]
-    values: set[str] = set()
-    for resource in s.of_type(type_):
-        value = output(resource, path)
-        values.update(value if isinstance(value, list) else [value])
-    return values
-
-
 def watching(s: Synth, dimension: str, value: str) -> dict[str, set[str]]:
     """Alarm name -> metric names, of the alarms with a metric whose `dimension` is `value`."""
     found: dict[str, set[str]] = {}
@@ -163,21 +87,6 @@ def watching(s: Synth, dimension: str, value: str) -> dict[str, set[str]]:
 
 def watched_metrics(s: Synth, dimension: str, value: str) -> set[str]:
     return set().union(*watching(s, dimension, value).values())
-
-
-def dashboard_rows(s: Synth) -> Iterator[tuple[dict[str, Any], list[Any]]]:
-    body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
-    for widget in body["widgets"]:
-        for row in widget["properties"]["metrics"]:
-            yield widget, row
-
-
-def row_metric(row: list[Any]) -> tuple[str, str, dict[str, str]]:
-    """[namespace, metric, name, value, ..., {options}] -> (namespace, metric, dimensions)."""
-    fields = [f for f in row if not isinstance(f, dict)]
-    namespace, metric, pairs = fields[0], fields[1], fields[2:]
-    assert len(pairs) % 2 == 0, row
-    return namespace, metric, dict(zip(pairs[::2], pairs[1::2], strict=True))
 
 
 def deployment_members(s: Synth) -> list[dict[str, Any]]:
@@ -196,9 +105,6 @@ def detection_seconds(alarm_: dict[str, Any]) -> int:
 
 def observability_page() -> str:
     return (ROOT / "docs" / "observability.md").read_text()
-
-
-STACKS = pytest.mark.parametrize("stack_name", ["prod", "staging"])
 
 
 # Coverage: every watched resource has its alarms
@@ -544,86 +450,6 @@ def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
     alarms = load_settings("staging", config_with("staging", CUSTOM)).alarms
     measured = max(detection_seconds(m) for m in deployment_members(custom)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
     assert measured == Alarms.rollback_seconds(alarms) == 2 * 120 + ROLLBACK_TRAFFIC_SHIFT_SECONDS
-
-
-# Dashboard
-
-
-@STACKS
-def test_the_dashboard_is_json_of_metric_widgets_in_the_stacks_region(request, stack_name):
-    s = stack(request, stack_name)
-    body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
-    assert body["widgets"]
-    for widget in body["widgets"]:
-        assert widget["type"] == "metric" and widget["properties"]["region"] == s.outputs["region"]
-        assert widget["properties"]["metrics"], widget["properties"]["title"]
-
-
-@STACKS
-def test_the_dashboard_graphs_published_metrics_of_existing_resources(request, stack_name):
-    s = stack(request, stack_name)
-    for widget, row in dashboard_rows(s):
-        if "expression" in row[0]:
-            continue
-        namespace, metric, dimensions = row_metric(row)
-        assert metric in PUBLISHED.get((namespace, frozenset(dimensions)), set()), row
-        for dimension, value in dimensions.items():
-            assert value in source_values(s, dimension), (widget["properties"]["title"], dimension, value)
-
-
-@STACKS
-def test_dashboard_expressions_use_metrics_of_their_widget(request, stack_name):
-    s = stack(request, stack_name)
-    for widget, row in dashboard_rows(s):
-        if "expression" not in row[0]:
-            continue
-        ids = {r[-1].get("id") for r in widget["properties"]["metrics"] if isinstance(r[-1], dict)}
-        assert {"expression", "label", "id"} <= set(row[0])
-        referenced = set(re.findall(r"\b[a-z][a-zA-Z0-9_]*\b", row[0]["expression"])) - {"FILL"}
-        assert referenced and referenced <= ids - {row[0]["id"]}, row
-
-
-def test_the_dashboard_covers_every_tier(staging):
-    graphed: set[tuple[str, str, str]] = set()
-    for _, row in dashboard_rows(staging):
-        if "expression" in row[0]:
-            graphed.add(("expression", "", row[0]["label"]))
-            continue
-        namespace, metric, dimensions = row_metric(row)
-        options = row[-1] if isinstance(row[-1], dict) else {}
-        graphed.add((namespace, metric, options.get("stat", "")))
-        graphed.update((namespace, metric, f"{k}={v}") for k, v in dimensions.items())
-    services = staging.outputs["serviceNames"]
-    groups = [g["outputs"]["arnSuffix"] for g in staging.of_type("aws:lb/targetGroup:TargetGroup")]
-    expected = (
-        {("AWS/ApplicationELB", "RequestCount", ""), ("expression", "", "5xx %")}
-        | {("AWS/ApplicationELB", "TargetResponseTime", p) for p in ("p50", "p95", "p99")}
-        | {("AWS/ApplicationELB", "HealthyHostCount", f"TargetGroup={g}") for g in groups}
-        | {
-            (ns, m, f"ServiceName={svc}")
-            for svc in services
-            for ns, m in (
-                ("AWS/ECS", "CPUUtilization"),
-                ("AWS/ECS", "MemoryUtilization"),
-                ("ECS/ContainerInsights", "RunningTaskCount"),
-            )
-        }
-        | {("AWS/RDS", m, "") for m in ("CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "ReadLatency")}
-        | {
-            ("AWS/ElastiCache", m, "")
-            for m in ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CacheHitRate")
-        }
-        | {("AWS/WAFV2", m, "") for m in ("AllowedRequests", "BlockedRequests")}
-    )
-    assert expected <= graphed
-
-
-def test_the_dashboard_url_output_opens_the_dashboard(prod):
-    name = prod.one("aws:cloudwatch/dashboard:Dashboard")["outputs"]["dashboardName"]
-    region = prod.outputs["region"]
-    assert prod.outputs["dashboardUrl"] == (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
-    )
 
 
 # The alarm catalogue

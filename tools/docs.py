@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.alarms import alarm_table
+from components.alarm_catalogue import alarm_table
 from settings.alarms import settings_table
 from settings.stack_config import ROOT, stack_names
 from tools import config_docs, policy_docs
