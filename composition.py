@@ -17,7 +17,7 @@ from components.encryption import EncryptionKey, KeyArgs
 from components.firewall import Firewall, FirewallArgs
 from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
-from components.service import FargateService, FargateServiceArgs
+from components.service import FargateService, FargateServiceArgs, WebRouting
 from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
 from settings.instance_classes import db_memory_gib
@@ -216,10 +216,10 @@ def _services(
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
                 log_key_arn=logs_key.arn,
-                alb=load_balancer.target if service.kind == "web" else None,
-                routing=routing if service.kind == "web" else None,
                 links=(links or {}).get(service.name, ()),
-                deployment_alarm_names=deployment_alarm_names if service.kind == "web" else (),
+                web=WebRouting(load_balancer.target, routing, deployment_alarm_names)
+                if service.kind == "web"
+                else None,
             ),
             opts=opts,
         )

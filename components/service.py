@@ -1,19 +1,11 @@
 """One ECS Fargate service of the stack, the same component for every service: the `web` service
 behind the ALB deploys blue/green, workers (no load balancer) deploy rolling.
 
-- Task definition: CPU/memory and architecture from the settings, `awsvpc`, one app container
-  that runs as a non-root user on a read-only root filesystem (a writable `/tmp` volume), not
-  privileged, all Linux capabilities dropped, logging with `awslogs` to a KMS-encrypted log
-  group. Plain settings go to the environment; credentials only as `secrets` (Secrets Manager
-  references ECS resolves at start). With tracing on, an X-Ray daemon sidecar relays traces.
-- Roles: the execution role may pull the image, write the log group and read exactly the
-  task's secrets (and decrypt them with their keys, through Secrets Manager only); the task role
-  holds only what the app needs (X-Ray writes when tracing is on). Both trust
-  `ecs-tasks.amazonaws.com` on behalf of this account only.
+- Task definition and its roles: `task_definition.py`.
 - Network: private subnets, no public IP; the security group admits only the ALB security group
   on the container port and sends only HTTPS (AWS APIs, through NAT or the VPC endpoints) plus
   what `allow_to` grants (the data stores).
-- Web, ECS native blue/green on the routing the load balancer made for it
+- Web (`WebRouting`), ECS native blue/green on the routing the load balancer made for it
   (`LoadBalancer.blue_green`: two `ip` target groups, a production and a test listener rule):
   the network path from the ALB, an infrastructure role ECS assumes to move traffic (scoped to
   those target groups, listeners and rules), a bake time, deployment alarms with rollback.
@@ -27,34 +19,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from settings.services import ServiceSettings, looks_secret, secret_arn
+from settings.services import ServiceSettings
 
-from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, policy_document, service_trust_policy
+from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, policy_document
 from .load_balancer import AlbTarget, BlueGreenRouting
+from .task_definition import task_definition
 
-TMP_VOLUME = "tmp"
-XRAY_DAEMON = "xray-daemon"
-# The daemon listens on the task's loopback; containers of an awsvpc task share it.
-XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"
-XRAY_WRITE_ACTIONS = [
-    "xray:GetSamplingRules",
-    "xray:GetSamplingStatisticSummaries",
-    "xray:GetSamplingTargets",
-    "xray:PutTelemetryRecords",
-    "xray:PutTraceSegments",
-]
-ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)"
-)
 # ECS needs at most these to describe the ALB resources; Describe* cannot be scoped to resources.
 ELB_DESCRIBE_ACTIONS = [
     "elasticloadbalancing:DescribeListeners",
@@ -62,7 +39,6 @@ ELB_DESCRIBE_ACTIONS = [
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
 ]
-CONTAINER_HEALTH_TIMING = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
 # A deploy may take the bake time, the deregistration delay, and this long for tasks to start,
 # pass health checks and take test traffic.
 DEPLOY_MARGIN_MINUTES = 30
@@ -80,6 +56,18 @@ _Dimension = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCu
 
 
 @dataclass(frozen=True)
+class WebRouting:
+    """What a web service deploys blue/green on."""
+
+    # The ALB listeners and security group the routing attaches to.
+    alb: AlbTarget
+    # The blue/green target groups and listener rules (made by the LoadBalancer).
+    routing: BlueGreenRouting
+    # CloudWatch alarms that stop and roll back a deploy (made by the alarms component).
+    deployment_alarm_names: Sequence[pulumi.Input[str]] = ()
+
+
+@dataclass(frozen=True)
 class FargateServiceArgs:
     settings: ServiceSettings
     context: AwsContext
@@ -89,14 +77,10 @@ class FargateServiceArgs:
     # Private subnets, one per AZ.
     subnet_ids: Sequence[pulumi.Input[str]]
     log_key_arn: pulumi.Input[str]
-    # Web services: the ALB listeners and security group their routing attaches to.
-    alb: AlbTarget | None = None
-    # Web services: the blue/green target groups and listener rules (made by the LoadBalancer).
-    routing: BlueGreenRouting | None = None
     # What the data stores hand the service: environment, secret references, IAM to read them.
     links: Sequence[ServiceLink] = ()
-    # CloudWatch alarms that stop and roll back a deploy (wired by the alarms tier).
-    deployment_alarm_names: Sequence[pulumi.Input[str]] = ()
+    # A web service's place behind the ALB; None for a worker.
+    web: WebRouting | None = None
 
 
 class FargateService(pulumi.ComponentResource):
@@ -107,8 +91,8 @@ class FargateService(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:FargateService", name, None, opts)
         settings = args.settings
         web = settings.kind == "web"
-        if web != (args.alb is not None):
-            raise ValueError(f"service {settings.name}: a web service needs the ALB, a worker must not have it")
+        if web != (args.web is not None):
+            raise ValueError(f"service {settings.name}: a web service needs its WebRouting, a worker must not have one")
         self._name = name
         self.kind = settings.kind
         self.container_name = settings.name
@@ -140,37 +124,17 @@ class FargateService(pulumi.ComponentResource):
             kms_key_id=args.log_key_arn,
             opts=child(self),
         )
-        environment, secrets, secret_arns, key_arns = _task_inputs(settings, args.links)
-        self.execution_role = self._execution_role(name, args, secret_arns, key_arns)
-        self.task_role = self._task_role(name, args)
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"{pulumi.get_stack()}-{settings.name}",
-            cpu=str(settings.cpu),
-            memory=str(settings.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                cpu_architecture=settings.architecture, operating_system_family="LINUX"
-            ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-            container_definitions=pulumi.Output.json_dumps(
-                _containers(settings, args.context, self.log_group.name, environment, secrets), sort_keys=True
-            ),
-            # Old revisions stay registered: ECS (or an operator) rolls back to the previous one.
-            opts=child(self, retain_on_delete=True),
-        )
+        task = task_definition(name, settings, args.context, args.links, self.log_group, parent=self)
+        self.execution_role = task.execution_role
+        self.task_role = task.task_role
+        self.task_definition = task.definition
 
         # Web only (None for a worker).
         self.infrastructure_role: aws.iam.Role | None = None
         load_balancing: dict[str, Any] = {}
         depends_on: list[pulumi.Resource] = []
-        if args.alb is not None:
-            if args.routing is None:
-                raise ValueError(f"service {settings.name}: a web service needs its blue/green routing")
-            load_balancing, depends_on = self._blue_green(name, args, args.alb, args.routing)
+        if args.web is not None:
+            load_balancing, depends_on = self._blue_green(name, settings, args.web)
 
         bake = (settings.bake_time_minutes or 0) if web else 0
         timeout = f"{bake + math.ceil(settings.deregistration_delay_seconds / 60) + DEPLOY_MARGIN_MINUTES}m"
@@ -188,7 +152,7 @@ class FargateService(pulumi.ComponentResource):
                 subnets=list(args.subnet_ids), security_groups=[self.security_group.id], assign_public_ip=False
             ),
             deployment_controller=aws.ecs.ServiceDeploymentControllerArgs(type="ECS"),
-            alarms=_deployment_alarms(args.deployment_alarm_names),
+            alarms=_deployment_alarms(args.web.deployment_alarm_names if args.web else ()),
             enable_execute_command=False,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
@@ -230,85 +194,12 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self),
         )
 
-    def _execution_role(
-        self,
-        name: str,
-        args: FargateServiceArgs,
-        secret_arns: Sequence[pulumi.Input[str]],
-        key_arns: Sequence[pulumi.Input[str]],
-    ) -> aws.iam.Role:
-        context = args.context
-        role = aws.iam.Role(
-            f"{name}-execution-role",
-            description=f"ECS starts {args.settings.name} tasks: image pull, logs, the task's secrets",
-            assume_role_policy=service_trust_policy(["ecs-tasks.amazonaws.com"], context, context.arn("ecs", "*")),
-            opts=child(self),
-        )
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": "WriteLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": self.log_group.arn.apply(lambda arn: f"{arn}:log-stream:*"),
-            }
-        ]
-        repositories = sorted(filter(None, {_ecr_repository(image, context) for image in _images(args.settings)}))
-        if repositories:
-            statements += [
-                # GetAuthorizationToken has no resource to scope to.
-                {"Sid": "AuthenticateToEcr", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-                {"Sid": "PullImage", "Effect": "Allow", "Action": ECR_PULL_ACTIONS, "Resource": repositories},
-            ]
-        if secret_arns:
-            statements.append(
-                {
-                    "Sid": "ReadTaskSecrets",
-                    "Effect": "Allow",
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": list(secret_arns),
-                }
-            )
-        if key_arns:
-            statements.append(
-                {
-                    "Sid": "DecryptTaskSecrets",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": list(key_arns),
-                    "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{context.region}.amazonaws.com"}},
-                }
-            )
-        aws.iam.RolePolicy(
-            f"{name}-execution-policy", role=role.id, policy=policy_document(*statements), opts=child(self)
-        )
-        return role
-
-    def _task_role(self, name: str, args: FargateServiceArgs) -> aws.iam.Role:
-        context = args.context
-        role = aws.iam.Role(
-            f"{name}-task-role",
-            description=f"What the {args.settings.name} app itself may call",
-            assume_role_policy=service_trust_policy(["ecs-tasks.amazonaws.com"], context, context.arn("ecs", "*")),
-            opts=child(self),
-        )
-        if args.settings.tracing:
-            aws.iam.RolePolicy(
-                f"{name}-task-tracing",
-                role=role.id,
-                # X-Ray has no resource-level permissions.
-                policy=policy_document(
-                    {"Sid": "WriteTraces", "Effect": "Allow", "Action": XRAY_WRITE_ACTIONS, "Resource": "*"}
-                ),
-                opts=child(self),
-            )
-        return role
-
     def _blue_green(
-        self, name: str, args: FargateServiceArgs, alb: AlbTarget, routing: BlueGreenRouting
+        self, name: str, settings: ServiceSettings, web: WebRouting
     ) -> tuple[dict[str, Any], list[pulumi.Resource]]:
         """Network path and infrastructure role of a web service on its blue/green routing;
         returns the ECS service arguments that use them and what the service must wait for."""
-        settings = args.settings
+        alb, routing = web.alb, web.routing
         alb_ingress = aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-alb",
             security_group_id=self.security_group.id,
@@ -421,10 +312,9 @@ class FargateService(pulumi.ComponentResource):
                 settings, settings.memory_target_percent, predefined="ECSServiceAverageMemoryUtilization"
             ),
         }
-        # __init__ refused a web service (with an ALB) that has no blue/green routing.
-        if args.alb is not None and args.routing is not None:
+        if args.web is not None:
             metrics["requests"] = self._tracking(
-                settings, settings.requests_per_target, custom=self._requests_per_task(args.alb, args.routing)
+                settings, settings.requests_per_target, custom=self._requests_per_task(args.web.alb, args.web.routing)
             )
         for metric, configuration in metrics.items():
             aws.appautoscaling.Policy(
@@ -488,110 +378,6 @@ class FargateService(pulumi.ComponentResource):
                 ),
             ]
         )
-
-
-Names = dict[str, pulumi.Input[str]]
-
-
-def _task_inputs(
-    settings: ServiceSettings, links: Sequence[ServiceLink]
-) -> tuple[Names, Names, list[pulumi.Input[str]], list[pulumi.Input[str]]]:
-    """Environment, secrets (`valueFrom`), secret ARNs and KMS key ARNs of the task: the service's
-    own, then each link's. A name defined twice, or a credential-looking plain variable, is a bug."""
-    environment: dict[str, pulumi.Input[str]] = {}
-    secrets: dict[str, pulumi.Input[str]] = {}
-    sources: list[tuple[Mapping[str, pulumi.Input[str]], Mapping[str, pulumi.Input[str]]]] = [
-        (settings.environment, settings.secrets),
-        *[(link.environment, link.secrets) for link in links],
-    ]
-    if settings.tracing:
-        sources.append(({"AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_ADDRESS}, {}))
-    for plain, secret in sources:
-        for key, value in [*plain.items(), *secret.items()]:
-            if key in environment or key in secrets:
-                raise ValueError(f"service {settings.name}: {key} is defined twice in its environment and secrets")
-            if key in plain and looks_secret(key):
-                raise ValueError(f"service {settings.name}: {key} looks like a credential; pass it as a secret")
-            (environment if key in plain else secrets)[key] = value
-    secret_arns: list[pulumi.Input[str]] = [*sorted({secret_arn(value) for value in settings.secrets.values()})]
-    key_arns: list[pulumi.Input[str]] = list(settings.secret_key_arns)
-    for link in links:
-        secret_arns += list(link.secret_arns)
-        key_arns += list(link.key_arns)
-    return environment, secrets, secret_arns, key_arns
-
-
-def _containers(
-    settings: ServiceSettings,
-    context: AwsContext,
-    log_group: pulumi.Output[str],
-    environment: Mapping[str, pulumi.Input[str]],
-    secrets: Mapping[str, pulumi.Input[str]],
-) -> list[dict[str, Any]]:
-    def logging(prefix: str) -> dict[str, Any]:
-        return {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": context.region,
-                "awslogs-stream-prefix": prefix,
-                # A slow CloudWatch never blocks the app's writes to stdout.
-                "mode": "non-blocking",
-                "max-buffer-size": "25m",
-            },
-        }
-
-    app: dict[str, Any] = {
-        "name": settings.name,
-        "image": settings.image,
-        "essential": True,
-        "user": settings.user,
-        "privileged": False,
-        "readonlyRootFilesystem": True,
-        "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
-        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-        "logConfiguration": logging(settings.name),
-    }
-    if environment:
-        app["environment"] = [{"name": key, "value": environment[key]} for key in sorted(environment)]
-    if secrets:
-        app["secrets"] = [{"name": key, "valueFrom": secrets[key]} for key in sorted(secrets)]
-    if settings.command:
-        app["command"] = settings.command
-    if settings.kind == "web":
-        app["portMappings"] = [{"containerPort": settings.port, "protocol": "tcp"}]
-    if settings.container_health_command:
-        app["healthCheck"] = {"command": settings.container_health_command, **CONTAINER_HEALTH_TIMING}
-    containers = [app]
-    if settings.tracing:
-        containers.append(
-            {
-                "name": XRAY_DAEMON,
-                "image": settings.tracing_image,
-                # Tracing is best effort: the app keeps running if the daemon stops.
-                "essential": False,
-                "user": "1337",
-                "privileged": False,
-                "readonlyRootFilesystem": True,
-                "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
-                "cpu": 32,
-                "memoryReservation": 64,
-                "logConfiguration": logging(XRAY_DAEMON),
-            }
-        )
-    return containers
-
-
-def _images(settings: ServiceSettings) -> list[str]:
-    return [settings.image] + ([settings.tracing_image] if settings.tracing else [])
-
-
-def _ecr_repository(image: str, context: AwsContext) -> str | None:
-    """The ARN of the private ECR repository an image comes from, if it does."""
-    match = ECR_IMAGE.match(image)
-    if not match:
-        return None
-    return f"arn:{context.partition}:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
 
 
 def _rolling(settings: ServiceSettings) -> dict[str, Any]:

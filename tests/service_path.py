@@ -129,3 +129,27 @@ def containers(stack: Synth, service: str) -> list[dict]:
 
 def ecs_service(stack: Synth, service: str) -> dict:
     return child_of(stack, service, SERVICE)
+
+
+def role(stack: Synth, service: str, role_name: str) -> dict:
+    return child_of(stack, service, ROLE, f"{service}-{role_name}")
+
+
+def role_policies(stack: Synth, service: str, role_resource: dict) -> list[dict]:
+    return [
+        p
+        for p in stack.children(service)
+        if p["type"] == ROLE_POLICY and stack.depends_on(p, "role") == [role_resource]
+    ]
+
+
+def allowed(stack: Synth, service: str, role_name: str, action: str) -> list[str]:
+    """Resources the role's inline policies allow `action` on."""
+    resources: list[str] = []
+    for policy in role_policies(stack, service, role(stack, service, role_name)):
+        for statement in statements(policy):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Effect"] == "Allow" and action in actions:
+                found = statement["Resource"]
+                resources += found if isinstance(found, list) else [found]
+    return sorted(resources)
