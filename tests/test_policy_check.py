@@ -228,6 +228,26 @@ def test_every_policy_is_exercised_by_a_service_test_module(policy_pack):
     assert {p.name for p in policy_pack.info.policies} - tested == set()
 
 
+def test_each_policy_module_lists_every_policy_it_defines_once(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "policies"))
+    from pulumi_policy import Policy
+
+    webapp_policies = importlib.import_module("webapp_policies")
+    for module in webapp_policies.MODULES:
+        defined = [value for value in vars(module).values() if isinstance(value, Policy)]
+        listed = module.POLICIES
+        assert len({id(p) for p in listed}) == len(listed) and {id(p) for p in listed} == {id(p) for p in defined}, (
+            module.__name__
+        )
+
+
+def test_the_pack_serves_the_modules_policies_in_their_order(policy_pack, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "policies"))
+    webapp_policies = importlib.import_module("webapp_policies")
+    expected = [p.name for module in webapp_policies.MODULES for p in module.POLICIES]
+    assert [p.name for p in policy_pack.info.policies] == expected
+
+
 def test_pulumi_policy_yaml_declares_a_python_pack_with_its_virtualenv():
     project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}

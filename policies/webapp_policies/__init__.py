@@ -1,5 +1,7 @@
-"""The webapp CrossGuard policy pack: one module per AWS service, each policy a control of
-/work/shared/reference/controls.md (README: the `policies` section)."""
+"""The webapp CrossGuard policy pack: one module per AWS service, each policy a control of the
+AWS Foundational Security Best Practices standard or of another standard Security Hub or checkov
+checks (documented in the `policies` reference). Each module lists its policies in `POLICIES`;
+`values`, `documents` and `controls` are the machinery they share."""
 
 from __future__ import annotations
 
@@ -12,5 +14,5 @@ MODULES = (ec2, kms, cloudwatch, iam, s3, elb, wafv2, ecs, rds, elasticache, fin
 
 
 def all_policies() -> list[Policy]:
-    """Every policy of the pack, module by module in definition order."""
-    return [value for module in MODULES for value in vars(module).values() if isinstance(value, Policy)]
+    """Every policy of the pack, module by module, each module's in the order it lists them."""
+    return [policy for module in MODULES for policy in module.POLICIES]

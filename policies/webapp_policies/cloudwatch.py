@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, has_unknown, lookup, resource_policy, show, stack_policy
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, has_unknown, lookup, show
 
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
 METRIC_ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
@@ -131,3 +132,12 @@ def stateful_coverage(stack, config):
             if any(has_unknown(alarm.get("dimensions")) for alarm in alarms):
                 continue
             yield resource.urn, "no CloudWatch alarm watches its metrics"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    log_group_retention,
+    log_group_kms,
+    alarm_actions,
+    stateful_coverage,
+]

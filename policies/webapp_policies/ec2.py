@@ -11,7 +11,8 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, has_unknown, items, lookup, number, resource_policy, show, stack_policy
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, has_unknown, items, lookup, number, show
 
 VPC = ("aws:ec2/vpc:Vpc",)
 SUBNET = ("aws:ec2/subnet:Subnet",)
@@ -524,3 +525,17 @@ def no_mixed_rules(stack, config):
                 group.urn,
                 f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)",
             )
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    world_ingress_ports,
+    high_risk_ports,
+    descriptions,
+    subnet_no_auto_public_ip,
+    vpc_flow_logs,
+    default_security_group_closed,
+    world_ingress_load_balancer_only,
+    data_tier_sources,
+    no_mixed_rules,
+]

@@ -7,7 +7,8 @@ import re
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, BadJson, Control, lookup, resource_policy, show
+from .controls import Control, resource_policy
+from .values import UNKNOWN, BadJson, lookup, show
 
 CLUSTER = ("aws:ecs/cluster:Cluster",)
 SERVICE = ("aws:ecs/service:Service",)
@@ -291,3 +292,19 @@ def no_secrets_in_environment(container, config):
         value_from = str(lookup(secret, "valueFrom") or "")
         if not re.match(r"^arn:aws[a-z-]*:(secretsmanager|ssm):", value_from):
             yield f"secret {lookup(secret, 'name')} has valueFrom {show(value_from)}, not a Secrets Manager or SSM ARN"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    container_insights,
+    exec_audit,
+    no_public_ip,
+    fargate_platform,
+    non_privileged,
+    read_only_root,
+    no_host_pid,
+    non_root_user,
+    separate_roles,
+    logging,
+    no_secrets_in_environment,
+]

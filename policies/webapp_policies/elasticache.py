@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, resource_policy, show
+from .controls import Control, resource_policy
 from .rds import aws_managed_key
+from .values import UNKNOWN, show
 
 REPLICATION_GROUP = ("aws:elasticache/replicationGroup:ReplicationGroup",)
 
@@ -194,3 +195,15 @@ def subnet_group(cache, config):
         yield "subnetGroupName is not set, so the cache lands in the default subnet group"
     elif name.lower() == "default":
         yield "subnetGroupName is 'default'"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    encrypted_at_rest,
+    encrypted_in_transit,
+    auth,
+    multi_az,
+    snapshot_retention,
+    auto_minor_upgrade,
+    subnet_group,
+]

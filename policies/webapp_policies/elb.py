@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, has_unknown, lookup, resource_policy, show, stack_policy
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, has_unknown, lookup, show
 
 LOAD_BALANCER = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENER = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
@@ -270,3 +271,18 @@ def target_group_health_check(group, config):
                 yield f"healthCheck.{key} is not set"
     if config["requireTlsToTargets"] and kind == "HTTP":
         yield "protocol is HTTP, so traffic to the targets is not encrypted"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    access_logs,
+    drop_invalid_headers,
+    deletion_protection,
+    desync_mitigation,
+    multi_az,
+    waf,
+    http_redirect,
+    secure_protocol,
+    tls_policy,
+    target_group_health_check,
+]

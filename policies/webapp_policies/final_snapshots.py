@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, resource_policy, show
+from .controls import Control, resource_policy
+from .values import UNKNOWN, show
 
 RDS_INSTANCE = ("aws:rds/instance:Instance",)
 RDS_CLUSTER = ("aws:rds/cluster:Cluster",)
@@ -90,3 +91,11 @@ def replication_group_final_snapshot(cache, config):
             f"finalSnapshotIdentifier is {show(cache.get('finalSnapshotIdentifier'))}, "
             "so deleting or replacing the replication group keeps no final snapshot"
         )
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    rds_instance_final_snapshot,
+    rds_cluster_final_snapshot,
+    replication_group_final_snapshot,
+]

@@ -6,20 +6,9 @@ import re
 
 from pulumi_policy import Severity
 
-from .core import (
-    UNKNOWN,
-    BadJson,
-    Control,
-    account_restricted,
-    as_list,
-    json_document,
-    lookup,
-    principal_is_public,
-    resource_policy,
-    show,
-    stack_policy,
-    statements,
-)
+from .controls import Control, resource_policy, stack_policy
+from .documents import account_restricted, principal_is_public, statements
+from .values import UNKNOWN, BadJson, as_list, json_document, lookup, show
 
 POLICY = ("aws:iam/policy:Policy",)
 ROLE_POLICY = ("aws:iam/rolePolicy:RolePolicy",)
@@ -303,3 +292,13 @@ def no_mixed_policies(stack, config):
             continue
         if extra:
             yield role.urn, f"declares {', '.join(map(str, extra))} itself besides attachment resources"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    no_full_admin,
+    no_service_wildcards,
+    trust_not_public,
+    trust_confused_deputy,
+    no_mixed_policies,
+]

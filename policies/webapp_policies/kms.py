@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, BadJson, Control, account_restricted, principal_is_public, resource_policy, show, statements
+from .controls import Control, resource_policy
+from .documents import account_restricted, principal_is_public, statements
+from .values import UNKNOWN, BadJson, show
 
 KEY = ("aws:kms/key:Key",)
 
@@ -114,3 +116,11 @@ def deletion_window(key, config):
         yield "isEnabled is false"
     if config["requireProtect"] and not key.protect:
         yield "the protect resource option is off"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    rotation,
+    policy_not_public,
+    deletion_window,
+]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, matches_any, resource_policy, show, stack_policy
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, matches_any, show
 
 INSTANCE = ("aws:rds/instance:Instance",)
 PARAMETER_GROUP = ("aws:rds/parameterGroup:ParameterGroup",)
@@ -542,3 +543,26 @@ def parameter_group_logging(stack, config):
                 if not slow_log_on:
                     what = "does not set" if value is None else f"sets {show(value)} as"
                     yield db.urn, f"parameter group {group.name} {what} log_min_duration_statement (slow query log off)"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    storage_encrypted,
+    customer_managed_key,
+    not_public,
+    multi_az,
+    backup_retention,
+    deletion_protection,
+    log_exports,
+    enhanced_monitoring,
+    iam_authentication,
+    patching,
+    copy_tags_to_snapshots,
+    performance_insights_key,
+    managed_master_password,
+    non_default_port,
+    non_default_admin_username,
+    subnet_group,
+    parameter_group_tls,
+    parameter_group_logging,
+]

@@ -6,20 +6,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import (
-    UNKNOWN,
-    BadJson,
-    Control,
-    as_list,
-    has_unknown,
-    json_document,
-    lookup,
-    matches_any,
-    principal_is_public,
-    show,
-    stack_policy,
-    statements,
-)
+from .controls import Control, stack_policy
+from .documents import principal_is_public, statements
+from .values import UNKNOWN, BadJson, as_list, has_unknown, json_document, lookup, matches_any, show
 
 BUCKET = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
@@ -346,3 +335,15 @@ def access_logging(stack, config):
             yield bucket.urn, "no access logging is configured"
         elif all(t == name for t in targets):
             yield bucket.urn, "logs its access into itself"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    public_access_block,
+    ownership_enforced,
+    encryption,
+    tls_only,
+    lifecycle,
+    versioning,
+    access_logging,
+]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import UNKNOWN, Control, matches_any, resource_policy, show, stack_policy
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, matches_any, show
 
 SECRET = ("aws:secretsmanager/secret:Secret",)
 ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
@@ -78,3 +79,10 @@ def rotation(stack, config):
                 continue
             if days is None or days > config["maximumDays"]:
                 yield secret.urn, f"rotates every {show(days)} days; at most {show(config['maximumDays'])}"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    customer_managed_key,
+    rotation,
+]

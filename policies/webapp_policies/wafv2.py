@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .core import (
-    UNKNOWN,
-    BadJson,
-    Control,
-    has_unknown,
-    lookup,
-    resource_policy,
-    show,
-    stack_policy,
-)
+from .controls import Control, resource_policy, stack_policy
+from .values import UNKNOWN, BadJson, has_unknown, lookup, show
 
 WEB_ACL = ("aws:wafv2/webAcl:WebAcl",)
 WEB_ACL_RULE = ("aws:wafv2/webAclRule:WebAclRule",)
@@ -182,3 +174,11 @@ def logging(stack, config):
             for arn in destinations:
                 if isinstance(arn, str) and not _destination_name(arn).startswith(LOG_DESTINATION_PREFIX):
                     yield acl.urn, f"logs to {arn}, whose name does not start with {LOG_DESTINATION_PREFIX}"
+
+
+# The pack serves exactly these, in this order.
+POLICIES = [
+    managed_rules,
+    metrics,
+    logging,
+]
