@@ -1,5 +1,6 @@
-"""Alarm thresholds and where notifications go. Defaults follow seed 002 (5xx > 1% for 5
-minutes, p95 > 500 ms, p99 > 1 s, CPU > 80% / memory > 85% for 15 minutes, rollback < 2 min).
+"""Alarm thresholds and where notifications go. Defaults follow the service's objectives: 5xx
+> 1% for 5 minutes, p95 > 500 ms, p99 > 1 s, CPU > 80% / memory > 85% for 15 minutes, a bad
+deploy rolled back within 2 minutes.
 They are the same in every tier, so they live here rather than in `tiers.py`."""
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ class DatabaseSettings(Model):
     max_allocated_storage_gb: int = Field(default=1000, ge=20, le=65536)
     database_name: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     master_username: str = Field(default="app_admin", pattern=r"^[a-z][a-z0-9_]{0,15}$")
-    # The issue asks for 5432; Security Hub RDS.23 (Low) prefers another port. RDS accepts 1150-65535.
+    # PostgreSQL's standard port, which clients and drivers assume; Security Hub RDS.23 (Low)
+    # prefers a non-default one, which the key allows. RDS accepts 1150-65535.
     port: int = Field(default=5432, ge=1150, le=65535)
     multi_az: bool
     deletion_protection: bool

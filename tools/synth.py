@@ -4,9 +4,10 @@
 
 Every RegisterResourceRequest the program sends is recorded as the engine would see it:
 inputs in the wire format (camelCase, numbers as floats, secrets wrapped in Pulumi's secret
-signature object), options (protect, ignore changes, aliases, ...), parents, providers and property
-dependencies. URNs are the engine's: the parent's whole qualified type prefixes a child's type. Outputs are the state the realistic mocks in `tools.mocks` return. Resources are
-written in a stable dependency order, so the same stack gives byte-identical JSON.
+signature object), options (protect, ignore changes, aliases, ...), parents, providers and
+property dependencies, under the engine's URNs (a child's type is prefixed with its parent's
+whole qualified type). Outputs are the state the realistic mocks in `tools.mocks` return.
+Resources are written in a stable dependency order, so the same stack gives byte-identical JSON.
 """
 
 from __future__ import annotations
