@@ -1,4 +1,4 @@
-"""Composes the stack from its validated settings: one provider, the keys, then each tier."""
+"""Composes the stack from its validated settings: one provider, the keys, then each part of the stack."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         partition=aws.get_partition(opts=invoke).partition,
     )
     zones = aws.get_availability_zones(state="available", opts=invoke).names
-    prod = settings.tier == "prod"
+    prod = settings.profile == "prod"
     opts = pulumi.ResourceOptions(provider=provider)
 
     logs_key = EncryptionKey(
@@ -269,7 +269,7 @@ def _alarms(
                 ),
                 cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
             ),
-            protect_key=settings.tier == "prod",
+            protect_key=settings.profile == "prod",
         ),
         opts=opts,
     )

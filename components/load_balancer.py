@@ -10,7 +10,7 @@ reach, and only on 80 and 443 (IPv4 and IPv6).
   and its listener rules: production on 443 (weighted forward, blue 100 / green 0) and test on
   the test listener (green). They live here, before any service exists, so the deployment
   alarms that watch both groups can be made first and handed to the service.
-- Hardened: invalid header fields dropped, desync mitigation, deletion protection per tier,
+- Hardened: invalid header fields dropped, desync mitigation, deletion protection per profile,
   access logs to a dedicated S3 bucket (SSE-S3: ALB log delivery cannot use KMS keys; public
   access blocked, ACLs disabled, TLS-only policy that lets only ELB log delivery write).
 - A Route 53 alias points the domain at the ALB when a hosted zone is configured.

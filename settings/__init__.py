@@ -1,6 +1,6 @@
 """The stack's typed settings: `Pulumi.<stack>.yaml` -> one validated `StackSettings`.
 
-Data flows one way: raw stack config -> `load_settings` (tier defaults, pydantic, cross-field
+Data flows one way: raw stack config -> `load_settings` (profile defaults, pydantic, cross-field
 rules) -> components. Components receive slices of `StackSettings`, never `pulumi.Config`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -19,13 +19,15 @@ from .cache import CacheSettings
 from .database import DatabaseSettings
 from .edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from .network import NetworkSettings
+from .profiles import PROFILE_DEFAULTS, Profile, with_profile_defaults
 from .services import ServiceSettings, service_list_problems
-from .tiers import TIER_DEFAULTS, with_tier_defaults
 
 PROJECT = "webapp"
 REGION_KEY = "aws:region"
 # Provider settings the program reads from the `aws:` namespace: model field -> config key.
 AWS_KEYS = {"region": REGION_KEY, "allowedAccountIds": "aws:allowedAccountIds"}
+# What `profile` was called before it was named so; stack files that say it keep working.
+LEGACY_PROFILE_KEY = "tier"
 
 
 class Tags(Model):
@@ -38,7 +40,8 @@ class StackSettings(Model):
     """Everything a stack deploys, validated as a whole."""
 
     stack: str
-    tier: Literal["prod", "staging"]
+    # The kind of environment (settings/profiles.py): its defaults and the rules it must follow.
+    profile: Profile
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     # The accounts this stack may deploy to; the provider refuses any other (empty: no check).
     allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
@@ -52,9 +55,9 @@ class StackSettings(Model):
     cache: CacheSettings
     alarms: AlarmSettings = AlarmSettings()
 
-    def problems(self, tier: str) -> Iterator[Problem]:
+    def problems(self, profile: str) -> Iterator[Problem]:
         for name in type(self).model_fields:
-            yield from section_problems(name, getattr(self, name), tier)
+            yield from section_problems(name, getattr(self, name), profile)
         if self.database.cross_region_backups and self.database.backup_replication_region == self.region:
             yield Problem(
                 "database.backupReplicationRegion",
@@ -78,15 +81,15 @@ class StackSettings(Model):
         }
 
 
-def section_problems(name: str, value: Any, tier: str) -> Iterator[Problem]:
+def section_problems(name: str, value: Any, profile: str) -> Iterator[Problem]:
     """Cross-field problems of one top-level section, keys prefixed with its YAML key."""
     key = StackSettings.model_fields[name].alias or name
     if isinstance(value, Model):
-        for problem in value.problems(tier):
+        for problem in value.problems(profile):
             yield problem.under(key)
     elif name == "services":
         for index, service in enumerate(value):
-            for problem in service.problems(tier):
+            for problem in service.problems(profile):
                 yield problem.under(f"{key}[{index}]")
         for problem in service_list_problems(value):
             yield problem.under(key)
@@ -112,22 +115,35 @@ def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
     for field, key in AWS_KEYS.items():
         if key in config:
             raw.setdefault(field, config[key])
-    tier = raw.get("tier")
-    if tier not in TIER_DEFAULTS:
-        raise ConfigError(stack, [Problem("tier", f"must be one of {', '.join(TIER_DEFAULTS)}", tier)])
-    merged = with_tier_defaults(tier, raw)
+    profile = _profile(stack, raw)
+    merged = with_profile_defaults(profile, raw)
     try:
         settings = StackSettings.model_validate(merged)
     except ValidationError as exc:
         problems = [_from_pydantic(error) for error in exc.errors()]
-        raise ConfigError(stack, problems + _problems_of_valid_sections(merged, exc, tier)) from None
-    problems = list(settings.problems(tier))
+        raise ConfigError(stack, problems + _problems_of_valid_sections(merged, exc, profile)) from None
+    problems = list(settings.problems(profile))
     if problems:
         raise ConfigError(stack, problems)
     return settings
 
 
-def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, tier: str) -> list[Problem]:
+def _profile(stack: str, raw: dict[str, Any]) -> str:
+    """The stack's profile (`profile`; stack files written before it was named so say `tier`,
+    which is still read). Removes `tier` from `raw`."""
+    legacy = raw.pop(LEGACY_PROFILE_KEY, None)
+    if legacy is not None and raw.get("profile", legacy) != legacy:
+        problem = Problem(
+            LEGACY_PROFILE_KEY, f"is the former name of profile ({raw['profile']}); set profile only", legacy
+        )
+        raise ConfigError(stack, [problem])
+    profile = raw.setdefault("profile", legacy)
+    if profile not in PROFILE_DEFAULTS:
+        raise ConfigError(stack, [Problem("profile", f"must be one of {', '.join(PROFILE_DEFAULTS)}", profile)])
+    return profile
+
+
+def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, profile: str) -> list[Problem]:
     """Cross-field problems of the sections that did validate, so one run reports everything."""
     failed = {error["loc"][0] for error in exc.errors() if error["loc"]}
     problems: list[Problem] = []
@@ -140,7 +156,7 @@ def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, ti
             value = TypeAdapter(field.annotation).validate_python(merged[key])
         except ValidationError:
             continue
-        problems.extend(section_problems(name, value, tier))
+        problems.extend(section_problems(name, value, profile))
     return problems
 
 

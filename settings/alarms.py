@@ -1,7 +1,7 @@
 """Alarm thresholds and where notifications go. Defaults follow the service's objectives: 5xx
 > 1% for 5 minutes, p95 > 500 ms, p99 > 1 s, CPU > 80% / memory > 85% for 15 minutes, a bad
 deploy rolled back within 2 minutes.
-They are the same in every tier, so they live here rather than in `tiers.py`."""
+They are the same in every profile, so they live here rather than in `profiles.py`."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Rule(Model):
             raise ValueError("must be a multiple of 60 seconds (the watched metrics are published once a minute)")
         return value
 
-    def problems(self, tier: str) -> Iterator[Problem]:
+    def problems(self, profile: str) -> Iterator[Problem]:
         if self.datapoints_to_alarm > self.evaluation_periods:
             yield Problem(
                 "datapointsToAlarm",
@@ -190,14 +190,14 @@ class AlarmSettings(Model):
                     merged[key] = {**default.model_dump(by_alias=True), **merged[key]}
         return merged
 
-    def problems(self, tier: str) -> Iterator[Problem]:
-        if tier == "prod" and not (self.critical.emails or self.critical.https_endpoints):
+    def problems(self, profile: str) -> Iterator[Problem]:
+        if profile == "prod" and not (self.critical.emails or self.critical.https_endpoints):
             # An alarm nobody receives is no alarm: prod pages someone.
             yield Problem("critical", "prod needs at least one critical subscriber (emails or httpsEndpoints)", None)
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if isinstance(value, Rule):
-                for problem in value.problems(tier):
+                for problem in value.problems(profile):
                     yield problem.under(field.alias or name)
 
 

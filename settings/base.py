@@ -21,7 +21,7 @@ class Model(BaseModel):
         frozen=True,
     )
 
-    def problems(self, tier: str) -> Iterator[Problem]:
+    def problems(self, profile: str) -> Iterator[Problem]:
         """Cross-field rules pydantic cannot express field by field. Keys are relative to
         this model; the caller prefixes them."""
         return iter(())

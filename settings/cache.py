@@ -44,8 +44,8 @@ class CacheSettings(Model):
     def parameter_group_family(self) -> str:
         return CACHE_ENGINE_VERSIONS[self.engine][self.engine_version]
 
-    def problems(self, tier: str) -> Iterator[Problem]:
-        if tier == "prod":
+    def problems(self, profile: str) -> Iterator[Problem]:
+        if profile == "prod":
             if self.num_nodes < 2:
                 yield Problem("numNodes", "prod runs at least 2 cache nodes", self.num_nodes)
             if not (self.automatic_failover and self.multi_az):

@@ -64,8 +64,8 @@ class DatabaseSettings(Model):
     def parameter_group_family(self) -> str:
         return f"postgres{self.major_version}"
 
-    def problems(self, tier: str) -> Iterator[Problem]:
-        if tier == "prod":
+    def problems(self, profile: str) -> Iterator[Problem]:
+        if profile == "prod":
             yield from self._prod_problems()
         yield from self._engine_problems()
         if self.master_username in RESERVED_USERNAMES:

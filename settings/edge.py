@@ -58,7 +58,7 @@ class DnsSettings(Model):
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
     )
 
-    def problems(self, tier: str) -> Iterator[Problem]:
+    def problems(self, profile: str) -> Iterator[Problem]:
         if not self.certificate_arn and not self.hosted_zone_id:
             yield Problem(
                 "certificateArn", "set certificateArn, or hostedZoneId so a certificate can be validated by DNS", None
@@ -78,8 +78,8 @@ class LoadBalancerSettings(Model):
     test_listener_port: int = Field(default=8443, ge=1, le=65535)
     test_listener_cidrs: list[Cidr] = []
 
-    def problems(self, tier: str) -> Iterator[Problem]:
-        if tier == "prod" and not self.deletion_protection:
+    def problems(self, profile: str) -> Iterator[Problem]:
+        if profile == "prod" and not self.deletion_protection:
             yield Problem("deletionProtection", "prod keeps deletion protection on", self.deletion_protection)
         if self.test_listener_port in PUBLIC_PORTS:
             public = ", ".join(map(str, PUBLIC_PORTS))

@@ -45,11 +45,11 @@ class NetworkSettings(Model):
             raise ValueError("must be a private (RFC 1918) range")
         return value
 
-    def problems(self, tier: str) -> Iterator[Problem]:
-        minimum = MIN_AZS[tier]
+    def problems(self, profile: str) -> Iterator[Problem]:
+        minimum = MIN_AZS[profile]
         if self.az_count < minimum:
-            yield Problem("azCount", f"{tier} needs {minimum} to {MAX_AZS} availability zones", self.az_count)
-        if tier == "prod" and self.nat_mode != "per-az":
+            yield Problem("azCount", f"{profile} needs {minimum} to {MAX_AZS} availability zones", self.az_count)
+        if profile == "prod" and self.nat_mode != "per-az":
             yield Problem("natMode", "prod needs one NAT gateway per AZ (per-az)", self.nat_mode)
 
     def subnet_cidr(self, tier: str, az_index: int) -> str:

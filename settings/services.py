@@ -105,7 +105,7 @@ class ServiceSettings(Model):
     health_check_grace_period_seconds: int = Field(default=60, ge=0, le=2_147_483_647)
     deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
     # Blue/green (web): minutes both versions stay up after production traffic moved to the new
-    # one, so a bad version can roll back at once (tier default in settings/tiers.py).
+    # one, so a bad version can roll back at once (profile default in settings/profiles.py).
     bake_time_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
 
     # Autoscaling: target tracking between minCount and maxCount.
@@ -116,7 +116,7 @@ class ServiceSettings(Model):
     scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
     scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
 
-    def problems(self, tier: str) -> Iterator[Problem]:
+    def problems(self, profile: str) -> Iterator[Problem]:
         allowed = FARGATE_SIZES.get(self.cpu)
         if allowed is None:
             yield Problem("cpu", f"Fargate accepts {', '.join(map(str, FARGATE_SIZES))} CPU units", self.cpu)
@@ -133,7 +133,7 @@ class ServiceSettings(Model):
                 f"task counts must satisfy minCount ({self.min_count}) <= desiredCount <= maxCount ({self.max_count})",
                 self.desired_count,
             )
-        if tier == "prod" and self.min_count < MIN_PROD_TASKS:
+        if profile == "prod" and self.min_count < MIN_PROD_TASKS:
             yield Problem("minCount", f"prod runs at least {MIN_PROD_TASKS} tasks per service", self.min_count)
         if self.kind == "web" and not self.health_check_path:
             yield Problem("healthCheckPath", "a web service needs a health check path", self.health_check_path)

@@ -151,7 +151,7 @@ def test_token_changes_replace_the_old_token_outright(prod):
 
 
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
-def test_snapshots_are_kept_per_tier_in_their_window_outside_maintenance(stack_name):
+def test_snapshots_are_kept_per_profile_in_their_window_outside_maintenance(stack_name):
     values, settings = inputs(synth(stack_name)), settings_of(stack_name)
     assert values["snapshotRetentionLimit"] == settings.snapshot_retention_days
     assert values["snapshotWindow"] == "02:00-03:00"

@@ -61,7 +61,7 @@ def test_dashboard_expressions_use_metrics_of_their_widget(request, stack_name):
         assert referenced and referenced <= ids - {row[0]["id"]}, row
 
 
-def test_the_dashboard_covers_every_tier(staging):
+def test_the_dashboard_covers_every_part_of_the_stack(staging):
     graphed: set[tuple[str, str, str]] = set()
     for _, row in dashboard_rows(staging):
         if "expression" in row[0]:

@@ -137,7 +137,7 @@ def test_iam_database_authentication_is_on(prod):
 
 
 @pytest.mark.parametrize("stack_name, multi_az", [("prod", True), ("staging", False)])
-def test_multi_az_per_tier(stack_name, multi_az):
+def test_multi_az_per_profile(stack_name, multi_az):
     assert inputs(synth(stack_name))["multiAz"] is multi_az
 
 
@@ -158,7 +158,7 @@ def test_automated_backups_outlive_a_deleted_instance(prod):
 
 
 @pytest.mark.parametrize("stack_name, protected", [("prod", True), ("staging", False)])
-def test_deletion_protection_and_pulumi_protect_per_tier(stack_name, protected):
+def test_deletion_protection_and_pulumi_protect_per_profile(stack_name, protected):
     resource = instance(synth(stack_name))
     assert resource["inputs"]["deletionProtection"] is protected
     assert resource["options"]["protect"] is protected

@@ -177,7 +177,7 @@ def test_alb_drops_invalid_headers_and_mitigates_desync(prod):
 
 
 @pytest.mark.parametrize("stack_name, protected", [("prod", True), ("staging", False)])
-def test_deletion_protection_per_tier(request, stack_name, protected):
+def test_deletion_protection_per_profile(request, stack_name, protected):
     assert alb(request.getfixturevalue(stack_name))["inputs"]["enableDeletionProtection"] is protected
 
 
@@ -224,7 +224,7 @@ def test_access_log_bucket_policy_lets_only_elb_log_delivery_write_this_accounts
 
 
 @pytest.mark.parametrize("stack_name, days", [("prod", 365.0), ("staging", 30.0)])
-def test_access_logs_expire_per_tier(request, stack_name, days):
+def test_access_logs_expire_per_profile(request, stack_name, days):
     stack = request.getfixturevalue(stack_name)
     (rule,) = bucket_config(stack, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"][
         "rules"

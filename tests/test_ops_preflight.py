@@ -254,7 +254,7 @@ def stack_file(tmp_path, certificate_arn: str) -> None:
         config:
           aws:region: us-east-1
           aws:allowedAccountIds: ["{ACCOUNT}"]
-          webapp:tier: prod
+          webapp:profile: prod
           webapp:tags: {{owner: platform-team, costCenter: cc-4200}}
           webapp:network: {{vpcCidr: 10.20.0.0/16}}
           webapp:dns: {{domain: {DOMAIN}, certificateArn: "{certificate_arn}"}}
@@ -298,7 +298,7 @@ def test_the_command_exits_1_and_names_the_failed_check(aws, tmp_path):
 
 
 def test_an_invalid_stack_config_is_an_error_naming_the_key(aws, tmp_path):
-    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aws:region: us-east-1\n  webapp:tier: prod\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aws:region: us-east-1\n  webapp:profile: prod\n")
     result = run_cli(["preflight", "--stack", "prod"], tmp_path, config_root=tmp_path)
     assert result.code == 2
     assert "prod: dns: required" in result.stderr

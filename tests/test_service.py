@@ -175,7 +175,7 @@ def test_service_waits_for_the_infrastructure_policy(prod):
 
 
 @pytest.mark.parametrize("stack_name, bake", [("prod", 10), ("staging", 2)])
-def test_web_deploys_blue_green_with_the_tier_bake_time(request, stack_name, bake):
+def test_web_deploys_blue_green_with_the_profile_bake_time(request, stack_name, bake):
     config = ecs_service(request.getfixturevalue(stack_name), "web")["inputs"]["deploymentConfiguration"]
     assert config == {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": str(bake)}
 

@@ -1,4 +1,4 @@
-"""The stack config model: tier defaults, and every rejection with its exact one-line message."""
+"""The stack config model: profile defaults, and every rejection with its exact one-line message."""
 
 from __future__ import annotations
 
@@ -31,7 +31,15 @@ def test_staging_is_cheaper():
     assert settings.web_service.cpu < 2048
 
 
-def test_stack_file_overrides_tier_default():
+def test_stack_files_that_name_the_profile_tier_keep_working():
+    # `tier` is what stack files written before the profile was named so call it.
+    legacy = load_settings("staging", config_with("staging", {"webapp:profile": None, "webapp:tier": "staging"}))
+    assert legacy == load_settings("staging", config_with("staging", {}))
+    same = load_settings("staging", config_with("staging", {"webapp:tier": "staging"}))
+    assert same.profile == "staging"
+
+
+def test_stack_file_overrides_profile_default():
     settings = load_settings("staging", config_with("staging", {"webapp:network": {"azCount": 3}}))
     assert settings.network.az_count == 3
 
@@ -79,7 +87,11 @@ def test_default_tags_name_environment_project_owner_cost_centre_and_tool():
         ({"webapp:network": {"natMod": "single"}}, "prod: network.natMod: unknown key (got single)"),
         ({"webapp:netwrok": {"azCount": 3}}, "prod: netwrok: unknown key (got {'azCount': 3})"),
         ({"aws:region": None}, "prod: aws:region: required (got nothing)"),
-        ({"webapp:tier": "production"}, "prod: tier: must be one of prod, staging (got production)"),
+        ({"webapp:profile": "production"}, "prod: profile: must be one of prod, staging (got production)"),
+        (
+            {"webapp:tier": "staging"},
+            "prod: tier: is the former name of profile (prod); set profile only (got staging)",
+        ),
     ],
 )
 def test_network_and_stack_rejections(overrides, line):

@@ -1,4 +1,4 @@
-"""Settings of the service path (services, load balancer, firewall): tier defaults and every
+"""Settings of the service path (services, load balancer, firewall): profile defaults and every
 rejection with its exact one-line message."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ def web(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stack, minutes", [("prod", 10), ("staging", 2)])
-def test_web_bake_time_per_tier(stack, minutes):
+def test_web_bake_time_per_profile(stack, minutes):
     assert load_settings(stack, config_with(stack, {})).web_service.bake_time_minutes == minutes
 
 
 @pytest.mark.parametrize("stack, protected, days", [("prod", True, 365), ("staging", False, 30)])
-def test_load_balancer_defaults_per_tier(stack, protected, days):
+def test_load_balancer_defaults_per_profile(stack, protected, days):
     settings = load_settings(stack, config_with(stack, {})).load_balancer
     assert (settings.deletion_protection, settings.access_log_expiry_days) == (protected, days)
     assert settings.tls_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -37,7 +37,7 @@ def test_managed_rules_block_in_prod_and_count_in_staging(stack, mode):
     assert load_settings(stack, config_with(stack, {})).firewall.managed_rules == {g: mode for g in MANAGED_RULE_GROUPS}
 
 
-def test_switching_one_managed_group_keeps_the_tier_mode_of_the_others():
+def test_switching_one_managed_group_keeps_the_profile_mode_of_the_others():
     overrides = {"webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "count"}}}
     rules = load_settings("prod", config_with("prod", overrides)).firewall.managed_rules
     assert rules["AWSManagedRulesSQLiRuleSet"] == "count"

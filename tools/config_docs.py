@@ -24,18 +24,18 @@ from settings.cache import CacheSettings
 from settings.database import DatabaseSettings
 from settings.edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from settings.network import NetworkSettings
+from settings.profiles import PROFILE_DEFAULTS
 from settings.services import ServiceSettings
-from settings.tiers import TIER_DEFAULTS
 from tools.policy_docs import cell
 
-PROFILES = tuple(TIER_DEFAULTS)
+PROFILES = tuple(PROFILE_DEFAULTS)
 
 # What each key means, by its path in the stack file (`section.key`; `services[]` for each
 # entry of the service list). Types, defaults and profile values come from the code.
 MEANINGS: dict[str, str] = {
     "aws:region": "region of the stack (the provider is created from it)",
     "aws:allowedAccountIds": "accounts the stack may deploy to; the provider refuses any other (empty: no check)",
-    "tier": "the profile: selects the per-environment defaults in the other columns and the prod rules",
+    "profile": "selects the per-environment defaults in the other columns and the prod rules (`tier`, its former name, is still read)",
     "tags.owner": "tag `owner` on every taggable resource (provider default tags)",
     "tags.costCenter": "tag `cost-center` on every taggable resource",
     "tags.extra": "more default tags (`environment`, `project` and `managed-by` are always set)",
@@ -230,7 +230,7 @@ def _row(path: str, field: FieldInfo, values: list[str], shown: str | None = Non
 
 
 def _profile_value(section: str, key: str, field: FieldInfo, profile: str) -> str:
-    defaults = TIER_DEFAULTS[profile]
+    defaults = PROFILE_DEFAULTS[profile]
     if section == "services[]":
         per_kind = {kind: values.get(key, _default(field)) for kind, values in defaults["services"].items()}
         shown = {kind: _value(value) for kind, value in per_kind.items()}

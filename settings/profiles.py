@@ -1,16 +1,19 @@
-"""Production defaults, one place per tier (CDK-style layered defaults).
+"""Per-environment defaults: one profile per kind of environment (CDK-style layered defaults).
 
-A stack file names its tier and overrides only what differs; everything else comes from here.
-`services` defaults apply to every entry of the stack's service list, per kind.
+A stack file names its profile (`webapp:profile: prod`) and overrides only what differs;
+everything else comes from here. `services` defaults apply to every entry of the stack's service
+list, per kind. The profile also selects the rules only production must follow (`problems`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from .edge import MANAGED_RULE_GROUPS
 
-TIER_DEFAULTS: dict[str, dict[str, Any]] = {
+Profile = Literal["prod", "staging"]
+
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
     "prod": {
         "network": {"azCount": 3, "natMode": "per-az"},
         "services": {
@@ -83,9 +86,9 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def with_tier_defaults(tier: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """The stack's raw config laid over its tier's defaults."""
-    defaults = TIER_DEFAULTS[tier]
+def with_profile_defaults(profile: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The stack's raw config laid over its profile's defaults."""
+    defaults = PROFILE_DEFAULTS[profile]
     merged = {key: _merge(value, raw.get(key)) for key, value in defaults.items() if key != "services"}
     merged.update({key: value for key, value in raw.items() if key not in merged})
     services = raw.get("services")
