@@ -24,12 +24,13 @@ def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, stagin
     assert json.loads((folder / "summary.json").read_text()) == summary
 
 
-def test_the_base_is_synthesized_from_the_commit_with_its_own_code(tmp_path, staging):
-    out = tmp_path / "base.json"
-    assert base_synth("HEAD", "staging", out) is None
-    assert [r["urn"] for r in json.loads(out.read_text())["resources"]] == [r["urn"] for r in staging.resources]
-
-
-def test_a_base_that_cannot_be_synthesized_says_why(tmp_path):
+def test_the_base_is_synthesized_by_the_commits_own_code_and_says_why_it_failed(tmp_path):
+    # The commit's tree is exported and its tools.synth runs there: its own "no stack config".
     problem = base_synth("HEAD", "no-such-stack", tmp_path / "base.json")
-    assert problem is not None and "no-such-stack" in problem
+    assert problem is not None and "no-such-stack: no stack config" in problem
+    assert "Pulumi.no-such-stack.yaml" in problem and not (tmp_path / "base.json").exists()
+
+
+def test_an_unknown_base_commit_says_so(tmp_path):
+    problem = base_synth("0" * 40, "staging", tmp_path / "base.json")
+    assert problem is not None and problem.startswith("git archive")
