@@ -196,7 +196,10 @@ class Database(DataStore):
         role = aws.iam.Role(
             f"{name}-monitoring-role",
             description=f"RDS enhanced monitoring of {self.identifier}",
-            assume_role_policy=service_trust_policy(["monitoring.rds.amazonaws.com"], context),
+            # Confused-deputy protection: only this stack's instance, in this account.
+            assume_role_policy=service_trust_policy(
+                ["monitoring.rds.amazonaws.com"], context, source_arn=context.arn("rds", f"db:{self.identifier}")
+            ),
             opts=child(self),
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -212,6 +212,15 @@ def test_enhanced_monitoring_every_60_seconds_with_a_role_only_rds_monitoring_as
     assert attachment["inputs"]["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
+def test_monitoring_role_is_assumable_only_for_this_instance_in_this_account(prod):
+    role = source(prod, "monitoringRoleArn")
+    [statement] = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"] == {
+        "ArnLike": {"aws:SourceArn": instance(prod)["outputs"]["arn"]},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+
+
 def test_minor_upgrades_are_automatic_on_a_current_ca(prod):
     values = inputs(prod)
     assert values["autoMinorVersionUpgrade"] is True
