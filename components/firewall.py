@@ -4,8 +4,9 @@ Rules, in evaluation order: a per-IP rate limit (blocks), then the AWS managed g
 reputation, common rule set, known bad inputs, SQL injection), each blocking, only counting (to
 tune false positives without breaking anything) or off, as the settings say. CloudWatch metrics
 and request sampling on the ACL and every rule. Full request logs go to a KMS-encrypted
-CloudWatch log group named `aws-waf-logs-...` (the prefix WAF requires), with the
-`authorization` and `cookie` headers redacted so no credential lands in the logs.
+CloudWatch log group named `aws-waf-logs-...` (the prefix WAF requires), with the query string
+and the `authorization` and `cookie` headers redacted so no credential or token lands in the
+logs.
 """
 
 from __future__ import annotations
@@ -113,10 +114,16 @@ class Firewall(pulumi.ComponentResource):
             resource_arn=self.web_acl.arn,
             log_destination_configs=[self.log_group.arn],
             redacted_fields=[
+                *(
+                    aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                        single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+                    )
+                    for header in REDACTED_HEADERS
+                ),
+                # Tokens often travel in query strings (password reset links, OAuth callbacks).
                 aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
-                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
-                )
-                for header in REDACTED_HEADERS
+                    query_string=aws.wafv2.WebAclLoggingConfigurationRedactedFieldQueryStringArgs()
+                ),
             ],
             opts=child(self, depends_on=[delivery]),
         )

@@ -2,10 +2,13 @@
 reach, and only on 80 and 443 (IPv4 and IPv6).
 
 - HTTPS on 443 with a TLS 1.3 policy and a certificate (an existing ACM ARN, or one issued for
-  the domain and validated by DNS in the hosted zone); HTTP on 80 only redirects to HTTPS.
+  the domain and validated by DNS in the hosted zone); HTTP on 80 only redirects to HTTPS. The
+  HTTPS listeners add Strict-Transport-Security (`includeSubDomains`, max-age from the settings)
+  to every response through the listener's response-header attribute.
 - A test listener (HTTPS, its own port) open only to the configured CIDRs, none by default: a
   blue/green deploy exposes the new version there before production traffic reaches it.
-- Both listeners answer 404 unless a service's listener rule matches. `blue_green(service)`
+- Both listeners answer 404 unless a service's listener rule matches; the rules match only the
+  stack's domain (host header), so requests for any other host get the 404. `blue_green(service)`
   adds a web service's two target groups (blue, green: `ip` targets, identical health checks)
   and its listener rules: production on 443 (weighted forward, blue 100 / green 0) and test on
   the test listener (green). They live here, before any service exists, so the deployment
@@ -81,6 +84,7 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:LoadBalancer", name, None, opts)
         settings = args.settings
         self._vpc_id = args.vpc_id
+        self._domain = args.dns.domain
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -177,7 +181,7 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{service.name}-production-rule",
             listener_arn=self.https_listener.arn,
             priority=priority,
-            conditions=[_all_paths()],
+            conditions=self._conditions(),
             actions=[_forward((blue, 100), (green, 0))],
             tags={"Name": f"{service.name}-production"},
             opts=child(self, ignore_changes=["actions"]),
@@ -186,12 +190,19 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{service.name}-test-rule",
             listener_arn=self.test_listener.arn,
             priority=priority,
-            conditions=[_all_paths()],
+            conditions=self._conditions(),
             actions=[_forward((green, 100))],
             tags={"Name": f"{service.name}-test"},
             opts=child(self, ignore_changes=["actions"]),
         )
         return BlueGreenRouting(blue=blue, green=green, production_rule=production_rule, test_rule=test_rule)
+
+    def _conditions(self) -> list[aws.lb.ListenerRuleConditionArgs]:
+        """Every path of the stack's domain only: other hosts fall through to the 404 default."""
+        host = aws.lb.ListenerRuleConditionArgs(
+            host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[self._domain])
+        )
+        return [_all_paths(), host]
 
     def _target_group(self, resource_name: str, settings: ServiceSettings) -> aws.lb.TargetGroup:
         return aws.lb.TargetGroup(
@@ -337,6 +348,9 @@ class LoadBalancer(pulumi.ComponentResource):
             protocol="HTTPS",
             ssl_policy=settings.tls_policy,
             certificate_arn=self.certificate_arn,
+            routing_http_response_strict_transport_security_header_value=(
+                f"max-age={settings.hsts_max_age_seconds}; includeSubDomains"
+            ),
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(
                     type="fixed-response",

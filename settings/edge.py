@@ -32,6 +32,8 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesSQLiRuleSet",
 )
 RuleMode = Literal["block", "count", "off"]
+# HSTS max-age floor: one year, what browsers' preload lists and OWASP ask for.
+HSTS_MIN_MAX_AGE_SECONDS = 31_536_000
 
 
 def _tls_policy(value: str) -> str:
@@ -68,7 +70,11 @@ class DnsSettings(Model):
 class LoadBalancerSettings(Model):
     """The internet-facing ALB, its listeners and its access logs."""
 
-    tls_policy: Annotated[str, AfterValidator(_tls_policy)] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # The -Res- (restricted) policy: TLS 1.2 with AES-GCM/ChaCha20 ECDHE suites only; the plain
+    # TLS13-1-2 policy still admits CBC suites.
+    tls_policy: Annotated[str, AfterValidator(_tls_policy)] = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    # Strict-Transport-Security max-age the HTTPS listeners send (with includeSubDomains).
+    hsts_max_age_seconds: int = HSTS_MIN_MAX_AGE_SECONDS
     idle_timeout_seconds: int = Field(default=60, ge=1, le=4000)
     deletion_protection: bool
     desync_mitigation_mode: Literal["defensive", "strictest"] = "defensive"
@@ -81,6 +87,12 @@ class LoadBalancerSettings(Model):
     def problems(self, profile: str) -> Iterator[Problem]:
         if profile == "prod" and not self.deletion_protection:
             yield Problem("deletionProtection", "prod keeps deletion protection on", self.deletion_protection)
+        if self.hsts_max_age_seconds < HSTS_MIN_MAX_AGE_SECONDS:
+            yield Problem(
+                "hstsMaxAgeSeconds",
+                f"must be at least {HSTS_MIN_MAX_AGE_SECONDS} (one year)",
+                self.hsts_max_age_seconds,
+            )
         if self.test_listener_port in PUBLIC_PORTS:
             public = ", ".join(map(str, PUBLIC_PORTS))
             yield Problem("testListenerPort", f"must differ from the public ports {public}", self.test_listener_port)

@@ -100,9 +100,13 @@ def test_logs_go_to_an_encrypted_aws_waf_logs_group(prod):
     assert group["inputs"]["retentionInDays"] == 365.0
 
 
-def test_authorization_and_cookie_headers_are_redacted(prod):
+def test_logs_redact_the_query_string_and_the_authorization_and_cookie_headers(prod):
     redacted = prod.one(LOGGING)["inputs"]["redactedFields"]
-    assert sorted(field["singleHeader"]["name"] for field in redacted) == ["authorization", "cookie"]
+    assert sorted(field["singleHeader"]["name"] for field in redacted if "singleHeader" in field) == [
+        "authorization",
+        "cookie",
+    ]
+    assert [field for field in redacted if "queryString" in field] == [{"queryString": {}}]
 
 
 def test_only_log_delivery_of_this_account_may_write_the_waf_logs(prod):

@@ -107,9 +107,22 @@ def test_http_listener_only_redirects_to_https(prod):
 def test_https_listener_serves_tls13_with_the_dns_validated_certificate(prod):
     https = listener(prod, "alb-https")
     assert (https["inputs"]["port"], https["inputs"]["protocol"]) == (443.0, "HTTPS")
-    assert https["inputs"]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # -Res-: no CBC suites, unlike ELBSecurityPolicy-TLS13-1-2-2021-06.
+    assert https["inputs"]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     (source,) = prod.depends_on(https, "certificateArn")
     assert source["type"] == "aws:acm/certificateValidation:CertificateValidation"
+
+
+@pytest.mark.parametrize("stack_name", ["prod", "staging"])
+@pytest.mark.parametrize("name", ["alb-https", "alb-test"])
+def test_https_listeners_send_hsts_for_a_year_with_subdomains(request, stack_name, name):
+    value = listener(request.getfixturevalue(stack_name), name)["inputs"][
+        "routingHttpResponseStrictTransportSecurityHeaderValue"
+    ]
+    directives = [d.strip() for d in value.split(";")]
+    max_age = next(int(d.removeprefix("max-age=")) for d in directives if d.startswith("max-age="))
+    assert max_age >= 31_536_000
+    assert "includeSubDomains" in directives
 
 
 def test_listeners_without_a_matching_rule_answer_404(prod):

@@ -127,6 +127,14 @@ def test_test_rule_on_the_test_listener_reaches_the_alternate_group(prod):
     assert forwards(test) == [(group(prod, "green")["outputs"]["arn"], 100.0)]
 
 
+@pytest.mark.parametrize("stack_name, domain", [("prod", "app.example.com"), ("staging", "staging.app.example.com")])
+@pytest.mark.parametrize("name", ["production", "test"])
+def test_rules_match_only_the_stacks_host(request, stack_name, domain, name):
+    # Any other Host header falls through to the listeners' 404 default action.
+    conditions = rule(request.getfixturevalue(stack_name), name)["inputs"]["conditions"]
+    assert [c["hostHeader"]["values"] for c in conditions if "hostHeader" in c] == [[domain]]
+
+
 @pytest.mark.parametrize("name", ["production", "test"])
 def test_rule_weights_are_left_to_ecs(prod, name):
     assert rule(prod, name)["options"]["ignoreChanges"] == ["actions"]

@@ -28,7 +28,7 @@ def test_web_bake_time_per_profile(stack, minutes):
 def test_load_balancer_defaults_per_profile(stack, protected, days):
     settings = load_settings(stack, config_with(stack, {})).load_balancer
     assert (settings.deletion_protection, settings.access_log_expiry_days) == (protected, days)
-    assert settings.tls_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert settings.tls_policy == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     assert (settings.test_listener_port, settings.test_listener_cidrs) == (8443, [])
 
 
@@ -150,6 +150,10 @@ def test_service_rejections(overrides, line):
         (
             {"deletionProtection": False},
             "prod: loadBalancer.deletionProtection: prod keeps deletion protection on (got false)",
+        ),
+        (
+            {"hstsMaxAgeSeconds": 86400},
+            "prod: loadBalancer.hstsMaxAgeSeconds: must be at least 31536000 (one year) (got 86400)",
         ),
         (
             {"testListenerPort": 443},

@@ -51,7 +51,9 @@ MEANINGS: dict[str, str] = {
     "dns.certificateArn": "an existing ACM certificate; without it one is issued for `domain` (needs `hostedZoneId`)",
     # loadBalancer
     "loadBalancer.tlsPolicy": "HTTPS listener policy: one of the six TLS 1.3 policies with a TLS 1.2 floor "
-    "that Security Hub ELB.17 accepts",
+    "that Security Hub ELB.17 accepts; the `-Res-` default admits no CBC suite",
+    "loadBalancer.hstsMaxAgeSeconds": "`Strict-Transport-Security` max-age the HTTPS listeners send, with "
+    "`includeSubDomains` (at least one year)",
     "loadBalancer.idleTimeoutSeconds": "connection idle timeout",
     "loadBalancer.deletionProtection": "ALB deletion protection (prod: `true`)",
     "loadBalancer.desyncMitigationMode": "HTTP desync mitigation",

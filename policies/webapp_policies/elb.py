@@ -219,7 +219,7 @@ def secure_protocol(listener, config):
         severity=Severity.MEDIUM,
         fsbp="ELB.17",
         checkov=("CKV_AWS_103", "CKV2_AWS_74"),
-        remediation='Set ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06" (or another allowed policy); unset means ELBSecurityPolicy-2016-08.',
+        remediation='Set ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06" (or another allowed policy); unset means ELBSecurityPolicy-2016-08.',
         config={
             "allowedPolicies": {
                 "type": "array",
