@@ -183,7 +183,7 @@ class Network(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=self.private_subnet_ids,
+                subnet_ids=self.private_subnet_ids[: args.settings.endpoint_az_count],
                 security_group_ids=[endpoint_sg.id],
                 tags={"Name": f"{name}-{service}"},
                 opts=child(self),

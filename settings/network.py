@@ -27,6 +27,9 @@ class NetworkSettings(Model):
     az_count: int = Field(ge=1, le=MAX_AZS)
     nat_mode: Literal["per-az", "single"]
     interface_endpoints: bool = True
+    # AZs that get a network interface of each interface endpoint, from the first (none: every
+    # AZ). Tasks in the other AZs reach them across AZs; each endpoint bills per AZ-hour.
+    interface_endpoint_az_count: int | None = Field(default=None, ge=1, le=MAX_AZS)
     flow_log_retention_days: LogRetentionDays = 365
 
     @field_validator("vpc_cidr")
@@ -51,6 +54,17 @@ class NetworkSettings(Model):
             yield Problem("azCount", f"{profile} needs {minimum} to {MAX_AZS} availability zones", self.az_count)
         if profile == "prod" and self.nat_mode != "per-az":
             yield Problem("natMode", "prod needs one NAT gateway per AZ (per-az)", self.nat_mode)
+        endpoint_azs = self.interface_endpoint_az_count
+        if endpoint_azs is not None and endpoint_azs > self.az_count:
+            yield Problem("interfaceEndpointAzCount", f"must be at most azCount ({self.az_count})", endpoint_azs)
+        elif tier == "prod" and endpoint_azs is not None and endpoint_azs < self.az_count:
+            # An AZ outage must not take the image pulls, logs and secrets of the others with it.
+            yield Problem("interfaceEndpointAzCount", "prod places interface endpoints in every AZ", endpoint_azs)
+
+    @property
+    def endpoint_az_count(self) -> int:
+        """How many AZs (the first ones) carry the interface endpoints."""
+        return self.interface_endpoint_az_count or self.az_count
 
     def subnet_cidr(self, tier: str, az_index: int) -> str:
         """CIDR of the subnet of `tier` in the AZ at `az_index`; stable when AZs are added."""

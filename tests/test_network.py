@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.support import Synth, synth
+from tests.support import Synth, rejection, synth
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -99,10 +99,41 @@ def test_s3_gateway_endpoint_serves_private_and_isolated_tiers(prod):
     assert len(endpoint["inputs"]["routeTableIds"]) == 4
 
 
-def test_interface_endpoints_can_be_switched_off():
-    stack = synth("staging", {"webapp:network": {"interfaceEndpoints": False}})
-    types = [e["inputs"]["vpcEndpointType"] for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
+def test_interface_endpoints_can_be_switched_off(staging):
+    # Pulumi.staging.yaml switches them off: AWS API traffic takes its single NAT gateway.
+    types = [e["inputs"]["vpcEndpointType"] for e in staging.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
     assert types == ["Gateway"]
+
+
+def interface_endpoint_subnets(stack: Synth) -> list[list[str]]:
+    return [
+        e["propertyDependencies"]["subnetIds"]
+        for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["vpcEndpointType"] == "Interface"
+    ]
+
+
+def test_prod_interface_endpoints_have_an_interface_in_every_private_subnet(prod):
+    private = sorted(s["urn"] for s in subnets_by_tier(prod)["private"])
+    assert [sorted(urns) for urns in interface_endpoint_subnets(prod)] == [private] * 4
+
+
+def test_interface_endpoints_can_sit_in_the_first_az_only():
+    stack = synth("staging", {"webapp:network": {"interfaceEndpoints": True, "interfaceEndpointAzCount": 1}})
+    first = next(s["urn"] for s in subnets_by_tier(stack)["private"] if s["name"] == "network-private-0")
+    assert interface_endpoint_subnets(stack) == [[first]] * 4
+
+
+def test_interface_endpoints_cannot_sit_in_more_azs_than_the_vpc_spans():
+    assert rejection("staging", {"webapp:network": {"interfaceEndpointAzCount": 3}}) == [
+        "staging: network.interfaceEndpointAzCount: must be at most azCount (2) (got 3)"
+    ]
+
+
+def test_prod_interface_endpoints_stay_in_every_az():
+    assert rejection("prod", {"webapp:network": {"interfaceEndpointAzCount": 2}}) == [
+        "prod: network.interfaceEndpointAzCount: prod places interface endpoints in every AZ (got 2)"
+    ]
 
 
 def test_interface_endpoints_cover_image_pulls_logs_and_secrets(prod):
