@@ -16,10 +16,11 @@ from pydantic_core import ErrorDetails
 from .alarms import AlarmSettings
 from .base import Model, Problem
 from .cache import CacheSettings
+from .cost import BudgetSettings, UsageSettings
 from .database import DatabaseSettings
 from .edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from .network import NetworkSettings
-from .profiles import PROFILE_DEFAULTS, Profile, with_profile_defaults
+from .profiles import PROFILE_DEFAULTS, Profile, deep_merge, with_profile_defaults
 from .services import ServiceSettings, service_list_problems
 
 PROJECT = "webapp"
@@ -54,6 +55,9 @@ class StackSettings(Model):
     database: DatabaseSettings
     cache: CacheSettings
     alarms: AlarmSettings = AlarmSettings()
+    # The fixed monthly estimate `make plan` holds the stack to (none: not gated).
+    budget: BudgetSettings | None = None
+    usage: UsageSettings = UsageSettings()
 
     def problems(self, profile: str) -> Iterator[Problem]:
         for name in type(self).model_fields:
@@ -141,6 +145,20 @@ def _profile(stack: str, raw: dict[str, Any]) -> str:
     if profile not in PROFILE_DEFAULTS:
         raise ConfigError(stack, [Problem("profile", f"must be one of {', '.join(PROFILE_DEFAULTS)}", profile)])
     return profile
+
+
+def with_usage(usage: UsageSettings, overrides: Any, source: str) -> UsageSettings:
+    """`usage` with the keys of `overrides` (a parsed `--usage` file) laid over it.
+
+    Raises `ConfigError` whose lines name `source` and the key, as stack config errors do.
+    """
+    if not isinstance(overrides, dict):
+        raise ConfigError(source, [Problem("usage", "must be a mapping of usage keys", type(overrides).__name__)])
+    merged = deep_merge(usage.model_dump(by_alias=True), overrides)
+    try:
+        return UsageSettings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(source, [_from_pydantic(error).under("usage") for error in exc.errors()]) from None
 
 
 def _problems_of_valid_sections(merged: dict[str, Any], exc: ValidationError, profile: str) -> list[Problem]:

@@ -89,20 +89,21 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
 def with_profile_defaults(profile: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The stack's raw config laid over its profile's defaults."""
     defaults = PROFILE_DEFAULTS[profile]
-    merged = {key: _merge(value, raw.get(key)) for key, value in defaults.items() if key != "services"}
+    merged = {key: deep_merge(value, raw.get(key)) for key, value in defaults.items() if key != "services"}
     merged.update({key: value for key, value in raw.items() if key not in merged})
     services = raw.get("services")
     if isinstance(services, list):
         merged["services"] = [
-            _merge(defaults["services"].get(item.get("kind", "web"), {}), item) if isinstance(item, dict) else item
+            deep_merge(defaults["services"].get(item.get("kind", "web"), {}), item) if isinstance(item, dict) else item
             for item in services
         ]
     return merged
 
 
-def _merge(base: Any, override: Any) -> Any:
+def deep_merge(base: Any, override: Any) -> Any:
+    """`override` laid over `base`: mappings merge key by key, anything else replaces."""
     if override is None:
         return base
     if isinstance(base, dict) and isinstance(override, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
+        return {**base, **{k: deep_merge(base.get(k), v) for k, v in override.items()}}
     return override
