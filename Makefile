@@ -1,5 +1,7 @@
 # The team's entry points. Each target creates the virtual environment first if it is missing.
-#   make plan STACK=prod   offline plan of one stack (no STACK: every stack), then its policy check
+#   make plan STACK=prod   offline plan of one stack (no STACK: every stack), its policy check and cost
+#   make cost STACK=prod   monthly cost estimate of one stack (tools.cost; default prod)
+#   make prices            rewrite tools/cost/prices.json from the AWS Price List API (AWS credentials)
 #   make policy STACK=prod synth + offline policy check with policies/config/<stack>.json (no STACK: every stack)
 #   make test              the whole test suite
 #   make bench             wall time of the offline synth per stack
@@ -14,7 +16,7 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth test bench lint format lock docs clean graphviz diagrams
+.PHONY: venv plan policy synth cost prices test bench lint format lock docs clean graphviz diagrams
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
 # checking every hash and removing whatever the lock does not list.
@@ -50,6 +52,12 @@ policy: venv
 
 synth: venv
 	$(PY) -m tools.synth --stack $(or $(STACK),prod) --out synth-$(or $(STACK),prod).json
+
+cost: venv
+	$(PY) -m tools.cost --stack $(or $(STACK),prod)
+
+prices: venv
+	$(PY) -m tools.cost.prices
 
 test: venv
 	$(PY) -m pytest -n 2 -q

@@ -1,0 +1,3 @@
+from tools.cost.cli import main
+
+raise SystemExit(main())
