@@ -178,10 +178,13 @@ def test_cli_exits_2_on_a_waiver_without_a_reason(policy_pack, tmp_path, capsys)
     assert "aws-cloudwatch-log-group-retention: reason must say why" in capsys.readouterr().err
 
 
-def test_plan_with_the_policy_check_ends_with_the_summary(capsys):
+def test_plan_with_the_policy_check_ends_the_policy_block_with_the_summary(capsys):
     status = plan.main(["--stack", "prod", "--policy"])
     lines = capsys.readouterr().out.splitlines()
-    assert status == 0 and "Policy check (policies/config/prod.json):" in lines and re.match(SUMMARY, lines[-1])
+    # The cost estimate (tools.cost.gate) follows the policy result after a blank line.
+    cost = next(i for i, line in enumerate(lines) if line.startswith("Cost estimate"))
+    assert status == 0 and "Policy check (policies/config/prod.json):" in lines[:cost]
+    assert re.match(SUMMARY, lines[cost - 2]) and lines[cost - 1] == ""
 
 
 # -- metadata, packaging, documentation ----------------------------------------------------------

@@ -1,10 +1,13 @@
 """Human summary of what a stack would deploy, from the offline synth.
 
-    python -m tools.plan [--stack NAME ...] [--policy]
+    python -m tools.plan [--stack NAME ...] [--config-file FILE] [--policy]
 
 With no --stack, plans every stack of the project in one process: most of a synth's time is
 importing pulumi-aws's modules, paid once here. --policy (what `make plan` passes) checks each
-plan with the CrossGuard pack (tools.policy_check) and exits 1 on a mandatory violation.
+plan with the CrossGuard pack (tools.policy_check) and exits 1 on a mandatory violation. Each
+plan ends with its monthly cost estimate (tools.cost); the plan exits 1 when the fixed estimate
+is over the stack's `webapp:budget.monthlyUsd`. --config-file replaces Pulumi.<stack>.yaml (one
+--stack only), as for tools.synth.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import json
 import sys
 from collections import Counter, defaultdict
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
-from settings import ConfigError
-from settings.stack_config import ROOT, stack_names
+from settings import ConfigError, load_settings
+from settings.stack_config import ROOT, read_stack_config, stack_names
 from tools import cli_parser
+from tools.cost.gate import plan_section
 from tools.policy_check import PolicyPack
 from tools.policy_config import read_policy_config, stack_policy_config
 from tools.policy_report import UsageError, read_waivers, waivers_path
@@ -89,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--policy", action="store_true", help="run the policy pack on each plan with policies/config/<stack>.json"
     )
+    parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml (one --stack)")
     args = parser.parse_args(argv)
+    if args.config_file and len(args.stack or ()) != 1:
+        parser.error("--config-file needs exactly one --stack")
     try:
         return _plan(args)
     except UsageError as error:
@@ -106,9 +114,15 @@ def _plan(args: argparse.Namespace) -> int:
             if index:
                 print("\n" + "=" * 72 + "\n")
             try:
-                document = synthesize(stack)
+                stack_config = read_stack_config(stack, args.config_file)
+                settings = load_settings(stack, stack_config)
+                document = synthesize(stack, config=stack_config)
             except ConfigError as error:
                 print("\n".join(error.lines), file=sys.stderr)
+                status = 2
+                continue
+            except FileNotFoundError as error:
+                print(f"{stack}: no stack config: {error.filename}", file=sys.stderr)
                 status = 2
                 continue
             print(render(document))
@@ -119,6 +133,10 @@ def _plan(args: argparse.Namespace) -> int:
                 print(f"\nPolicy check ({config.relative_to(ROOT) if config else 'default config'}):")
                 print(report.text())
                 status = max(status, report.exit_code)
+            # After the policy result: what it costs, and whether that fits the budget.
+            cost, cost_status = plan_section(document, settings)
+            print("\n" + cost)
+            status = max(status, cost_status)
     return status
 
 
