@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from settings import ConfigError, StackSettings, load_settings
+from settings.stack_config import read_stack_config
 from tools.cost import prices
 from tools.cost.estimate import Estimate, delta, estimate
 from tools.cost.report import budget_json, render
 from tools.cost.usage import resolve
-from tools.stack_config import read_stack_config
 from tools.synth import synthesize
 
 USAGE_ERROR = 2
