@@ -24,10 +24,26 @@ def released(stack: str) -> list[str]:
     return json.loads((FIXTURES / f"urns-{stack}.json").read_text())
 
 
+# Released resources a stack's config removes on purpose: a deploy deletes them, nothing replaces
+# them. Pulumi.staging.yaml switches the interface endpoints off (docs/cost.md): staging's AWS API
+# traffic takes its NAT gateway.
+STAGING_NETWORK = "urn:pulumi:staging::webapp::webapp:components:Network$"
+RETIRED = {
+    "prod": [],
+    "staging": [
+        STAGING_NETWORK + "aws:ec2/securityGroup:SecurityGroup::network-endpoints-sg",
+        *(
+            STAGING_NETWORK + f"aws:ec2/vpcEndpoint:VpcEndpoint::network-{name}"
+            for name in ("ecr-api", "ecr-dkr", "logs", "secretsmanager")
+        ),
+    ],
+}
+
+
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
 def test_every_released_urn_is_taken_over(request, stack_name):
     document = request.getfixturevalue(stack_name).document
-    assert lost(released(stack_name), document) == []
+    assert lost(released(stack_name), document) == sorted(RETIRED[stack_name])
 
 
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
