@@ -82,6 +82,16 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
             "applyImmediately": True,
             "snapshotRetentionDays": 3,
         },
+        # Test traffic only: the usage-based lines of the cost estimate (settings/cost.py).
+        "usage": {
+            "requestsPerMonth": 500_000,
+            "albProcessedGb": 5,
+            "internetEgressGb": 5,
+            "natProcessedGb": 30,
+            "endpointProcessedGb": 0,
+            "accessLogGb": 0.2,
+            "logs": {"service": 0.5, "network": 2, "firewall": 0.3, "database": 0.2, "cache": 0.05},
+        },
     },
 }
 

@@ -121,7 +121,7 @@ def test_a_usage_file_overrides_the_stack_usage_key_by_key(staging, monkeypatch,
     web_logs = next(line for line in lines if line["description"] == "/ecs/staging/web: ingestion")
     database_logs = [line for line in lines if line["description"].endswith("postgresql: ingestion")]
     assert (waf["quantity"], web_logs["quantity"]) == (2_000_000, 4)
-    assert database_logs[0]["quantity"] == 0.2  # still Pulumi.staging.yaml's
+    assert database_logs[0]["quantity"] == 0.2  # still the staging profile's
 
 
 @pytest.mark.parametrize(

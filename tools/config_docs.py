@@ -21,6 +21,7 @@ from pydantic_core import PydanticUndefined
 
 from settings import AWS_KEYS, StackSettings
 from settings.cache import CacheSettings
+from settings.cost import BudgetSettings, LogUsage, UsageSettings
 from settings.database import DatabaseSettings
 from settings.edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from settings.network import NetworkSettings
@@ -44,6 +45,8 @@ MEANINGS: dict[str, str] = {
     "network.azCount": "availability zones (prod at least 3, staging at least 2)",
     "network.natMode": "a NAT gateway per AZ, or one shared (prod: `per-az`)",
     "network.interfaceEndpoints": "ECR api/dkr, CloudWatch Logs and Secrets Manager endpoints in the private subnets",
+    "network.interfaceEndpointAzCount": "AZs (the first ones) with a network interface of each endpoint; none: every "
+    "AZ (prod: every AZ)",
     "network.flowLogRetentionDays": "retention of the VPC flow log group",
     # dns
     "dns.domain": "the service's domain; the `url` output is `https://<domain>`",
@@ -139,6 +142,23 @@ MEANINGS: dict[str, str] = {
     "cache.maintenanceWindow": "weekly maintenance window, not overlapping `snapshotWindow`",
     "cache.maxmemoryPolicy": "eviction policy when memory is full",
     "cache.logRetentionDays": "retention of the slow-log and engine-log groups",
+    # budget and usage (docs/cost.md)
+    "budget.monthlyUsd": "`make plan` fails when the fixed monthly estimate is over it (no `budget`: not gated)",
+    "usage.requestsPerMonth": "HTTP requests through the load balancer, each inspected by WAF",
+    "usage.albProcessedGb": "GB the load balancer processes a month (its LCUs)",
+    "usage.internetEgressGb": "GB of responses to the internet a month",
+    "usage.natProcessedGb": "GB through the NAT gateways a month",
+    "usage.endpointProcessedGb": "GB through the interface endpoints a month",
+    "usage.accessLogGb": "load balancer access logs written to S3 a month",
+    "usage.databaseBackupGb": "size of the database's backups (the second region keeps all of it)",
+    "usage.backupTransferGb": "backup data copied to the second region a month",
+    "usage.logs": "GB ingested a month per log group, by kind (`usage.logs` table)",
+    "usage.logs.service": "each service's log group",
+    "usage.logs.network": "VPC flow logs",
+    "usage.logs.firewall": "WAF logs",
+    "usage.logs.database": "each PostgreSQL log export (`postgresql`, `upgrade`)",
+    "usage.logs.cache": "each cache log delivery (slow log, engine log)",
+    "usage.logs.other": "a log group of any other component",
 }
 
 # Sections with a table of their own: block name -> (stack-file section, model).
@@ -150,6 +170,9 @@ SECTIONS: dict[str, tuple[str, type[BaseModel]]] = {
     "config-services": ("services[]", ServiceSettings),
     "config-database": ("database", DatabaseSettings),
     "config-cache": ("cache", CacheSettings),
+    "config-budget": ("budget", BudgetSettings),
+    "config-usage": ("usage", UsageSettings),
+    "config-usage-logs": ("usage.logs", LogUsage),
 }
 # Top-level keys that are not sections of their own (`stack` is the stack's name, not a setting).
 _NOT_STACK_KEYS = {"stack", "alarms"} | {section.removesuffix("[]") for section, _ in SECTIONS.values()}
@@ -239,7 +262,11 @@ def _profile_value(section: str, key: str, field: FieldInfo, profile: str) -> st
         if len(set(shown.values())) == 1:
             return next(iter(shown.values()))
         return ", ".join(f"{kind} {value}" for kind, value in shown.items())
-    return _value(defaults.get(section, {}).get(key, _default(field)))
+    if _model_of(field.annotation) is not None:
+        return "its own table"  # a nested section (`usage.logs`)
+    for part in section.split("."):  # `usage.logs` sits in the profile's `usage`
+        defaults = defaults.get(part, {})
+    return _value(defaults.get(key, _default(field)))
 
 
 def _default(field: FieldInfo) -> Any:
