@@ -15,7 +15,7 @@ from settings.stack_config import ROOT
 from tests.support import Synth, config_with, rejection
 from tools import plan
 from tools.cost import cli
-from tools.policy_check import Report
+from tools.policy_report import Report
 
 
 def stack_file(tmp_path: Path, stack: str, **sections: object) -> Path:
@@ -47,7 +47,7 @@ def test_the_plan_fails_when_the_fixed_estimate_is_over_the_budget(staging, monk
 class CleanPack:
     """A policy pack that finds nothing (the real pack's verdicts are tests/test_policy_check.py's)."""
 
-    def check(self, document, config):
+    def check(self, document, config, waivers=()):
         return Report(project=document["project"], stack=document["stack"])
 
 
