@@ -18,6 +18,7 @@ from typing import Any
 
 from settings import ConfigError, StackSettings, load_settings
 from settings.stack_config import read_stack_config
+from tools import cli_parser
 from tools.cost import prices
 from tools.cost.estimate import Estimate, delta, estimate
 from tools.cost.report import budget_json, render
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.cost", description="Monthly cost estimate of a stack.")
+    parser = cli_parser("python -m tools.cost", "Monthly cost estimate of a stack, from its offline synth.")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml")
     parser.add_argument("--usage", type=Path, help="usage profile (YAML/JSON) over the stack's webapp:usage")

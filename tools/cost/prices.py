@@ -12,7 +12,6 @@ silently loses a price.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools import cli_parser
 from tools.cost.catalog import Spec, spec
 
 SNAPSHOT = Path(__file__).with_name("prices.json")
@@ -190,7 +190,7 @@ def pricing_client() -> Any:
 def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    parser = argparse.ArgumentParser(prog="python -m tools.cost.prices", description="Refresh the price snapshot.")
+    parser = cli_parser("python -m tools.cost.prices", __doc__)
     parser.add_argument("--out", type=Path, default=SNAPSHOT, help="where to write (default: the snapshot)")
     args = parser.parse_args(argv)
     try:
