@@ -57,7 +57,7 @@ class NetworkSettings(Model):
         endpoint_azs = self.interface_endpoint_az_count
         if endpoint_azs is not None and endpoint_azs > self.az_count:
             yield Problem("interfaceEndpointAzCount", f"must be at most azCount ({self.az_count})", endpoint_azs)
-        elif tier == "prod" and endpoint_azs is not None and endpoint_azs < self.az_count:
+        elif profile == "prod" and endpoint_azs is not None and endpoint_azs < self.az_count:
             # An AZ outage must not take the image pulls, logs and secrets of the others with it.
             yield Problem("interfaceEndpointAzCount", "prod places interface endpoints in every AZ", endpoint_azs)
 
