@@ -3,6 +3,8 @@ response shapes: nothing leaves the machine)."""
 
 from __future__ import annotations
 
+import copy
+import datetime
 import json
 from collections.abc import Iterator
 
@@ -10,6 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from settings import load_settings
+from settings.stack_config import read_stack_config
 from tests.pricelist_records import (
     FARGATE_PAGE_1,
     FARGATE_PAGE_2,
@@ -19,8 +23,9 @@ from tests.pricelist_records import (
     rds_instance,
     response,
 )
-from tools.cost import prices
+from tools.cost import cli, prices
 from tools.cost.catalog import spec
+from tools.cost.estimate import estimate
 from tools.cost.prices import LivePriceError, fetch, live_document, load, queries
 
 FARGATE_KEYS = ["fargate/ARM64/memory", "fargate/ARM64/vcpu", "fargate/X86_64/memory", "fargate/X86_64/vcpu"]
@@ -171,8 +176,6 @@ def test_a_key_without_a_query_is_refused():
 
 
 def test_the_live_document_has_the_snapshot_shape_and_todays_date(pricing):
-    import datetime
-
     client, stubber = pricing
     (query,) = queries("us-east-1", FARGATE_KEYS)
     expect(stubber, "AmazonECS", query.filters, [FARGATE_PAGE_1 + FARGATE_PAGE_2])
@@ -194,3 +197,29 @@ def test_make_prices_rewrites_the_snapshot_with_every_key(pricing, monkeypatch, 
     assert prices.main(["--out", str(out)]) == 0
     written = json.loads(out.read_text())
     assert sorted(written["regions"]["us-east-1"]) == sorted(FARGATE_KEYS)
+
+
+def test_live_prices_the_stack_with_fresh_prices_for_exactly_its_keys(staging, pricing, monkeypatch, capsys):
+    client, stubber = pricing
+    book = load()
+    usage = load_settings("staging", read_stack_config("staging")).usage
+    for region, keys in estimate(staging.document, usage, book).price_keys().items():
+        for query in queries(region, keys):
+            answers = []
+            for key, found in query.wanted:
+                attributes = dict(found.attributes)
+                family = attributes.pop("productFamily", "")
+                price = book.get(region, key)
+                assert price is not None
+                usd = f"{price.usd:.10f}"
+                answers.append(
+                    product(found.service, found.meter, usd, found.units[0], key, family, region, **attributes)
+                )
+            expect(stubber, query.service, query.filters, [answers])
+    monkeypatch.setattr(prices, "pricing_client", lambda: client)
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(staging.document))
+    assert cli.main(["--stack", "staging", "--json", "--live"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    assert live["priceDate"] == datetime.date.today().isoformat()
+    assert live["priceSource"] == prices.LIVE_SOURCE
+    assert live["fixedMonthly"] == pytest.approx(estimate(staging.document, usage, book).fixed_monthly, rel=1e-12)
