@@ -131,8 +131,8 @@ def _check(args: argparse.Namespace, context: Context) -> restore.Check:
 def _stack_config(stack: str, context: Context) -> dict[str, Any]:
     try:
         return read_stack_config(stack, **({"root": context.config_root} if context.config_root else {}))
-    except FileNotFoundError:
-        raise OpsError(f"no stack file Pulumi.{stack}.yaml") from None
+    except ConfigError as error:
+        raise OpsError(error.lines[0]) from None
 
 
 def _settings(stack: str, config: dict[str, Any]) -> StackSettings:

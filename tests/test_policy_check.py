@@ -90,7 +90,9 @@ def _waivers(tmp_path, entries) -> str:
 
 
 def test_cli_groups_mandatory_first_with_category_and_severity_and_exits_1(policy_pack, tmp_path, capsys):
-    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB)], pack=policy_pack)
+    status = policy_check.main(
+        [_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB), "--pack-defaults"], pack=policy_pack
+    )
     lines = capsys.readouterr().out.splitlines()
     advisory = lines.index(next(line for line in lines if line.startswith("Advisory: ")))
     assert status == 1 and lines[0].startswith("Mandatory (blocks the deployment): ")
@@ -105,7 +107,9 @@ def test_cli_marks_a_waived_advisory_with_its_reason_after_the_new_ones(policy_p
     other = resource(ADVISORY_LOG_GROUP["type"], "other-logs", ADVISORY_LOG_GROUP["inputs"])
     reason = "Debug logs: a month is all anyone reads."
     waivers = _waivers(tmp_path, {"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": reason}})
-    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, other), "--waivers", waivers], pack=policy_pack)
+    status = policy_check.main(
+        [_write(tmp_path, ADVISORY_LOG_GROUP, other), "--pack-defaults", "--waivers", waivers], pack=policy_pack
+    )
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
     assert lines[:4] == [
@@ -124,12 +128,14 @@ def test_cli_waivers_default_to_the_stack_of_the_synth(policy_pack, tmp_path, ca
     (tmp_path / "test.json").write_text(
         json.dumps({"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": "Kept short."}})
     )
-    policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP)], pack=policy_pack)
+    policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--pack-defaults"], pack=policy_pack)
     assert "    waived: Kept short." in capsys.readouterr().out.splitlines()
 
 
 def test_cli_json_has_the_same_result_for_scripts(policy_pack, tmp_path, capsys):
-    status = policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB), "--json"], pack=policy_pack)
+    status = policy_check.main(
+        [_write(tmp_path, ADVISORY_LOG_GROUP, UNENCRYPTED_DB), "--pack-defaults", "--json"], pack=policy_pack
+    )
     result = json.loads(capsys.readouterr().out)
     enforcement = [v["enforcement"] for v in result["violations"]]
     assert status == 1 and enforcement == sorted(enforcement, reverse=True) and result["mandatory"] > 0
@@ -149,7 +155,7 @@ def test_cli_json_has_the_same_result_for_scripts(policy_pack, tmp_path, capsys)
 
 
 def test_cli_json_exits_0_without_a_mandatory_violation(policy_pack, tmp_path, capsys):
-    assert policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--json"], pack=policy_pack) == 0
+    assert policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--pack-defaults", "--json"], pack=policy_pack) == 0
     assert json.loads(capsys.readouterr().out)["mandatory"] == 0
 
 
@@ -174,8 +180,23 @@ def test_cli_exits_2_on_an_invalid_policy_config(policy_pack, tmp_path, capsys):
 
 def test_cli_exits_2_on_a_waiver_without_a_reason(policy_pack, tmp_path, capsys):
     waivers = _waivers(tmp_path, {"aws-cloudwatch-log-group-retention": {"resources": ["logs"], "reason": " "}})
-    assert policy_check.main([_write(tmp_path, ADVISORY_LOG_GROUP), "--waivers", waivers], pack=policy_pack) == 2
+    assert (
+        policy_check.main(
+            [_write(tmp_path, ADVISORY_LOG_GROUP), "--pack-defaults", "--waivers", waivers], pack=policy_pack
+        )
+        == 2
+    )
     assert "aws-cloudwatch-log-group-retention: reason must say why" in capsys.readouterr().err
+
+
+def test_cli_without_a_config_for_the_synths_stack_says_how_to_create_it(tmp_path, capsys):
+    # The synth's stack ("test") has no policies/config/test.json.
+    assert policy_check.main([_write(tmp_path, UNENCRYPTED_DB)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "policy check: no policy config for stack test: policies/config/test.json does not exist; create it from "
+        "staging's (non-production levels) or prod's (the strict set), e.g. cp policies/config/staging.json "
+        "policies/config/test.json"
+    ]
 
 
 def test_plan_with_the_policy_check_ends_the_policy_block_with_the_summary(capsys):

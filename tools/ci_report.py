@@ -24,7 +24,8 @@ from settings import ConfigError
 from settings.stack_config import ROOT
 from tools import cli_parser
 from tools.plan import render
-from tools.policy_config import policy_config_path
+from tools.policy_config import stack_policy_config
+from tools.policy_report import UsageError
 from tools.synth import dumps, synthesize
 
 CONFIG_ERROR = 2
@@ -71,14 +72,17 @@ def run_policy_check(synth_file: Path, config_file: Path, sarif_file: Path) -> t
 
 def evaluate(stack: str, config_file: Path | None = None) -> Outcome:
     try:
+        policy_config = stack_policy_config(stack)
         document = synthesize(stack, config_file=config_file)
     except ConfigError as error:
         return Outcome(stack=stack, plan="", config_errors=tuple(error.lines))
+    except UsageError as error:
+        return Outcome(stack=stack, plan="", config_errors=(str(error),))
     with tempfile.TemporaryDirectory() as scratch:
         synth_file = Path(scratch) / f"synth-{stack}.json"
         synth_file.write_text(dumps(document))
         sarif_file = Path(scratch) / "policy.sarif"
-        status, output = run_policy_check(synth_file, policy_config_path(stack), sarif_file)
+        status, output = run_policy_check(synth_file, policy_config, sarif_file)
         sarif = sarif_file.read_text() if sarif_file.exists() else ""
     return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output, policy_sarif=sarif)
 

@@ -12,7 +12,6 @@ is over the stack's `webapp:budget.monthlyUsd`. --config-file replaces Pulumi.<s
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter, defaultdict
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from settings import ConfigError, load_settings
-from settings.stack_config import ROOT, read_stack_config, stack_names
+from settings.stack_config import ROOT, read_stack_config, stack_names, unknown_stack
 from tools import cli_parser
 from tools.cost.gate import plan_section
 from tools.policy_check import PolicyPack
@@ -98,39 +97,44 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.config_file and len(args.stack or ()) != 1:
         parser.error("--config-file needs exactly one --stack")
+    stacks = args.stack or stack_names()
+    # What would stop a stack is reported before any synth or the pack starts.
+    missing = [unknown_stack(stack).lines[0] for stack in stacks if stack not in stack_names()]
+    if missing and not args.config_file:
+        print("\n".join(missing), file=sys.stderr)
+        return 2
     try:
-        return _plan(args)
+        configs = {stack: stack_policy_config(stack) for stack in stacks} if args.policy else {}
+        return _plan(stacks, configs, args.config_file)
     except UsageError as error:
         print(f"policy check: {error}", file=sys.stderr)
         return 2
 
 
-def _plan(args: argparse.Namespace) -> int:
+def _plan(stacks: list[str], policy_configs: dict[str, Path], config_file: Path | None) -> int:
+    """Plan each stack (from `config_file` instead of its stack file when given); with policy
+    configs, check each plan against its stack's."""
     status = 0
     with ExitStack() as cleanup:
         # One pack process checks every stack (tools.policy_check).
-        pack = cleanup.enter_context(PolicyPack()) if args.policy else None
-        for index, stack in enumerate(args.stack or stack_names()):
+        pack = cleanup.enter_context(PolicyPack()) if policy_configs else None
+        for index, stack in enumerate(stacks):
             if index:
                 print("\n" + "=" * 72 + "\n")
             try:
-                stack_config = read_stack_config(stack, args.config_file)
+                stack_config = read_stack_config(stack, config_file)
                 settings = load_settings(stack, stack_config)
                 document = synthesize(stack, config=stack_config)
             except ConfigError as error:
                 print("\n".join(error.lines), file=sys.stderr)
                 status = 2
                 continue
-            except FileNotFoundError as error:
-                print(f"{stack}: no stack config: {error.filename}", file=sys.stderr)
-                status = 2
-                continue
             print(render(document))
             if pack is not None:
-                config = stack_policy_config(stack)
+                config = policy_configs[stack]
                 waivers = read_waivers(waivers_path(stack), stack)
                 report = pack.check(document, read_policy_config(config), waivers)
-                print(f"\nPolicy check ({config.relative_to(ROOT) if config else 'default config'}):")
+                print(f"\nPolicy check ({config.relative_to(ROOT)}):")
                 print(report.text())
                 status = max(status, report.exit_code)
             # After the policy result: what it costs, and whether that fits the budget.

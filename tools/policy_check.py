@@ -1,6 +1,7 @@
 """Offline policy check: run the CrossGuard pack in `policies/` against a synth, as the engine does.
 
-    python -m tools.policy_check SYNTH.json [--policy-config FILE] [--waivers FILE] [--json] [--sarif OUT.sarif]
+    python -m tools.policy_check SYNTH.json [--policy-config FILE | --pack-defaults] [--waivers FILE] [--json]
+        [--sarif OUT.sarif]
 
 The pack runs as its own process, started the way `pulumi preview --policy-pack policies` starts
 a Python pack (`python -u -m pulumi.policy <engine address> .` in the pack's directory, which
@@ -9,6 +10,10 @@ analyzer protocol: GetAnalyzerInfo; Configure with the policy config reconciled 
 (tools.policy_config); ConfigureStack; Analyze for every resource in dependency order with its
 inputs (secrets keep their wire-format signature); and AnalyzeStack with every resource's outputs,
 parent, dependencies, property dependencies and provider.
+
+The policy config is policies/config/<stack>.json for the synth's stack unless --policy-config
+names another file; a stack without one is a usage error (--pack-defaults checks against the
+pack's own levels on purpose).
 
 It prints the violations grouped by enforcement, mandatory first, each with its policy's category
 and severity, the advisories the stack's waivers accept marked `waived: <reason>`
@@ -40,7 +45,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, en
 
 from settings.stack_config import ROOT
 from tools import cli_parser
-from tools.policy_config import LEVEL_VALUES, LEVELS, SEVERITIES, read_policy_config, reconcile
+from tools.policy_config import LEVEL_VALUES, LEVELS, SEVERITIES, read_policy_config, reconcile, stack_policy_config
 from tools.policy_report import Report, Source, UsageError, Violation, Waiver, read_waivers, waivers_path
 from tools.policy_sarif import sarif
 from tools.synth import dependency_order
@@ -354,8 +359,15 @@ def main(argv: list[str] | None = None, pack: PolicyPack | None = None) -> int:
     """The command line; `pack` serves the check when given (one process for many checks)."""
     parser = cli_parser("python -m tools.policy_check", __doc__)
     parser.add_argument("synth", type=Path, metavar="SYNTH.json", help="a synth document (python -m tools.synth)")
-    parser.add_argument(
-        "--policy-config", type=Path, metavar="FILE", help="policy config, as pulumi --policy-pack-config"
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy config, as pulumi --policy-pack-config (default: policies/config/<the synth's stack>.json)",
+    )
+    source.add_argument(
+        "--pack-defaults", action="store_true", help="check against the pack's own levels, with no policy config"
     )
     parser.add_argument(
         "--waivers", type=Path, metavar="FILE", help="accepted advisories (default: policies/waivers/<stack>.json)"
@@ -369,7 +381,8 @@ def main(argv: list[str] | None = None, pack: PolicyPack | None = None) -> int:
         return int(exit_.code or 0)
     try:
         document = read_synth(args.synth)
-        config = read_policy_config(args.policy_config)
+        path = None if args.pack_defaults else args.policy_config or stack_policy_config(document["stack"])
+        config = read_policy_config(path)
         waivers = read_waivers(args.waivers or waivers_path(document["stack"]), document["stack"])
         with ExitStack() as cleanup:
             if pack is None:

@@ -43,6 +43,8 @@ def read_policy_config(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         text = Path(path).read_text()
+    except FileNotFoundError:
+        raise UsageError(_missing_config(Path(path))) from None
     except OSError as error:
         raise UsageError(f"{path}: {error.strerror}") from None
     if not text.strip():
@@ -61,10 +63,30 @@ def policy_config_path(stack: str) -> Path:
     return CONFIG_DIR / f"{stack}.json"
 
 
-def stack_policy_config(stack: str) -> Path | None:
-    """policies/config/<stack>.json when the stack has one."""
+def stack_policy_config(stack: str) -> Path:
+    """policies/config/<stack>.json; a UsageError saying how to create it when it is missing.
+
+    Every stack has one: checking a stack against the pack's bare defaults would pass or fail
+    it on levels nobody chose for it."""
     path = policy_config_path(stack)
-    return path if path.exists() else None
+    if not path.exists():
+        raise UsageError(_missing_config(path))
+    return path
+
+
+def _missing_config(path: Path) -> str:
+    path = path.resolve()
+    if path.parent != CONFIG_DIR.resolve():
+        return f"{_shown(path)}: no such file"
+    return (
+        f"no policy config for stack {path.stem}: {_shown(path)} does not exist; create it from staging's "
+        f"(non-production levels) or prod's (the strict set), e.g. cp {_shown(policy_config_path('staging'))} "
+        f"{_shown(path)}"
+    )
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _split(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:

@@ -240,9 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print("\n".join(error.lines), file=sys.stderr)
         return 2
-    except FileNotFoundError as error:
-        print(f"{args.stack}: no stack config: {error.filename}", file=sys.stderr)
-        return 2
     text = dumps(document)
     if args.out:
         args.out.write_text(text)
