@@ -18,11 +18,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from settings.network import TIERS, NetworkSettings
+from settings.network import INTERFACE_ENDPOINTS, TIERS, NetworkSettings
 
 from .common import TYPE_PREFIX, AwsContext, child, policy_document, service_trust_policy
-
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 
 
 @dataclass(frozen=True)

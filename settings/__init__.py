@@ -19,8 +19,9 @@ from .cache import CacheSettings
 from .cost import BudgetSettings, UsageSettings
 from .database import DatabaseSettings
 from .edge import DnsSettings, FirewallSettings, LoadBalancerSettings
-from .network import NetworkSettings
+from .network import NetworkSettings, vpc_size_problems
 from .profiles import PROFILE_DEFAULTS, Profile, deep_merge, with_profile_defaults
+from .regions import Region, partition_of
 from .services import ServiceSettings, service_list_problems
 
 PROJECT = "webapp"
@@ -43,7 +44,7 @@ class StackSettings(Model):
     stack: str
     # The kind of environment (settings/profiles.py): its defaults and the rules it must follow.
     profile: Profile
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: Region
     # The accounts this stack may deploy to; the provider refuses any other (empty: no check).
     allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
     tags: Tags
@@ -62,11 +63,26 @@ class StackSettings(Model):
     def problems(self, profile: str) -> Iterator[Problem]:
         for name in type(self).model_fields:
             yield from section_problems(name, getattr(self, name), profile)
-        if self.database.cross_region_backups and self.database.backup_replication_region == self.region:
+        yield from self._backup_region_problems()
+        for problem in vpc_size_problems(self.network, sum(s.max_count for s in self.services)):
+            yield problem.under("network")
+
+    def _backup_region_problems(self) -> Iterator[Problem]:
+        if not self.database.cross_region_backups:
+            return
+        backup_region = self.database.backup_replication_region
+        if backup_region == self.region:
             yield Problem(
                 "database.backupReplicationRegion",
                 f"must be another region than aws:region ({self.region})",
-                self.database.backup_replication_region,
+                backup_region,
+            )
+        elif partition_of(backup_region) != partition_of(self.region):
+            # RDS replicates automated backups only between regions of one partition.
+            yield Problem(
+                "database.backupReplicationRegion",
+                f"must be in aws:region's partition ({partition_of(self.region)})",
+                backup_region,
             )
 
     @property

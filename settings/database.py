@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 
 from .base import LogRetentionDays, Model, Problem
 from .instance_classes import POSTGRES_MAJORS, db_class_problem, db_engine_problem, postgres_major
+from .regions import Region
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_BACKUP_DAYS = 7
@@ -17,7 +18,6 @@ RESERVED_USERNAMES = ("admin", "postgres", "rdsadmin", "root")
 RESERVED_DATABASE_NAMES = ("postgres", "rdsadmin", "template0", "template1")
 # CA certificates RDS issues server certificates from today (Security Hub RDS.13 / checkov).
 CA_CERTIFICATES = ("rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1")
-Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
 
 
 def _insights_retention(days: int) -> int:

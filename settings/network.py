@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Iterator
 from typing import Literal
 
@@ -17,9 +18,22 @@ TIERS = ("public", "private", "isolated")
 MAX_AZS = 4
 _BLOCKS = 4
 _SUBNET_NEW_BITS = 4  # log2(_BLOCKS * MAX_AZS)
-_SMALLEST_AWS_SUBNET = 28
-LARGEST_VPC_PREFIX = _SMALLEST_AWS_SUBNET - _SUBNET_NEW_BITS  # /24
+# AWS accepts VPC CIDRs from /16 to /28.
+_VPC_PREFIXES = (16, 28)
 MIN_AZS = {"prod": 3, "staging": 2}
+# Interface endpoints in the private subnets: one ENI (one address) per endpoint per subnet.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+
+# What the subnets must hold, which sets the smallest VPC:
+# - an ALB subnet must be /27 or larger with 8 free addresses (ELB User Guide, "Subnets for
+#   your load balancer"); the NAT gateways there take one address each;
+# - a private subnet holds one ENI per interface endpoint and one per Fargate task (awsvpc),
+#   and a deployment runs the old and new tasks side by side at up to twice the service's
+#   size (blue/green keeps both sets through the bake time, rolling runs up to 200%);
+# - AWS reserves 5 addresses of every subnet.
+ALB_SUBNET_PREFIX = 27
+AWS_RESERVED_PER_SUBNET = 5
+DEPLOYMENT_SURGE = 2
 
 
 class NetworkSettings(Model):
@@ -39,11 +53,9 @@ class NetworkSettings(Model):
             network = ipaddress.IPv4Network(value, strict=True)
         except ValueError as exc:
             raise ValueError(f"not an IPv4 network CIDR: {exc}") from None
-        if not 16 <= network.prefixlen <= LARGEST_VPC_PREFIX:
-            raise ValueError(
-                f"prefix must be /16 to /{LARGEST_VPC_PREFIX} so that {len(TIERS)} tiers x "
-                f"{MAX_AZS} AZs of subnets (at least /{_SMALLEST_AWS_SUBNET}) fit in the VPC"
-            )
+        low, high = _VPC_PREFIXES
+        if not low <= network.prefixlen <= high:
+            raise ValueError(f"prefix must be /{low} to /{high}, the VPC sizes AWS accepts")
         if not network.is_private:
             raise ValueError("must be a private (RFC 1918) range")
         return value
@@ -66,8 +78,39 @@ class NetworkSettings(Model):
         """How many AZs (the first ones) carry the interface endpoints."""
         return self.interface_endpoint_az_count or self.az_count
 
+    @property
+    def vpc_prefix(self) -> int:
+        return ipaddress.IPv4Network(self.vpc_cidr).prefixlen
+
     def subnet_cidr(self, tier: str, az_index: int) -> str:
         """CIDR of the subnet of `tier` in the AZ at `az_index`; stable when AZs are added."""
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
         subnets = list(vpc.subnets(new_prefix=vpc.prefixlen + _SUBNET_NEW_BITS))
         return str(subnets[TIERS.index(tier) * MAX_AZS + az_index])
+
+
+def private_subnet_addresses(network: NetworkSettings, max_tasks: int) -> tuple[int, int, int]:
+    """(endpoint ENIs, tasks, total addresses) one private subnet must hold when the services
+    together scale to `max_tasks` tasks, spread evenly over the AZs."""
+    endpoints = len(INTERFACE_ENDPOINTS) if network.interface_endpoints else 0
+    tasks = math.ceil(DEPLOYMENT_SURGE * max_tasks / network.az_count)
+    return endpoints, tasks, endpoints + tasks + AWS_RESERVED_PER_SUBNET
+
+
+def vpc_size_problems(network: NetworkSettings, max_tasks: int) -> Iterator[Problem]:
+    """The VPC is too small when its subnets cannot hold what they must (see above)."""
+    endpoints, tasks, needed = private_subnet_addresses(network, max_tasks)
+    private_prefix = 32 - math.ceil(math.log2(needed))
+    largest_subnet_prefix = min(ALB_SUBNET_PREFIX, private_prefix)
+    largest_vpc_prefix = largest_subnet_prefix - _SUBNET_NEW_BITS
+    prefix = network.vpc_prefix
+    if prefix <= largest_vpc_prefix:
+        return
+    yield Problem(
+        "vpcCidr",
+        f"a /{prefix} VPC gives /{prefix + _SUBNET_NEW_BITS} subnets; it must be /{largest_vpc_prefix} or larger: "
+        f"ALB subnets need /{ALB_SUBNET_PREFIX} and a private subnet must hold {needed} addresses "
+        f"({endpoints} endpoint ENIs + {tasks} tasks at maxCount during a deployment + "
+        f"{AWS_RESERVED_PER_SUBNET} AWS-reserved, /{private_prefix})",
+        network.vpc_cidr,
+    )

@@ -59,6 +59,16 @@ _CODES = r"[2-4]\d\d(-[2-4]\d\d)?"
 HealthMatcher = Annotated[str, Field(pattern=rf"^{_CODES}(,{_CODES})*$")]
 
 
+def memory_choices(allowed: tuple[int, ...]) -> str:
+    """The memory sizes as a user reads them: each value when there are few or the steps are
+    uneven (256 CPU: 512, 1024 or 2048), otherwise the range and its step."""
+    *head, last = allowed
+    steps = {b - a for a, b in zip(allowed, allowed[1:], strict=False)}
+    if len(head) < 4 or len(steps) > 1:
+        return ", ".join(map(str, head)) + f" or {last} MiB"
+    return f"{head[0]} to {last} MiB in steps of {steps.pop()}"
+
+
 def looks_secret(name: str) -> bool:
     return bool(SECRET_LIKE.search(name))
 
@@ -121,12 +131,7 @@ class ServiceSettings(Model):
         if allowed is None:
             yield Problem("cpu", f"Fargate accepts {', '.join(map(str, FARGATE_SIZES))} CPU units", self.cpu)
         elif self.memory not in allowed:
-            yield Problem(
-                "memory",
-                f"Fargate with {self.cpu} CPU units accepts {allowed[0]}-{allowed[-1]} MiB in steps of "
-                f"{allowed[1] - allowed[0]}",
-                self.memory,
-            )
+            yield Problem("memory", f"Fargate with {self.cpu} CPU units accepts {memory_choices(allowed)}", self.memory)
         if not self.min_count <= self.desired_count <= self.max_count:
             yield Problem(
                 "desiredCount",

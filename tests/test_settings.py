@@ -6,6 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
+import botocore
 import pytest
 
 from settings import load_settings
@@ -67,9 +68,19 @@ def test_default_tags_name_environment_project_owner_cost_centre_and_tool():
             "prod: network.vpcCidr: not an IPv4 network CIDR: 10.0.0.1/16 has host bits set (got 10.0.0.1/16)",
         ),
         (
-            {"webapp:network": {"vpcCidr": "10.0.0.0/26"}},
-            "prod: network.vpcCidr: prefix must be /16 to /24 so that 3 tiers x 4 AZs of subnets "
-            "(at least /28) fit in the VPC (got 10.0.0.0/26)",
+            {"webapp:network": {"vpcCidr": "10.0.0.0/8"}},
+            "prod: network.vpcCidr: prefix must be /16 to /28, the VPC sizes AWS accepts (got 10.0.0.0/8)",
+        ),
+        (
+            {"webapp:network": {"vpcCidr": "10.0.0.0/24"}},
+            "prod: network.vpcCidr: a /24 VPC gives /28 subnets; it must be /23 or larger: ALB subnets need /27 and a "
+            "private subnet must hold 23 addresses (4 endpoint ENIs + 14 tasks at maxCount during a deployment + "
+            "5 AWS-reserved, /27) (got 10.0.0.0/24)",
+        ),
+        (
+            {"aws:region": "us-east-9"},
+            "prod: aws:region: not an AWS region; did you mean us-east-2 or us-east-1 or us-west-2? "
+            f"(regions from botocore {botocore.__version__}'s partition data) (got us-east-9)",
         ),
         (
             {"webapp:network": {"vpcCidr": "8.8.0.0/16"}},
@@ -112,11 +123,19 @@ def _web(**fields: Any) -> dict[str, Any]:
         ),
         (
             {"cpu": 2048, "memory": 2048},
-            "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096-16384 MiB in steps of 1024 (got 2048)",
+            "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096 to 16384 MiB in steps of 1024 (got 2048)",
         ),
         (
             {"cpu": 8192, "memory": 17408},
-            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384-61440 MiB in steps of 4096 (got 17408)",
+            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384 to 61440 MiB in steps of 4096 (got 17408)",
+        ),
+        (
+            {"cpu": 256, "memory": 1536},
+            "prod: services[0].memory: Fargate with 256 CPU units accepts 512, 1024 or 2048 MiB (got 1536)",
+        ),
+        (
+            {"cpu": 512, "memory": 512},
+            "prod: services[0].memory: Fargate with 512 CPU units accepts 1024, 2048, 3072 or 4096 MiB (got 512)",
         ),
         (
             {"minCount": 4, "desiredCount": 3, "maxCount": 20},
@@ -183,17 +202,30 @@ def _synth_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_synth_cli_rejects_broken_stack_file_with_exit_2_and_no_traceback(tmp_path):
+def test_synth_cli_rejects_a_yaml_syntax_error_with_exit_2_and_no_traceback(tmp_path):
     broken = tmp_path / "Pulumi.prod.yaml"
     broken.write_text(
-        (ROOT / "Pulumi.prod.yaml")
-        .read_text()
-        .replace("vpcCidr: 10.20.0.0/16", "vpcCidr: 10.0.0.0/8\n    natMode: single")
+        (ROOT / "Pulumi.prod.yaml").read_text().replace("    costCenter: cc-4200", "   costCenter: cc-4200")
     )
     result = _synth_cli("--stack", "prod", "--config-file", str(broken))
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        "prod: network.vpcCidr: prefix must be /16 to /24 so that 3 tiers x 4 AZs of subnets (at least /28) fit in the VPC (got 10.0.0.0/8)",
+        f"{broken}:9:4: expected <block end>, but found '<block mapping start>'"
+        " (while parsing a block mapping at line 4)"
     ]
+
+
+def test_the_smallest_vpc_grows_with_the_tasks_the_private_subnets_hold():
+    services = [{**config_with("prod", {})["webapp:services"][0], "maxCount": 200}]
+    assert rejection("prod", {"webapp:services": services, "webapp:network": {"vpcCidr": "10.0.0.0/22"}}) == [
+        "prod: network.vpcCidr: a /22 VPC gives /26 subnets; it must be /20 or larger: ALB subnets need /27 and a "
+        "private subnet must hold 143 addresses (4 endpoint ENIs + 134 tasks at maxCount during a deployment + "
+        "5 AWS-reserved, /24) (got 10.0.0.0/22)"
+    ]
+
+
+def test_a_vpc_that_fits_the_alb_and_the_tasks_is_accepted():
+    settings = load_settings("prod", config_with("prod", {"webapp:network": {"vpcCidr": "10.0.0.0/23"}}))
+    assert settings.network.subnet_cidr("public", 0) == "10.0.0.0/27"
