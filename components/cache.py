@@ -111,6 +111,8 @@ class Cache(DataStore):
             engine=settings.engine,
             engine_version=settings.engine_version,
             node_type=settings.node_type,
+            # Only sent for r6gd nodes, which require it (None leaves the input out for the others).
+            data_tiering_enabled=settings.data_tiering or None,
             cluster_mode="disabled",
             num_cache_clusters=settings.num_nodes,
             automatic_failover_enabled=settings.automatic_failover,

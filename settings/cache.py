@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from .base import LogRetentionDays, Model, Problem
-from .instance_classes import CACHE_ENGINE_VERSIONS, cache_engine_problem, cache_node_problem
+from .instance_classes import (
+    CACHE_ENGINE_VERSIONS,
+    DATA_TIERING_FAMILIES,
+    cache_engine_problem,
+    cache_node_problem,
+    split_class,
+)
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_SNAPSHOT_DAYS = 7
@@ -43,6 +49,13 @@ class CacheSettings(Model):
     @property
     def parameter_group_family(self) -> str:
         return CACHE_ENGINE_VERSIONS[self.engine][self.engine_version]
+
+    @property
+    def data_tiering(self) -> bool:
+        """r6gd nodes keep less-used data on their local SSD: ElastiCache requires data tiering
+        on for them, and refuses it on every other node type."""
+        family, _ = split_class(self.node_type, "cache") or ("", "")
+        return family in DATA_TIERING_FAMILIES
 
     def problems(self, profile: str) -> Iterator[Problem]:
         if profile == "prod":

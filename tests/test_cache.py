@@ -71,6 +71,13 @@ def test_redis_gets_a_redis_parameter_group():
     assert source(stack, "parameterGroupName")["inputs"]["family"] == "redis7"
 
 
+def test_data_tiering_is_on_for_r6gd_nodes_only(prod):
+    stack = synth("staging", {"webapp:cache": {"nodeType": "cache.r6gd.xlarge"}})
+    group = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert group["inputs"]["nodeType"] == "cache.r6gd.xlarge" and group["inputs"]["dataTieringEnabled"] is True
+    assert "dataTieringEnabled" not in prod.one("aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+
+
 def test_runs_in_the_isolated_subnets_through_its_own_subnet_group(prod):
     subnet_group = source(prod, "subnetGroupName")
     assert subnet_group["type"] == "aws:elasticache/subnetGroup:SubnetGroup"

@@ -51,8 +51,8 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
         ),
         (
             {"instanceClass": "db.q9.large"},
-            "prod: database.instanceClass: unknown db family q9 (known: m4, m5, m6g, m6i, m7g, m7i, m8g, r4, r5, r5b, "
-            "r6g, r6i, r7g, r7i, r8g, t2, t3, t4g, x2g) (got db.q9.large)",
+            "prod: database.instanceClass: unknown db family q9 (known: m4, m5, m5d, m6g, m6gd, m6i, m6id, m7g, m7i, "
+            "m8g, m8gd, r4, r5, r5b, r5d, r6g, r6gd, r6i, r6id, r7g, r7i, r8g, r8gd, t2, t3, t4g, x2g) (got db.q9.large)",
         ),
         (
             {"instanceClass": "db.r4.large"},
