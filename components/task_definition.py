@@ -22,7 +22,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from settings.services import ServiceSettings, looks_secret, secret_arn
+from policies.webapp_policies.names import ALLOWLIST_LABEL, allowlist_label, credential_problem
+from settings.services import ServiceSettings, secret_arn
 
 from .common import AwsContext, ServiceLink, child, policy_document, service_trust_policy
 
@@ -182,7 +183,7 @@ def task_inputs(
         for key, value in [*plain.items(), *secret.items()]:
             if key in environment or key in secrets:
                 raise ValueError(f"service {settings.name}: {key} is defined twice in its environment and secrets")
-            if key in plain and looks_secret(key):
+            if key in plain and credential_problem(key, settings.allowed_plain_names):
                 raise ValueError(f"service {settings.name}: {key} looks like a credential; pass it as a secret")
             (environment if key in plain else secrets)[key] = value
     secret_arns: list[pulumi.Input[str]] = [*sorted({secret_arn(value) for value in settings.secrets.values()})]
@@ -228,6 +229,9 @@ def _containers(
         app["environment"] = [{"name": key, "value": environment[key]} for key in sorted(environment)]
     if secrets:
         app["secrets"] = [{"name": key, "valueFrom": secrets[key]} for key in sorted(secrets)]
+    if settings.allowed_plain_names:
+        # The policy pack reads the service's reviewed exceptions to the credential-name rule here.
+        app["dockerLabels"] = {ALLOWLIST_LABEL: allowlist_label(settings.allowed_plain_names)}
     if settings.command:
         app["command"] = settings.command
     if settings.kind == "web":

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from policies.webapp_policies.names import FORBIDDEN_NAMES, credential_problem
+
 from .base import LogRetentionDays, Model, Problem
 
 # AWS's table of valid Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
@@ -23,9 +25,6 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
 MIN_PROD_TASKS = 2
 # ECS accepts a blue/green bake time of 0-1440 minutes.
 MAX_BAKE_MINUTES = 1440
-# A plain environment variable with one of these in its name is a credential in disguise: it
-# belongs in `secrets`, where only a Secrets Manager reference reaches the task definition.
-SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
 # What a container `secrets[].valueFrom` accepts from Secrets Manager: the full secret ARN (with
@@ -69,10 +68,6 @@ def memory_choices(allowed: tuple[int, ...]) -> str:
     return f"{head[0]} to {last} MiB in steps of {steps.pop()}"
 
 
-def looks_secret(name: str) -> bool:
-    return bool(SECRET_LIKE.search(name))
-
-
 def secret_arn(value_from: str) -> str:
     """The secret's ARN in a `valueFrom` (which may add `:<json-key>:<stage>:<version>`)."""
     return ":".join(value_from.split(":")[:7])
@@ -96,6 +91,9 @@ class ServiceSettings(Model):
     # Non-root numeric uid[:gid] the container runs as.
     user: Annotated[str, AfterValidator(_user)] = "1000:1000"
     environment: dict[EnvName, str] = {}
+    # Names in `environment` the credential-name rule refuses but that hold no credential
+    # (e.g. PARTITION_KEY); the pack honours the same list (policies/webapp_policies/names.py).
+    allowed_plain_names: list[EnvName] = []
     # Container env name -> Secrets Manager reference, injected by ECS at start.
     secrets: dict[EnvName, SecretRef] = {}
     # KMS keys (customer managed) the secrets above are encrypted with; the execution role may
@@ -144,11 +142,7 @@ class ServiceSettings(Model):
             yield Problem("healthCheckPath", "a web service needs a health check path", self.health_check_path)
         if self.kind == "web" and self.bake_time_minutes is None:
             yield Problem("bakeTimeMinutes", f"a web service needs a bake time (0-{MAX_BAKE_MINUTES} minutes)", None)
-        for name in sorted(self.environment):
-            if looks_secret(name):
-                # The value is never echoed: it may be the credential itself.
-                message = "looks like a credential: put it in secrets as a Secrets Manager ARN"
-                yield Problem(f"environment.{name}", message, "[hidden]")
+        yield from self._credential_name_problems()
         for name in sorted(set(self.environment) & set(self.secrets)):
             yield Problem(f"secrets.{name}", "is also set in environment", name)
         if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
@@ -166,6 +160,24 @@ class ServiceSettings(Model):
         if self.container_health_command and self.container_health_command[0] not in ("CMD", "CMD-SHELL"):
             first = self.container_health_command[0]
             yield Problem("containerHealthCommand", "must start with CMD or CMD-SHELL", first)
+
+    def _credential_name_problems(self) -> Iterator[Problem]:
+        """A plain variable named like a credential belongs in `secrets`, where only a Secrets
+        Manager reference reaches the task definition (the rule: policies/webapp_policies/names.py)."""
+        for name in sorted(self.environment):
+            problem = credential_problem(name, self.allowed_plain_names)
+            if problem:
+                # The value is never echoed: it may be the credential itself.
+                remedy = "put it in secrets as a Secrets Manager ARN, or in allowedPlainNames if it is none"
+                yield Problem(f"environment.{name}", f"{problem}: {remedy}", "[hidden]")
+        for index, name in enumerate(self.allowed_plain_names):
+            key = f"allowedPlainNames[{index}]"
+            if name.upper() in FORBIDDEN_NAMES:
+                yield Problem(key, "can never be allowed in plain environment (Security Hub ECS.8)", name)
+            elif name not in self.environment:
+                yield Problem(key, "is not a name of this service's environment", name)
+            elif credential_problem(name) is None:
+                yield Problem(key, "the credential-name rule accepts it already; remove it", name)
 
 
 def service_list_problems(services: list[ServiceSettings]) -> Iterator[Problem]:

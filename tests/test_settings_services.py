@@ -73,8 +73,8 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
         ),
         (
             web(environment={"DB_PASSWORD": "hunter2"}),
-            "prod: services[0].environment.DB_PASSWORD: looks like a credential: put it in secrets as a Secrets "
-            "Manager ARN (got [hidden])",
+            "prod: services[0].environment.DB_PASSWORD: looks like a credential (the word PASSWORD): put it in "
+            "secrets as a Secrets Manager ARN, or in allowedPlainNames if it is none (got [hidden])",
         ),
         (
             web(secrets={"API_TOKEN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api"}),

@@ -9,8 +9,8 @@ import pytest
 
 from components.common import ServiceLink
 from components.task_definition import task_inputs
+from policies.webapp_policies.names import credential_problem
 from settings import load_settings
-from settings.services import SECRET_LIKE
 from tests.service_path import (
     CONFIG_SECRET,
     CONFIG_SECRET_KEY,
@@ -90,7 +90,7 @@ def test_no_container_has_a_secret_looking_plain_variable(request, stack_name):
     stack = request.getfixturevalue(stack_name)
     for service in services_of(stack):
         for container in containers(stack, service):
-            assert not [v["name"] for v in container.get("environment", []) if SECRET_LIKE.search(v["name"])]
+            assert not [v["name"] for v in container.get("environment", []) if credential_problem(v["name"])]
 
 
 def test_secrets_reach_the_container_only_as_secrets_manager_references(custom):

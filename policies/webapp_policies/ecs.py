@@ -8,6 +8,7 @@ import re
 from pulumi_policy import Severity
 
 from .controls import Control, resource_policy
+from .names import ALLOWLIST_LABEL, FORBIDDEN_NAMES, credential_problem, parse_allowlist
 from .values import UNKNOWN, BadJson, lookup, show
 
 CLUSTER = ("aws:ecs/cluster:Cluster",)
@@ -240,9 +241,6 @@ def logging(container, config):
         yield "logConfiguration.logDriver is not set"
 
 
-SECRET_NAME = r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)"
-
-
 @resource_policy(
     Control(
         name="aws-ecs-task-definition-no-secrets-in-environment",
@@ -254,40 +252,24 @@ SECRET_NAME = r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTI
             'Move the value to Secrets Manager and list it under "secrets": [{"name": ..., "valueFrom": <secret ARN>}] '
             "(the execution role needs secretsmanager:GetSecretValue and kms:Decrypt)."
         ),
-        config={
-            "forbiddenNames": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"],
-                "description": "Environment variable names never allowed (Security Hub ECS.8).",
-            },
-            "secretNamePattern": {
-                "type": "string",
-                "format": "regex",
-                "default": SECRET_NAME,
-                "description": "Environment variable names that look like secrets (regular expression).",
-            },
-            "referenceSuffixes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["_ARN", "_ID", "_NAME", "_PATH", "_FILE"],
-                "description": "Name endings that mark a reference to a secret rather than the secret itself.",
-            },
-        },
     ),
     TASK_DEFINITION,
 )
 @container_checks
 def no_secrets_in_environment(container, config):
-    pattern = re.compile(config["secretNamePattern"])
+    """Names follow the credential-name rule the stack settings use (webapp_policies.names), with
+    the exceptions the service's settings allowlisted, carried in the container's label."""
+    labels = container.get("dockerLabels")
+    allowed = parse_allowlist(labels.get(ALLOWLIST_LABEL) if isinstance(labels, dict) else None)
     for variable in container.get("environment") or []:
         name = lookup(variable, "name")
         if not isinstance(name, str):
             continue
-        if name in config["forbiddenNames"]:
-            yield f"environment variable {name} is never allowed"
-        elif pattern.search(name) and not name.upper().endswith(tuple(config["referenceSuffixes"])):
-            yield f"environment variable {name} looks like a secret; pass it under secrets with valueFrom"
+        problem = credential_problem(name, allowed)
+        if problem and name.upper() in FORBIDDEN_NAMES:
+            yield f"environment variable {name} {problem}"
+        elif problem:
+            yield f"environment variable {name} {problem}; pass it under secrets with valueFrom"
     for secret in container.get("secrets") or []:
         value_from = str(lookup(secret, "valueFrom") or "")
         if not re.match(r"^arn:aws[a-z-]*:(secretsmanager|ssm):", value_from):
