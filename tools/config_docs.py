@@ -41,7 +41,8 @@ MEANINGS: dict[str, str] = {
     "tags.costCenter": "tag `cost-center` on every taggable resource",
     "tags.extra": "more default tags (`environment`, `project` and `managed-by` are always set)",
     # network
-    "network.vpcCidr": "the VPC's private IPv4 range; the subnets are derived from it",
+    "network.vpcCidr": "the VPC's private IPv4 range, large enough for its subnets' load (see Validation); "
+    "the subnets are derived from it",
     "network.azCount": "availability zones (prod at least 3, staging at least 2)",
     "network.natMode": "a NAT gateway per AZ, or one shared (prod: `per-az`)",
     "network.interfaceEndpoints": "ECR api/dkr, CloudWatch Logs and Secrets Manager endpoints in the private subnets",
@@ -84,8 +85,10 @@ MEANINGS: dict[str, str] = {
     "services[].maxCount": "autoscaling upper bound",
     "services[].containerHealthCommand": "Docker health check, `CMD` or `CMD-SHELL` first",
     "services[].user": "non-root numeric uid[:gid] the container runs as",
-    "services[].environment": "plain environment; a credential-looking name (password, secret, token, key, "
-    "credential) is rejected",
+    "services[].environment": "plain environment; a name the credential-name rule refuses (DB_PASS, API_KEY; "
+    "see Credential names) is rejected",
+    "services[].allowedPlainNames": "names of `environment` the credential-name rule refuses that hold no "
+    "credential (e.g. PARTITION_KEY); the policy pack honours the same list",
     "services[].secrets": "injected by ECS from Secrets Manager: full secret ARN, optionally "
     "`:<json-key>:<stage>:<version>`",
     "services[].secretKeyArns": "CMKs of those secrets; the execution role may decrypt through Secrets Manager only",
