@@ -116,7 +116,7 @@ def test_a_check_without_mandatory_violations_writes_a_valid_log_of_warnings_and
     logs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 30.0, "kmsKeyId": "arn:aws:kms:k"})
     synth, out = tmp_path / "synth.json", tmp_path / "policy.sarif"
     synth.write_text(json.dumps(document(logs)))
-    status = policy_check.main([str(synth), "--sarif", str(out), "--json"], pack=policy_pack)
+    status = policy_check.main([str(synth), "--pack-defaults", "--sarif", str(out), "--json"], pack=policy_pack)
     log = json.loads(out.read_text())
     assert status == 0 and jsonschema.Draft4Validator(SCHEMA).is_valid(log)
     assert [r["level"] for r in log["runs"][0]["results"]] == ["warning"]
