@@ -257,7 +257,7 @@ def test_each_policy_module_lists_every_policy_it_defines_once(monkeypatch):
     from pulumi_policy import Policy
 
     webapp_policies = importlib.import_module("webapp_policies")
-    for module in webapp_policies.MODULES:
+    for module in webapp_policies.modules():
         defined = [value for value in vars(module).values() if isinstance(value, Policy)]
         listed = module.POLICIES
         assert len({id(p) for p in listed}) == len(listed) and {id(p) for p in listed} == {id(p) for p in defined}, (
@@ -268,7 +268,7 @@ def test_each_policy_module_lists_every_policy_it_defines_once(monkeypatch):
 def test_the_pack_serves_the_modules_policies_in_their_order(policy_pack, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "policies"))
     webapp_policies = importlib.import_module("webapp_policies")
-    expected = [p.name for module in webapp_policies.MODULES for p in module.POLICIES]
+    expected = [p.name for module in webapp_policies.modules() for p in module.POLICIES]
     assert [p.name for p in policy_pack.info.policies] == expected
 
 

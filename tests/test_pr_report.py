@@ -25,9 +25,9 @@ def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, stagin
 
 
 def test_the_base_is_synthesized_by_the_commits_own_code_and_says_why_it_failed(tmp_path):
-    # The commit's tree is exported and its tools.synth runs there: its own "no stack config".
+    # The commit's tree is exported and its tools.synth runs there: its own unknown-stack message.
     problem = base_synth("HEAD", "no-such-stack", tmp_path / "base.json")
-    assert problem is not None and "no-such-stack: no stack config" in problem
+    assert problem is not None and "stack no-such-stack does not exist" in problem
     assert "Pulumi.no-such-stack.yaml" in problem and not (tmp_path / "base.json").exists()
 
 

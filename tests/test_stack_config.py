@@ -58,5 +58,5 @@ def test_a_missing_config_file_is_named(tmp_path):
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_the_real_stack_files_read_cleanly(stack):
-    assert read_stack_config(stack)["webapp:tier"] == stack
+    assert read_stack_config(stack)["webapp:profile"] == stack
     assert (ROOT / f"Pulumi.{stack}.yaml").exists()

@@ -11,6 +11,7 @@ pull in pulumi-policy.
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,7 +34,11 @@ MODULES = (
 )
 
 
+def modules() -> list[ModuleType]:
+    """The policy modules, in the pack's order (imported on first call)."""
+    return [importlib.import_module(f".{name}", __name__) for name in MODULES]
+
+
 def all_policies() -> list[Policy]:
     """Every policy of the pack, module by module, each module's in the order it lists them."""
-    modules = [importlib.import_module(f".{name}", __name__) for name in MODULES]
-    return [policy for module in modules for policy in module.POLICIES]
+    return [policy for module in modules() for policy in module.POLICIES]
