@@ -332,7 +332,7 @@ class PolicyPack:
     def _violations(
         self, response: analyzer_pb2.AnalyzeResponse, default_urn: str, by_urn: dict[str, dict[str, Any]]
     ) -> Iterable[Violation]:
-        # A policy's category is its first tag (webapp_policies.core.Control.tags).
+        # A policy's category is its first tag (webapp_policies.controls.Control.tags).
         categories = {p.name: (p.tags[0] if p.tags else "") for p in self.info.policies}
         for diagnostic in response.diagnostics:
             level = LEVELS[diagnostic.enforcementLevel]

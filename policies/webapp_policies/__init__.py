@@ -28,6 +28,7 @@ MODULES = (
     "wafv2",
     "ecs",
     "rds",
+    "rds_parameter_groups",
     "elasticache",
     "final_snapshots",
     "secretsmanager",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from .controls import Control, resource_policy
-from .rds import aws_managed_key
-from .values import UNKNOWN, show
+from .values import UNKNOWN, aws_managed_key, show
 
 REPLICATION_GROUP = ("aws:elasticache/replicationGroup:ReplicationGroup",)
 

@@ -1,21 +1,16 @@
-"""RDS DB instances (PostgreSQL) and their parameter groups."""
+"""RDS DB instances (PostgreSQL); their parameter groups are checked in `rds_parameter_groups`."""
 
 from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .controls import Control, resource_policy, stack_policy
-from .values import UNKNOWN, matches_any, show
+from .controls import Control, resource_policy
+from .values import UNKNOWN, aws_managed_key, matches_any, show
 
 INSTANCE = ("aws:rds/instance:Instance",)
 PARAMETER_GROUP = ("aws:rds/parameterGroup:ParameterGroup",)
 # Default ports by engine family, used when `port` is absent (the engine's default applies).
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
-
-
-def aws_managed_key(key: str) -> bool:
-    """An AWS-managed KMS key (`alias/aws/<service>`), which the account cannot control."""
-    return "alias/aws/" in key
 
 
 def postgres(db) -> bool:
@@ -433,118 +428,6 @@ def subnet_group(db, config):
         yield "dbSubnetGroupName is 'default'"
 
 
-def _parameter_groups(stack, db):
-    """The parameter groups of the stack `db` uses, or a message why none can be checked."""
-    name = db.get("parameterGroupName")
-    groups = stack.referenced(db, "parameterGroupName", PARAMETER_GROUP) or [
-        group for group in stack.of_type(PARAMETER_GROUP) if isinstance(name, str) and group.get("name") == name
-    ]
-    if groups:
-        return groups, None
-    if name is UNKNOWN:
-        return [], None
-    if name is None or str(name).startswith("default."):
-        return [], f"uses the engine's default parameter group {show(name)}, which this stack cannot configure"
-    return [], f"uses parameter group {show(name)}, which this stack does not manage"
-
-
-def _parameters(group):
-    """name -> value of a parameter group's parameters (values may be UNKNOWN), or UNKNOWN when
-    which parameters it has is not known."""
-    listed = group.items("parameters")
-    if listed is UNKNOWN or any(not isinstance(p, dict) or not isinstance(p.get("name"), str) for p in listed):
-        return UNKNOWN
-    return {p["name"]: p.get("value") for p in listed}
-
-
-@stack_policy(
-    Control(
-        name="aws-rds-instance-parameter-group-tls",
-        description="RDS PostgreSQL instances use a managed parameter group that forces TLS (rds.force_ssl=1).",
-        category="encryption",
-        severity=Severity.HIGH,
-        checkov=("CKV2_AWS_69",),
-        remediation=(
-            "Create an aws.rds.ParameterGroup for the engine family with parameter rds.force_ssl=1 "
-            "and pass its name as parameter_group_name."
-        ),
-    ),
-    INSTANCE + PARAMETER_GROUP,
-)
-def parameter_group_tls(stack, config):
-    for db in stack.of_type(INSTANCE):
-        if not postgres(db):
-            continue
-        groups, problem = _parameter_groups(stack, db)
-        if problem:
-            yield db.urn, problem
-        for group in groups:
-            parameters = _parameters(group)
-            value = UNKNOWN if parameters is UNKNOWN else parameters.get("rds.force_ssl")
-            if value is UNKNOWN:
-                continue
-            if value is None:
-                yield db.urn, f"parameter group {group.name} does not set rds.force_ssl (set it to 1)"
-            elif str(value) != "1":
-                yield db.urn, f"parameter group {group.name} sets rds.force_ssl to {show(value)}, not 1"
-
-
-@stack_policy(
-    Control(
-        name="aws-rds-instance-parameter-group-logging",
-        description="RDS PostgreSQL parameter groups log DDL/DML statements, slow queries and connections.",
-        category="logging",
-        severity=Severity.MEDIUM,
-        checkov=("CKV2_AWS_30",),
-        remediation=(
-            "Set log_statement (ddl or mod), log_min_duration_statement (milliseconds, >= 0) and "
-            "log_connections=1 in the instance's aws.rds.ParameterGroup."
-        ),
-        config={
-            "requiredParameters": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                "default": {"log_statement": ["ddl", "mod", "all"], "log_connections": ["1"]},
-                "description": "Parameter name -> the values it may take.",
-            },
-            "requireSlowQueryLog": {
-                "type": "boolean",
-                "default": True,
-                "description": "Require log_min_duration_statement >= 0 (slow query log on).",
-            },
-        },
-    ),
-    INSTANCE + PARAMETER_GROUP,
-)
-def parameter_group_logging(stack, config):
-    for db in stack.of_type(INSTANCE):
-        if not postgres(db):
-            continue
-        groups, problem = _parameter_groups(stack, db)
-        if problem:
-            yield db.urn, problem
-        for group in groups:
-            parameters = _parameters(group)
-            if parameters is UNKNOWN:
-                continue
-            for name, allowed in config["requiredParameters"].items():
-                value = parameters.get(name)
-                if value is not UNKNOWN and str(value) not in allowed:
-                    what = f"does not set {name}" if value is None else f"sets {name} to {show(value)}"
-                    yield db.urn, f"parameter group {group.name} {what} (allowed: {', '.join(allowed)})"
-            if config["requireSlowQueryLog"]:
-                value = parameters.get("log_min_duration_statement")
-                if value is UNKNOWN:
-                    continue
-                try:
-                    slow_log_on = value is not None and float(value) >= 0
-                except ValueError:
-                    slow_log_on = False
-                if not slow_log_on:
-                    what = "does not set" if value is None else f"sets {show(value)} as"
-                    yield db.urn, f"parameter group {group.name} {what} log_min_duration_statement (slow query log off)"
-
-
 # The pack serves exactly these, in this order.
 POLICIES = [
     storage_encrypted,
@@ -563,6 +446,4 @@ POLICIES = [
     non_default_port,
     non_default_admin_username,
     subnet_group,
-    parameter_group_tls,
-    parameter_group_logging,
 ]

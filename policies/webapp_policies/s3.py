@@ -8,7 +8,7 @@ from pulumi_policy import Severity
 
 from .controls import Control, stack_policy
 from .documents import principal_is_public, statements
-from .values import UNKNOWN, BadJson, as_list, has_unknown, json_document, lookup, matches_any, show
+from .values import UNKNOWN, BadJson, as_list, aws_managed_key, has_unknown, json_document, lookup, matches_any, show
 
 BUCKET = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
@@ -169,7 +169,7 @@ def encryption(stack, config):
                 )
         elif algorithm not in ("aws:kms", "aws:kms:dsse"):
             yield bucket.urn, f"default encryption is {show(algorithm)}, not aws:kms with a customer-managed key"
-        elif key is None or "alias/aws/" in str(key):
+        elif key is None or aws_managed_key(str(key)):
             yield bucket.urn, f"kmsMasterKeyId is {show(key)}, so objects use the AWS-managed key"
         elif bucket_key is not True:
             yield bucket.urn, "bucketKeyEnabled is not true, so every object costs a KMS request"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from .controls import Control, resource_policy, stack_policy
-from .values import UNKNOWN, matches_any, show
+from .values import UNKNOWN, aws_managed_key, matches_any, show
 
 SECRET = ("aws:secretsmanager/secret:Secret",)
 ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
@@ -29,7 +29,7 @@ def customer_managed_key(secret, config):
         return
     if key is None:
         yield "kmsKeyId is not set, so the secret uses the AWS-managed key aws/secretsmanager"
-    elif "alias/aws/" in key:
+    elif aws_managed_key(key):
         yield f"kmsKeyId {show(key)} is an AWS-managed key"
 
 

@@ -136,6 +136,11 @@ def json_document(value: Any) -> Any:
         raise BadJson(f"not valid JSON: {error.msg} at position {error.pos}") from None
 
 
+def aws_managed_key(key: str) -> bool:
+    """An AWS-managed KMS key (`alias/aws/<service>`), which the account cannot control."""
+    return "alias/aws/" in key
+
+
 def show(value: Any) -> str:
     """A value as it appears in a violation message."""
     if value is None:
