@@ -28,6 +28,12 @@ def policy_pack():
         yield pack
 
 
+@pytest.fixture(scope="module")
+def report(request, policy_pack):
+    """A policy test module's TABLE (tests.policy_support.PolicyTable), checked by the pack once."""
+    return request.module.TABLE.report(policy_pack)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account; fake credentials so nothing can reach a real endpoint."""

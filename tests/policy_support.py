@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from tools.policy_check import PolicyPack, Report
@@ -189,3 +190,87 @@ def _has(value: Any, path: tuple) -> bool:
         else:
             return False
     return True
+
+
+# One harness for every service's policy tests (tests/test_policies.py runs it over each module's
+# TABLE): the compliant scenario passes, each case fires exactly its policies, unknowns never fire.
+
+
+@dataclass(frozen=True)
+class Case:
+    """One variant of the compliant scenario: its records (renamed with -<variant>), the URN of
+    the record the violations are reported on, and the policies it must fire (none: the variant
+    must pass)."""
+
+    records: list[dict[str, Any]]
+    on: str
+    fires: frozenset[str]
+
+    @property
+    def urns(self) -> set[str]:
+        return {r["urn"] for r in self.records}
+
+
+def _policies(fires: str | Iterable[str] | None) -> frozenset[str]:
+    if fires is None:
+        return frozenset()
+    return frozenset([fires] if isinstance(fires, str) else fires)
+
+
+class PolicyTable:
+    """A service's compliant scenario and its cases, built with `breaks`, `edits` and `variant`;
+    `report` checks the scenario and every case in one document, once per pack."""
+
+    def __init__(self, *scenario: dict[str, Any], policies: Iterable[str] = ()):
+        self.scenario = list(scenario)
+        self.cases: dict[str, Case] = {}
+        self._extra = set(policies)
+        self._reports: dict[int, Report] = {}
+
+    @property
+    def policies(self) -> list[str]:
+        """The policies these tests are about: every policy a case fires, and `policies`."""
+        return sorted(self._extra.union(*(case.fires for case in self.cases.values())))
+
+    def breaks(self, subject: str, table: dict[str, tuple], on: str | None = None) -> PolicyTable:
+        """One case per {variant: (fires, path, new value or DELETE)}: the scenario record named
+        `subject` changed at one path (see `broken`), reported on `on` (default: the subject)."""
+        index = next(i for i, r in enumerate(self.scenario) if r["name"] == subject)
+        for variant, (fires, path, value) in table.items():
+            self._add(variant, broken(self.scenario, index, {variant: (None, path, value)}), on or subject, fires)
+        return self
+
+    def edits(self, table: dict[str, tuple]) -> PolicyTable:
+        """One case per {variant: (fires, reported on, edit(records by name))} (see `edited`);
+        the record reported on may be one the edit adds."""
+        for variant, (fires, on, edit) in table.items():
+            self._add(variant, edited(self.scenario, variant, edit), on, fires)
+        return self
+
+    def variant(self, variant: str, records: list[dict[str, Any]], on: str, fires=None) -> PolicyTable:
+        """A case made of some scenario records, unchanged or edited by the caller."""
+        self._add(variant, renamed(records, f"-{variant}"), on, fires)
+        return self
+
+    def _add(self, variant: str, records: list[dict[str, Any]], on: str, fires) -> None:
+        if variant in self.cases:
+            raise ValueError(f"variant {variant} twice")
+        (reported,) = [r["urn"] for r in records if r["name"] == f"{on}-{variant}"]
+        self.cases[variant] = Case(records, reported, _policies(fires))
+
+    def document(self) -> dict[str, Any]:
+        return document(*self.scenario, *(r for case in self.cases.values() for r in case.records))
+
+    def report(self, pack: PolicyPack) -> Report:
+        if id(pack) not in self._reports:
+            self._reports[id(pack)] = pack.check(self.document())
+        return self._reports[id(pack)]
+
+
+def removed(name: str):
+    """An edit (see `edited`) that drops the record `name` from the scenario."""
+
+    def edit(records: dict[str, Any]) -> None:
+        records[name] = None
+
+    return edit

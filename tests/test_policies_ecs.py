@@ -1,22 +1,10 @@
-"""ECS policies, driven through the analyzer protocol: a compliant cluster, service and task
-definition pass, each single broken property (container definitions included, inside their JSON
-string) is caught by its policy alone, unknowns never violate."""
+"""ECS policies: the compliant cluster, service and task definition and each broken property
+(container definitions included, inside their JSON string), which tests/test_policies.py runs;
+here the messages and container definitions that are not JSON."""
 
 import json
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
 
 CLUSTER_TYPE = "aws:ecs/cluster:Cluster"
 SERVICE_TYPE = "aws:ecs/service:Service"
@@ -133,25 +121,9 @@ BREAKS = {
         ),
     },
 }
-ECS_POLICIES = sorted({policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()})
-CASES = [(subject, variant) for subject, breaks in BREAKS.items() for variant in breaks]
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    variants = [r for subject, breaks in BREAKS.items() for r in broken(SCENARIO, SUBJECTS[subject], breaks)]
-    return policy_pack.check(document(*SCENARIO, *variants))
-
-
-@pytest.mark.parametrize("policy", ECS_POLICIES)
-def test_compliant_cluster_service_and_task_pass(report, policy):
-    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
-
-
-@pytest.mark.parametrize("subject, variant", CASES)
-def test_each_broken_property_is_caught_by_its_policy_alone(report, subject, variant):
-    record = SCENARIO[SUBJECTS[subject]]
-    assert fired(report, variant_urn(record, variant), ECS_POLICIES) == {BREAKS[subject][variant][0]}
+TABLE = PolicyTable(*SCENARIO)
+for subject, breaks in BREAKS.items():
+    TABLE.breaks(SCENARIO[SUBJECTS[subject]]["name"], breaks)
 
 
 def test_a_violation_names_the_container(report):
@@ -169,8 +141,3 @@ def test_container_definitions_that_are_not_json_are_reported(policy_pack):
     task = resource(TASK_TYPE, "broken-json", {**TASK["inputs"], "containerDefinitions": "[{"})
     result = policy_pack.check(document(task))
     assert messages(result, "aws-ecs-task-definition-logging")[0].startswith("containerDefinitions is not valid JSON")
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
-    assert [v for v in result.violations if v.policy in ECS_POLICIES] == []

@@ -1,19 +1,7 @@
-"""ElastiCache policies, driven through the analyzer protocol: a compliant replication group
-passes, each single broken property is caught by its policy alone, unknowns never violate."""
+"""ElastiCache policies: the compliant replication group, its breaks and the changes that stay
+safe, which tests/test_policies.py runs; here the messages, sharded groups and the policy config."""
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, broken, document, messages, resource, variant_urn
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/7d1c2b3a-0e4f-4a5b-8c6d-9e0f1a2b3c4d"
@@ -69,39 +57,26 @@ BREAKS = {
     "default-subnet-group": ("aws-elasticache-replication-group-subnet-group", ("subnetGroupName",), "default"),
     "no-subnet-group": ("aws-elasticache-replication-group-subnet-group", ("subnetGroupName",), DELETE),
 }
+# Leaving out an input whose provider default is safe passes.
 SAFE_CHANGES = {
     "omit-autoMinorVersionUpgrade": (None, ("autoMinorVersionUpgrade",), DELETE),
     "omit-transitEncryptionMode": (None, ("transitEncryptionMode",), DELETE),
-    "rbac-instead-of-token": (None, ("authToken",), DELETE),
 }
-CACHE_POLICIES = sorted({policy for policy, _, _ in BREAKS.values()})
 
 
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    rbac = broken([CACHE], 0, {"rbac": (None, ("userGroupIds",), ["app-users"])})
-    safe = broken(rbac, 0, {"instead-of-token": SAFE_CHANGES["rbac-instead-of-token"]})
-    omissions = broken([CACHE], 0, {k: v for k, v in SAFE_CHANGES.items() if k.startswith("omit-")})
-    return policy_pack.check(document(CACHE, *broken([CACHE], 0, BREAKS), *safe, *omissions))
+def _rbac_instead_of_token(records):
+    # An RBAC user group replaces the AUTH token.
+    for field in ("inputs", "outputs"):
+        records["cache"][field]["userGroupIds"] = ["app-users"]
+        del records["cache"][field]["authToken"]
 
 
-@pytest.mark.parametrize("policy", CACHE_POLICIES)
-def test_compliant_replication_group_passes(report, policy):
-    assert messages(report, policy, CACHE["urn"]) == []
-
-
-@pytest.mark.parametrize("variant", BREAKS)
-def test_each_broken_property_is_caught_by_its_policy_alone(report, variant):
-    assert fired(report, variant_urn(CACHE, variant), CACHE_POLICIES) == {BREAKS[variant][0]}
-
-
-@pytest.mark.parametrize("variant", ["omit-autoMinorVersionUpgrade", "omit-transitEncryptionMode"])
-def test_leaving_out_an_input_with_a_safe_provider_default_passes(report, variant):
-    assert fired(report, variant_urn(CACHE, variant), CACHE_POLICIES) == set()
-
-
-def test_an_rbac_user_group_replaces_the_auth_token(report):
-    assert fired(report, variant_urn(CACHE, "rbac-instead-of-token"), CACHE_POLICIES) == set()
+TABLE = (
+    PolicyTable(CACHE)
+    .breaks("cache", BREAKS)
+    .breaks("cache", SAFE_CHANGES)
+    .edits({"rbac-instead-of-token": (None, "cache", _rbac_instead_of_token)})
+)
 
 
 def test_preferred_transit_mode_says_plaintext_is_still_accepted(report):
@@ -125,8 +100,3 @@ def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
         document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config
     )
     assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == []
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(CACHE)))
-    assert [v for v in result.violations if v.policy in CACHE_POLICIES] == []

@@ -1,21 +1,8 @@
-"""Load balancer, listener and target group policies, driven through the analyzer protocol: a
-compliant ALB setup passes, each single broken property is caught by its policy alone, `aws:alb`
-aliases are matched, unknowns never violate."""
+"""Load balancer, listener and target group policies: the compliant ALB setup, each broken
+property and an ALB without WAF, which tests/test_policies.py runs; here the messages, `aws:alb`
+aliases, network load balancers and the policy config."""
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    renamed,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, removed, resource, variant_urn
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
@@ -114,37 +101,21 @@ BREAKS = {
         "no-health-check": ("aws-elb-target-group-health-check", ("healthCheck",), DELETE),
     },
 }
-ELB_POLICIES = sorted(
-    {policy for breaks in BREAKS.values() for policy, _, _ in breaks.values()} | {"aws-elb-load-balancer-waf"}
+WAF_POLICY = "aws-elb-load-balancer-waf"
+
+
+def _internal(records):
+    # An internal ALB needs no WAF.
+    records["alb-waf"] = None
+    for field in ("inputs", "outputs"):
+        records["alb"][field]["internal"] = True
+
+
+TABLE = PolicyTable(*SCENARIO).edits(
+    {"no-waf": (WAF_POLICY, "alb", removed("alb-waf")), "internal": (None, "alb", _internal)}
 )
-CASES = [(subject, variant) for subject, breaks in BREAKS.items() for variant in breaks]
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    variants = [r for subject, breaks in BREAKS.items() for r in broken(SCENARIO, SUBJECTS[subject], breaks)]
-    without_waf = renamed([r for r in SCENARIO if r is not WAF], "-no-waf")
-    internal = broken([LB, HTTP, HTTPS, TG], 0, {"internal": (None, ("internal",), True)})
-    return policy_pack.check(document(*SCENARIO, *variants, *without_waf, *internal))
-
-
-@pytest.mark.parametrize("policy", ELB_POLICIES)
-def test_compliant_load_balancer_setup_passes(report, policy):
-    assert [v for v in report.by_policy(policy) if v.urn in {r["urn"] for r in SCENARIO}] == []
-
-
-@pytest.mark.parametrize("subject, variant", CASES)
-def test_each_broken_property_is_caught_by_its_policy_alone(report, subject, variant):
-    record = SCENARIO[SUBJECTS[subject]]
-    assert fired(report, variant_urn(record, variant), ELB_POLICIES) == {BREAKS[subject][variant][0]}
-
-
-def test_an_internet_facing_alb_without_waf_is_caught(report):
-    assert fired(report, variant_urn(LB, "no-waf"), ELB_POLICIES) == {"aws-elb-load-balancer-waf"}
-
-
-def test_an_internal_alb_needs_no_waf(report):
-    assert fired(report, variant_urn(LB, "internal"), ELB_POLICIES) == set()
+for subject, breaks in BREAKS.items():
+    TABLE.breaks(SCENARIO[SUBJECTS[subject]]["name"], breaks)
 
 
 def test_an_unset_ssl_policy_is_named_as_the_provider_default(report):
@@ -174,7 +145,7 @@ def test_network_load_balancers_are_not_asked_for_alb_settings(policy_pack):
         LOAD_BALANCER, "nlb", {"loadBalancerType": "network", "subnets": ["a", "b"], "enableDeletionProtection": True}
     )
     result = policy_pack.check(document(nlb))
-    assert [v.policy for v in result.violations if v.policy in ELB_POLICIES] == []
+    assert [v.policy for v in result.violations if v.policy in TABLE.policies] == []
 
 
 def test_tls_to_targets_is_required_only_when_configured(policy_pack):
@@ -182,8 +153,3 @@ def test_tls_to_targets_is_required_only_when_configured(policy_pack):
     assert messages(result, "aws-elb-target-group-health-check") == [
         "protocol is HTTP, so traffic to the targets is not encrypted"
     ]
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
-    assert [v for v in result.violations if v.policy in ELB_POLICIES] == []

@@ -1,22 +1,10 @@
-"""KMS key policies, driven through the analyzer protocol: a compliant key (rotation, explicit
-account-bound key policy, 30-day window) passes, each single break is caught by its policy alone,
-the key policy is read from its JSON string, unknowns never violate."""
+"""KMS key policies: the compliant key (rotation, explicit account-bound key policy, 30-day
+window) and its breaks, which tests/test_policies.py runs; here what only keys need (messages,
+asymmetric keys, the protect option, a key policy that is not JSON)."""
 
 import json
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
 
 KEY_TYPE = "aws:kms/key:Key"
 POLICY = {
@@ -64,27 +52,9 @@ BREAKS = {
     "seven-day-window": ("aws-kms-key-deletion-window", ("deletionWindowInDays",), 7.0),
     "disabled": ("aws-kms-key-deletion-window", ("isEnabled",), False),
 }
-KMS_POLICIES = sorted({policy for policy, _, _ in BREAKS.values()})
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    safe = broken([KEY], 0, {"window-default": (None, ("deletionWindowInDays",), DELETE)})
-    return policy_pack.check(document(KEY, *broken([KEY], 0, BREAKS), *safe))
-
-
-@pytest.mark.parametrize("policy", KMS_POLICIES)
-def test_compliant_key_passes(report, policy):
-    assert messages(report, policy, KEY["urn"]) == []
-
-
-@pytest.mark.parametrize("variant", BREAKS)
-def test_each_break_is_caught_by_its_policy_alone(report, variant):
-    assert fired(report, variant_urn(KEY, variant), KMS_POLICIES) == {BREAKS[variant][0]}
-
-
-def test_an_unset_deletion_window_is_the_safe_default_of_30_days(report):
-    assert fired(report, variant_urn(KEY, "window-default"), KMS_POLICIES) == set()
+# An unset deletion window is the safe default of 30 days.
+SAFE_CHANGES = {"window-default": (None, ("deletionWindowInDays",), DELETE)}
+TABLE = PolicyTable(KEY).breaks("key", BREAKS).breaks("key", SAFE_CHANGES)
 
 
 def test_a_public_statement_is_named(report):
@@ -116,8 +86,3 @@ def test_protect_is_required_when_configured(policy_pack):
 def test_a_key_policy_that_is_not_json_is_reported(policy_pack):
     result = policy_pack.check(document(resource(KEY_TYPE, "bad", {**KEY["inputs"], "policy": "{"})))
     assert messages(result, "aws-kms-key-policy-not-public")[0].startswith("policy is not valid JSON")
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(KEY)))
-    assert [v.line() for v in result.violations if v.policy in KMS_POLICIES] == []

@@ -1,19 +1,8 @@
-"""RDS policies, driven through the analyzer protocol: a compliant instance passes, each single
-broken property is caught by its policy alone, provider defaults count, unknowns never violate."""
+"""RDS policies: the compliant instance and its parameter group, each broken property and the
+omissions whose provider default is safe, which tests/test_policies.py runs; here the messages,
+default parameter groups, the policy config and read replicas."""
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
 
 INSTANCE = "aws:rds/instance:Instance"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
@@ -96,7 +85,8 @@ BREAKS = {
 # Inputs whose provider default is safe: leaving them out passes.
 SAFE_OMISSIONS = ["autoMinorVersionUpgrade", "publiclyAccessible", "caCertIdentifier", "performanceInsightsEnabled"]
 
-# parameter group variant: (policy, path into the group's inputs, new value or DELETE)
+# parameter group variant: (policy, path into the group's inputs, new value or DELETE); reported on the
+# instance that uses the group
 GROUP_BREAKS = {
     "ssl-off": ("aws-rds-instance-parameter-group-tls", ("parameters", 0, "value"), "0"),
     "ssl-unset": ("aws-rds-instance-parameter-group-tls", ("parameters", 0), DELETE),
@@ -104,36 +94,12 @@ GROUP_BREAKS = {
     "slow-log-off": ("aws-rds-instance-parameter-group-logging", ("parameters", 2, "value"), "-1"),
     "connections-unlogged": ("aws-rds-instance-parameter-group-logging", ("parameters", 3), DELETE),
 }
-RDS_POLICIES = sorted({policy for policy, _, _ in [*BREAKS.values(), *GROUP_BREAKS.values()]})
-SCENARIO = [GROUP, DB]
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    omissions = broken(SCENARIO, 1, {f"omit-{key}": (None, (key,), DELETE) for key in SAFE_OMISSIONS})
-    return policy_pack.check(
-        document(*SCENARIO, *broken(SCENARIO, 1, BREAKS), *broken(SCENARIO, 0, GROUP_BREAKS), *omissions)
-    )
-
-
-@pytest.mark.parametrize("policy", RDS_POLICIES)
-def test_compliant_instance_passes(report, policy):
-    assert messages(report, policy, DB["urn"]) == []
-
-
-@pytest.mark.parametrize("variant", BREAKS)
-def test_each_broken_property_is_caught_by_its_policy_alone(report, variant):
-    assert fired(report, variant_urn(DB, variant), RDS_POLICIES) == {BREAKS[variant][0]}
-
-
-@pytest.mark.parametrize("variant", GROUP_BREAKS)
-def test_each_broken_parameter_is_caught_by_its_policy_alone(report, variant):
-    assert fired(report, variant_urn(DB, variant), RDS_POLICIES) == {GROUP_BREAKS[variant][0]}
-
-
-@pytest.mark.parametrize("key", SAFE_OMISSIONS)
-def test_leaving_out_an_input_with_a_safe_provider_default_passes(report, key):
-    assert fired(report, variant_urn(DB, f"omit-{key}"), RDS_POLICIES) == set()
+TABLE = (
+    PolicyTable(GROUP, DB)
+    .breaks("db", BREAKS)
+    .breaks("db", {f"omit-{key}": (None, (key,), DELETE) for key in SAFE_OMISSIONS})
+    .breaks("params", GROUP_BREAKS, on="db")
+)
 
 
 def test_messages_name_the_value_and_the_minimum(report):
@@ -175,8 +141,3 @@ def test_a_replica_is_not_asked_for_backups_or_a_master_password(policy_pack):
     result = policy_pack.check(document(GROUP, replica))
     assert messages(result, "aws-rds-instance-backup-retention") == []
     assert messages(result, "aws-rds-instance-managed-master-password") == []
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
-    assert [v for v in result.violations if v.policy in RDS_POLICIES] == []

@@ -1,23 +1,10 @@
-"""S3 bucket policies (stack policies over the bucket and its configuration resources), driven
-through the analyzer protocol: a compliant bucket passes, each single break is caught by its
-policy alone, an ALB access-log bucket is held to SSE-S3, unknowns never violate."""
+"""S3 bucket policies (stack policies over the bucket and its configuration resources): the
+compliant bucket, each break of a configuration resource and each one left out, which
+tests/test_policies.py runs; here the messages and ALB access-log buckets (held to SSE-S3)."""
 
 import json
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    edited,
-    fired,
-    messages,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, removed, resource, variant_urn
 
 NAME = "webapp-test-data"
 ARN = f"arn:aws:s3:::{NAME}"
@@ -85,7 +72,6 @@ SCENARIO = [
     part("bucketVersioning", "data-versioning", {"versioningConfiguration": {"status": "Enabled"}}),
     part("bucketLogging", "data-logging", {"targetBucket": "webapp-test-access-logs", "targetPrefix": "data/"}),
 ]
-INDEX = {r["name"]: i for i, r in enumerate(SCENARIO)}
 SSE_RULE = ("rules", 0, "applyServerSideEncryptionByDefault")
 BREAKS = {
     "public-policy-allowed": ("aws-s3-bucket-public-access-block", "data-pab", ("blockPublicPolicy",), False),
@@ -119,36 +105,12 @@ REMOVALS = {
     "no-versioning": ("aws-s3-bucket-versioning", "data-versioning"),
     "no-access-logging": ("aws-s3-bucket-access-logging", "data-logging"),
 }
-S3_POLICIES = sorted({policy for policy, *_ in [*BREAKS.values(), *REMOVALS.values()]})
-
-
-def _remove(name):
-    def edit(records):
-        records[name] = None
-
-    return edit
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    variants = [
-        r
-        for name, (_, subject, path, value) in BREAKS.items()
-        for r in broken(SCENARIO, INDEX[subject], {name: (None, path, value)})
-    ]
-    variants += [r for name, (_, subject) in REMOVALS.items() for r in edited(SCENARIO, name, _remove(subject))]
-    return policy_pack.check(document(*SCENARIO, *variants))
-
-
-@pytest.mark.parametrize("policy", S3_POLICIES)
-def test_compliant_bucket_passes(report, policy):
-    assert messages(report, policy, BUCKET["urn"]) == []
-
-
-@pytest.mark.parametrize("variant", [*BREAKS, *REMOVALS])
-def test_each_break_is_caught_by_its_policy_alone(report, variant):
-    policy = (BREAKS.get(variant) or REMOVALS[variant])[0]
-    assert fired(report, variant_urn(BUCKET, variant), S3_POLICIES) == {policy}
+# Every break is reported on the bucket.
+TABLE = PolicyTable(*SCENARIO).edits(
+    {variant: (policy, BUCKET["name"], removed(part_name)) for variant, (policy, part_name) in REMOVALS.items()}
+)
+for variant, (policy, part_name, path, value) in BREAKS.items():
+    TABLE.breaks(part_name, {variant: (policy, path, value)}, on=BUCKET["name"])
 
 
 def test_a_bucket_without_encryption_configuration_is_named_as_sse_s3(report):
@@ -199,8 +161,3 @@ def test_the_sse_s3_exemption_follows_the_policy_config(policy_pack):
     assert messages(result, "aws-s3-bucket-encryption") == [
         "default encryption is 'AES256', not aws:kms with a customer-managed key"
     ]
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
-    assert [v.line() for v in result.violations if v.policy in S3_POLICIES] == []

@@ -1,23 +1,9 @@
-"""WAFv2 policies, driven through the analyzer protocol: a compliant web ACL (inline rules, rule
-resources or rule JSON) passes, each single broken property is caught by its policy alone,
-unknowns never violate."""
+"""WAFv2 policies: the compliant web ACL, its breaks and an ACL without logging, which
+tests/test_policies.py runs; here the messages, and rules given as rule resources or rule JSON."""
 
 import json
 
-import pytest
-
-from tests.policy_support import (
-    ACCOUNT,
-    DELETE,
-    broken,
-    document,
-    fired,
-    messages,
-    renamed,
-    resource,
-    variant_urn,
-    with_unknowns,
-)
+from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_RULE = "aws:wafv2/webAclRule:WebAclRule"
@@ -63,7 +49,6 @@ LOG = resource(
     {"resourceArn": ACL_ARN, "logDestinationConfigs": [LOG_GROUP_ARN]},
     deps={"resourceArn": [ACL["urn"]]},
 )
-SCENARIO = [ACL, ASSOC, LOG]
 ACL_BREAKS = {
     "no-rules": ("aws-wafv2-web-acl-managed-rules", ("rules",), []),
     "no-bad-inputs": ("aws-wafv2-web-acl-managed-rules", ("rules", 1), DELETE),
@@ -84,33 +69,12 @@ LOG_BREAKS = {
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/waf/test",
     ),
 }
-WAF_POLICIES = sorted({policy for policy, _, _ in [*ACL_BREAKS.values(), *LOG_BREAKS.values()]})
-
-
-@pytest.fixture(scope="module")
-def report(policy_pack):
-    return policy_pack.check(
-        document(
-            *SCENARIO,
-            *broken(SCENARIO, 0, ACL_BREAKS),
-            *broken(SCENARIO, 2, LOG_BREAKS),
-            *renamed([ACL, ASSOC], "-unlogged"),
-        )
-    )
-
-
-@pytest.mark.parametrize("policy", WAF_POLICIES)
-def test_compliant_web_acl_passes(report, policy):
-    assert messages(report, policy, ACL["urn"]) == []
-
-
-@pytest.mark.parametrize("variant", ACL_BREAKS)
-def test_each_broken_acl_property_is_caught_by_its_policy_alone(report, variant):
-    assert fired(report, variant_urn(ACL, variant), WAF_POLICIES) == {ACL_BREAKS[variant][0]}
-
-
-def test_a_log_destination_without_the_waf_prefix_is_caught(report):
-    assert fired(report, variant_urn(ACL, "badly-named-destination"), WAF_POLICIES) == {"aws-wafv2-web-acl-logging"}
+TABLE = (
+    PolicyTable(ACL, ASSOC, LOG)
+    .breaks("acl", ACL_BREAKS)
+    .breaks("acl-logs", LOG_BREAKS, on="acl")
+    .variant("unlogged", [ACL, ASSOC], on="acl", fires="aws-wafv2-web-acl-logging")
+)
 
 
 def test_an_acl_without_logging_configuration_is_caught(report):
@@ -159,8 +123,3 @@ def test_rules_given_as_json_count(policy_pack):
         for v in result.violations
         if v.policy in ("aws-wafv2-web-acl-managed-rules", "aws-wafv2-web-acl-metrics")
     ] == []
-
-
-def test_unknown_values_never_violate(policy_pack):
-    result = policy_pack.check(document(*with_unknowns(*SCENARIO)))
-    assert [v for v in result.violations if v.policy in WAF_POLICIES] == []
