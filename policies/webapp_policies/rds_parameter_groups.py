@@ -34,6 +34,15 @@ def _parameters(group):
     return {p["name"]: p.get("value") for p in listed}
 
 
+def _postgres_instances(stack):
+    """Each PostgreSQL instance, why the parameter group it names cannot be checked (None when it
+    can), and the parameters of each parameter group of the stack it uses."""
+    for db in stack.of_type(INSTANCE):
+        if postgres(db):
+            groups, problem = _parameter_groups(stack, db)
+            yield db, problem, [(group, _parameters(group)) for group in groups]
+
+
 @stack_policy(
     Control(
         name="aws-rds-instance-parameter-group-tls",
@@ -49,14 +58,10 @@ def _parameters(group):
     INSTANCE + PARAMETER_GROUP,
 )
 def parameter_group_tls(stack, config):
-    for db in stack.of_type(INSTANCE):
-        if not postgres(db):
-            continue
-        groups, problem = _parameter_groups(stack, db)
+    for db, problem, groups in _postgres_instances(stack):
         if problem:
             yield db.urn, problem
-        for group in groups:
-            parameters = _parameters(group)
+        for group, parameters in groups:
             value = UNKNOWN if parameters is UNKNOWN else parameters.get("rds.force_ssl")
             if value is UNKNOWN:
                 continue
@@ -94,14 +99,10 @@ def parameter_group_tls(stack, config):
     INSTANCE + PARAMETER_GROUP,
 )
 def parameter_group_logging(stack, config):
-    for db in stack.of_type(INSTANCE):
-        if not postgres(db):
-            continue
-        groups, problem = _parameter_groups(stack, db)
+    for db, problem, groups in _postgres_instances(stack):
         if problem:
             yield db.urn, problem
-        for group in groups:
-            parameters = _parameters(group)
+        for group, parameters in groups:
             if parameters is UNKNOWN:
                 continue
             for name, allowed in config["requiredParameters"].items():
