@@ -2,7 +2,9 @@
 
     python -m tools.plan [--stack NAME ...] [--config-file FILE] [--policy]
 
-With no --stack, plans every stack of the project in one process: most of a synth's time is
+Each plan starts with the stack's key settings (tools.key_settings): region, AZs, instance
+classes and node types, task sizes and counts, images, each marked set in the stack file or
+default. With no --stack, plans every stack of the project in one process: most of a synth's time is
 importing pulumi-aws's modules, paid once here. --policy (what `make plan` passes) checks each
 plan with the CrossGuard pack (tools.policy_check) and exits 1 on a mandatory violation. Each
 plan ends with its monthly cost estimate (tools.cost); the plan exits 1 when the fixed estimate
@@ -21,7 +23,7 @@ from typing import Any
 
 from settings import ConfigError, load_settings
 from settings.stack_config import ROOT, read_stack_config, stack_names, unknown_stack
-from tools import cli_parser
+from tools import cli_parser, key_settings
 from tools.cost.gate import plan_section
 from tools.policy_check import PolicyPack
 from tools.policy_config import read_policy_config, stack_policy_config
@@ -49,8 +51,9 @@ def by_component(document: dict[str, Any]) -> tuple[dict[str, Counter], Counter]
     return groups, protected
 
 
-def render(document: dict[str, Any]) -> str:
-    """The plan text: resources grouped by component and type, counts, and the stack outputs."""
+def render(document: dict[str, Any], key_settings: str = "") -> str:
+    """The plan text: resources grouped by component and type, counts, and the stack outputs;
+    `key_settings` (tools.key_settings) goes under the first line."""
     groups, protected = by_component(document)
     custom = sum(sum(counts.values()) for counts in groups.values())
     lines = [
@@ -58,6 +61,8 @@ def render(document: dict[str, Any]) -> str:
         f"{len(groups)} components would be created",
         "",
     ]
+    if key_settings:
+        lines += [key_settings, ""]
     for component in sorted(groups):
         counts = groups[component]
         note = f", {protected[component]} protected" if protected[component] else ""
@@ -129,7 +134,7 @@ def _plan(stacks: list[str], policy_configs: dict[str, Path], config_file: Path 
                 print("\n".join(error.lines), file=sys.stderr)
                 status = 2
                 continue
-            print(render(document))
+            print(render(document, key_settings.render(settings, stack_config)))
             if pack is not None:
                 config = policy_configs[stack]
                 waivers = read_waivers(waivers_path(stack), stack)
