@@ -1,5 +1,6 @@
 """The credential-name rule (policies/webapp_policies/names.py): each named example gets the same
-verdict from the rule, from the stack settings and from the policy pack over the analyzer protocol."""
+verdict from the rule, from the stack settings and from the policy pack over the analyzer protocol.
+(Not a tests/test_policies_<service>.py module: those hold the pack's per-service tables.)"""
 
 from __future__ import annotations
 
