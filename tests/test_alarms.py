@@ -365,6 +365,16 @@ def test_task_count_alarms_fire_below_each_services_scaling_minimum(request, sta
     assert (healthy["comparisonOperator"], healthy["threshold"]) == ("LessThanThreshold", minimum["web"])
 
 
+@STACKS
+def test_the_every_task_is_gone_alarms_fire_when_their_metric_stops(request, stack_name):
+    """With no task left, Container Insights publishes no RunningTaskCount and the target groups
+    report no HealthyHostCount: the missing datapoints are the outage, so they must breach."""
+    s = stack(request, stack_name)
+    services = [t["inputs"]["resourceId"].rsplit("/", 1)[1] for t in s.of_type("aws:appautoscaling/target:Target")]
+    gone = [f"{service}-running-tasks-low" for service in services] + ["alb-healthy-hosts-low"]
+    assert {name: alarm(s, name)["inputs"]["treatMissingData"] for name in gone} == dict.fromkeys(gone, "breaching")
+
+
 # Deployment alarm and rollback
 
 

@@ -184,6 +184,15 @@ def test_parameter_group_matches_the_engine_and_forces_tls_and_logs_slow_queries
     assert parameters["log_connections"] == "1" and parameters["log_statement"] == "ddl"
 
 
+@pytest.mark.parametrize("stack_name", ["prod", "staging"])
+def test_parameter_group_logs_lock_waits_and_disconnections(request, stack_name):
+    """A session waiting on a lock longer than deadlock_timeout, and every session's end, reach
+    the postgresql log: what explains a slow or dropped request after the fact."""
+    group = source(request.getfixturevalue(stack_name), "parameterGroupName")
+    parameters = {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
+    assert (parameters["log_lock_waits"], parameters["log_disconnections"]) == ("1", "1")
+
+
 def test_postgresql_and_upgrade_logs_go_to_encrypted_log_groups_created_first(prod):
     values = inputs(prod)
     assert values["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]

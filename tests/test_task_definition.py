@@ -9,7 +9,6 @@ import pytest
 
 from components.common import ServiceLink
 from components.task_definition import task_inputs
-from policies.webapp_policies.names import credential_problem
 from settings import load_settings
 from tests.service_path import (
     CONFIG_SECRET,
@@ -83,14 +82,6 @@ def test_every_container_logs_to_the_services_encrypted_log_group(staging, servi
         options = container["logConfiguration"]["options"]
         assert container["logConfiguration"]["logDriver"] == "awslogs"
         assert (options["awslogs-group"], options["awslogs-region"]) == (log_group["inputs"]["name"], "us-east-1")
-
-
-@pytest.mark.parametrize("stack_name", ["prod", "staging", "custom"])
-def test_no_container_has_a_secret_looking_plain_variable(request, stack_name):
-    stack = request.getfixturevalue(stack_name)
-    for service in services_of(stack):
-        for container in containers(stack, service):
-            assert not [v["name"] for v in container.get("environment", []) if credential_problem(v["name"])]
 
 
 def test_secrets_reach_the_container_only_as_secrets_manager_references(custom):
