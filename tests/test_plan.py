@@ -1,11 +1,38 @@
-"""tools.plan: what stops a plan before it starts (unknown stacks, missing policy configs)."""
+"""tools.plan: what stops a plan before it starts (unknown stacks, missing policy configs); each
+stack planned in its own forked worker, printed in stack order, the exit status the worst of the
+stacks; with --policy, each stack checked by its own pack process."""
 
 from __future__ import annotations
 
+import copy
+import os
+import re
 import subprocess
+import time
 
+import pytest
+
+from settings import ConfigError
+from settings.base import Problem
 from settings.stack_config import ROOT
+from tests.policy_support import document, resource
 from tools import ci_report, plan, policy_config
+
+SEPARATOR = "\n" + "=" * 72 + "\n\n"
+SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations( \(\d+ waived\))? in \d+ resources$")
+UNENCRYPTED_DB = resource(
+    "aws:rds/instance:Instance",
+    "db",
+    {
+        "engine": "postgres",
+        "instanceClass": "db.t4g.micro",
+        "allocatedStorage": 20.0,
+        "storageEncrypted": False,
+        "dbSubnetGroupName": "db-subnets",
+        "backupRetentionPeriod": 7.0,
+    },
+)
+LOG_GROUP = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 400.0, "kmsKeyId": "key"})
 
 
 def test_an_unknown_stack_is_one_line_listing_the_stacks_and_exit_2(capsys):
@@ -42,3 +69,104 @@ def test_make_plan_with_an_unknown_stack_prints_no_traceback():
     assert result.returncode == 2 and result.stderr.splitlines()[-1].endswith("Error 2")
     assert "Traceback" not in result.stderr
     assert "stack nosuch does not exist: no Pulumi.nosuch.yaml (stacks: prod, staging)" in result.stderr.splitlines()
+
+
+def _small(stack: str, config: object = None) -> dict:
+    return {**document(LOG_GROUP), "stack": stack}
+
+
+def test_a_forked_worker_plans_its_stack_as_this_process_does(capsys, monkeypatch, staging):
+    # One real stack beside a small one: the real synth runs in a worker forked after the imports.
+    real = plan.synthesize
+    monkeypatch.setattr(
+        plan, "synthesize", lambda stack, config: real(stack, config=config) if stack == "staging" else _small(stack)
+    )
+    status = plan.main(["--stack", "staging", "--stack", "prod"])
+    out, err = capsys.readouterr()
+    # The same plans in this process, from the session's synth of staging.
+    monkeypatch.setattr(
+        plan,
+        "synthesize",
+        lambda stack, config: copy.deepcopy(staging.document) if stack == "staging" else _small(stack),
+    )
+    expected = [plan.plan_stack(stack, None).out for stack in ("staging", "prod")]
+    assert (status, err) == (0, "")
+    assert out == expected[0] + SEPARATOR + expected[1]
+
+
+def test_each_stack_is_checked_by_its_own_pack_and_the_worst_verdict_is_the_exit_status(capsys, monkeypatch):
+    documents = {"prod": document(LOG_GROUP), "staging": document(UNENCRYPTED_DB)}
+    monkeypatch.setattr(plan, "synthesize", lambda stack, config: {**documents[stack], "stack": stack})
+    status = plan.main(["--stack", "prod", "--stack", "staging", "--policy"])
+    prod_text, staging_text = capsys.readouterr().out.split(SEPARATOR)
+    assert status == 1
+    for stack, text in (("prod", prod_text), ("staging", staging_text)):
+        # The policy block ends with its summary; the cost estimate (tools.cost.gate) follows.
+        lines = text.splitlines()
+        cost = next(i for i, line in enumerate(lines) if line.startswith("Cost estimate"))
+        assert f"Policy check (policies/config/{stack}.json):" in lines[:cost]
+        assert SUMMARY.match(lines[cost - 2]) and lines[cost - 1] == ""
+    assert "mandatory aws-rds-instance-storage-encrypted" not in prod_text
+    assert (
+        f"  mandatory aws-rds-instance-storage-encrypted (encryption, medium) {UNENCRYPTED_DB['urn']}: " in staging_text
+    )
+
+
+def test_one_stack_is_planned_in_this_process(monkeypatch):
+    monkeypatch.setattr(plan, "_in_workers", None)  # would fail if called
+    monkeypatch.setattr(plan, "synthesize", _small)
+    (only,) = plan.plan_stacks(["prod"], {})
+    assert (only.stack, only.status) == ("prod", 0) and only.out.startswith("Stack webapp/prod: 1 resources")
+
+
+def _slow_first(stack: str, *_: object) -> plan.StackPlan:
+    if stack == "prod":
+        time.sleep(0.5)
+    return plan.StackPlan(stack, out=f"{stack} out\n", err=f"{stack} err\n", status={"prod": 1, "staging": 0}[stack])
+
+
+def test_output_follows_the_stack_order_whatever_order_the_workers_finish_in(capsys, monkeypatch):
+    monkeypatch.setattr(plan, "import_program", lambda: None)
+    monkeypatch.setattr(plan, "plan_stack", _slow_first)
+    assert plan.main(["--stack", "prod", "--stack", "staging"]) == 1
+    assert capsys.readouterr() == ("prod out\n" + SEPARATOR + "staging out\n", "prod err\nstaging err\n")
+
+
+def _broken(stack: str, *_: object) -> plan.StackPlan:
+    if stack == "crashing":
+        raise RuntimeError("boom")
+    if stack == "dying":
+        os._exit(3)
+    return plan.StackPlan(stack, out="fine\n")
+
+
+@pytest.mark.parametrize(
+    "stack, message",
+    [("crashing", r"crashing: planning failed\nTraceback .*RuntimeError: boom"), ("dying", "exit status 3")],
+)
+def test_a_worker_that_fails_makes_its_stack_unplannable_and_the_others_are_planned(monkeypatch, stack, message):
+    monkeypatch.setattr(plan, "import_program", lambda: None)
+    monkeypatch.setattr(plan, "plan_stack", _broken)
+    failed, fine = plan.plan_stacks([stack, "fine"], {})
+    assert (failed.status, failed.out, fine) == (2, "", plan.StackPlan("fine", out="fine\n"))
+    assert re.search(message, failed.err, re.DOTALL)
+
+
+def test_an_invalid_stack_config_prints_its_problems_and_exits_2(capsys, monkeypatch):
+    def synthesize(stack: str, config: object) -> dict:
+        raise ConfigError(stack, [Problem("network.vpcCidr", "not a CIDR", "x")])
+
+    monkeypatch.setattr(plan, "synthesize", synthesize)
+    assert plan.main(["--stack", "staging"]) == 2
+    assert capsys.readouterr() == ("", "staging: network.vpcCidr: not a CIDR (got x)\n")
+
+
+def test_the_program_import_names_every_pulumi_aws_service_a_module_uses(tmp_path):
+    module = tmp_path / "component.py"
+    module.write_text(
+        "import pulumi_aws as aws\nimport pulumi\n"
+        "def build():\n"
+        "    aws.ec2.Vpc('v', opts=pulumi.ResourceOptions())\n"
+        "    return aws.get_caller_identity(), aws.rds.ParameterGroupParameterArgs\n"
+    )
+    assert plan._aws_names(module) == {("ec2", "Vpc"), ("rds", "ParameterGroupParameterArgs")}

@@ -12,7 +12,7 @@ from google.protobuf import json_format
 
 from settings.stack_config import ROOT
 from tests.policy_support import ACCOUNT, document, messages, resource
-from tools import plan, policy_check, policy_config, policy_report
+from tools import policy_check, policy_config, policy_report
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SUMMARY = re.compile(r"^\d+ mandatory, \d+ advisory violations( \(\d+ waived\))? in \d+ resources$")
@@ -42,6 +42,19 @@ SERVICES = [
 def test_the_pack_serves_its_policies_over_the_analyzer_protocol(policy_pack):
     info = policy_pack.info
     assert (info.name, info.supportsConfig, len(info.policies) > 70) == ("webapp-aws-baseline", True, True)
+
+
+def test_a_directory_without_pulumipolicy_yaml_is_not_a_pack(tmp_path):
+    with pytest.raises(policy_report.UsageError, match="no PulumiPolicy.yaml, not a policy pack"):
+        policy_check.PolicyPack(tmp_path).spawn()
+
+
+def test_a_pack_that_fails_to_build_is_a_usage_error_showing_its_stderr(tmp_path):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text("raise SystemExit('no policies here')\n")
+    with pytest.raises(policy_report.UsageError, match=r"did not start:\n(.|\n)*no policies here"):
+        with policy_check.PolicyPack(tmp_path):
+            pass
 
 
 def test_a_violation_is_reported_with_its_enforcement_policy_category_severity_urn_and_message(policy_pack):
@@ -195,15 +208,6 @@ def test_cli_without_a_config_for_the_synths_stack_says_how_to_create_it(tmp_pat
         "staging's (non-production levels) or prod's (the strict set), e.g. cp policies/config/staging.json "
         "policies/config/test.json"
     ]
-
-
-def test_plan_with_the_policy_check_ends_the_policy_block_with_the_summary(capsys):
-    status = plan.main(["--stack", "prod", "--policy"])
-    lines = capsys.readouterr().out.splitlines()
-    # The cost estimate (tools.cost.gate) follows the policy result after a blank line.
-    cost = next(i for i, line in enumerate(lines) if line.startswith("Cost estimate"))
-    assert status == 0 and "Policy check (policies/config/prod.json):" in lines[:cost]
-    assert re.match(SUMMARY, lines[cost - 2]) and lines[cost - 1] == ""
 
 
 # -- metadata, packaging, documentation ----------------------------------------------------------

@@ -4,20 +4,37 @@
 
 Each plan starts with the stack's key settings (tools.key_settings): region, AZs, instance
 classes and node types, task sizes and counts, images, each marked set in the stack file or
-default. With no --stack, plans every stack of the project in one process: most of a synth's time is
-importing pulumi-aws's modules, paid once here. --policy (what `make plan` passes) checks each
-plan with the CrossGuard pack (tools.policy_check) and exits 1 on a mandatory violation. Each
-plan ends with its monthly cost estimate (tools.cost); the plan exits 1 when the fixed estimate
-is over the stack's `webapp:budget.monthlyUsd`. --config-file replaces Pulumi.<stack>.yaml (one
---stack only), as for tools.synth.
+default. With no --stack, plans every stack of the project. --policy (what `make plan` passes)
+checks each plan with the CrossGuard pack (tools.policy_check) and its
+policies/config/<stack>.json. Each plan ends with its monthly cost estimate (tools.cost).
+--config-file replaces Pulumi.<stack>.yaml (one --stack only), as for tools.synth.
+
+The output comes in stack order; the exit status is the worst of the stacks: 0; 1 on a
+mandatory violation or a fixed estimate over the stack's `webapp:budget.monthlyUsd`; 2 when a
+stack cannot be planned (unknown stack, invalid config, policy config or waivers, a pack that
+does not start, a crash).
+
+Stacks are planned side by side. One pack process per stack starts first and builds itself while
+this process imports the program and every pulumi-aws module it names (most of a synth's time).
+Then one worker per stack is forked: it shares those imports, synthesizes and renders its stack
+and checks it with the stack's pack. Nothing is printed before every worker is done.
 """
 
 from __future__ import annotations
 
+import ast
+import gc
+import importlib
 import json
+import multiprocessing
 import sys
+import traceback
 from collections import Counter, defaultdict
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +48,7 @@ from tools.policy_report import UsageError, read_waivers, waivers_path
 from tools.synth import is_secret, synthesize
 
 MASK = "[secret]"
+CANNOT_PLAN = 2
 
 
 def by_component(document: dict[str, Any]) -> tuple[dict[str, Counter], Counter]:
@@ -92,6 +110,162 @@ def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class StackPlan:
+    """What planning one stack prints on stdout and stderr, and its exit status."""
+
+    stack: str
+    out: str = ""
+    err: str = ""
+    status: int = 0
+
+
+def plan_stacks(stacks: list[str], policy_configs: dict[str, Path], config_file: Path | None = None) -> list[StackPlan]:
+    """Every stack's plan, in the order given (from `config_file` instead of its stack file when
+    given); with policy configs, each checked against its stack's."""
+    with ExitStack() as cleanup:
+        packs = [cleanup.enter_context(_spawned(PolicyPack())) if policy_configs else None for _ in stacks]
+        jobs = [
+            (stack, pack, policy_configs.get(stack), config_file) for stack, pack in zip(stacks, packs, strict=True)
+        ]
+        if len(jobs) == 1:
+            return [plan_stack(*jobs[0])]
+        return _in_workers(jobs)
+
+
+@contextmanager
+def _spawned(pack: PolicyPack) -> Iterator[PolicyPack]:
+    pack.spawn()
+    try:
+        yield pack
+    finally:
+        pack.close()
+
+
+def plan_stack(
+    stack: str, pack: PolicyPack | None, policy_config: Path | None = None, config_file: Path | None = None
+) -> StackPlan:
+    """Synthesize and render `stack`; check it with `pack` (spawned, not yet connected) and its
+    `policy_config` if given; then its cost."""
+    try:
+        stack_config = read_stack_config(stack, config_file)
+        settings = load_settings(stack, stack_config)
+        document = synthesize(stack, config=stack_config)
+    except ConfigError as error:
+        return StackPlan(stack, err="".join(f"{line}\n" for line in error.lines), status=CANNOT_PLAN)
+    out = render(document, key_settings.render(settings, stack_config)) + "\n"
+    status = 0
+    if pack is not None and policy_config is not None:
+        try:
+            waivers = read_waivers(waivers_path(stack), stack)
+            pack.connect()
+            report = pack.check(document, read_policy_config(policy_config), waivers)
+        except UsageError as error:
+            return StackPlan(stack, out, f"policy check: {error}\n", CANNOT_PLAN)
+        out += f"\nPolicy check ({policy_config.relative_to(ROOT)}):\n{report.text()}\n"
+        status = report.exit_code
+    # After the policy result: what it costs, and whether that fits the budget.
+    cost, cost_status = plan_section(document, settings)
+    return StackPlan(stack, f"{out}\n{cost}\n", status=max(status, cost_status))
+
+
+def _in_workers(jobs: list[tuple[str, PolicyPack | None, Path | None, Path | None]]) -> list[StackPlan]:
+    """Import the program once, then fork one worker per stack. No thread and no gRPC object
+    exists in this process at the forks: each worker connects to its own stack's pack."""
+    collecting = gc.isenabled()
+    # Imports only add objects that live as long as the process: the collector is paused for
+    # them, then they are frozen out of its reach, so no collection walks them again and the
+    # workers do not copy their pages (the gc.freeze recipe). The short-lived workers keep it off.
+    gc.disable()
+    try:
+        import_program()
+        gc.freeze()
+        context = multiprocessing.get_context("fork")
+        workers = []
+        for job in jobs:
+            receiver, sender = context.Pipe(duplex=False)
+            worker = context.Process(target=_worker, args=(job, sender), name=f"plan-{job[0]}", daemon=True)
+            worker.start()
+            sender.close()
+            workers.append((job[0], worker, receiver))
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+    return [_receive(*worker) for worker in workers]
+
+
+def _worker(job: tuple[str, PolicyPack | None, Path | None, Path | None], sender: Connection) -> None:
+    try:
+        plan = plan_stack(*job)
+    except BaseException:
+        plan = StackPlan(job[0], err=f"{job[0]}: planning failed\n{traceback.format_exc()}", status=CANNOT_PLAN)
+    sender.send(plan)
+    sender.close()
+
+
+def _receive(stack: str, worker: BaseProcess, receiver: Connection) -> StackPlan:
+    try:
+        return receiver.recv()
+    except EOFError:
+        worker.join()
+        return StackPlan(
+            stack, err=f"{stack}: the plan worker died (exit status {worker.exitcode})\n", status=CANNOT_PLAN
+        )
+    finally:
+        receiver.close()
+        worker.join()
+
+
+def import_program() -> None:
+    """Import what a synth runs: the modules `__main__.py` imports, and every
+    `<pulumi_aws>.<service>.<Name>` the project's modules name. pulumi-aws loads a service's
+    modules on first use, which is most of the first synth's time."""
+    for module in _imports(ast.parse((ROOT / "__main__.py").read_text())):
+        importlib.import_module(module)
+    import pulumi_aws
+
+    for service, name in sorted({used for path in _project_files() for used in _aws_names(path)}):
+        getattr(getattr(pulumi_aws, service), name)
+
+
+def _imports(tree: ast.Module) -> Iterator[str]:
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+
+
+def _project_files() -> list[Path]:
+    files = []
+    for module in list(sys.modules.values()):
+        path = Path(getattr(module, "__file__", None) or "/")
+        if path.suffix == ".py" and path.is_relative_to(ROOT) and ".venv" not in path.relative_to(ROOT).parts:
+            files.append(path)
+    return files
+
+
+def _aws_names(path: Path) -> set[tuple[str, str]]:
+    """(service, name) for every `aws.<service>.<Name>` in a module that imports pulumi_aws as aws."""
+    tree = ast.parse(path.read_text())
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "pulumi_aws"
+    }
+    return {
+        (node.value.attr, node.attr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id in aliases
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cli_parser("python -m tools.plan", __doc__)
     parser.add_argument("--stack", action="append", help="stack to plan (repeatable; default: every stack)")
@@ -107,46 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     missing = [unknown_stack(stack).lines[0] for stack in stacks if stack not in stack_names()]
     if missing and not args.config_file:
         print("\n".join(missing), file=sys.stderr)
-        return 2
+        return CANNOT_PLAN
     try:
         configs = {stack: stack_policy_config(stack) for stack in stacks} if args.policy else {}
-        return _plan(stacks, configs, args.config_file)
+        plans = plan_stacks(stacks, configs, args.config_file)
     except UsageError as error:
         print(f"policy check: {error}", file=sys.stderr)
-        return 2
-
-
-def _plan(stacks: list[str], policy_configs: dict[str, Path], config_file: Path | None) -> int:
-    """Plan each stack (from `config_file` instead of its stack file when given); with policy
-    configs, check each plan against its stack's."""
-    status = 0
-    with ExitStack() as cleanup:
-        # One pack process checks every stack (tools.policy_check).
-        pack = cleanup.enter_context(PolicyPack()) if policy_configs else None
-        for index, stack in enumerate(stacks):
-            if index:
-                print("\n" + "=" * 72 + "\n")
-            try:
-                stack_config = read_stack_config(stack, config_file)
-                settings = load_settings(stack, stack_config)
-                document = synthesize(stack, config=stack_config)
-            except ConfigError as error:
-                print("\n".join(error.lines), file=sys.stderr)
-                status = 2
-                continue
-            print(render(document, key_settings.render(settings, stack_config)))
-            if pack is not None:
-                config = policy_configs[stack]
-                waivers = read_waivers(waivers_path(stack), stack)
-                report = pack.check(document, read_policy_config(config), waivers)
-                print(f"\nPolicy check ({config.relative_to(ROOT)}):")
-                print(report.text())
-                status = max(status, report.exit_code)
-            # After the policy result: what it costs, and whether that fits the budget.
-            cost, cost_status = plan_section(document, settings)
-            print("\n" + cost)
-            status = max(status, cost_status)
-    return status
+        return CANNOT_PLAN
+    for index, plan in enumerate(plans):
+        if index:
+            print("\n" + "=" * 72 + "\n")
+        sys.stdout.write(plan.out)
+        sys.stdout.flush()
+        sys.stderr.write(plan.err)
+        sys.stderr.flush()
+    return max(plan.status for plan in plans)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import queue
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from concurrent import futures
@@ -157,6 +158,8 @@ class PolicyPack:
         self.python = python or sys.executable
         self.engine = _Engine()
         self._server: grpc.Server | None = None
+        self._engine_dir: tempfile.TemporaryDirectory | None = None
+        self.engine_address = ""
         self._process: subprocess.Popen | None = None
         self._channel: grpc.Channel | None = None
         self._stderr: list[str] = []
@@ -184,20 +187,34 @@ class PolicyPack:
         self.close()
 
     def start(self) -> None:
+        self.spawn()
+        self.connect()
+
+    def spawn(self) -> None:
+        """Start the pack's process, which imports and builds the pack on its own. No thread and
+        no gRPC object exists yet, so the caller may still fork (tools.plan) before connect()."""
         if not (self.pack_dir / "PulumiPolicy.yaml").exists():
             raise UsageError(f"{self.pack_dir}: no PulumiPolicy.yaml, not a policy pack")
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
-        engine_port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
+        # The engine endpoint is a socket in a private directory: it can be named before it is
+        # served, and no other local user can reach it.
+        self._engine_dir = tempfile.TemporaryDirectory(prefix="policy-engine-")
+        self.engine_address = f"unix:{self._engine_dir.name}/engine.sock"
         self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
+            [self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."],
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def connect(self) -> None:
+        """Serve the engine endpoint, wait for the port the pack prints and connect to it."""
+        assert self._process is not None and self._process.stdout and self._process.stderr, "spawn() first"
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
+        self._server.add_insecure_port(self.engine_address)
+        self._server.start()
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, args=(self._process.stdout, lines), daemon=True).start()
         errors = threading.Thread(target=self._pump, args=(self._process.stderr, None), daemon=True)
@@ -217,7 +234,7 @@ class PolicyPack:
         try:
             self.stub.Handshake(
                 analyzer_pb2.AnalyzerHandshakeRequest(
-                    engine_address=f"127.0.0.1:{engine_port}",
+                    engine_address=self.engine_address,
                     root_directory=str(self.pack_dir),
                     program_directory=str(self.pack_dir),
                 ),
@@ -252,6 +269,8 @@ class PolicyPack:
                 self._process.wait()
         if self._server is not None:
             self._server.stop(0)
+        if self._engine_dir is not None:
+            self._engine_dir.cleanup()
 
     # -- checks -----------------------------------------------------------------------------
 
