@@ -1,12 +1,25 @@
-"""Shared fixtures: the real stacks, synthesized once per test process, and a moto account."""
+"""Shared fixtures: the real stacks, synthesized once per test process, the policy pack, started
+once per test process, and a moto account."""
 
+import gc
 from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
 
 from tests.ops_support import REGION
+from tests.policy_support import RememberingAnalyzer
 from tests.support import Synth, synth
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once everything is imported (pulumi-aws, moto, boto3: millions of objects that live as long
+    as the process), move it out of the collector's reach and let young objects pile up longer
+    before a collection: every full collection would otherwise walk all of it again. This takes
+    about a sixth off the suite's CPU time (gc.freeze in the Python docs)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +34,13 @@ def staging() -> Synth:
 
 @pytest.fixture(scope="session")
 def policy_pack():
-    """The CrossGuard pack in policies/, running as its own process for the whole session."""
+    """The CrossGuard pack in policies/, running as its own process for the whole session. It
+    remembers its answer to each resource under each config (RememberingAnalyzer): the real
+    stacks' mutations re-check 170 resources of which one or two changed."""
     from tools.policy_check import PolicyPack
 
     with PolicyPack() as pack:
+        pack.stub = RememberingAnalyzer(pack.stub)
         yield pack
 
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import boto3
@@ -248,10 +249,17 @@ def ecr_image(repository: str, tag: str, region: str = REGION) -> str:
     return f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repository}:{tag}"
 
 
+@cache
+def _certificate_key() -> rsa.RSAPrivateKey:
+    """One key for every test certificate: what a test checks is a certificate's names and dates,
+    and a 2048-bit key takes a tenth of a second to generate."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def certificate(names: list[str], valid_days: float) -> str:
     """Import a self-signed certificate for `names` valid for `valid_days` from now; its ARN.
     (Moto leaves requested certificates PENDING_VALIDATION; imported ones are ISSUED.)"""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = _certificate_key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     now = datetime.now(UTC)
     cert = (

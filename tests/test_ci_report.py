@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from settings.stack_config import ROOT
+from tools import ci_report
 from tools.ci_report import Outcome, main, summary, write
 
 VERDICT = re.compile(r"^(\d+) mandatory, (\d+) advisory violations(?: \((\d+) waived\))? in (\d+) resources$")
@@ -26,7 +28,10 @@ def outcome(status: int, output: str) -> Outcome:
     return Outcome(stack="prod", plan=PLAN, policy_status=status, policy_output=output)
 
 
-def test_real_stack_writes_plan_policy_and_summary_and_exits_with_the_verdict(tmp_path):
+def test_real_stack_writes_plan_policy_and_summary_and_exits_with_the_verdict(tmp_path, monkeypatch, staging):
+    # The session's synth of the stack (test_synth checks that one synth gives the same JSON as
+    # another); the policy check runs as its own process, as in CI.
+    monkeypatch.setattr(ci_report, "synthesize", lambda stack, config_file=None: copy.deepcopy(staging.document))
     status = main(["--stack", "staging", "--out", str(tmp_path)])
     directory = tmp_path / "staging"
     assert (directory / "plan.txt").read_text().startswith("Stack webapp/staging: ")
