@@ -4,7 +4,8 @@
 #   make prices            rewrite tools/cost/prices.json from the AWS Price List API (AWS credentials)
 #   make policy STACK=prod synth + offline policy check with policies/config/<stack>.json (no STACK: every stack)
 #   make test              the whole test suite
-#   make bench             wall time of the offline synth per stack
+#   make bench             wall time of the offline synth and plan per stack, and of `make plan` against one synth
+#   make bench-tests       wall time of the whole test suite
 #   make lint              ruff (lint and format check) and basedpyright (types against the typed SDK)
 #   make lock              recompile the hashed lock files from the human-edited requirements files
 #   make diagrams          redraw docs/diagrams/<stack>.svg from each stack's synth (needs Graphviz)
@@ -16,12 +17,14 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth cost prices test bench lint format lock docs clean graphviz diagrams
+.PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz diagrams
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
-# checking every hash and removing whatever the lock does not list.
+# checking every hash and removing whatever the lock does not list. It compiles the bytecode, as
+# pip does: pulumi-aws is 120 MB of Python, and a process that cannot write __pycache__
+# (PYTHONDONTWRITEBYTECODE, a read-only venv) would otherwise compile what it imports every run.
 UV := $(VENV)/bin/uv
-UV_SYNC = $(UV) pip sync --quiet --require-hashes --python
+UV_SYNC = $(UV) pip sync --quiet --require-hashes --compile-bytecode --python
 
 venv: $(VENV)/.installed
 
@@ -59,8 +62,10 @@ cost: venv
 prices: venv
 	$(PY) -m tools.cost.prices
 
+# --dist loadscope: a module's tests run in one worker, so module-scoped fixtures (the real stacks'
+# policy reports, the custom synths) are built once per run, not once per worker.
 test: venv
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadscope -q
 
 LINT_PATHS := __main__.py composition.py settings components tools ops policies tests
 
@@ -75,6 +80,10 @@ format: venv
 
 bench: venv
 	$(PY) -m tools.bench
+	$(PY) -m tools.bench --plan
+
+bench-tests: venv
+	$(PY) -m tools.bench --suite
 
 docs: venv
 	$(PY) -m tools.docs --write
