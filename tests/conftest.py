@@ -1,15 +1,19 @@
 """Shared fixtures: the real stacks, synthesized once per test process, the policy pack, started
-once per test process, and a moto account."""
+once per test process, and a moto account.
+
+Imports happen inside the fixtures: pytest-xdist's controller loads this file too, and runs no
+test that would need them."""
+
+from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from moto import mock_aws
 
-from tests.ops_support import REGION
-from tests.policy_support import RememberingAnalyzer
-from tests.support import Synth, synth
+if TYPE_CHECKING:
+    from tests.support import Synth
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -24,11 +28,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def prod() -> Synth:
+    from tests.support import synth
+
     return synth("prod")
 
 
 @pytest.fixture(scope="session")
 def staging() -> Synth:
+    from tests.support import synth
+
     return synth("staging")
 
 
@@ -37,6 +45,7 @@ def policy_pack():
     """The CrossGuard pack in policies/, running as its own process for the whole session. It
     remembers its answer to each resource under each config (RememberingAnalyzer): the real
     stacks' mutations re-check 170 resources of which one or two changed."""
+    from tests.policy_support import RememberingAnalyzer
     from tools.policy_check import PolicyPack
 
     with PolicyPack() as pack:
@@ -53,6 +62,10 @@ def report(request, policy_pack):
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account; fake credentials so nothing can reach a real endpoint."""
+    from moto import mock_aws
+
+    from tests.ops_support import REGION
+
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import moto  # noqa: F401 (before SESSION: moto hooks only the boto3 sessions created after its import)
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from cryptography import x509
