@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from pathlib import Path
 
@@ -47,6 +46,15 @@ def test_the_plan_fails_when_the_fixed_estimate_is_over_the_budget(staging, monk
 class CleanPack:
     """A policy pack that finds nothing (the real pack's verdicts are tests/test_policy_check.py's)."""
 
+    def spawn(self) -> None:
+        pass
+
+    def connect(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
     def check(self, document, config, waivers=()):
         return Report(project=document["project"], stack=document["stack"])
 
@@ -54,7 +62,7 @@ class CleanPack:
 def test_the_plan_passes_within_the_budget_and_prints_the_estimate_after_the_policy_result(
     staging, monkeypatch, capsys
 ):
-    monkeypatch.setattr(plan, "PolicyPack", lambda: contextlib.nullcontext(CleanPack()))
+    monkeypatch.setattr(plan, "PolicyPack", CleanPack)
     status, out, _ = run_plan(monkeypatch, capsys, staging, "--policy")
     assert status == 0
     assert out.index("Policy check (") < out.index("Cost estimate (USD per month") < out.index("Budget: ")
