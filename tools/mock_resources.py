@@ -324,6 +324,28 @@ def _random_password(ctx: MockContext) -> State:
     return {"id": "none", "result": result, "bcryptHash": f"$2a$10${ctx.hex(53)}"}
 
 
+def _lambda_function(ctx: MockContext) -> State:
+    name = ctx.physical_name(max_length=64)
+    arn = ctx.arn("lambda", f"function:{name}")
+    return {
+        "id": name,
+        "name": name,
+        "arn": arn,
+        "qualifiedArn": f"{arn}:$LATEST",
+        "invokeArn": f"arn:{PARTITION}:apigateway:{ctx.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        "version": "$LATEST",
+        # Lambda reports the digest of the zip it received, which is what source_code_hash states.
+        "codeSha256": ctx.inputs.get("sourceCodeHash") or ctx.hex(43),
+        "lastModified": "2026-01-01T00:00:00.000+0000",
+        "sourceCodeSize": 1_048_576,
+    }
+
+
+def _lambda_invocation(ctx: MockContext) -> State:
+    function = ctx.inputs.get("functionName")
+    return {"id": f"{function}_$LATEST_{ctx.hex(32)}", "result": '{"status": "ok"}'}
+
+
 def _provider(ctx: MockContext) -> State:
     return {"id": ctx.uuid()}
 
@@ -426,6 +448,8 @@ GENERATORS: dict[str, Generator] = {
         "arn": f"{c.inputs.get('topic')}:{c.uuid()}",
         "pendingConfirmation": c.inputs.get("protocol") == "email",
     },
+    "aws:lambda/function:Function": _lambda_function,
+    "aws:lambda/invocation:Invocation": _lambda_invocation,
     "aws:appautoscaling/target:Target": _scaling_target,
     "aws:appautoscaling/policy:Policy": _scaling_policy,
     "random:index/randomPassword:RandomPassword": _random_password,

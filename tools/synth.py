@@ -18,6 +18,7 @@ import heapq
 import json
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +148,17 @@ def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Pa
     if config is None:
         config = read_stack_config(stack, config_file)
     settings = load_settings(stack, config)
+    monitor = RecordingMonitor(AwsMocks(settings.region))
+    return record(lambda: _run_program(monitor), monitor, stack, config)
+
+
+def record(
+    program: Callable[[], None], monitor: RecordingMonitor, stack: str, config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run `program` (the Pulumi program, or a test's few components) in a fresh mock runtime of
+    `stack` whose monitor is `monitor`; returns the synth document of what it registered."""
     project = project_name()
-    mocks = AwsMocks(settings.region)
-    monitor = RecordingMonitor(mocks)
-    _configure_runtime(monitor, project, stack, config)
+    _configure_runtime(monitor, project, stack, config or {})
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     loop = asyncio.new_event_loop()
@@ -161,7 +169,7 @@ def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Pa
     # makes the synth about a third faster; what the run left is collected after it.
     gc.disable()
     try:
-        loop.run_until_complete(run_in_stack(lambda: _run_program(monitor)))
+        loop.run_until_complete(run_in_stack(program))
     finally:
         if collecting:
             gc.enable()
