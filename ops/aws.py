@@ -7,6 +7,8 @@ client-side rate limiter that slows down after throttling), up to MAX_ATTEMPTS p
 
 from __future__ import annotations
 
+import http.client
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -100,6 +102,15 @@ def describe_error(error: BaseException) -> str:
             return f"AWS rejected the credentials calling {operation} ({code}): {message}"
         if code in THROTTLING_CODES:
             return f"AWS kept throttling {operation} after {MAX_ATTEMPTS} attempts: {message}"
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or (
+            int(code) if code.isdigit() else 0
+        )
+        if code.isdigit() or "\n" in message or message.lstrip().startswith("<"):
+            # Not an AWS error document: a proxy's or load balancer's page (HTML), after botocore's retries.
+            reason, first = _reason(status), _first_line(message)
+            return f"{operation} failed: HTTP {status} {reason}" + (
+                f": {first}" if first and first not in (reason, f"{status} {reason}") else ""
+            )
         return f"{operation} failed ({code}): {message}"
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         return "no AWS credentials found (set AWS_PROFILE, or run inside a role, e.g. `aws sso login` first)"
@@ -110,6 +121,19 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, BotoCoreError):
         return f"AWS SDK error: {error}"
     return str(error)
+
+
+def _reason(status: int) -> str:
+    return http.client.responses.get(status, "")
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    """The first line of `text` with text in it, markup removed, at most `limit` characters."""
+    for line in text.splitlines():
+        line = " ".join(re.sub(r"<[^>]*>", " ", line).split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
 
 
 class Aws:

@@ -2,14 +2,15 @@
 
     python -m ops preflight     --stack NAME [--outputs FILE] [--json]
     python -m ops status        --stack NAME [--outputs FILE] [--json]
-    python -m ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES]
+    python -m ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES] [--dry-run] [--yes]
     python -m ops restore-drill --stack NAME [--outputs FILE] [--json]
-                                      [--point-in-time latest|ISO-8601] [--check tcp|none]
-                                      [--check-command CMD] [--instance-class CLASS] [--timeout MINUTES]
+                                [--point-in-time latest|ISO-8601] [--check tcp|none] [--check-command CMD]
+                                [--connect-timeout SECONDS] [--instance-class CLASS] [--timeout MINUTES]
 
-Exit status: 0 all good, 1 the command found a problem (a failed check, something needing
-attention, a rollback or drill that failed), 2 it could not run (usage, stack config, missing
-outputs, missing permissions, AWS errors).
+Each command's help (its `Command` in its module) says what it does, the stack outputs it needs,
+its exit statuses and an example. Exit status: 0 all good, 1 the command found a problem (a failed
+check, something needing attention, a rollback or drill that failed), 2 it could not run (usage,
+stack config, missing outputs, missing permissions, AWS errors).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from settings.stack_config import read_stack_config
 
 from . import preflight, restore, rollback, status
 from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
+from .command import Command
 from .outputs import Outputs, load_outputs
 from .progress import Clock, Progress
 
@@ -46,7 +48,13 @@ class Context:
     run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
     stdout: TextIO | None = None
     stderr: TextIO | None = None
+    stdin: TextIO | None = None
     config_root: Path | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    module.COMMAND.name: module.COMMAND for module in (preflight, status, rollback, restore)
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,13 +62,18 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     common.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json` (default: run it)")
     common.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    top = argparse.ArgumentParser(prog="python -m ops", description="Operations commands of the webapp stacks.")
+    top = argparse.ArgumentParser(
+        prog="python -m ops",
+        description="Operations commands of the webapp stacks; `python -m ops COMMAND --help` for each.",
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("preflight", parents=[common], help="check what would make `pulumi up` fail late")
-    commands.add_parser("status", parents=[common], help="production colour, deployment, target health, alarms")
-    back = commands.add_parser("rollback", parents=[common], help="roll the web service back and wait")
+    COMMANDS["preflight"].add_to(commands, [common])
+    COMMANDS["status"].add_to(commands, [common])
+    back = COMMANDS["rollback"].add_to(commands, [common])
     back.add_argument("--timeout", type=float, default=60, metavar="MINUTES", help="how long to wait (default 60)")
-    drill = commands.add_parser("restore-drill", parents=[common], help="restore the database to a temporary instance")
+    back.add_argument("--dry-run", action="store_true", help="print what it would do; change nothing")
+    back.add_argument("--yes", action="store_true", help="do not ask for confirmation on a terminal")
+    drill = COMMANDS["restore-drill"].add_to(commands, [common])
     drill.add_argument(
         "--point-in-time",
         type=_point_in_time,
@@ -69,7 +82,13 @@ def parser() -> argparse.ArgumentParser:
     )
     drill.add_argument("--check", choices=("tcp", "none"), default="tcp", help="connectivity check (default tcp)")
     drill.add_argument("--check-command", metavar="CMD", help="run CMD as the check (DRILL_HOST, DRILL_PORT... set)")
-    drill.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS", help="TCP connect timeout")
+    drill.add_argument(
+        "--connect-timeout",
+        type=_positive,
+        default=restore.TCP_CHECK_BUDGET,
+        metavar="SECONDS",
+        help=f"whole budget of the tcp check, its attempts and gaps included (default {restore.TCP_CHECK_BUDGET:g})",
+    )
     drill.add_argument("--instance-class", help="class of the temporary instance (default: the snapshot's)")
     drill.add_argument("--timeout", type=float, default=120, metavar="MINUTES", help="how long to wait (default 120)")
     return top
@@ -103,12 +122,14 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
         aws = Aws(settings.region, context.session, context.wrap)
         return preflight.run(settings, outputs, aws, context.clock, settings.allowed_account_ids)
     outputs = load_outputs(args.stack, args.outputs, context.run_command)
+    COMMANDS[args.command].check_outputs(outputs)
     region = outputs.get("region") or _settings(args.stack, _stack_config(args.stack, context)).region
     aws = Aws(region, context.session, context.wrap)
     if args.command == "status":
         return status.run(outputs, aws)
     if args.command == "rollback":
-        return rollback.run(outputs, aws, progress, timeout=args.timeout * 60)
+        confirm = None if args.yes or args.dry_run else _terminal_confirmation(context)
+        return rollback.run(outputs, aws, progress, timeout=args.timeout * 60, dry_run=args.dry_run, confirm=confirm)
     return restore.run(
         outputs,
         aws,
@@ -125,7 +146,21 @@ def _check(args: argparse.Namespace, context: Context) -> restore.Check:
         return restore.command_check(args.check_command)
     if args.check == "none":
         return restore.no_check
-    return restore.tcp_check(timeout=args.connect_timeout, sleep=context.clock.sleep)
+    return restore.tcp_check(budget=args.connect_timeout, clock=context.clock)
+
+
+def _terminal_confirmation(context: Context) -> rollback.Confirm | None:
+    """Ask on the terminal; with no terminal (a pipeline, a runbook script) there is no one to ask."""
+    stdin = context.stdin or sys.stdin
+    if not stdin.isatty():
+        return None
+    stderr = context.stderr or sys.stderr
+
+    def confirm(plan: str) -> bool:
+        print(f"{plan}\nProceed? Type `yes` to roll back: ", end="", file=stderr, flush=True)
+        return stdin.readline().strip().lower() == "yes"
+
+    return confirm
 
 
 def _stack_config(stack: str, context: Context) -> dict[str, Any]:
@@ -151,6 +186,16 @@ def _optional_outputs(args: argparse.Namespace, context: Context, progress: Prog
             raise
         progress.say(f"no stack outputs ({error}); checking from the config alone")
         return None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text}")
+    return value
 
 
 def _point_in_time(text: str) -> Any:

@@ -30,6 +30,13 @@ class Outputs:
         value = self.values.get(name)
         return default if value in (None, "", SECRET_PLACEHOLDER) else value
 
+    def problem(self, name: str) -> str | None:
+        """Why a command cannot read output `name`: "missing", "secret", or None when it can."""
+        value = self.values.get(name)
+        if value is None or value == "":
+            return "missing"
+        return "secret" if value == SECRET_PLACEHOLDER else None
+
     def require(self, name: str) -> Any:
         value = self.values.get(name)
         if value is None or value == "":

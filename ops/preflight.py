@@ -22,9 +22,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 from settings import PROJECT, StackSettings
 
 from .aws import DESCRIBE_SERVICES_MAX, Aws, chunks, describe_error, error_code
+from .command import Command
 from .outputs import Outputs
 from .progress import Clock
 
+COMMAND = Command(
+    name="preflight",
+    summary="check what would make `pulumi up` fail late",
+    description=(
+        "Before a deploy: the credentials are for the stack's account, the images exist in ECR, "
+        "the certificate is issued and valid for 30 days more, the hosted zone exists, the ECS "
+        "service-linked role exists, and the Fargate vCPU and Elastic IP quotas leave room for the "
+        "deploy. Works before the first deploy too, from the stack config alone. Changes nothing."
+    ),
+    failed="a check failed; each failed check says why",
+    examples=("python -m ops preflight --stack prod", "python -m ops preflight --stack staging --json"),
+    optional_outputs=("region", "certificateArn", "clusterName", "serviceNames"),
+)
 CERTIFICATE_MIN_DAYS = 30
 ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 FARGATE_VCPU_QUOTA = ("fargate", "L-3032A538")  # Fargate On-Demand vCPU resource count

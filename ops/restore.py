@@ -20,7 +20,6 @@ import os
 import re
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,8 +28,38 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import Aws, describe_error, error_code, paginate
+from .command import Command
 from .outputs import Outputs
-from .progress import Progress, WaitTimeout, duration, iso, poll
+from .progress import Clock, Progress, WaitTimeout, duration, iso, poll
+
+# The tcp check: attempts 5 s apart (a new instance's DNS name can take a moment), all within
+# the budget (`--connect-timeout`).
+TCP_CHECK_ATTEMPTS = 3
+TCP_CHECK_GAP = 5.0
+TCP_CHECK_BUDGET = 30.0
+COMMAND = Command(
+    name="restore-drill",
+    summary="restore the database to a temporary instance and time it",
+    description=(
+        "Restores the newest automated snapshot (or --point-in-time) of the stack's database to a "
+        "temporary instance in the database's subnet group, security group and parameter group, "
+        "waits until it is available, runs the connectivity check and deletes the instance "
+        "whatever happens. Reports how long the restore took (the recovery time to expect). "
+        "\n\n"
+        f"--check tcp opens a TCP connection to the endpoint: up to {TCP_CHECK_ATTEMPTS} attempts, "
+        f"{TCP_CHECK_GAP:g} s apart, all within --connect-timeout seconds (default {TCP_CHECK_BUDGET:g}). "
+        "It only works from inside the VPC, from a security group the database admits. Use --check none from elsewhere, or --check-command to run your own "
+        "check with DRILL_HOST, DRILL_PORT, DRILL_DATABASE, DRILL_INSTANCE_ID and DRILL_REGION set."
+    ),
+    failed="the restore or the check failed (the temporary instance is deleted all the same)",
+    examples=(
+        "python -m ops restore-drill --stack prod --check none",
+        "python -m ops restore-drill --stack prod --point-in-time 2026-11-28T03:00:00Z "
+        "--check-command 'pg_isready -h $DRILL_HOST -p $DRILL_PORT'",
+    ),
+    outputs=("databaseInstanceId", "databaseSubnetGroupName", "databaseSecurityGroupId", "databaseParameterGroupName"),
+    optional_outputs=("databaseName",),
+)
 
 # RDS states a restore never leaves on its own: stop waiting and clean up.
 FAILED_STATES = (
@@ -69,22 +98,36 @@ class Endpoint:
 
 
 def tcp_check(
-    timeout: float = 5.0, attempts: int = 3, retry_delay: float = 5.0, sleep: Callable[[float], None] = time.sleep
+    budget: float = TCP_CHECK_BUDGET,
+    attempts: int = TCP_CHECK_ATTEMPTS,
+    retry_delay: float = TCP_CHECK_GAP,
+    clock: Clock | None = None,
 ) -> Check:
-    """A TCP connect to endpoint:port, retried (a new endpoint's DNS name can lag a little)."""
+    """A TCP connect to endpoint:port, retried (a new endpoint's DNS name can lag a little).
+
+    `budget` covers everything: each attempt may use what is left of it, and no attempt starts
+    (nor gap is slept) once it is spent, so the check never takes much longer than `budget`.
+    """
+    clock = clock or Clock()
 
     def check(endpoint: Endpoint) -> str:
+        deadline = clock.monotonic() + budget
         last: OSError | None = None
-        for attempt in range(attempts):
+        tried = 0
+        while tried < attempts and (left := deadline - clock.monotonic()) > 0:
+            tried += 1
             try:
-                with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout):
+                with socket.create_connection((endpoint.host, endpoint.port), timeout=left):
                     return f"TCP connection to {endpoint.host}:{endpoint.port} opened"
             except OSError as error:
                 last = error
-                if attempt + 1 < attempts:
-                    sleep(retry_delay)
+            if tried < attempts and deadline - clock.monotonic() > retry_delay:
+                clock.sleep(retry_delay)
+            else:
+                break
         raise CheckFailed(
-            f"cannot open a TCP connection to {endpoint.host}:{endpoint.port} ({last}); is this host in the VPC?"
+            f"cannot open a TCP connection to {endpoint.host}:{endpoint.port} in {tried} attempt(s) within "
+            f"{budget:g} s ({last}); is this host in the VPC?"
         )
 
     return check

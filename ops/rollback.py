@@ -12,13 +12,40 @@ and how long it took.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import deployments
 from .aws import Aws, OpsError, paginate
+from .command import Command
 from .outputs import Outputs
 from .progress import Progress, duration, poll
+
+COMMAND = Command(
+    name="rollback",
+    summary="roll the web service back and wait",
+    description=(
+        "A deployment in progress is stopped with ROLLBACK: production traffic moves back to the "
+        "revision that served before. With none in progress, the service is redeployed with the "
+        "previous ACTIVE task definition revision. Then it waits for the service deployment to "
+        "finish and reports how long it took. "
+        "\n\n"
+        "--dry-run prints what it would do and changes nothing. Without --yes, it asks before "
+        "changing anything when stdin is a terminal; in a pipeline (no terminal) it proceeds."
+    ),
+    failed="the rollback finished in another state than the one it asked for",
+    exit_2_also=", or the confirmation was declined (nothing changed)",
+    examples=(
+        "python -m ops rollback --stack prod --dry-run",
+        "python -m ops rollback --stack prod --yes --timeout 30",
+    ),
+    outputs=("clusterName", "webServiceName"),
+)
+
+# Shown the plan, says whether to go ahead.
+Confirm = Callable[[str], bool]
+DRY_RUN = "DRY_RUN"
 
 
 @dataclass
@@ -38,6 +65,10 @@ class RollbackReport:
     def ok(self) -> bool:
         return self.status == self.expected
 
+    @property
+    def dry_run(self) -> bool:
+        return self.status == DRY_RUN
+
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
@@ -50,9 +81,20 @@ class RollbackReport:
             "status": self.status,
             "statusReason": self.reason,
             "seconds": round(self.seconds, 1),
+            "dryRun": self.dry_run,
         }
 
     def render(self) -> str:
+        if self.dry_run:
+            return "\n".join(
+                [
+                    f"dry run: would roll back service {self.service} of stack {self.stack}; nothing changed",
+                    f"  would:      {self.action}",
+                    f"  from:       {_name(self.from_revision)}",
+                    f"  to:         {_name(self.to_revision)}",
+                ]
+                + ([f"  deployment: {self.deployment_arn}"] if self.deployment_arn else [])
+            )
         verdict = "rolled back" if self.ok else "ROLLBACK FAILED"
         lines = [
             f"{verdict}: service {self.service} of stack {self.stack} in {duration(self.seconds)}",
@@ -65,51 +107,103 @@ class RollbackReport:
         return "\n".join(lines)
 
 
-def run(outputs: Outputs, aws: Aws, progress: Progress, timeout: float, interval: float = 15.0) -> RollbackReport:
+def run(
+    outputs: Outputs,
+    aws: Aws,
+    progress: Progress,
+    timeout: float,
+    interval: float = 15.0,
+    *,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+) -> RollbackReport:
+    """Roll back, or with `dry_run` only say how; `confirm` (when given) sees the plan first."""
     cluster = outputs.require("clusterName")
     service = outputs.require("webServiceName")
     ecs = aws.client("ecs")
     started = progress.clock.monotonic()
+    plan = _plan(ecs, cluster, service)
+    report = RollbackReport(
+        stack=outputs.stack,
+        service=service,
+        action=plan.action,
+        deployment_arn=plan.deployment_arn or "",
+        from_revision=plan.from_revision,
+        to_revision=plan.to_revision,
+        status=DRY_RUN,
+        reason=None,
+        seconds=0.0,
+        expected=DRY_RUN if dry_run else plan.expected,
+    )
+    if dry_run:
+        return report
+    if confirm is not None and not confirm(report.render()):
+        raise OpsError("rollback not confirmed; nothing changed")
+    report.deployment_arn = plan.start(ecs, cluster, service, progress)
+    final = deployments.wait_finished(ecs, report.deployment_arn, progress, timeout=timeout, interval=interval)
+    report.status = final["status"]
+    report.reason = final.get("statusReason")
+    report.seconds = progress.clock.monotonic() - started
+    return report
+
+
+@dataclass
+class _Plan:
+    """What a rollback does, worked out before anything changes."""
+
+    action: str
+    from_revision: str | None
+    to_revision: str | None
+    expected: str
+    deployment_arn: str | None  # the deployment in progress, if any
+    stop: bool  # stop that deployment with ROLLBACK (else wait for it, or redeploy when there is none)
+
+    def start(self, ecs: Any, cluster: str, service: str, progress: Progress) -> str:
+        """Do it; the service deployment to wait for."""
+        if self.deployment_arn:
+            short = deployments.short_id(self.deployment_arn)
+            if self.stop:
+                progress.say(f"stopping deployment {short} with ROLLBACK")
+                ecs.stop_service_deployment(serviceDeploymentArn=self.deployment_arn, stopType="ROLLBACK")
+            else:
+                progress.say(f"deployment {short} is already finishing; waiting for it")
+            return self.deployment_arn
+        progress.say(
+            f"no deployment in progress; deploying {_name(self.to_revision)} (was {_name(self.from_revision)})"
+        )
+        requested_at = progress.clock.now()
+        response = ecs.update_service(cluster=cluster, service=service, taskDefinition=self.to_revision)
+        return response["service"].get("currentServiceDeployment") or _deployment_since(
+            ecs, cluster, service, requested_at, progress
+        )
+
+
+def _plan(ecs: Any, cluster: str, service: str) -> _Plan:
     active = deployments.in_progress(ecs, cluster, service)
     if active:
         current = active[0]
-        arn = current["serviceDeploymentArn"]
-        if current["status"] in ("PENDING", "IN_PROGRESS"):
-            progress.say(
-                f"stopping deployment {deployments.short_id(arn)} ({deployments.state(current)}) with ROLLBACK"
-            )
-            ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
-            action = "stopped the deployment in progress with ROLLBACK"
-        else:
-            progress.say(f"deployment {deployments.short_id(arn)} is already {current['status']}; waiting for it")
-            action = f"waited for the deployment already {current['status']}"
         sources = current.get("sourceServiceRevisions") or []
-        from_revision = (current.get("targetServiceRevision") or {}).get("arn")
-        to_revision = sources[0]["arn"] if sources else None
-        expected = "ROLLBACK_SUCCESSFUL"
-    else:
-        from_revision = _current_task_definition(ecs, cluster, service)
-        to_revision = previous_revision(ecs, from_revision)
-        progress.say(f"no deployment in progress; deploying {_name(to_revision)} (was {_name(from_revision)})")
-        requested_at = progress.clock.now()
-        response = ecs.update_service(cluster=cluster, service=service, taskDefinition=to_revision)
-        arn = response["service"].get("currentServiceDeployment") or _deployment_since(
-            ecs, cluster, service, requested_at, progress
+        stop = current["status"] in ("PENDING", "IN_PROGRESS")
+        return _Plan(
+            action=(
+                f"stop the deployment in progress ({deployments.state(current)}) with ROLLBACK"
+                if stop
+                else f"wait for the deployment already {current['status']}"
+            ),
+            from_revision=(current.get("targetServiceRevision") or {}).get("arn"),
+            to_revision=sources[0]["arn"] if sources else None,
+            expected="ROLLBACK_SUCCESSFUL",
+            deployment_arn=current["serviceDeploymentArn"],
+            stop=stop,
         )
-        action = "redeployed the previous task definition revision"
-        expected = "SUCCESSFUL"
-    final = deployments.wait_finished(ecs, arn, progress, timeout=timeout, interval=interval)
-    return RollbackReport(
-        stack=outputs.stack,
-        service=service,
-        action=action,
-        deployment_arn=arn,
+    from_revision = _current_task_definition(ecs, cluster, service)
+    return _Plan(
+        action="redeploy the previous task definition revision",
         from_revision=from_revision,
-        to_revision=to_revision,
-        status=final["status"],
-        reason=final.get("statusReason"),
-        seconds=progress.clock.monotonic() - started,
-        expected=expected,
+        to_revision=previous_revision(ecs, from_revision),
+        expected="SUCCESSFUL",
+        deployment_arn=None,
+        stop=False,
     )
 
 

@@ -13,9 +13,32 @@ from typing import Any
 
 from . import deployments
 from .aws import DESCRIBE_SERVICES_MAX, Aws, chunks
+from .command import Command
 from .outputs import Outputs
 from .progress import iso
 
+COMMAND = Command(
+    name="status",
+    summary="production colour, deployment, target health, alarms",
+    description=(
+        "Reads which colour (blue or green) the production and test listener rules forward to, the "
+        "web service's unfinished deployment and its lifecycle stage, the health of both target "
+        "groups, running against desired tasks of every service, and every alarm of the stack. "
+        "Changes nothing."
+    ),
+    failed="something needs a human: an alarm not OK, unhealthy targets, tasks missing, a deployment stuck",
+    examples=("python -m ops status --stack prod", "python -m ops status --stack prod --json | jq .attention"),
+    outputs=(
+        "blueTargetGroupArn",
+        "greenTargetGroupArn",
+        "productionListenerRuleArn",
+        "clusterName",
+        "webServiceName",
+        "serviceNames",
+        "alarmNames",
+    ),
+    optional_outputs=("testListenerRuleArn", "deploymentAlarmName"),
+)
 UNHEALTHY_TARGET_STATES = ("unhealthy", "unhealthy.draining", "unavailable")
 DESCRIBE_ALARMS_MAX = 100
 

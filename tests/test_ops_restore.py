@@ -205,7 +205,7 @@ def test_the_command_needs_the_database_outputs(aws, tmp_path):
     del values["databaseSecurityGroupId"]
     result = run_cli(["restore-drill", "--stack", "prod", "--check", "none"], tmp_path, values=values)
     assert result.code == 2
-    assert "stack output `databaseSecurityGroupId` is missing" in result.stderr
+    assert "lacks what `restore-drill` needs, output(s) `databaseSecurityGroupId` (" in result.stderr
 
 
 def test_a_point_in_time_on_the_command_line_is_read_as_utc(aws, tmp_path):
@@ -217,7 +217,7 @@ def test_a_point_in_time_on_the_command_line_is_read_as_utc(aws, tmp_path):
 def test_the_tcp_check_passes_when_the_port_accepts_connections():
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        assert restore.tcp_check(timeout=1)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)).startswith(
+        assert restore.tcp_check(budget=1)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)).startswith(
             "TCP connection"
         )
 
@@ -225,7 +225,33 @@ def test_the_tcp_check_passes_when_the_port_accepts_connections():
 def test_the_tcp_check_fails_when_nothing_listens():
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]  # closed again when the block ends
-    with pytest.raises(CheckFailed, match=f"cannot open a TCP connection to 127.0.0.1:{port}"):
-        restore.tcp_check(timeout=1, attempts=2, sleep=lambda seconds: None)(
-            Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)
-        )
+    with pytest.raises(CheckFailed, match=f"cannot open a TCP connection to 127.0.0.1:{port} in 3 attempt"):
+        restore.tcp_check(budget=30, clock=FakeClock())(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION))
+
+
+def closed_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        return server.getsockname()[1]  # closed again when the block ends
+
+
+def test_the_tcp_check_retries_three_times_five_seconds_apart():
+    clock = FakeClock()
+    with pytest.raises(CheckFailed):
+        restore.tcp_check(budget=30, clock=clock)(Endpoint(TEMPORARY, "127.0.0.1", closed_port(), "app", REGION))
+    assert clock.sleeps == [5.0, 5.0]
+
+
+def test_the_tcp_check_stays_within_its_budget_gaps_included():
+    clock = FakeClock()
+    with pytest.raises(CheckFailed, match="in 2 attempt"):
+        restore.tcp_check(budget=7, clock=clock)(Endpoint(TEMPORARY, "127.0.0.1", closed_port(), "app", REGION))
+    # One gap fits in 7 s; a second would end after the budget, so the check gives up instead.
+    assert clock.t <= 7 and clock.sleeps == [5.0]
+
+
+def test_connect_timeout_on_the_command_line_is_the_tcp_checks_whole_budget(aws, tmp_path):
+    clock = FakeClock()
+    argv = ["restore-drill", "--stack", "prod", "--check", "tcp", "--connect-timeout", "4"]
+    result = run_cli(argv, tmp_path, values=database(), clock=clock)
+    assert result.code == 1
+    assert "within 4 s" in result.stdout

@@ -8,6 +8,8 @@ definitions, the service and UpdateService itself are moto's.
 
 from __future__ import annotations
 
+import io
+
 from tests.ops_support import (
     FakeClock,
     FakeDeployment,
@@ -133,3 +135,58 @@ def test_waits_show_progress_lines_without_a_terminal(aws, tmp_path):
         "[     0s] deployment abc123: ROLLBACK_IN_PROGRESS (0s)",
         "[    15s] deployment abc123: ROLLBACK_SUCCESSFUL (15s)",
     ]
+
+
+class Terminal(io.StringIO):
+    """Someone at a terminal typing `answer`."""
+
+    def __init__(self, answer: str):
+        super().__init__(answer + "\n")
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_dry_run_changes_nothing_and_says_what_it_would_do(aws, tmp_path):
+    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    result = rollback(tmp_path, web_stack(), ecs, None, "--dry-run")
+    assert ecs.stopped == []
+    assert result.code == 0
+    assert result.json()["dryRun"] is True and result.json()["action"].startswith("stop the deployment in progress")
+
+
+def test_a_dry_run_without_a_deployment_names_the_revision_it_would_deploy(aws, tmp_path):
+    result = rollback(tmp_path, web_stack(revisions=3), FakeEcsDeployments(), None, "--dry-run")
+    assert result.json()["to"].endswith("task-definition/web:2")
+    assert current_task_definition().endswith("task-definition/web:3")
+
+
+def test_on_a_terminal_a_declined_confirmation_changes_nothing(aws, tmp_path):
+    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    result = run_cli(
+        ["rollback", "--stack", "prod"], tmp_path, values=web_stack(), wrap={"ecs": ecs.wrap}, stdin=Terminal("no")
+    )
+    assert ecs.stopped == []
+    assert result.code == 2
+    assert "Proceed?" in result.stderr and "rollback not confirmed; nothing changed" in result.stderr
+
+
+def test_on_a_terminal_yes_goes_ahead(aws, tmp_path):
+    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    result = run_cli(
+        ["rollback", "--stack", "prod"], tmp_path, values=web_stack(), wrap={"ecs": ecs.wrap}, stdin=Terminal("yes")
+    )
+    assert ecs.stopped == [(DEPLOYMENT, "ROLLBACK")]
+    assert result.code == 0
+
+
+def test_yes_on_the_command_line_asks_nothing(aws, tmp_path):
+    ecs = FakeEcsDeployments([FakeDeployment(DEPLOYMENT, ["IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])])
+    result = run_cli(
+        ["rollback", "--stack", "prod", "--yes"],
+        tmp_path,
+        values=web_stack(),
+        wrap={"ecs": ecs.wrap},
+        stdin=Terminal("no"),
+    )
+    assert ecs.stopped == [(DEPLOYMENT, "ROLLBACK")] and "Proceed?" not in result.stderr

@@ -148,7 +148,7 @@ def test_a_missing_output_is_an_error_naming_it(aws, tmp_path):
     del values["productionListenerRuleArn"]
     result = status(tmp_path, values, json=False)
     assert result.code == 2
-    assert "stack output `productionListenerRuleArn` is missing from stack prod" in result.stderr
+    assert "stack prod lacks what `status` needs, output(s) `productionListenerRuleArn` (" in result.stderr
     assert "Traceback" not in result.stderr
 
 
