@@ -13,8 +13,10 @@ from components.cache import Cache, CacheArgs
 from components.cluster import Cluster
 from components.common import AwsContext, ServiceLink
 from components.database import Database, DatabaseArgs
+from components.datastore import KeyAccess
 from components.encryption import EncryptionKey, KeyArgs
 from components.firewall import Firewall, FirewallArgs
+from components.key_admin import KeyAdministrator, KeyAdministratorArgs
 from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.service import FargateService, FargateServiceArgs, WebRouting
@@ -36,9 +38,22 @@ def build(settings: StackSettings) -> dict[str, Any]:
     prod = settings.profile == "prod"
     opts = pulumi.ResourceOptions(provider=provider)
 
+    # The key policies name their principals. The administrators exist before any key; the data
+    # stores' consumers are the services' execution roles, which are made with the services,
+    # after the stores: their ARNs reach the key policies through a deferred Output (each role
+    # exists before the keys, each key before the policies that let the roles use it).
+    key_admins = _key_administrators(settings, context, opts)
+    data_key_consumers, resolve_data_key_consumers = pulumi.deferred_output()
+    key_access = KeyAccess(administrators=key_admins, consumers=data_key_consumers)
     logs_key = EncryptionKey(
         "logs",
-        KeyArgs(context=context, description="CloudWatch Logs of the stack", logs=True, protect=prod),
+        KeyArgs(
+            context=context,
+            description="CloudWatch Logs of the stack",
+            administrators=key_admins,
+            logs=True,
+            protect=prod,
+        ),
         opts=opts,
     )
     network = Network(
@@ -46,7 +61,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         NetworkArgs(settings=settings.network, context=context, availability_zones=zones, log_key_arn=logs_key.arn),
         opts=opts,
     )
-    database, cache = _data_tier(settings, context, network, logs_key, opts)
+    database, cache = _data_tier(settings, context, network, logs_key, key_access, opts)
     load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
     # Every service (web and workers) uses both data stores: it gets their settings as
     # environment and their credentials as secret references, and each store admits exactly
@@ -57,7 +72,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
     routing = load_balancer.blue_green(settings.web_service)
     # The alarms come before the services: the web service's first deploy is already guarded
     # by the deployment alarm, which watches the blue and green target groups.
-    alarms = _alarms(settings, context, load_balancer, routing, firewall, cluster, database, cache, opts)
+    alarms = _alarms(settings, context, load_balancer, routing, firewall, cluster, database, cache, key_admins, opts)
     services = _services(
         settings,
         context,
@@ -70,6 +85,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         links=links,
         deployment_alarm_names=alarms.deployment_alarm_names,
     )
+    resolve_data_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
     for service in services:
         for store in stores:
             store.allow_from(service.container_name, service.security_group_id)
@@ -102,11 +118,22 @@ def _provider(name: str, region: str, settings: StackSettings) -> aws.Provider:
     )
 
 
+def _key_administrators(
+    settings: StackSettings, context: AwsContext, opts: pulumi.ResourceOptions
+) -> list[pulumi.Input[str]]:
+    """The roles every key policy names as administrators: the stack's setting, else a role
+    the program creates."""
+    if settings.encryption.key_admin_role_arns:
+        return list(settings.encryption.key_admin_role_arns)
+    return [KeyAdministrator("key-admin", KeyAdministratorArgs(context=context), opts=opts).arn]
+
+
 def _data_tier(
     settings: StackSettings,
     context: AwsContext,
     network: Network,
     logs_key: EncryptionKey,
+    key_access: KeyAccess,
     opts: pulumi.ResourceOptions,
 ) -> tuple[Database, Cache]:
     """The database and the cache in the isolated subnets; backups copied to a second region
@@ -123,6 +150,7 @@ def _data_tier(
             subnet_ids=network.isolated_subnet_ids,
             log_key_arn=logs_key.arn,
             backup_provider=backup_provider,
+            key_access=key_access,
         ),
         opts=opts,
     )
@@ -134,6 +162,7 @@ def _data_tier(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
             log_key_arn=logs_key.arn,
+            key_access=key_access,
         ),
         opts=opts,
     )
@@ -236,6 +265,7 @@ def _alarms(
     cluster: Cluster,
     database: Database,
     cache: Cache,
+    key_admins: Sequence[pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
 ) -> Alarms:
     """Alarms on everything that can fail, the topics they notify and the dashboard."""
@@ -270,6 +300,7 @@ def _alarms(
                 cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
             ),
             protect_key=settings.profile == "prod",
+            key_administrators=key_admins,
         ),
         opts=opts,
     )

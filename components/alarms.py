@@ -52,6 +52,8 @@ class AlarmsArgs:
     watched: Watched
     # protect the topics' key in prod: deleting it silences every alarm.
     protect_key: bool = False
+    # IAM role ARNs that administer the topics' key.
+    key_administrators: Sequence[pulumi.Input[str]] = ()
 
 
 class Alarms(pulumi.ComponentResource):
@@ -67,8 +69,8 @@ class Alarms(pulumi.ComponentResource):
             KeyArgs(
                 context=args.context,
                 description="SNS alarm topics",
+                administrators=args.key_administrators,
                 publishers=["cloudwatch.amazonaws.com"],
-                via_services=["sns"],
                 protect=args.protect_key,
             ),
             opts=child(self),

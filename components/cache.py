@@ -20,7 +20,7 @@ import pulumi_random as random
 from settings.cache import CacheSettings
 
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child
-from .datastore import DataStore, physical_name
+from .datastore import DataStore, KeyAccess, physical_name
 
 PORT = 6379
 LOG_TYPES = ("slow-log", "engine-log")
@@ -41,6 +41,8 @@ class CacheArgs:
     # The isolated subnets: no route to the internet.
     subnet_ids: Sequence[pulumi.Input[str]]
     log_key_arn: pulumi.Input[str]
+    # Who the key policy names besides the account.
+    key_access: KeyAccess = KeyAccess()
 
 
 class Cache(DataStore):
@@ -58,6 +60,7 @@ class Cache(DataStore):
             f"ElastiCache {label}: data at rest, snapshots, AUTH token secret",
             "elasticache",
             settings.protect,
+            args.key_access,
         )
         self._security_group(args.vpc_id, f"{settings.engine} {label}: only from the services using it")
         subnet_group = aws.elasticache.SubnetGroup(

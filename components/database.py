@@ -22,7 +22,7 @@ import pulumi_aws as aws
 from settings.database import DatabaseSettings
 
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, provided, service_trust_policy
-from .datastore import DataStore, physical_name
+from .datastore import DataStore, KeyAccess, physical_name
 from .encryption import EncryptionKey, KeyArgs
 
 # What RDS exports to CloudWatch Logs (Security Hub RDS.9 wants both for PostgreSQL).
@@ -40,6 +40,8 @@ class DatabaseArgs:
     log_key_arn: pulumi.Input[str]
     # A provider for `settings.backup_replication_region`; required when cross-region backups are on.
     backup_provider: pulumi.ProviderResource | None = None
+    # Who the key policies name: administrators of both keys, consumers of the instance's key.
+    key_access: KeyAccess = KeyAccess()
 
 
 class Database(DataStore):
@@ -57,6 +59,7 @@ class Database(DataStore):
             f"RDS {self.identifier}: storage, Performance Insights, master user secret",
             "rds",
             settings.protect,
+            args.key_access,
         )
         self._security_group(args.vpc_id, f"PostgreSQL {self.identifier}: only from the services using it")
         self.subnet_group = aws.rds.SubnetGroup(
@@ -220,6 +223,7 @@ class Database(DataStore):
             KeyArgs(
                 context=args.context,
                 description=f"RDS {self.identifier}: automated backups replicated from {args.context.region}",
+                administrators=args.key_access.administrators,
                 via_services=("rds",),
                 protect=settings.protect,
                 provider=args.backup_provider,

@@ -4,12 +4,24 @@ is granted access with `allow_from`, and the `ServiceLink` the services consume.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from .common import AwsContext, ServiceLink, child
 from .encryption import EncryptionKey, KeyArgs
+
+
+@dataclass(frozen=True)
+class KeyAccess:
+    """Who a data store's key policy names besides the account: its administrators (IAM role
+    ARNs) and its consumers (the roles that read the store's secret, e.g. the services'
+    execution roles; known only once they exist, hence an Output)."""
+
+    administrators: Sequence[pulumi.Input[str]] = ()
+    consumers: pulumi.Input[Sequence[str]] = ()
 
 
 class DataStore(pulumi.ComponentResource):
@@ -26,14 +38,18 @@ class DataStore(pulumi.ComponentResource):
         super().__init__(type_, name, None, opts)
         self.name = name
 
-    def _encryption_key(self, context: AwsContext, description: str, service: str, protect: bool) -> EncryptionKey:
-        """The store's own CMK: its data and backups, and the secret its clients read, which
-        `service` and Secrets Manager may use on the account's behalf."""
+    def _encryption_key(
+        self, context: AwsContext, description: str, service: str, protect: bool, access: KeyAccess
+    ) -> EncryptionKey:
+        """The store's own CMK: its data and backups, and the secret its clients read. The
+        consumers use it only through `service` and Secrets Manager."""
         self.key = EncryptionKey(
             f"{self.name}-encryption",
             KeyArgs(
                 context=context,
                 description=description,
+                administrators=access.administrators,
+                consumers=access.consumers,
                 via_services=(service, "secretsmanager"),
                 protect=protect,
             ),

@@ -1,11 +1,27 @@
 """Customer-managed KMS keys: rotation on, an alias, a 30-day deletion window, and a key policy
-that lets the account administer the key and only the named AWS services use it."""
+that names every principal it lets in (no wildcard principal):
+
+- the account root with `kms:*`: AWS's default statement, which lets IAM policies of the account
+  grant access to the key. Without it only the key policy could ever change the key, and losing
+  the named administrators would leave a key nobody can manage (AWS KMS Developer Guide, "Default
+  key policy");
+- the key administrators (IAM roles) with management actions only, never a cryptographic one:
+  they can rotate, tag, disable or schedule the deletion of a key, not read what it protects;
+- the consumers (IAM roles, e.g. the services' execution roles) with Decrypt and DescribeKey,
+  only through the key's AWS services (`kms:ViaService`) when the key names any;
+- AWS services that call KMS as themselves (CloudWatch Logs, CloudWatch alarms publishing to an
+  encrypted topic), bound to this account by the encryption context or `aws:SourceAccount`.
+
+No statement allows `kms:CreateGrant` to a named principal: RDS and ElastiCache create their
+grants through the principal that deploys them, whose IAM policy the root statement honours.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pulumi
@@ -14,17 +30,54 @@ import pulumi_aws as aws
 from .common import TYPE_PREFIX, AwsContext, child
 
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+# The consumers read what the key protects (a secret at task start); none of them writes with it.
+CONSUMER_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
+# AWS's key administrator actions, with `kms:Create*` narrowed to the alias: `kms:CreateGrant`
+# would let an administrator hand itself Decrypt.
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+# What an administrator must never be able to do with the data.
+CRYPTOGRAPHIC_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:CreateGrant",
+)
 
 
 @dataclass(frozen=True)
 class KeyArgs:
     context: AwsContext
     description: str
-    # Services that use the key through their own integration with KMS (kms:ViaService), such as
-    # "rds", "elasticache", "secretsmanager". The caller still needs IAM permission.
+    # IAM role ARNs that administer the key (management actions only).
+    administrators: Sequence[pulumi.Input[str]] = ()
+    # IAM principal ARNs that use the key: the roles that read the secrets it encrypts, and any
+    # other role a caller adds (e.g. a function that reads the database's master secret).
+    consumers: pulumi.Input[Sequence[str]] = ()
+    # The AWS services the consumers use the key through (kms:ViaService), such as "rds",
+    # "elasticache", "secretsmanager": a consumer cannot call KMS directly with it.
     via_services: Sequence[str] = ()
-    # Services that call KMS as themselves: CloudWatch Logs encrypts log groups with its own
-    # principal, so it is named in the key policy and bound to this account's log groups.
+    # CloudWatch Logs encrypts log groups with its own principal, so it is named in the key
+    # policy and bound to this account's log groups by the encryption context.
     logs: bool = False
     # Service principals that publish to encrypted resources (e.g. cloudwatch.amazonaws.com to SNS).
     publishers: Sequence[str] = ()
@@ -62,7 +115,14 @@ class EncryptionKey(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "alias": self.alias.name})
 
 
-def key_policy(args: KeyArgs) -> str:
+def key_policy(args: KeyArgs) -> pulumi.Output[str]:
+    """The key policy as JSON, once the administrators' and consumers' ARNs are known."""
+    return pulumi.Output.all(pulumi.Output.all(*args.administrators), pulumi.Output.from_input(args.consumers)).apply(
+        lambda principals: key_policy_document(args, principals[0], principals[1])
+    )
+
+
+def key_policy_document(args: KeyArgs, administrators: Sequence[str], consumers: Sequence[str]) -> str:
     context = args.context
     region = args.region or context.region
     root = f"arn:{context.partition}:iam::{context.account_id}:root"
@@ -75,22 +135,28 @@ def key_policy(args: KeyArgs) -> str:
             "Resource": "*",
         }
     ]
-    if args.via_services:
+    if administrators:
         statements.append(
             {
-                "Sid": "ServicesUseThroughIntegration",
+                "Sid": "KeyAdministrators",
                 "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": KEY_USE_ACTIONS + ["kms:CreateGrant", "kms:ListGrants"],
+                "Principal": {"AWS": _one_or_list(administrators)},
+                "Action": KEY_ADMIN_ACTIONS,
                 "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": context.account_id,
-                        "kms:ViaService": sorted(f"{service}.{region}.amazonaws.com" for service in args.via_services),
-                    }
-                },
             }
         )
+    if consumers:
+        statement: dict[str, Any] = {
+            "Sid": "NamedConsumersDecrypt",
+            "Effect": "Allow",
+            "Principal": {"AWS": _one_or_list(consumers)},
+            "Action": CONSUMER_ACTIONS,
+            "Resource": "*",
+        }
+        if args.via_services:
+            via = sorted(f"{service}.{region}.amazonaws.com" for service in args.via_services)
+            statement["Condition"] = {"StringEquals": {"kms:ViaService": via}}
+        statements.append(statement)
     if args.logs:
         statements.append(
             {
@@ -99,6 +165,8 @@ def key_policy(args: KeyArgs) -> str:
                 "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                 "Action": KEY_USE_ACTIONS,
                 "Resource": "*",
+                # What AWS documents for Logs: the log group's ARN in the encryption context, which
+                # names this account (Logs is not documented to send aws:SourceAccount to KMS).
                 "Condition": {
                     "ArnLike": {"kms:EncryptionContext:aws:logs:arn": context.arn("logs", "log-group:*", region=region)}
                 },
@@ -116,4 +184,24 @@ def key_policy(args: KeyArgs) -> str:
             }
         )
     statements.extend(args.extra_statements)
+    for statement in statements[1:]:
+        _check_grants(statement)
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def _one_or_list(arns: Sequence[str]) -> str | list[str]:
+    unique = sorted(set(arns))
+    return unique[0] if len(unique) == 1 else unique
+
+
+def _check_grants(statement: dict[str, Any]) -> None:
+    """Besides the root's, a statement that allows creating grants must limit them to the
+    resources of AWS services (a grant to oneself would bypass the key policy)."""
+    actions = statement.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    if statement.get("Effect") != "Allow" or not any(fnmatchcase("kms:CreateGrant", a) for a in actions):
+        return
+    if str(statement.get("Condition", {}).get("Bool", {}).get("kms:GrantIsForAWSResource")).lower() != "true":
+        raise ValueError(
+            f"key policy statement {statement.get('Sid')}: kms:CreateGrant needs kms:GrantIsForAWSResource"
+        )

@@ -19,6 +19,7 @@ from .cache import CacheSettings
 from .cost import BudgetSettings, UsageSettings
 from .database import DatabaseSettings
 from .edge import DnsSettings, FirewallSettings, LoadBalancerSettings
+from .encryption import EncryptionSettings
 from .network import NetworkSettings, vpc_size_problems
 from .profiles import PROFILE_DEFAULTS, Profile, deep_merge, with_profile_defaults
 from .regions import Region, partition_of
@@ -56,6 +57,7 @@ class StackSettings(Model):
     database: DatabaseSettings
     cache: CacheSettings
     alarms: AlarmSettings = AlarmSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
     # The fixed monthly estimate `make plan` holds the stack to (none: not gated).
     budget: BudgetSettings | None = None
     usage: UsageSettings = UsageSettings()
@@ -64,6 +66,8 @@ class StackSettings(Model):
         for name in type(self).model_fields:
             yield from section_problems(name, getattr(self, name), profile)
         yield from self._backup_region_problems()
+        for problem in self.encryption.account_problems(self.allowed_account_ids):
+            yield problem.under("encryption")
         for problem in vpc_size_problems(self.network, sum(s.max_count for s in self.services)):
             yield problem.under("network")
 

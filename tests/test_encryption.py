@@ -1,18 +1,23 @@
-"""Customer-managed keys: rotation, deletion window, policy, aliases, protection, regions."""
+"""Customer-managed keys: rotation, deletion window, aliases, protection, regions, and key
+policies that name every principal they let in."""
 
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
 
 from components.common import AwsContext
-from components.encryption import KeyArgs, key_policy
-from tests.support import Synth
+from components.encryption import CRYPTOGRAPHIC_ACTIONS, KeyArgs, key_policy_document
+from settings import load_settings
+from tests.support import Synth, config_with, rejection, synth
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
+ROLE = "aws:iam/role:Role"
 CONTEXT = AwsContext(account_id="123456789012", region="us-east-1")
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform/key-admins"
 
 
 def key_of(stack: Synth, component: str) -> dict:
@@ -23,10 +28,12 @@ def statements(key: dict) -> list[dict]:
     return json.loads(key["inputs"]["policy"])["Statement"]
 
 
-def via_services(key: dict) -> list[str]:
-    return next(s for s in statements(key) if s["Sid"] == "ServicesUseThroughIntegration")["Condition"]["StringEquals"][
-        "kms:ViaService"
-    ]
+def by_sid(key: dict, sid: str) -> dict:
+    return next(s for s in statements(key) if s["Sid"] == sid)
+
+
+def arn_of(stack: Synth, name: str) -> str:
+    return stack.named(name)["outputs"]["arn"]
 
 
 def test_every_key_rotates_and_waits_30_days_before_deletion(prod):
@@ -37,39 +44,81 @@ def test_every_key_rotates_and_waits_30_days_before_deletion(prod):
         assert key["inputs"]["deletionWindowInDays"] == 30.0
 
 
-def test_no_key_policy_grants_a_wildcard_principal_without_a_condition(prod):
-    for key in prod.of_type(KEY):
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_no_key_policy_statement_has_a_wildcard_principal(request, stack):
+    for key in request.getfixturevalue(stack).of_type(KEY):
         for statement in statements(key):
-            if statement["Principal"] in ("*", {"AWS": "*"}):
-                assert statement.get("Condition"), (key["name"], statement["Sid"])
+            principals = [
+                v
+                for values in statement["Principal"].values()
+                for v in ([values] if isinstance(values, str) else values)
+            ]
+            assert "*" not in principals, (key["name"], statement["Sid"])
+            assert "NotPrincipal" not in statement
 
 
-def test_account_administers_every_key(prod):
+def test_account_root_keeps_the_default_statement_on_every_key(prod):
     for key in prod.of_type(KEY):
-        admin = next(s for s in statements(key) if s["Sid"] == "AccountAdministers")
-        assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+        root = by_sid(key, "AccountAdministers")
+        assert root["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+        assert root["Action"] == "kms:*"
 
 
-@pytest.mark.parametrize(
-    "component, services",
-    [
-        ("database-encryption", ["rds.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"]),
-        ("cache-encryption", ["elasticache.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"]),
-    ],
-)
-def test_data_keys_are_usable_only_through_their_services_in_this_account(prod, component, services):
-    key = key_of(prod, component)
-    statement = next(s for s in statements(key) if s["Sid"] == "ServicesUseThroughIntegration")
-    assert via_services(key) == services
-    assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == "123456789012"
+def test_the_created_key_admin_role_administers_every_key(prod):
+    admin = arn_of(prod, "key-admin-role")
+    for key in prod.of_type(KEY):
+        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": admin}
+
+
+def test_key_administrators_cannot_use_a_key_for_data(prod):
+    for key in prod.of_type(KEY):
+        actions = by_sid(key, "KeyAdministrators")["Action"]
+        assert not [(a, c) for a in actions for c in CRYPTOGRAPHIC_ACTIONS if fnmatchcase(c, a)]
+        assert {"kms:ScheduleKeyDeletion", "kms:Disable*", "kms:Put*", "kms:TagResource"} <= set(actions)
+
+
+def test_the_key_admin_role_trusts_only_the_account(prod):
+    trust = json.loads(prod.named("key-admin-role")["inputs"]["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": "arn:aws:iam::123456789012:root"}]
+
+
+@pytest.mark.parametrize("component", ["database-encryption", "cache-encryption"])
+def test_data_keys_are_decrypted_only_by_the_execution_roles_through_their_services(staging, component):
+    statement = by_sid(key_of(staging, component), "NamedConsumersDecrypt")
+    roles = sorted(arn_of(staging, f"{service}-execution-role") for service in ("web", "worker"))
+    assert statement["Principal"] == {"AWS": roles}
+    assert statement["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    service = component.split("-")[0].replace("database", "rds").replace("cache", "elasticache")
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": [f"{service}.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"]
+        }
+    }
+
+
+def test_data_keys_are_created_after_the_roles_they_name(prod):
+    key = key_of(prod, "database-encryption")
+    assert prod.named("web-execution-role")["urn"] in key["propertyDependencies"]["policy"]
+
+
+@pytest.mark.parametrize("component", ["logs", "alarms-topics", "database-backup-encryption"])
+def test_keys_without_consumers_name_only_the_account_admins_and_services(prod, component):
+    sids = {s["Sid"] for s in statements(key_of(prod, component))}
+    assert "NamedConsumersDecrypt" not in sids
 
 
 def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_log_groups(prod):
-    statement = next(s for s in statements(key_of(prod, "logs")) if s["Sid"] == "CloudWatchLogsEncrypts")
+    statement = by_sid(key_of(prod, "logs"), "CloudWatchLogsEncrypts")
     assert statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
         "arn:aws:logs:us-east-1:123456789012:log-group:*"
     )
+
+
+def test_alarm_topics_key_lets_cloudwatch_publish_for_this_account_only(prod):
+    statement = by_sid(key_of(prod, "alarms-topics"), "ServicesPublish")
+    assert statement["Principal"] == {"Service": ["cloudwatch.amazonaws.com"]}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_each_key_has_a_stack_scoped_alias(prod):
@@ -89,11 +138,55 @@ def test_staging_keys_can_be_destroyed_with_the_stack(staging):
 
 
 def test_a_key_in_another_region_names_that_regions_services():
-    policy = json.loads(
-        key_policy(KeyArgs(context=CONTEXT, description="copies", via_services=("rds",), logs=True, region="us-west-2"))
-    )
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert by_sid["ServicesUseThroughIntegration"]["Condition"]["StringEquals"]["kms:ViaService"] == [
+    args = KeyArgs(context=CONTEXT, description="copies", via_services=("rds",), logs=True, region="us-west-2")
+    policy = json.loads(key_policy_document(args, [], ["arn:aws:iam::123456789012:role/reader"]))
+    sids = {s["Sid"]: s for s in policy["Statement"]}
+    assert sids["NamedConsumersDecrypt"]["Condition"]["StringEquals"]["kms:ViaService"] == [
         "rds.us-west-2.amazonaws.com"
     ]
-    assert by_sid["CloudWatchLogsEncrypts"]["Principal"] == {"Service": "logs.us-west-2.amazonaws.com"}
+    assert sids["CloudWatchLogsEncrypts"]["Principal"] == {"Service": "logs.us-west-2.amazonaws.com"}
+
+
+def grant_statement(**extra) -> dict:
+    return {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": ADMIN_ROLE}, "Resource": "*", **extra}
+
+
+def test_a_grant_statement_without_grant_is_for_aws_resource_is_refused():
+    args = KeyArgs(context=CONTEXT, description="d", extra_statements=[grant_statement(Action="kms:Create*")])
+    with pytest.raises(ValueError, match="Grants: kms:CreateGrant needs kms:GrantIsForAWSResource"):
+        key_policy_document(args, [], [])
+
+
+def test_a_grant_statement_for_aws_resources_is_accepted():
+    only_for_aws = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    grant = grant_statement(Action="kms:CreateGrant", Condition=only_for_aws)
+    policy = key_policy_document(KeyArgs(context=CONTEXT, description="d", extra_statements=[grant]), [], [])
+    assert grant in json.loads(policy)["Statement"]
+
+
+def test_configured_key_admin_roles_replace_the_created_role():
+    stack = synth("staging", {"webapp:encryption": {"keyAdminRoleArns": [ADMIN_ROLE]}})
+    assert not [r for r in stack.of_type(ROLE) if r["name"] == "key-admin-role"]
+    for key in stack.of_type(KEY):
+        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": ADMIN_ROLE}
+
+
+def test_key_admin_roles_must_be_role_arns():
+    lines = rejection("prod", {"webapp:encryption": {"keyAdminRoleArns": ["arn:aws:iam::123456789012:user/alice"]}})
+    assert lines == [
+        "prod: encryption.keyAdminRoleArns[0]: must match ^arn:aws[a-z-]*:iam::\\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$ "
+        "(got arn:aws:iam::123456789012:user/alice)"
+    ]
+
+
+def test_key_admin_roles_must_be_in_the_stacks_account():
+    other = "arn:aws:iam::999999999999:role/key-admins"
+    settings_lines = rejection("prod", {"webapp:encryption": {"keyAdminRoleArns": [other]}})
+    assert [line for line in settings_lines if "keyAdminRoleArns" in line] == [
+        f"prod: encryption.keyAdminRoleArns[0]: must be a role of the stack's account (123456789012) (got {other})"
+    ]
+
+
+def test_key_admin_roles_of_the_account_are_accepted():
+    settings = load_settings("prod", config_with("prod", {"webapp:encryption": {"keyAdminRoleArns": [ADMIN_ROLE]}}))
+    assert settings.encryption.key_admin_role_arns == [ADMIN_ROLE]

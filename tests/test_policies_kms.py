@@ -7,6 +7,8 @@ import json
 from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
 
 KEY_TYPE = "aws:kms/key:Key"
+EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/web-execution-role-1c0ed9c"
+VIA_RDS = {"StringEquals": {"kms:ViaService": "rds.us-east-1.amazonaws.com"}}
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -18,14 +20,12 @@ POLICY = {
             "Resource": "*",
         },
         {
-            "Sid": "ServicesUseThroughIntegration",
+            "Sid": "NamedConsumersDecrypt",
             "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+            "Principal": {"AWS": EXECUTION_ROLE},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
             "Resource": "*",
-            "Condition": {
-                "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "rds.us-east-1.amazonaws.com"}
-            },
+            "Condition": VIA_RDS,
         },
     ],
 }
@@ -36,19 +36,32 @@ KEY = resource(
     protect=True,
 )
 STATEMENT = ("policy", "Statement", 1)
+PUBLIC = "aws-kms-key-policy-not-public"
+NAMED = "aws-kms-key-policy-named-principals"
+IN_ACCOUNT = {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "rds.us-east-1.amazonaws.com"}}
 BREAKS = {
     "no-rotation": ("aws-kms-key-rotation", ("enableKeyRotation",), False),
     "rotation-default": ("aws-kms-key-rotation", ("enableKeyRotation",), DELETE),
     "rotation-two-years": ("aws-kms-key-rotation", ("rotationPeriodInDays",), 730.0),
-    "public-statement": ("aws-kms-key-policy-not-public", STATEMENT + ("Condition",), DELETE),
-    "wildcard-principal-string": ("aws-kms-key-policy-not-public", ("policy", "Statement", 0, "Principal"), "*"),
-    "only-via-service": (
-        "aws-kms-key-policy-not-public",
-        STATEMENT + ("Condition", "StringEquals", "kms:CallerAccount"),
-        DELETE,
+    "public-statement": ((PUBLIC, NAMED), STATEMENT + ("Principal",), {"AWS": "*"}),
+    "wildcard-principal-string": ((PUBLIC, NAMED), ("policy", "Statement", 0, "Principal"), "*"),
+    # Bound to the account, but anyone in it that can call RDS may use the key.
+    "account-bound-wildcard": (NAMED, STATEMENT, {**POLICY["Statement"][1], "Principal": "*", "Condition": IN_ACCOUNT}),
+    "wildcard-among-named": (
+        NAMED,
+        STATEMENT,
+        {**POLICY["Statement"][1], "Principal": {"AWS": [EXECUTION_ROLE, "*"]}, "Condition": IN_ACCOUNT},
     ),
-    "default-key-policy": ("aws-kms-key-policy-not-public", ("policy",), DELETE),
-    "lockout-check-bypassed": ("aws-kms-key-policy-not-public", ("bypassPolicyLockoutSafetyCheck",), True),
+    "not-principal": (
+        NAMED,
+        STATEMENT,
+        {
+            **{k: v for k, v in POLICY["Statement"][1].items() if k != "Principal"},
+            "NotPrincipal": {"AWS": EXECUTION_ROLE},
+        },
+    ),
+    "default-key-policy": (PUBLIC, ("policy",), DELETE),
+    "lockout-check-bypassed": (PUBLIC, ("bypassPolicyLockoutSafetyCheck",), True),
     "seven-day-window": ("aws-kms-key-deletion-window", ("deletionWindowInDays",), 7.0),
     "disabled": ("aws-kms-key-deletion-window", ("isEnabled",), False),
 }
@@ -58,8 +71,14 @@ TABLE = PolicyTable(KEY).breaks("key", BREAKS).breaks("key", SAFE_CHANGES)
 
 
 def test_a_public_statement_is_named(report):
-    assert messages(report, "aws-kms-key-policy-not-public", variant_urn(KEY, "public-statement")) == [
-        'statement ServicesUseThroughIntegration allows {"AWS": "*"} without an account condition'
+    assert messages(report, PUBLIC, variant_urn(KEY, "public-statement")) == [
+        'statement NamedConsumersDecrypt allows {"AWS": "*"} without an account condition'
+    ]
+
+
+def test_an_account_bound_wildcard_principal_is_named(report):
+    assert messages(report, NAMED, variant_urn(KEY, "account-bound-wildcard")) == [
+        "statement NamedConsumersDecrypt allows the wildcard principal '*'"
     ]
 
 

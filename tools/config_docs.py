@@ -40,6 +40,8 @@ MEANINGS: dict[str, str] = {
     "tags.owner": "tag `owner` on every taggable resource (provider default tags)",
     "tags.costCenter": "tag `cost-center` on every taggable resource",
     "tags.extra": "more default tags (`environment`, `project` and `managed-by` are always set)",
+    "encryption.keyAdminRoleArns": "IAM roles of the stack's account that administer every KMS key (management "
+    "only, no encrypt or decrypt); empty: the program creates the role `key-admin` (docs/data-tier.md)",
     # network
     "network.vpcCidr": "the VPC's private IPv4 range, large enough for its subnets' load (see Validation); "
     "the subnets are derived from it",

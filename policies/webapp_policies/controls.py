@@ -17,7 +17,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .values import Unknown, flag, items, json_document, lookup, number, plain
+from .values import UNKNOWN, BadJson, Unknown, flag, items, json_document, lookup, number, plain
 
 FSBP = "AWS Foundational Security Best Practices"
 FSBP_VERSION = "1.0.0"
@@ -156,6 +156,15 @@ class Props:
 
     def json(self, path: str) -> Any:
         return json_document(self.get(path))
+
+    def known_json(self, path: str) -> Any:
+        """The JSON document at `path`; None when it is unset, unknown or not JSON (the policy
+        that owns that field reports it)."""
+        try:
+            document = self.json(path)
+        except BadJson:
+            return None
+        return None if document is UNKNOWN else document
 
 
 @dataclass

@@ -238,13 +238,8 @@ def trust_not_public(role, config):
     ROLE,
 )
 def trust_confused_deputy(role, config):
-    try:
-        document = role.json("assumeRolePolicy")
-    except BadJson:
-        return  # aws-iam-role-trust-not-public reports it.
-    if document is UNKNOWN or document is None:
-        return
-    for statement in allows(document):
+    # aws-iam-role-trust-not-public reports a trust policy that is not JSON.
+    for statement in allows(role.known_json("assumeRolePolicy")):
         principal = statement.get("Principal")
         services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
         services = [s for s in services if s not in config["exemptServices"]]

@@ -80,6 +80,34 @@ def policy_not_public(key, config):
 
 @resource_policy(
     Control(
+        name="aws-kms-key-policy-named-principals",
+        description=(
+            "No KMS key policy statement allows a wildcard principal, even one bound to the account: "
+            "every principal that may use or manage a key is named."
+        ),
+        category="least-privilege",
+        severity=Severity.HIGH,
+        remediation=(
+            "Name the principals: the account root (kms:*, AWS's default statement that enables IAM "
+            "policies), the key administrator roles, the roles that use the key (with kms:ViaService), "
+            "and service principals bound by aws:SourceAccount or an encryption context."
+        ),
+    ),
+    KEY,
+)
+def policy_named_principals(key, config):
+    # aws-kms-key-policy-not-public reports a missing policy or one that is not JSON.
+    for index, statement in enumerate(statements(key.known_json("policy"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        if principal_is_public(statement.get("Principal")):
+            yield f"statement {statement.get('Sid', index)} allows the wildcard principal {show(statement.get('Principal'))}"
+        elif "NotPrincipal" in statement:
+            yield f"statement {statement.get('Sid', index)} allows everyone but {show(statement.get('NotPrincipal'))}"
+
+
+@resource_policy(
+    Control(
         name="aws-kms-key-deletion-window",
         description="KMS keys are enabled and, once scheduled for deletion, wait long enough to be recovered.",
         category="deletion-safety",
@@ -122,5 +150,6 @@ def deletion_window(key, config):
 POLICIES = [
     rotation,
     policy_not_public,
+    policy_named_principals,
     deletion_window,
 ]
