@@ -223,8 +223,8 @@ class Database(DataStore):
             KeyArgs(
                 context=args.context,
                 description=f"RDS {self.identifier}: automated backups replicated from {args.context.region}",
+                # RDS copies the backups through the grant the deploying principal creates.
                 administrators=args.key_access.administrators,
-                via_services=("rds",),
                 protect=settings.protect,
                 provider=args.backup_provider,
                 region=settings.backup_replication_region,
