@@ -136,7 +136,7 @@ class FargateService(pulumi.ComponentResource):
         if args.web is not None:
             load_balancing, depends_on = self._blue_green(name, settings, args.web)
 
-        bake = (settings.bake_time_minutes or 0) if web else 0
+        bake = ((settings.bake_time_minutes or 0) + settings.traffic_shift_minutes) if web else 0
         timeout = f"{bake + math.ceil(settings.deregistration_delay_seconds / 60) + DEPLOY_MARGIN_MINUTES}m"
         self.service = aws.ecs.Service(
             f"{name}-service",
@@ -238,9 +238,7 @@ class FargateService(pulumi.ComponentResource):
                     ),
                 )
             ],
-            "deployment_configuration": aws.ecs.ServiceDeploymentConfigurationArgs(
-                strategy="BLUE_GREEN", bake_time_in_minutes=str(settings.bake_time_minutes)
-            ),
+            "deployment_configuration": _traffic_shift(settings),
         }
         # The ALB must reach the tasks (traffic and health checks) before the first one starts.
         return arguments, [infrastructure_policy, alb_ingress, alb_egress]
@@ -389,6 +387,27 @@ def _rolling(settings: ServiceSettings) -> dict[str, Any]:
         "deployment_minimum_healthy_percent": 100,
         "deployment_maximum_percent": 200,
     }
+
+
+def _traffic_shift(settings: ServiceSettings) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+    """How ECS moves production traffic to the new version: at once (BLUE_GREEN), a canary slice
+    then the rest (CANARY), or equal steps (LINEAR); then both versions stay up for the bake time."""
+    strategy = settings.ecs_strategy
+    return aws.ecs.ServiceDeploymentConfigurationArgs(
+        strategy=strategy,
+        bake_time_in_minutes=str(settings.bake_time_minutes),
+        canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+            canary_percent=settings.canary_percent, canary_bake_time_in_minutes=str(settings.canary_bake_minutes)
+        )
+        if strategy == "CANARY"
+        else None,
+        linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+            step_percent=settings.linear_step_percent,
+            step_bake_time_in_minutes=str(settings.linear_step_bake_minutes),
+        )
+        if strategy == "LINEAR"
+        else None,
+    )
 
 
 def _deployment_alarms(names: Sequence[pulumi.Input[str]]) -> aws.ecs.ServiceAlarmsArgs | None:

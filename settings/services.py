@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
@@ -10,7 +11,7 @@ from pydantic import AfterValidator, Field
 
 from policies.webapp_policies.names import FORBIDDEN_NAMES, credential_problem
 
-from .base import LogRetentionDays, Model, Problem
+from .base import LogRetentionDays, Model, Problem, alias
 
 # AWS's table of valid Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -25,6 +26,16 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
 MIN_PROD_TASKS = 2
 # ECS accepts a blue/green bake time of 0-1440 minutes.
 MAX_BAKE_MINUTES = 1440
+# ECS deployment configuration ranges (CreateService): canary percent 0.1-100, linear step
+# percent 3-100, canary and step bake times 0-1440 minutes.
+MIN_CANARY_PERCENT = 0.1
+MIN_LINEAR_STEP_PERCENT = 3.0
+# `strategy` key -> ECS `deploymentConfiguration.strategy` of a web service.
+STRATEGIES = {"blueGreen": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
+_STRATEGY_KEYS = {
+    "canary": ("canary_percent", "canary_bake_minutes"),
+    "linear": ("linear_step_percent", "linear_step_bake_minutes"),
+}
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=255)]
 # What a container `secrets[].valueFrom` accepts from Secrets Manager: the full secret ARN (with
@@ -115,6 +126,16 @@ class ServiceSettings(Model):
     # Blue/green (web): minutes both versions stay up after production traffic moved to the new
     # one, so a bad version can roll back at once (profile default in settings/profiles.py).
     bake_time_minutes: int | None = Field(default=None, ge=0, le=MAX_BAKE_MINUTES)
+    # How production traffic moves to the new version (web): all at once after the test
+    # listener's checks (blueGreen), a slice first (canary), or in equal steps (linear).
+    strategy: Literal["blueGreen", "canary", "linear"] = "blueGreen"
+    # Canary: the share of production traffic the new version takes first, and how long it
+    # holds before the rest moves.
+    canary_percent: float = Field(default=10.0, ge=MIN_CANARY_PERCENT, le=100)
+    canary_bake_minutes: int = Field(default=10, ge=0, le=MAX_BAKE_MINUTES)
+    # Linear: the share moved at each step, and the wait between steps.
+    linear_step_percent: float = Field(default=20.0, ge=MIN_LINEAR_STEP_PERCENT, le=100)
+    linear_step_bake_minutes: int = Field(default=3, ge=0, le=MAX_BAKE_MINUTES)
 
     # Autoscaling: target tracking between minCount and maxCount.
     cpu_target_percent: float = Field(default=60, gt=0, le=100)
@@ -142,6 +163,7 @@ class ServiceSettings(Model):
             yield Problem("healthCheckPath", "a web service needs a health check path", self.health_check_path)
         if self.kind == "web" and self.bake_time_minutes is None:
             yield Problem("bakeTimeMinutes", f"a web service needs a bake time (0-{MAX_BAKE_MINUTES} minutes)", None)
+        yield from self._strategy_problems()
         yield from self._credential_name_problems()
         for name in sorted(set(self.environment) & set(self.secrets)):
             yield Problem(f"secrets.{name}", "is also set in environment", name)
@@ -160,6 +182,37 @@ class ServiceSettings(Model):
         if self.container_health_command and self.container_health_command[0] not in ("CMD", "CMD-SHELL"):
             first = self.container_health_command[0]
             yield Problem("containerHealthCommand", "must start with CMD or CMD-SHELL", first)
+
+    @property
+    def ecs_strategy(self) -> str:
+        """ECS `deploymentConfiguration.strategy`: a worker rolls, a web service as configured."""
+        return STRATEGIES[self.strategy] if self.kind == "web" else "ROLLING"
+
+    @property
+    def traffic_shift_minutes(self) -> int:
+        """Minutes a deploy spends moving production traffic: the canary's bake, or the bake
+        after each linear step but the last (ECS waits after every step that is not 100%)."""
+        if self.kind != "web" or self.strategy == "blueGreen":
+            return 0
+        if self.strategy == "canary":
+            return self.canary_bake_minutes
+        return (math.ceil(100 / self.linear_step_percent) - 1) * self.linear_step_bake_minutes
+
+    def _strategy_problems(self) -> Iterator[Problem]:
+        """Strategy keys belong to the strategy that reads them, and workers deploy rolling."""
+        if self.kind == "worker":
+            for key in ("strategy", *_STRATEGY_KEYS["canary"], *_STRATEGY_KEYS["linear"]):
+                if key in self.model_fields_set:
+                    yield Problem(
+                        alias(ServiceSettings, key), "only a web service has it (workers deploy rolling)", "set"
+                    )
+            return
+        for strategy, keys in _STRATEGY_KEYS.items():
+            if strategy != self.strategy:
+                for key in keys:
+                    if key in self.model_fields_set:
+                        value = getattr(self, key)
+                        yield Problem(alias(ServiceSettings, key), f"applies to strategy {strategy} only", value)
 
     def _credential_name_problems(self) -> Iterator[Problem]:
         """A plain variable named like a credential belongs in `secrets`, where only a Secrets

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from components.service import _deployment_alarms
+from components.service import _deployment_alarms, _traffic_shift
+from settings import load_settings
 from tests.service_path import (
     EGRESS,
     INGRESS,
@@ -25,7 +26,7 @@ from tests.service_path import (
     service_group,
     statements,
 )
-from tests.support import Synth
+from tests.support import Synth, config_with, synth
 
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
@@ -186,6 +187,34 @@ def test_service_waits_for_the_infrastructure_policy(prod):
 def test_web_deploys_blue_green_with_the_profile_bake_time(request, stack_name, bake):
     config = ecs_service(request.getfixturevalue(stack_name), "web")["inputs"]["deploymentConfiguration"]
     assert config == {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": str(bake)}
+
+
+def web_with(stack: str, **fields) -> dict:
+    """The stack file's services with these keys set on the web service."""
+    services = config_with(stack, {})["webapp:services"]
+    return {"webapp:services": [{**s, **fields} if s.get("kind", "web") == "web" else s for s in services]}
+
+
+def test_a_canary_web_service_deploys_canary_with_its_slice_and_bake():
+    stack = synth("prod", web_with("prod", strategy="canary", canaryPercent=5, canaryBakeMinutes=15))
+    service = ecs_service(stack, "web")
+    assert service["inputs"]["deploymentConfiguration"] == {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": "10",
+        "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": "15"},
+    }
+    # The deploy may take the canary's bake as well as the final bake.
+    assert minutes(service["options"]["customTimeouts"]["update"]) > 10 + 15 + 20
+
+
+def test_a_linear_web_service_shifts_in_steps():
+    settings = load_settings("prod", config_with("prod", web_with("prod", strategy="linear", linearStepPercent=25)))
+    config = _traffic_shift(settings.web_service)
+    assert (config.strategy, config.canary_configuration) == ("LINEAR", None)
+    linear = config.linear_configuration
+    assert (linear.step_percent, linear.step_bake_time_in_minutes) == (25, "3")
+    # Four steps of 25%: three waits of 3 minutes between them.
+    assert settings.web_service.traffic_shift_minutes == 9
 
 
 @pytest.mark.parametrize("stack_name, bake", [("prod", 10), ("staging", 2)])

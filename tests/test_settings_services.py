@@ -104,6 +104,38 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
             "prod: services[0].containerHealthCommand: must start with CMD or CMD-SHELL (got curl)",
         ),
         (web(user="0"), "prod: services[0].user: must be a non-root numeric uid or uid:gid (got 0)"),
+        (
+            web(strategy="canary", canaryPercent=0.05),
+            "prod: services[0].canaryPercent: input should be greater than or equal to 0.1 (got 0.05)",
+        ),
+        (
+            web(strategy="canary", canaryPercent=101),
+            "prod: services[0].canaryPercent: input should be less than or equal to 100 (got 101)",
+        ),
+        (
+            web(strategy="linear", linearStepPercent=2),
+            "prod: services[0].linearStepPercent: input should be greater than or equal to 3 (got 2)",
+        ),
+        (
+            web(strategy="linear", linearStepBakeMinutes=1441),
+            "prod: services[0].linearStepBakeMinutes: input should be less than or equal to 1440 (got 1441)",
+        ),
+        (
+            web(strategy="rolling"),
+            "prod: services[0].strategy: input should be 'blueGreen', 'canary' or 'linear' (got rolling)",
+        ),
+        (
+            web(canaryPercent=20),
+            "prod: services[0].canaryPercent: applies to strategy canary only (got 20.0)",
+        ),
+        (
+            web(strategy="canary", linearStepPercent=20),
+            "prod: services[0].linearStepPercent: applies to strategy linear only (got 20.0)",
+        ),
+        (
+            {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "strategy": "canary"}]},
+            "prod: services[1].strategy: only a web service has it (workers deploy rolling) (got set)",
+        ),
     ],
 )
 def test_service_rejections(overrides, line):
