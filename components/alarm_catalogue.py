@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from settings.alarms import AlarmSettings, Rule
+from settings.alarms import MAX_BURN_RATE, AlarmSettings, Rule
 
 CRITICAL, WARNING = "critical", "warning"
 # Running tasks below the minimum: 3 one-minute periods, long enough for ECS to replace a task
 # that stopped (Fargate start + health checks) without paging.
 TASKS_LOW = Rule(threshold=1, period_seconds=60, evaluation_periods=3, datapoints_to_alarm=3)
+# Error-budget burn windows (Google SRE workbook, multi-window multi-burn-rate): the threshold is
+# the burn rate, a multiple of the budget rate (`alarms.slo`); the period is the whole window.
+SLOW_BURN_RATE = 6.0
+FAST_BURN_LONG = Rule(threshold=MAX_BURN_RATE, period_seconds=3600)
+FAST_BURN_SHORT = Rule(threshold=MAX_BURN_RATE, period_seconds=300)
+SLOW_BURN_LONG = Rule(threshold=SLOW_BURN_RATE, period_seconds=6 * 3600)
+SLOW_BURN_SHORT = Rule(threshold=SLOW_BURN_RATE, period_seconds=1800)
+BURN_RATIO = "(`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count`) over `RequestCount`"
 OPERATORS = {
     "GreaterThanThreshold": ">",
     "GreaterThanOrEqualToThreshold": ">=",
@@ -78,10 +86,46 @@ KINDS: dict[str, AlarmKind] = {
             "ALB",
             "`HTTPCode_ELB_5XX_Count` + `HTTPCode_Target_5XX_Count` over `RequestCount`",
             "{op} {threshold}% of requests",
-            CRITICAL,
-            "Users get errors. Check the web service's logs and the latest deploy (`python -m ops status`); "
-            "roll back if it started with one.",
+            WARNING,
+            "Users get errors, at a rate or for a time that spends little of the error budget (`slo-fast-burn` "
+            "pages when it does): check the web service's logs and the latest deploy (`python -m ops status`).",
             setting="alb_5xx_percent",
+        ),
+        AlarmKind(
+            "slo-fast-burn",
+            "`slo-fast-burn-1h` and `slo-fast-burn-5m` (composite)",
+            "`ALARM(...)` of both",
+            "both in ALARM",
+            CRITICAL,
+            "The error budget burns 14.4x too fast (2% of 30 days' budget an hour): users get errors now. "
+            "Check the latest deploy (`python -m ops status`) and the web service's logs; roll back if it "
+            "started with one.",
+        ),
+        AlarmKind(
+            "slo-slow-burn",
+            "`slo-slow-burn-6h` and `slo-slow-burn-30m` (composite)",
+            "`ALARM(...)` of both",
+            "both in ALARM",
+            WARNING,
+            "The error budget burns 6x too fast (5% in 6 hours): find the failing requests in the ALB access "
+            "logs and fix them in working hours.",
+        ),
+        *(
+            AlarmKind(
+                f"slo-{speed}-burn-{window}",
+                "ALB",
+                f"{BURN_RATIO} over {window}",
+                "{op} {threshold}x the error budget rate",
+                WARNING,
+                f"Member of `slo-{speed}-burn`: alone it means errors that spend little budget.",
+                fixed=rule,
+            )
+            for speed, window, rule in (
+                ("fast", "1h", FAST_BURN_LONG),
+                ("fast", "5m", FAST_BURN_SHORT),
+                ("slow", "6h", SLOW_BURN_LONG),
+                ("slow", "30m", SLOW_BURN_SHORT),
+            )
         ),
         AlarmKind(
             "alb-latency-p95",
@@ -256,6 +300,16 @@ KINDS: dict[str, AlarmKind] = {
             setting="deployment_5xx_percent",
         ),
         AlarmKind(
+            "deploy-<colour>-latency-p95",
+            "each target group (blue, green)",
+            "`TargetResponseTime` p95, from `deploymentMinimumRequests` a minute",
+            "{op} {threshold} s",
+            WARNING,
+            "Member of the deployment alarm (which pages): the new version is slow; look at its traces and "
+            "its queries.",
+            setting="deployment_p95_seconds",
+        ),
+        AlarmKind(
             "deploy-<colour>-unhealthy",
             "each target group (blue, green)",
             "`UnHealthyHostCount` (Maximum)",
@@ -267,7 +321,7 @@ KINDS: dict[str, AlarmKind] = {
         ),
         AlarmKind(
             "web-deployment",
-            "the four `deploy-*` alarms (composite)",
+            "the six `deploy-*` alarms (composite)",
             "`ALARM(...)` of any member",
             "any member in ALARM",
             CRITICAL,

@@ -1,5 +1,6 @@
 """CloudWatch alarms on every part of the stack, the SNS topics they notify, the deployment
-(rollback) alarm ECS watches during blue/green deploys, and the stack's dashboard.
+(rollback) alarm ECS watches during blue/green deploys, the error-budget burn-rate alarms
+(`slo.py`), and the stack's dashboard.
 
 Two topics, `critical` (page someone) and `warning` (look during working hours), encrypted with
 a CMK whose policy lets CloudWatch publish. Every alarm notifies its topic on ALARM and on OK and
@@ -17,19 +18,20 @@ that stops advancing shows up as falling free storage, which is alarmed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from settings.alarms import AlarmSettings
 
-from .alarm_catalogue import CRITICAL, KINDS, WARNING
+from .alarm_catalogue import CRITICAL, WARNING
+from .alarm_factory import AlarmFactory, expression, metric_query
 from .common import TYPE_PREFIX, AwsContext, child
-from .dashboard import ALB, dashboard, dashboard_url
+from .dashboard import ALB, SloPanel, dashboard, dashboard_url
 from .encryption import EncryptionKey, KeyArgs
+from .slo import burn_rate_alarms, composite_names
 from .watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 
 GIB = 1024**3
@@ -76,8 +78,16 @@ class Alarms(pulumi.ComponentResource):
             opts=child(self),
         )
         self.topics = {severity: self._topic(severity, key, args.settings) for severity in (CRITICAL, WARNING)}
+        self._factory = AlarmFactory(
+            parent=self,
+            resource_prefix=name,
+            name_prefix=self._prefix,
+            settings=args.settings,
+            topics={severity: topic.arn for severity, topic in self.topics.items()},
+        )
         watched = args.watched
         members = self._deployment_members(watched.load_balancer)
+        self.burn = burn_rate_alarms(self._factory, watched.load_balancer, args.settings.slo)
         self.alarms: list[aws.cloudwatch.MetricAlarm] = [
             *self._load_balancer_alarms(watched.load_balancer),
             *(alarm for service in watched.services for alarm in self._service_alarms(service)),
@@ -85,6 +95,7 @@ class Alarms(pulumi.ComponentResource):
             *(self._cache_alarms(watched.cache) if watched.cache else []),
             *self._firewall_alarms(watched.web_acl_metric_name, args.context.region),
             *members,
+            *self.burn.members,
         ]
         self.deployment_alarm = self._deployment_alarm(members)
         self.deployment_alarm_name: pulumi.Output[str] = self.deployment_alarm.alarm_name
@@ -95,8 +106,18 @@ class Alarms(pulumi.ComponentResource):
             self.deployment_alarm_name,
             *(member.name for member in members),
         ]
-        self.alarm_names = pulumi.Output.all(*[a.name for a in self.alarms], self.deployment_alarm_name)
-        self.dashboard = dashboard(f"{name}-dashboard", self._prefix, watched, args.context.region, child(self))
+        self.slo_alarm_names = composite_names(self.burn)
+        self.alarm_names = pulumi.Output.all(
+            *[a.name for a in self.alarms], self.deployment_alarm_name, *self.slo_alarm_names
+        )
+        self.dashboard = dashboard(
+            f"{name}-dashboard",
+            self._prefix,
+            watched,
+            args.context.region,
+            child(self),
+            slo=SloPanel(args.settings.slo, [alarm.arn for alarm in self.burn.composites.values()]),
+        )
         self.dashboard_url = dashboard_url(self.dashboard, args.context.region)
         self.register_outputs(
             {
@@ -104,6 +125,7 @@ class Alarms(pulumi.ComponentResource):
                 "warning_topic_arn": self.topics[WARNING].arn,
                 "alarm_names": self.alarm_names,
                 "deployment_alarm_name": self.deployment_alarm_name,
+                "slo_alarm_names": self.slo_alarm_names,
                 "dashboard_url": self.dashboard_url,
             }
         )
@@ -132,64 +154,6 @@ class Alarms(pulumi.ComponentResource):
             )
         return topic
 
-    # Alarm factory
-
-    def _alarm(
-        self,
-        kind: str,
-        subject: str,
-        *,
-        fill: Mapping[str, object] | None = None,
-        threshold: pulumi.Input[float] | None = None,
-        missing: str = "notBreaching",
-        **metric: Any,
-    ) -> aws.cloudwatch.MetricAlarm:
-        """One metric alarm of `KINDS[kind]`, on its severity's topic, named after its kind with
-        `fill` in the placeholders. `metric` is either namespace/metric_name/dimensions/statistic
-        (or extended_statistic), or metric_queries."""
-        spec = KINDS[kind]
-        name = spec.alarm_name(**(fill or {}))
-        rule = spec.rule(self._settings)
-        topic = self.topics[spec.severity].arn
-        timing = {} if "metric_queries" in metric else {"period": rule.period_seconds}
-        return aws.cloudwatch.MetricAlarm(
-            f"{self._name}-{name}",
-            name=f"{self._prefix}-{name}",
-            alarm_description=f"[{spec.severity}] {subject}: {spec.metric} {spec.when(self._settings)} "
-            f"({rule.window()}). {spec.action}",
-            comparison_operator=spec.comparison,
-            threshold=rule.threshold if threshold is None else threshold,
-            evaluation_periods=rule.evaluation_periods,
-            datapoints_to_alarm=rule.datapoints_to_alarm,
-            treat_missing_data=missing,
-            actions_enabled=True,
-            alarm_actions=[topic],
-            ok_actions=[topic],
-            tags={"severity": spec.severity},
-            **timing,
-            **metric,
-            opts=child(self),
-        )
-
-    @staticmethod
-    def _metric_query(
-        query_id: str, namespace: str, metric_name: str, dimensions: Mapping[str, Any], stat: str, period: int
-    ) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=query_id,
-            return_data=False,
-            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace=namespace, metric_name=metric_name, dimensions=dict(dimensions), stat=stat, period=period
-            ),
-        )
-
-    @staticmethod
-    def _expression(expression: str, label: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-        """The one query whose result the alarm compares with its threshold."""
-        return aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id="result", expression=expression, label=label, return_data=True
-        )
-
     # Load balancer
 
     def _load_balancer_alarms(self, lb: WatchedLoadBalancer) -> list[aws.cloudwatch.MetricAlarm]:
@@ -197,21 +161,21 @@ class Alarms(pulumi.ComponentResource):
         dims = {"LoadBalancer": lb.arn_suffix}
         period = s.alb_5xx_percent.period_seconds
         alarms = [
-            self._alarm(
+            self._factory.alarm(
                 "alb-5xx-rate",
                 "ALB",
                 metric_queries=[
-                    self._metric_query("elb", ALB, "HTTPCode_ELB_5XX_Count", dims, "Sum", period),
-                    self._metric_query("target", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
-                    self._metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
-                    self._expression(
+                    metric_query("elb", ALB, "HTTPCode_ELB_5XX_Count", dims, "Sum", period),
+                    metric_query("target", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
+                    metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
+                    expression(
                         "IF(requests > 0, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)", "5xx rate (%)"
                     ),
                 ],
             )
         ]
         alarms += [
-            self._alarm(
+            self._factory.alarm(
                 f"alb-latency-{percentile}",
                 "ALB",
                 namespace=ALB,
@@ -224,7 +188,7 @@ class Alarms(pulumi.ComponentResource):
             for percentile in ("p95", "p99")
         ]
         alarms.append(
-            self._alarm(
+            self._factory.alarm(
                 "alb-rejected-connections",
                 "ALB",
                 namespace=ALB,
@@ -234,7 +198,7 @@ class Alarms(pulumi.ComponentResource):
             )
         )
         alarms += [
-            self._alarm(
+            self._factory.alarm(
                 "alb-unhealthy-hosts-<colour>",
                 f"{colour} target group",
                 fill={"colour": colour},
@@ -249,18 +213,18 @@ class Alarms(pulumi.ComponentResource):
         # judged on the sum of both target groups.
         period = s.unhealthy_hosts.period_seconds
         alarms.append(
-            self._alarm(
+            self._factory.alarm(
                 "alb-healthy-hosts-low",
                 f"web target groups (minCount {lb.minimum_healthy_hosts})",
                 threshold=lb.minimum_healthy_hosts,
                 missing="breaching",
                 metric_queries=[
-                    self._metric_query(
+                    metric_query(
                         colour, ALB, "HealthyHostCount", {**dims, "TargetGroup": target_group}, "Minimum", period
                     )
                     for colour, target_group in lb.target_groups.items()
                 ]
-                + [self._expression(" + ".join(f"FILL({c}, 0)" for c in lb.target_groups), "healthy hosts")],
+                + [expression(" + ".join(f"FILL({c}, 0)" for c in lb.target_groups), "healthy hosts")],
             )
         )
         return alarms
@@ -270,7 +234,7 @@ class Alarms(pulumi.ComponentResource):
     def _service_alarms(self, service: WatchedService) -> list[aws.cloudwatch.MetricAlarm]:
         dims = {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
         alarms = [
-            self._alarm(
+            self._factory.alarm(
                 f"<service>-{short}",
                 f"service {service.name}",
                 fill={"service": service.name},
@@ -283,7 +247,7 @@ class Alarms(pulumi.ComponentResource):
         ]
         # Published by Container Insights, which the cluster runs in enhanced mode.
         alarms.append(
-            self._alarm(
+            self._factory.alarm(
                 "<service>-running-tasks-low",
                 f"service {service.name} (minCount {service.minimum_tasks})",
                 fill={"service": service.name},
@@ -305,8 +269,8 @@ class Alarms(pulumi.ComponentResource):
         memory_bytes = db.memory_gib * GIB
         max_connections = min(int(memory_bytes // POSTGRES_BYTES_PER_CONNECTION), POSTGRES_MAX_CONNECTIONS)
         return [
-            self._alarm("database-cpu", "database", metric_name="CPUUtilization", statistic="Average", **rds),
-            self._alarm(
+            self._factory.alarm("database-cpu", "database", metric_name="CPUUtilization", statistic="Average", **rds),
+            self._factory.alarm(
                 "database-freeable-memory-low",
                 f"database ({db.memory_gib:g} GiB)",
                 threshold=round(memory_bytes * s.database_freeable_memory_percent.threshold / 100),
@@ -314,7 +278,7 @@ class Alarms(pulumi.ComponentResource):
                 statistic="Average",
                 **rds,
             ),
-            self._alarm(
+            self._factory.alarm(
                 "database-free-storage-low",
                 f"database ({db.allocated_storage_gb} GB allocated)",
                 threshold=round(db.allocated_storage_gb * GIB * s.database_free_storage_percent.threshold / 100),
@@ -322,7 +286,7 @@ class Alarms(pulumi.ComponentResource):
                 statistic="Minimum",
                 **rds,
             ),
-            self._alarm(
+            self._factory.alarm(
                 "database-connections-high",
                 f"database (max_connections {max_connections})",
                 threshold=round(max_connections * s.database_connections_percent.threshold / 100),
@@ -346,7 +310,7 @@ class Alarms(pulumi.ComponentResource):
             # ElastiCache names the member clusters of a replication group `<group>-001`, ...
             node = pulumi.Output.from_input(cache.replication_group_id).apply(lambda rg, i=index: f"{rg}-{i:03d}")
             alarms += [
-                self._alarm(
+                self._factory.alarm(
                     f"cache-<n>-{short}",
                     f"cache node {index}",
                     fill={"n": index},
@@ -363,7 +327,7 @@ class Alarms(pulumi.ComponentResource):
 
     def _firewall_alarms(self, web_acl_metric_name: pulumi.Input[str], region: str) -> list[aws.cloudwatch.MetricAlarm]:
         return [
-            self._alarm(
+            self._factory.alarm(
                 "waf-blocked-spike",
                 "web ACL",
                 namespace="AWS/WAFV2",
@@ -376,23 +340,24 @@ class Alarms(pulumi.ComponentResource):
     # Deployment
 
     def _deployment_members(self, lb: WatchedLoadBalancer) -> list[aws.cloudwatch.MetricAlarm]:
-        """Fast alarms on BOTH target groups (the one taking the new version alternates between
-        deploys): the members of the deployment alarm. They notify the warning topic; the
+        """Alarms on BOTH target groups (the one taking the new version alternates between
+        deploys): 5xx rate, p95 latency and unhealthy targets, the members of the deployment alarm. They notify the warning topic; the
         composite pages, once."""
         s = self._settings
         period = s.deployment_5xx_percent.period_seconds
+        latency_period = s.deployment_p95_seconds.period_seconds
         members = []
         for colour, target_group in lb.target_groups.items():
             dims = {"LoadBalancer": lb.arn_suffix, "TargetGroup": target_group}
             members.append(
-                self._alarm(
+                self._factory.alarm(
                     "deploy-<colour>-5xx-rate",
                     f"{colour} target group",
                     fill={"colour": colour},
                     metric_queries=[
-                        self._metric_query("errors", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
-                        self._metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
-                        self._expression(
+                        metric_query("errors", ALB, "HTTPCode_Target_5XX_Count", dims, "Sum", period),
+                        metric_query("requests", ALB, "RequestCount", dims, "Sum", period),
+                        expression(
                             f"IF(requests >= {s.deployment_minimum_requests}, 100 * FILL(errors, 0) / requests, 0)",
                             "target 5xx rate (%)",
                         ),
@@ -400,7 +365,22 @@ class Alarms(pulumi.ComponentResource):
                 )
             )
             members.append(
-                self._alarm(
+                self._factory.alarm(
+                    "deploy-<colour>-latency-p95",
+                    f"{colour} target group",
+                    fill={"colour": colour},
+                    metric_queries=[
+                        metric_query("p95", ALB, "TargetResponseTime", dims, "p95", latency_period),
+                        metric_query("requests", ALB, "RequestCount", dims, "Sum", latency_period),
+                        # A p95 of a handful of test requests is noise, not a slow version.
+                        expression(
+                            f"IF(requests >= {s.deployment_minimum_requests}, FILL(p95, 0), 0)", "target p95 (s)"
+                        ),
+                    ],
+                )
+            )
+            members.append(
+                self._factory.alarm(
                     "deploy-<colour>-unhealthy",
                     f"{colour} target group",
                     fill={"colour": colour},
@@ -414,30 +394,28 @@ class Alarms(pulumi.ComponentResource):
 
     def _deployment_alarm(self, members: Sequence[aws.cloudwatch.MetricAlarm]) -> aws.cloudwatch.CompositeAlarm:
         """The composite alarm ECS watches to roll a deploy back: any member in ALARM."""
-        spec = KINDS["web-deployment"]
-        name = spec.alarm_name()
-        topic = self.topics[spec.severity].arn
-        rule = pulumi.Output.all(*[m.name for m in members]).apply(
-            lambda names: " OR ".join(f'ALARM("{n}")' for n in names)
-        )
-        return aws.cloudwatch.CompositeAlarm(
-            f"{self._name}-{name}",
-            alarm_name=f"{self._prefix}-{name}",
-            alarm_description=f"[{spec.severity}] web service: {spec.watches}, {spec.condition}. {spec.action}",
-            alarm_rule=rule,
-            actions_enabled=True,
-            alarm_actions=[topic],
-            ok_actions=[topic],
-            tags={"severity": spec.severity},
+        return self._factory.composite(
+            "web-deployment",
+            "web service",
+            members,
+            "OR",
             # Formerly `<component>-deployment`: the alias takes the deployed alarm over, unreplaced.
-            opts=child(self, aliases=[pulumi.Alias(name=f"{self._name}-deployment")]),
+            aliases=[pulumi.Alias(name=f"{self._name}-deployment")],
         )
 
     @staticmethod
     def rollback_seconds(settings: AlarmSettings) -> int:
         """Worst case from a bad version's first errors to production traffic back on the old
-        version: the slower deployment alarm's time to fire, plus ECS's traffic shift."""
+        version: the slower of the error alarms (5xx, unhealthy targets) to fire, plus ECS's
+        traffic shift."""
         detection = max(
             settings.deployment_5xx_percent.seconds_to_alarm, settings.deployment_unhealthy_hosts.seconds_to_alarm
         )
         return detection + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+
+    @staticmethod
+    def latency_rollback_seconds(settings: AlarmSettings) -> int:
+        """Worst case from a slow version's first slow minute to production traffic back: the
+        latency alarm holds for its whole window on purpose (p95 above the threshold for
+        `deploymentP95Seconds`' datapoints x period), plus ECS's traffic shift."""
+        return settings.deployment_p95_seconds.seconds_to_alarm + ROLLBACK_TRAFFIC_SHIFT_SECONDS

@@ -1,26 +1,47 @@
-"""The stack's CloudWatch dashboard: one page of widgets for the ALB, each service, the database,
-the cache and the web ACL, on the same metrics the alarms watch, in the stack's region.
+"""The stack's CloudWatch dashboard: one page of widgets for the error budget (the burn-rate
+alarms' states and the burn rate), the ALB, each service, the database, the cache and the web
+ACL, on the same metrics the alarms watch, in the stack's region.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from settings.alarms import MAX_BURN_RATE, SloSettings
+
+from .alarm_catalogue import SLOW_BURN_RATE
 from .watched import Watched
 
 ALB = "AWS/ApplicationELB"
 
 
+@dataclass(frozen=True)
+class SloPanel:
+    """The availability objective and its burn-rate composite alarms, shown on the dashboard."""
+
+    slo: SloSettings
+    alarm_arns: Sequence[pulumi.Input[str]]
+
+
 def dashboard(
-    resource_name: str, dashboard_name: str, watched: Watched, region: str, opts: pulumi.ResourceOptions
+    resource_name: str,
+    dashboard_name: str,
+    watched: Watched,
+    region: str,
+    opts: pulumi.ResourceOptions,
+    slo: SloPanel | None = None,
 ) -> aws.cloudwatch.Dashboard:
     """The dashboard of what `watched` names, once its identifiers are known."""
     lb = watched.load_balancer
     values: dict[str, Any] = {
+        "slo_alarms": list(slo.alarm_arns) if slo else [],
+        "budget": slo.slo.budget_percent if slo else None,
         "lb": lb.arn_suffix,
         "tgs": dict(lb.target_groups),
         "services": [{"name": s.name, "cluster": s.cluster_name, "service": s.service_name} for s in watched.services],
@@ -69,7 +90,7 @@ def dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
     resolved values `dashboard` gathers. A metric row is [namespace, metric, dimension name, value, ..., {options}]; an expression row is
     [{"expression", "label", "id"}]."""
     lb = ["LoadBalancer", v["lb"]]
-    widgets = [
+    widgets = [*_slo_widgets(v, lb, region)] + [
         _widget("Requests", [[ALB, "RequestCount", *lb]], region),
         _widget(
             "5xx rate (%)",
@@ -160,3 +181,40 @@ def dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
         )
     )
     return {"widgets": widgets}
+
+
+def _slo_widgets(v: dict[str, Any], lb: list[Any], region: str) -> list[dict]:
+    """The burn-rate alarms' states, and the 5xx ratio as a multiple of the error budget over
+    5 minutes with the fast (14.4x) and slow (6x) burn thresholds drawn on it."""
+    if not v["slo_alarms"]:
+        return []
+    status = {
+        "type": "alarm",
+        "width": 24,
+        "height": 2,
+        "properties": {"title": "Error budget burn (SLO alarms)", "alarms": sorted(v["slo_alarms"])},
+    }
+    burn = _widget(
+        "Error budget burn rate (x budget, 5 min)",
+        [
+            [ALB, "HTTPCode_ELB_5XX_Count", *lb, {"id": "elb", "visible": False}],
+            [ALB, "HTTPCode_Target_5XX_Count", *lb, {"id": "target", "visible": False}],
+            [ALB, "RequestCount", *lb, {"id": "requests", "visible": False}],
+            [
+                {
+                    "expression": f"100 * (FILL(elb, 0) + FILL(target, 0)) / requests / {v['budget']:g}",
+                    "label": "burn rate",
+                    "id": "burn",
+                }
+            ],
+        ],
+        region,
+        period=300,
+        annotations={
+            "horizontal": [
+                {"label": "fast burn (pages with the 1 h window)", "value": MAX_BURN_RATE},
+                {"label": "slow burn (warns with the 6 h window)", "value": SLOW_BURN_RATE},
+            ]
+        },
+    )
+    return [status, burn]

@@ -35,6 +35,32 @@ class Subscribers(Model):
         return [("email", e) for e in self.emails] + [("https", u) for u in self.https_endpoints]
 
 
+class SloSettings(Model):
+    """The availability objective the error-budget (burn-rate) alarms defend: the share of ALB
+    requests answered without a 5xx (ELB or target) over 30 days."""
+
+    availability_percent: float = Field(default=99.9, gt=0, lt=100)
+
+    @property
+    def budget_percent(self) -> float:
+        """The error budget: the share of requests that may fail, in percent."""
+        return round(100 - self.availability_percent, 6)
+
+    def problems(self, profile: str) -> Iterator[Problem]:
+        # The fastest burn rate alarms at burn x budget; above 100% of requests it never fires.
+        floor = 100 - 100 / MAX_BURN_RATE
+        if self.availability_percent < floor:
+            yield Problem(
+                "availabilityPercent",
+                f"a {MAX_BURN_RATE:g}x burn of its budget would need more than 100% errors: at least {floor:.2f}",
+                self.availability_percent,
+            )
+
+
+# The fast-burn rate of the SLO alarms (Google SRE workbook: 2% of a 30-day budget in 1 hour).
+MAX_BURN_RATE = 14.4
+
+
 class Rule(Model):
     """One alarm: threshold, and how long it must hold before the alarm fires."""
 
@@ -120,6 +146,10 @@ class AlarmSettings(Model):
         default=Subscribers(), description="who looks in working hours: `emails`, `httpsEndpoints`"
     )
 
+    slo: SloSettings = Field(
+        default=SloSettings(), description="`availabilityPercent`: the objective the burn-rate alarms defend"
+    )
+
     # Load balancer
     alb_5xx_percent: PercentRule = _rule(
         PercentRule, 1, 60, 5, meaning="ALB + target 5xx, % of requests", alias="alb5xxPercent"
@@ -167,11 +197,17 @@ class AlarmSettings(Model):
         meaning="deployment guard: target 5xx of one target group, % of its requests",
         alias="deployment5xxPercent",
     )
+    # p95 above 2 s for 5 minutes rolls a deploy back (the release process's latency trigger).
+    deployment_p95_seconds: Rule = _rule(
+        Rule, 2.0, 60, 5, meaning="deployment guard: p95 target response time of one target group, seconds"
+    )
     deployment_unhealthy_hosts: Rule = _rule(
         Rule, 1, 60, 1, meaning="deployment guard: unhealthy targets of one target group"
     )
     deployment_minimum_requests: int = Field(
-        default=10, ge=1, description="requests a minute below which a target group's 5xx rate is not judged"
+        default=10,
+        ge=1,
+        description="requests a period below which a target group's 5xx rate and p95 are not judged",
     )
 
     @model_validator(mode="before")
@@ -196,7 +232,7 @@ class AlarmSettings(Model):
             yield Problem("critical", "prod needs at least one critical subscriber (emails or httpsEndpoints)", None)
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
-            if isinstance(value, Rule):
+            if isinstance(value, (Rule, SloSettings)):
                 for problem in value.problems(profile):
                     yield problem.under(field.alias or name)
 
@@ -212,6 +248,8 @@ def settings_table(settings: AlarmSettings | None = None) -> str:
             default = f"{value.threshold:g} ({value.window()})"
         elif isinstance(value, Subscribers):
             default = "none"
+        elif isinstance(value, SloSettings):
+            default = f"{value.availability_percent:g}%"
         else:
             default = str(value)
         rows.append(f"| `{key}` | {default} | {field.description} |")

@@ -23,14 +23,18 @@ def test_an_alarm_name_needs_exactly_the_kinds_placeholders(kind, placeholders):
         KINDS[kind].alarm_name(**placeholders)
 
 
+COMPOSITES = ("web-deployment", "slo-fast-burn", "slo-slow-burn")
+
+
 def test_every_metric_kind_has_a_threshold_and_timing():
     settings = AlarmSettings()
     for kind in KINDS.values():
-        if kind.name != "web-deployment":
+        if kind.name not in COMPOSITES:
             assert kind.rule(settings).evaluation_periods >= 1, kind.name
 
 
-def test_the_composite_kind_has_no_threshold():
+@pytest.mark.parametrize("kind", COMPOSITES)
+def test_a_composite_kind_has_no_threshold(kind):
     with pytest.raises(ValueError, match="composite"):
-        KINDS["web-deployment"].rule(AlarmSettings())
-    assert KINDS["web-deployment"].window(AlarmSettings()) == "as its members"
+        KINDS[kind].rule(AlarmSettings())
+    assert KINDS[kind].window(AlarmSettings()) == "as its members"

@@ -30,7 +30,7 @@ GIB = 1024**3
 
 # Alarms that page (an outage, or one about to happen); everything else waits for working hours.
 PAGING = {
-    "alb-5xx-rate",
+    "slo-fast-burn",
     "alb-unhealthy-hosts-blue",
     "alb-unhealthy-hosts-green",
     "alb-healthy-hosts-low",
@@ -89,8 +89,12 @@ def watched_metrics(s: Synth, dimension: str, value: str) -> set[str]:
     return set().union(*watching(s, dimension, value).values())
 
 
-def deployment_members(s: Synth) -> list[dict[str, Any]]:
-    composite = s.one(COMPOSITE)
+def composite(s: Synth, kind: str = "web-deployment") -> dict[str, Any]:
+    return alarm(s, kind)
+
+
+def deployment_members(s: Synth, kind: str = "web-deployment") -> list[dict[str, Any]]:
+    composite = alarm(s, kind)
     names = re.findall(r'ALARM\("([^"]+)"\)', composite["inputs"]["alarmRule"])
     by_name = {a["outputs"]["name"]: a for a in metric_alarms(s)}
     return [by_name[n] for n in names]
@@ -173,6 +177,7 @@ def test_each_target_group_has_unhealthy_healthy_and_deployment_alarms(request, 
             f"alb-unhealthy-hosts-{colour}",
             "alb-healthy-hosts-low",
             f"deploy-{colour}-5xx-rate",
+            f"deploy-{colour}-latency-p95",
             f"deploy-{colour}-unhealthy",
         }
 
@@ -379,42 +384,70 @@ def test_the_every_task_is_gone_alarms_fire_when_their_metric_stops(request, sta
 
 
 @STACKS
-def test_the_composite_names_both_colours_5xx_and_unhealthy_alarms(request, stack_name):
+def test_the_composite_names_both_colours_5xx_latency_and_unhealthy_alarms(request, stack_name):
     s = stack(request, stack_name)
     members = deployment_members(s)
     groups = {g["outputs"]["arnSuffix"] for g in s.of_type("aws:lb/targetGroup:TargetGroup")}
     watched = set()
     for member in members:
         (target_group,) = {m["dimensions"]["TargetGroup"] for m in metrics(member)}
-        kind = "unhealthy" if {m["metricName"] for m in metrics(member)} == {"UnHealthyHostCount"} else "5xx"
-        watched.add((target_group, kind))
-    assert len(members) == 4 and watched == set(itertools.product(groups, {"5xx", "unhealthy"}))
-    assert {r["urn"] for r in s.depends_on(s.one(COMPOSITE), "alarmRule")} == {m["urn"] for m in members}
-
-
-def test_the_web_service_rolls_back_on_the_composite_alarm_and_its_members(prod):
-    composite = prod.one(COMPOSITE)
-    members = [m["outputs"]["name"] for m in deployment_members(prod)]
-    web = next(r for r in prod.of_type("aws:ecs/service:Service") if r["outputs"]["name"] == "web")
-    assert web["inputs"]["alarms"] == {
-        "alarmNames": [composite["outputs"]["alarmName"], *members],
-        "enable": True,
-        "rollback": True,
-    }
-    assert prod.outputs["deploymentAlarmName"] == composite["outputs"]["alarmName"]
+        names = {m["metricName"] for m in metrics(member)}
+        kind = {"UnHealthyHostCount": "unhealthy", "TargetResponseTime": "latency"}.get(min(names - {"RequestCount"}))
+        watched.add((target_group, kind or "5xx"))
+    assert len(members) == 6
+    assert watched == set(itertools.product(groups, {"5xx", "latency", "unhealthy"}))
+    assert {r["urn"] for r in s.depends_on(composite(s), "alarmRule")} == {m["urn"] for m in members}
 
 
 @STACKS
-def test_a_bad_deploy_is_rolled_back_within_two_minutes(request, stack_name):
+def test_a_slow_version_rolls_back_on_p95_above_two_seconds_for_five_minutes(request, stack_name):
     s = stack(request, stack_name)
-    seconds = max(detection_seconds(m) for m in deployment_members(s)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+    for colour in ("blue", "green"):
+        latency = alarm(s, f"deploy-{colour}-latency-p95")["inputs"]
+        (p95,) = [q["metric"] for q in latency["metricQueries"] if q.get("metric", {}).get("stat") == "p95"]
+        assert p95["metricName"] == "TargetResponseTime" and p95["period"] == 60
+        assert (latency["threshold"], latency["evaluationPeriods"], latency["datapointsToAlarm"]) == (2.0, 5, 5)
+        assert "IF(requests >= 10" in latency["metricQueries"][-1]["expression"]
+
+
+def test_the_web_service_rolls_back_on_the_composite_alarm_and_its_members(prod):
+    deployment = composite(prod)
+    members = [m["outputs"]["name"] for m in deployment_members(prod)]
+    web = next(r for r in prod.of_type("aws:ecs/service:Service") if r["outputs"]["name"] == "web")
+    assert web["inputs"]["alarms"] == {
+        "alarmNames": [deployment["outputs"]["alarmName"], *members],
+        "enable": True,
+        "rollback": True,
+    }
+    assert prod.outputs["deploymentAlarmName"] == deployment["outputs"]["alarmName"]
+
+
+def error_members(s: Synth) -> list[dict[str, Any]]:
+    return [m for m in deployment_members(s) if "latency" not in m["outputs"]["name"]]
+
+
+@STACKS
+def test_a_failing_deploy_is_rolled_back_within_two_minutes(request, stack_name):
+    s = stack(request, stack_name)
+    seconds = max(detection_seconds(m) for m in error_members(s)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
     assert seconds < ROLLBACK_TARGET_SECONDS == 120
     assert seconds == Alarms.rollback_seconds(settings_of(stack_name).alarms)
 
 
-def test_the_docs_state_the_rollback_figure():
-    stated = re.findall(r"rolled back within \*\*(\d+) s\*\*", observability_page())
+@STACKS
+def test_a_slow_deploy_is_rolled_back_after_its_five_slow_minutes(request, stack_name):
+    s = stack(request, stack_name)
+    latency = [m for m in deployment_members(s) if "latency" in m["outputs"]["name"]]
+    seconds = max(detection_seconds(m) for m in latency) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+    assert seconds == Alarms.latency_rollback_seconds(settings_of(stack_name).alarms) == 5 * 60 + 30
+
+
+def test_the_docs_state_the_rollback_figures():
+    page = observability_page()
+    stated = re.findall(r"failing deploy is rolled back within \*\*(\d+) s\*\*", page)
     assert stated == [str(Alarms.rollback_seconds(settings_of("prod").alarms))]
+    slow = re.findall(r"slow version is rolled back within \*\*(\d+) s\*\*", page)
+    assert slow == [str(Alarms.latency_rollback_seconds(settings_of("prod").alarms))]
 
 
 # Staging with two e-mail addresses and an HTTPS endpoint paged, nobody warned, and a slower
@@ -458,7 +491,7 @@ def test_https_endpoints_are_secrets_in_state(custom):
 
 def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
     alarms = load_settings("staging", config_with("staging", CUSTOM)).alarms
-    measured = max(detection_seconds(m) for m in deployment_members(custom)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
+    measured = max(detection_seconds(m) for m in error_members(custom)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
     assert measured == Alarms.rollback_seconds(alarms) == 2 * 120 + ROLLBACK_TRAFFIC_SHIFT_SECONDS
 
 
@@ -474,3 +507,36 @@ def test_every_alarm_is_a_kind_of_the_catalogue_and_every_kind_exists(prod, stag
             assert kinds, short(s, a)
             used.update(kinds)
     assert used == set(KINDS)
+
+
+# Error budget (burn-rate) alarms
+
+
+@pytest.mark.parametrize(
+    ("kind", "severity", "windows"),
+    [
+        ("slo-fast-burn", "critical", {"slo-fast-burn-1h": (3600, 1.44), "slo-fast-burn-5m": (300, 1.44)}),
+        ("slo-slow-burn", "warning", {"slo-slow-burn-6h": (21600, 0.6), "slo-slow-burn-30m": (1800, 0.6)}),
+    ],
+)
+def test_a_burn_alarm_needs_both_windows_over_the_budget_rate(prod, kind, severity, windows):
+    burn = alarm(prod, kind)
+    assert burn["outputs"]["alarmName"] == f"webapp-prod-{kind}"
+    assert burn["inputs"]["tags"]["severity"] == severity
+    assert " AND " in burn["inputs"]["alarmRule"] and " OR " not in burn["inputs"]["alarmRule"]
+    members = {short(prod, m): m["inputs"] for m in deployment_members(prod, kind)}
+    assert set(members) == set(windows)
+    for name, (period, threshold) in windows.items():
+        inputs = members[name]
+        queried = {q["metric"]["metricName"]: q["metric"]["period"] for q in inputs["metricQueries"] if "metric" in q}
+        assert queried == dict.fromkeys(("HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount"), period)
+        assert (inputs["threshold"], inputs["evaluationPeriods"]) == (threshold, 1)
+        # CloudWatch: period x evaluation periods at most one day.
+        assert period * inputs["evaluationPeriods"] <= 86400
+
+
+def test_the_burn_thresholds_follow_the_availability_objective():
+    overrides = {"webapp:alarms": {"slo": {"availabilityPercent": 99.5}}}
+    s = synth("staging", overrides)
+    assert alarm(s, "slo-fast-burn-1h")["inputs"]["threshold"] == pytest.approx(14.4 * 0.5)
+    assert alarm(s, "slo-slow-burn-30m")["inputs"]["threshold"] == pytest.approx(6 * 0.5)

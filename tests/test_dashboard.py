@@ -11,11 +11,25 @@ from typing import Any
 from tests.observability import PUBLISHED, STACKS, source_values, stack
 from tests.support import Synth
 
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+
+
+def test_the_dashboard_shows_the_slo_burn_alarms_and_the_burn_rate(prod):
+    body = json.loads(prod.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
+    status, burn = body["widgets"][:2]
+    composites = {a["outputs"]["alarmName"]: a["outputs"]["arn"] for a in prod.of_type(COMPOSITE)}
+    assert status["type"] == "alarm"
+    assert status["properties"]["alarms"] == sorted(
+        composites[f"webapp-prod-slo-{speed}-burn"] for speed in ("fast", "slow")
+    )
+    assert burn["properties"]["metrics"][-1][0]["expression"].endswith("/ requests / 0.1")
+    assert [line["value"] for line in burn["properties"]["annotations"]["horizontal"]] == [14.4, 6.0]
+
 
 def dashboard_rows(s: Synth) -> Iterator[tuple[dict[str, Any], list[Any]]]:
     body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
     for widget in body["widgets"]:
-        for row in widget["properties"]["metrics"]:
+        for row in widget["properties"].get("metrics", []):
             yield widget, row
 
 
@@ -33,6 +47,8 @@ def test_the_dashboard_is_json_of_metric_widgets_in_the_stacks_region(request, s
     body = json.loads(s.one("aws:cloudwatch/dashboard:Dashboard")["inputs"]["dashboardBody"])
     assert body["widgets"]
     for widget in body["widgets"]:
+        if widget["type"] == "alarm":
+            continue
         assert widget["type"] == "metric" and widget["properties"]["region"] == s.outputs["region"]
         assert widget["properties"]["metrics"], widget["properties"]["title"]
 

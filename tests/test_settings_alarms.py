@@ -34,6 +34,16 @@ def test_deployment_alarms_use_one_minute_periods_and_one_datapoint():
         assert (rule.period_seconds, rule.evaluation_periods, rule.datapoints_to_alarm) == (60, 1, 1)
 
 
+def test_a_slow_deploy_rolls_back_after_p95_above_two_seconds_for_five_minutes():
+    rule = AlarmSettings().deployment_p95_seconds
+    assert (rule.threshold, rule.seconds_to_alarm) == (2.0, 300)
+
+
+def test_the_availability_objective_is_three_nines_with_a_tenth_of_a_percent_of_budget():
+    slo = _alarms().slo
+    assert (slo.availability_percent, slo.budget_percent) == (99.9, 0.1)
+
+
 def test_a_partial_override_keeps_the_rest_of_that_alarms_defaults():
     rule = _alarms(albP95Seconds={"threshold": 0.8}).alb_p95_seconds
     assert rule == Rule(threshold=0.8, period_seconds=60, evaluation_periods=10, datapoints_to_alarm=10)
@@ -104,6 +114,19 @@ PERIOD = "must be a multiple of 60 seconds (the watched metrics are published on
             r"prod: alarms.critical.httpsEndpoints[0]: must match ^https://[^\s]+$ (got http://hooks.example.com/alarm)",
         ),
         ({"albP95": {"threshold": 2}}, "prod: alarms.albP95: unknown key (got {'threshold': 2})"),
+        (
+            {"slo": {"availabilityPercent": 100}},
+            "prod: alarms.slo.availabilityPercent: input should be less than 100 (got 100)",
+        ),
+        (
+            {"slo": {"availabilityPercent": 90}},
+            "prod: alarms.slo.availabilityPercent: a 14.4x burn of its budget would need more than 100% errors: "
+            "at least 93.06 (got 90.0)",
+        ),
+        (
+            {"deploymentP95Seconds": {"threshold": -1}},
+            "prod: alarms.deploymentP95Seconds.threshold: input should be greater than or equal to 0 (got -1)",
+        ),
     ],
 )
 def test_alarm_rejections(section, line):
