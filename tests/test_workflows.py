@@ -171,7 +171,8 @@ def test_deploy_order_is_tests_then_staging_then_prod_preview_then_prod():
 
 def test_approver_sees_the_prod_preview_before_approving():
     _, preview = job_for("deploy", "preview", "prod")
-    assert "environment" not in preview  # runs before the approval, with the read-only role
+    # Before the approval, in prod's preview environment (no reviewers), with the read-only role.
+    assert preview["environment"]["name"] == "prod-preview"
     assert the_pulumi_action()["comment-on-summary"] == "true"
 
 
@@ -183,6 +184,15 @@ def test_prod_deploy_waits_for_the_production_environment():
 def test_only_the_prod_deploy_uses_the_production_environment():
     users = [(n, j) for n, j, job in all_jobs() if (job.get("environment") or {}).get("name") == "production"]
     assert users == [("deploy", job_for("deploy", "up", "prod")[0])]
+
+
+def test_every_preview_runs_in_its_stacks_preview_environment():
+    # Each environment holds its own account's AWS_PREVIEW_ROLE_ARN: one account per environment.
+    previews = [(w, job, inputs) for w, _, job, inputs in pulumi_calls() if inputs["command"] == "preview"]
+    assert {w for w, _, _ in previews} == {"pull-request", "deploy", "drift"}
+    for _, job, inputs in previews:
+        assert job["environment"]["name"] == f"{inputs['stack']}-preview"
+        assert all(stack in ("staging", "prod") for stack in stacks_of(job, inputs))
 
 
 def test_drift_check_runs_on_a_schedule():
