@@ -1,5 +1,6 @@
 # The team's entry points. Each target creates the virtual environment first if it is missing.
 #   make plan STACK=prod   offline plan of one stack (no STACK: every stack), its policy check and cost
+#   make plan BASE=main    ... and what deploying this tree over that git ref's would change (tools.diff)
 #   make cost STACK=prod   monthly cost estimate of one stack (tools.cost; default prod)
 #   make prices            rewrite tools/cost/prices.json from the AWS Price List API (AWS credentials)
 #   make policy STACK=prod synth + offline policy check with policies/config/<stack>.json (no STACK: every stack)
@@ -43,7 +44,7 @@ lock: venv
 	$(UV_COMPILE) policies/requirements.txt --constraint requirements.lock -o policies/requirements.lock
 
 plan: venv
-	$(PY) -m tools.plan $(STACK_ARGS) --policy
+	$(PY) -m tools.plan $(STACK_ARGS) --policy $(if $(BASE),--base $(BASE),)
 
 POLICY_STACKS = $(or $(STACK),$(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)))
 

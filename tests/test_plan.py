@@ -5,6 +5,7 @@ stacks; with --policy, each stack checked by its own pack process."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,8 @@ import pytest
 from settings import ConfigError
 from settings.base import Problem
 from settings.stack_config import ROOT
+from tests.diff_support import edited, without_component
+from tests.diff_support import resource as diff_resource
 from tests.policy_support import document, resource
 from tools import ci_report, plan, policy_config
 
@@ -170,3 +173,39 @@ def test_the_program_import_names_every_pulumi_aws_service_a_module_uses(tmp_pat
         "    return aws.get_caller_identity(), aws.rds.ParameterGroupParameterArgs\n"
     )
     assert plan._aws_names(module) == {("ec2", "Vpc"), ("rds", "ParameterGroupParameterArgs")}
+
+
+def planned_against(monkeypatch, capsys, base, head, problem=None) -> tuple[int, str]:
+    """`plan --stack staging --base main` with `head` as the synth and `base` as main's."""
+
+    def base_synth(ref, stack, out):
+        if base is not None:
+            out.write_text(json.dumps(base))
+        return problem
+
+    monkeypatch.setattr(plan, "synthesize", lambda stack, config: head)
+    monkeypatch.setattr(plan, "base_synth", base_synth)
+    status = plan.main(["--stack", "staging", "--base", "main"])
+    return status, capsys.readouterr().out
+
+
+def test_with_a_base_the_plan_shows_what_would_change_against_it(monkeypatch, capsys, staging):
+    base = edited(staging.document, lambda d: d["resources"].remove(diff_resource(d, "alarms-dashboard")))
+    status, out = planned_against(monkeypatch, capsys, base, staging.document)
+    assert status == 0
+    changes = out.split("Changes against main:\n")[1]
+    assert changes.startswith("1 to create, 0 to update, 0 to replace, 0 to delete, ")
+    assert "+ create Dashboard alarms-dashboard" in changes
+
+
+def test_a_blocking_change_against_the_base_fails_the_plan(monkeypatch, capsys, staging):
+    head = edited(staging.document, lambda d: without_component(d, "webapp:components:Database"))
+    status, out = planned_against(monkeypatch, capsys, staging.document, head)
+    assert status == 1
+    assert "BLOCKING delete Instance database-instance" in out
+
+
+def test_a_base_that_cannot_be_synthesized_counts_as_empty_and_says_why(monkeypatch, capsys, staging):
+    status, out = planned_against(monkeypatch, capsys, None, staging.document, problem="git archive main: bad ref")
+    assert "(git archive main: bad ref; everything counts as created)" in out
+    assert re.search(r"^\d+ to create, 0 to update", out.split("Changes against main:\n")[1].split("\n", 1)[1])

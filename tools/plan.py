@@ -1,16 +1,19 @@
 """Human summary of what a stack would deploy, from the offline synth.
 
-    python -m tools.plan [--stack NAME ...] [--config-file FILE] [--policy]
+    python -m tools.plan [--stack NAME ...] [--config-file FILE] [--policy] [--base REF]
 
 Each plan starts with the stack's key settings (tools.key_settings): region, AZs, instance
 classes and node types, task sizes and counts, images, each marked set in the stack file or
 default. With no --stack, plans every stack of the project. --policy (what `make plan` passes)
 checks each plan with the CrossGuard pack (tools.policy_check) and its
 policies/config/<stack>.json. Each plan ends with its monthly cost estimate (tools.cost).
---config-file replaces Pulumi.<stack>.yaml (one --stack only), as for tools.synth.
+--config-file replaces Pulumi.<stack>.yaml (one --stack only), as for tools.synth. --base REF
+(`make plan BASE=<ref>`) adds what deploying this tree over REF's would change (tools.diff's
+summary): REF's tree is synthesized by its own code, next to this tree's synth.
 
 The output comes in stack order; the exit status is the worst of the stacks: 0; 1 on a
-mandatory violation or a fixed estimate over the stack's `webapp:budget.monthlyUsd`; 2 when a
+mandatory violation, a fixed estimate over the stack's `webapp:budget.monthlyUsd` or a blocking
+change against --base (a protected or stateful resource replaced or deleted); 2 when a
 stack cannot be planned (unknown stack, invalid config, policy config or waivers, a pack that
 does not start, a crash).
 
@@ -28,6 +31,8 @@ import importlib
 import json
 import multiprocessing
 import sys
+import tempfile
+import threading
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -38,10 +43,13 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from settings import ConfigError, load_settings
+from settings import ConfigError, StackSettings, load_settings
 from settings.stack_config import ROOT, read_stack_config, stack_names, unknown_stack
 from tools import cli_parser, key_settings
 from tools.cost.gate import plan_section
+from tools.diff import compare
+from tools.diff.base import EMPTY, base_synth
+from tools.diff.render import text as diff_text
 from tools.policy_check import PolicyPack
 from tools.policy_config import read_policy_config, stack_policy_config
 from tools.policy_report import UsageError, read_waivers, waivers_path
@@ -49,6 +57,10 @@ from tools.synth import is_secret, synthesize
 
 MASK = "[secret]"
 CANNOT_PLAN = 2
+
+# One stack's work: its name, its pack, its policy config, a stack file to use instead of its
+# own, and the git ref to compare with.
+Job = tuple[str, PolicyPack | None, Path | None, Path | None, str | None]
 
 
 def by_component(document: dict[str, Any]) -> tuple[dict[str, Counter], Counter]:
@@ -120,13 +132,17 @@ class StackPlan:
     status: int = 0
 
 
-def plan_stacks(stacks: list[str], policy_configs: dict[str, Path], config_file: Path | None = None) -> list[StackPlan]:
+def plan_stacks(
+    stacks: list[str], policy_configs: dict[str, Path], config_file: Path | None = None, base_ref: str | None = None
+) -> list[StackPlan]:
     """Every stack's plan, in the order given (from `config_file` instead of its stack file when
-    given); with policy configs, each checked against its stack's."""
+    given); with policy configs, each checked against its stack's; with `base_ref`, compared
+    with that ref's synth."""
     with ExitStack() as cleanup:
         packs = [cleanup.enter_context(_spawned(PolicyPack())) if policy_configs else None for _ in stacks]
-        jobs = [
-            (stack, pack, policy_configs.get(stack), config_file) for stack, pack in zip(stacks, packs, strict=True)
+        jobs: list[Job] = [
+            (stack, pack, policy_configs.get(stack), config_file, base_ref)
+            for stack, pack in zip(stacks, packs, strict=True)
         ]
         if len(jobs) == 1:
             return [plan_stack(*jobs[0])]
@@ -143,18 +159,71 @@ def _spawned(pack: PolicyPack) -> Iterator[PolicyPack]:
 
 
 def plan_stack(
-    stack: str, pack: PolicyPack | None, policy_config: Path | None = None, config_file: Path | None = None
+    stack: str,
+    pack: PolicyPack | None,
+    policy_config: Path | None = None,
+    config_file: Path | None = None,
+    base_ref: str | None = None,
 ) -> StackPlan:
-    """Synthesize and render `stack`; check it with `pack` (spawned, not yet connected) and its
-    `policy_config` if given; then its cost."""
-    try:
-        stack_config = read_stack_config(stack, config_file)
-        settings = load_settings(stack, stack_config)
-        document = synthesize(stack, config=stack_config)
-    except ConfigError as error:
-        return StackPlan(stack, err="".join(f"{line}\n" for line in error.lines), status=CANNOT_PLAN)
-    out = render(document, key_settings.render(settings, stack_config)) + "\n"
-    status = 0
+    """Synthesize and render `stack`; compare it with `base_ref`'s synth if given; check it with
+    `pack` (spawned, not yet connected) and its `policy_config` if given; then its cost."""
+    with ExitStack() as cleanup:
+        # The base synth runs in its own process while this one synthesizes the head.
+        base = cleanup.enter_context(_BaseSynth(base_ref, stack)) if base_ref else None
+        try:
+            stack_config = read_stack_config(stack, config_file)
+            settings = load_settings(stack, stack_config)
+            document = synthesize(stack, config=stack_config)
+        except ConfigError as error:
+            return StackPlan(stack, err="".join(f"{line}\n" for line in error.lines), status=CANNOT_PLAN)
+        out = render(document, key_settings.render(settings, stack_config)) + "\n"
+        status = 0
+        if base is not None:
+            changes, status = base.compare(document)
+            out += f"\n{changes}"
+    return _checked(stack, document, settings, out, status, pack, policy_config)
+
+
+class _BaseSynth:
+    """`base_ref`'s synth of a stack, made in a thread (its work is a child process)."""
+
+    def __init__(self, base_ref: str, stack: str):
+        self.ref, self.stack = base_ref, stack
+        self.scratch = tempfile.TemporaryDirectory()
+        self.out = Path(self.scratch.name) / "base.json"
+        self.thread = threading.Thread(target=self._run, name=f"base-{stack}", daemon=True)
+        self.problem: str | None = None
+
+    def __enter__(self) -> _BaseSynth:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.thread.join()
+        self.scratch.cleanup()
+
+    def _run(self) -> None:
+        self.problem = base_synth(self.ref, self.stack, self.out)
+
+    def compare(self, head: dict[str, Any]) -> tuple[str, int]:
+        """The change summary against the base, and 1 when a change is blocking."""
+        self.thread.join()
+        note = f"  ({self.problem}; everything counts as created)\n" if self.problem else ""
+        base = EMPTY if self.problem else json.loads(self.out.read_text())
+        report = compare(base, head)
+        return f"Changes against {self.ref}:\n{note}{diff_text(report)}", 1 if report.blocking else 0
+
+
+def _checked(
+    stack: str,
+    document: dict[str, Any],
+    settings: StackSettings,
+    out: str,
+    status: int,
+    pack: PolicyPack | None,
+    policy_config: Path | None,
+) -> StackPlan:
+    """The plan so far, with the policy check and the cost estimate added."""
     if pack is not None and policy_config is not None:
         try:
             waivers = read_waivers(waivers_path(stack), stack)
@@ -163,13 +232,13 @@ def plan_stack(
         except UsageError as error:
             return StackPlan(stack, out, f"policy check: {error}\n", CANNOT_PLAN)
         out += f"\nPolicy check ({policy_config.relative_to(ROOT)}):\n{report.text()}\n"
-        status = report.exit_code
+        status = max(status, report.exit_code)
     # After the policy result: what it costs, and whether that fits the budget.
     cost, cost_status = plan_section(document, settings)
     return StackPlan(stack, f"{out}\n{cost}\n", status=max(status, cost_status))
 
 
-def _in_workers(jobs: list[tuple[str, PolicyPack | None, Path | None, Path | None]]) -> list[StackPlan]:
+def _in_workers(jobs: list[Job]) -> list[StackPlan]:
     """Import the program once, then fork one worker per stack. No thread and no gRPC object
     exists in this process at the forks: each worker connects to its own stack's pack."""
     collecting = gc.isenabled()
@@ -195,7 +264,7 @@ def _in_workers(jobs: list[tuple[str, PolicyPack | None, Path | None, Path | Non
     return [_receive(*worker) for worker in workers]
 
 
-def _worker(job: tuple[str, PolicyPack | None, Path | None, Path | None], sender: Connection) -> None:
+def _worker(job: Job, sender: Connection) -> None:
     try:
         plan = plan_stack(*job)
     except BaseException:
@@ -273,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         "--policy", action="store_true", help="run the policy pack on each plan with policies/config/<stack>.json"
     )
     parser.add_argument("--config-file", type=Path, help="use this file instead of Pulumi.<stack>.yaml (one --stack)")
+    parser.add_argument("--base", metavar="REF", help="also show what would change against git REF's synth")
     args = parser.parse_args(argv)
     if args.config_file and len(args.stack or ()) != 1:
         parser.error("--config-file needs exactly one --stack")
@@ -284,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         return CANNOT_PLAN
     try:
         configs = {stack: stack_policy_config(stack) for stack in stacks} if args.policy else {}
-        plans = plan_stacks(stacks, configs, args.config_file)
+        plans = plan_stacks(stacks, configs, args.config_file, args.base)
     except UsageError as error:
         print(f"policy check: {error}", file=sys.stderr)
         return CANNOT_PLAN

@@ -24,8 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,30 +33,10 @@ from tools.ci_report import run_policy_check
 from tools.diagram.__main__ import build
 from tools.diagram.draw import render_svg
 from tools.diff import compare
+from tools.diff.base import EMPTY, base_synth
 from tools.diff.render import markdown
 from tools.policy_config import policy_config_path
 from tools.synth import dumps, synthesize
-
-EMPTY = {"resources": [], "outputs": {}}
-
-
-def base_synth(ref: str, stack: str, out: Path) -> str | None:
-    """Synthesize `stack` from the tree of git `ref` with that tree's own code; None when it
-    worked, else why not (the base then counts as empty: everything is created)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        tree = Path(scratch)
-        archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True)
-        if archive.returncode != 0:
-            return f"git archive {ref}: {archive.stderr.decode(errors='replace').strip()}"
-        archive_file = tree / "base.tar"
-        archive_file.write_bytes(archive.stdout)
-        with tarfile.open(archive_file) as handle:
-            handle.extractall(tree / "src", filter="data")
-        command = [sys.executable, "-m", "tools.synth", "--stack", stack, "--out", str(out)]
-        result = subprocess.run(command, cwd=tree / "src", capture_output=True, text=True)
-        if result.returncode != 0:
-            return f"base synth of {stack} at {ref} failed: {(result.stderr or result.stdout).strip()[-500:]}"
-    return None
 
 
 def cost(stack: str, base_file: Path | None, directory: Path) -> dict[str, Any] | None:
