@@ -19,6 +19,7 @@ from components.firewall import Firewall, FirewallArgs
 from components.key_admin import KeyAdministrator, KeyAdministratorArgs
 from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
+from components.recovery_site import RecoverySite, RecoverySiteArgs
 from components.service import FargateService, FargateServiceArgs, WebRouting
 from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
@@ -61,7 +62,11 @@ def build(settings: StackSettings) -> dict[str, Any]:
         NetworkArgs(settings=settings.network, context=context, availability_zones=zones, log_key_arn=logs_key.arn),
         opts=opts,
     )
-    database, cache = _data_tier(settings, context, network, logs_key, key_access, opts)
+    backup_provider = None
+    if settings.database.cross_region_backups:
+        backup_provider = _provider("aws-backup-region", settings.database.backup_replication_region, settings)
+    database, cache = _data_tier(settings, context, network, logs_key, key_access, opts, backup_provider)
+    recovery = _recovery_site(settings, context, backup_provider, key_admins)
     load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
     # Every service (web and workers) uses both data stores: it gets their settings as
     # environment and their credentials as secret references, and each store admits exactly
@@ -98,6 +103,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "privateSubnetIds": network.private_subnet_ids,
         "isolatedSubnetIds": network.isolated_subnet_ids,
         **_data_outputs(database, cache),
+        **_recovery_outputs(recovery),
         **_service_outputs(load_balancer, routing, firewall, cluster, services),
         "alarmNames": alarms.alarm_names,
         "deploymentAlarmName": alarms.deployment_alarm_name,
@@ -135,12 +141,10 @@ def _data_tier(
     logs_key: EncryptionKey,
     key_access: KeyAccess,
     opts: pulumi.ResourceOptions,
+    backup_provider: aws.Provider | None,
 ) -> tuple[Database, Cache]:
     """The database and the cache in the isolated subnets; backups copied to a second region
-    through a provider of that region when the settings say so."""
-    backup_provider = None
-    if settings.database.cross_region_backups:
-        backup_provider = _provider("aws-backup-region", settings.database.backup_replication_region, settings)
+    through `backup_provider` (a provider of that region) when the settings say so."""
     database = Database(
         "database",
         DatabaseArgs(
@@ -171,7 +175,11 @@ def _data_tier(
 
 def _data_outputs(database: Database, cache: Cache) -> dict[str, Any]:
     """Stack outputs of the data tier (names other stacks and tools rely on; never a secret value)."""
+    replicated = (
+        {"databaseReplicatedBackupsArn": database.replicated_backups_arn} if database.replicated_backups_arn else {}
+    )
     return {
+        **replicated,
         "databaseInstanceId": database.instance_id,
         "databaseEndpoint": database.endpoint,
         "databaseAddress": database.address,
@@ -187,6 +195,52 @@ def _data_outputs(database: Database, cache: Cache) -> dict[str, Any]:
         "cacheReaderEndpoint": cache.reader_endpoint,
         "cachePort": cache.port,
         "cacheAuthSecretArn": cache.token_secret_arn,
+    }
+
+
+def _recovery_site(
+    settings: StackSettings,
+    context: AwsContext,
+    backup_provider: aws.Provider | None,
+    key_admins: Sequence[pulumi.Input[str]],
+) -> RecoverySite | None:
+    """The pilot light a region-loss recovery restores the database into, in the region that holds
+    the replicated backups (none without cross-region backups)."""
+    if backup_provider is None:
+        return None
+    region = settings.database.backup_replication_region
+    zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=backup_provider)).names
+    return RecoverySite(
+        "recovery",
+        RecoverySiteArgs(
+            settings=settings.recovery,
+            database=settings.database,
+            context=context,
+            region=region,
+            availability_zones=zones,
+            provider=backup_provider,
+            key_administrators=key_admins,
+            protect=settings.profile == "prod",
+        ),
+        opts=pulumi.ResourceOptions(provider=backup_provider),
+    )
+
+
+def _recovery_outputs(recovery: RecoverySite | None) -> dict[str, Any]:
+    """What `python -m ops recover` restores into (nothing without a recovery site)."""
+    if recovery is None:
+        return {}
+    return {
+        "recoveryRegion": recovery.region,
+        "recoveryVpcId": recovery.vpc_id,
+        "recoveryPrivateSubnetIds": recovery.private_subnet_ids,
+        "recoveryIsolatedSubnetIds": recovery.isolated_subnet_ids,
+        "recoveryDbSubnetGroupName": recovery.db_subnet_group_name,
+        "recoveryCacheSubnetGroupName": recovery.cache_subnet_group_name,
+        "recoveryDbParameterGroupName": recovery.parameter_group_name,
+        "recoveryDbSecurityGroupId": recovery.database_security_group_id,
+        "recoveryKmsKeyArn": recovery.key_arn,
+        "recoveryLogsKmsKeyArn": recovery.logs_key_arn,
     }
 
 

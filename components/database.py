@@ -19,14 +19,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from settings.database import DatabaseSettings
+from settings.database import LOG_EXPORTS, DatabaseSettings
 
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, provided, service_trust_policy
 from .datastore import DataStore, KeyAccess, physical_name
 from .encryption import EncryptionKey, KeyArgs
 
-# What RDS exports to CloudWatch Logs (Security Hub RDS.9 wants both for PostgreSQL).
-LOG_EXPORTS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
@@ -127,6 +125,11 @@ class Database(DataStore):
         )
         self.backup_key: EncryptionKey | None = None
         self.backup_replication = self._backup_replication(name, args) if settings.cross_region_backups else None
+        # The replicated automated backups in the backup region (its id is their ARN): what a
+        # region-loss recovery restores from.
+        self.replicated_backups_arn: pulumi.Output[str] | None = (
+            self.backup_replication.id if self.backup_replication else None
+        )
 
         self.instance_id: pulumi.Output[str] = self.instance.identifier
         self.address: pulumi.Output[str] = self.instance.address
@@ -163,23 +166,11 @@ class Database(DataStore):
         )
 
     def _parameter_group(self, name: str, settings: DatabaseSettings) -> aws.rds.ParameterGroup:
-        parameters = {
-            # TLS only (already the default from PostgreSQL 15 on RDS; explicit for older majors
-            # and for the policy pack).
-            "rds.force_ssl": "1",
-            "log_min_duration_statement": str(settings.slow_query_ms),
-            "log_statement": "ddl",
-            "log_connections": "1",
-            "log_disconnections": "1",
-            "log_lock_waits": "1",
-        }
         return aws.rds.ParameterGroup(
             f"{name}-params",
             family=settings.parameter_group_family,
             description=f"PostgreSQL {settings.major_version} for {self.identifier}: TLS only, slow query logging",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in parameters.items()
-            ],
+            parameters=parameter_args(settings),
             opts=child(self),
         )
 
@@ -239,6 +230,11 @@ class Database(DataStore):
             # protect: removing it stops the copies the region-loss runbook restores from.
             opts=child(self, provider=args.backup_provider, protect=settings.protect),
         )
+
+
+def parameter_args(settings: DatabaseSettings) -> list[aws.rds.ParameterGroupParameterArgs]:
+    """The database's parameters (`DatabaseSettings.parameters`) as a parameter group takes them."""
+    return [aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in settings.parameters.items()]
 
 
 def _first_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:

@@ -20,7 +20,8 @@ import pulumi_aws as aws
 
 from settings.network import INTERFACE_ENDPOINTS, TIERS, NetworkSettings
 
-from .common import TYPE_PREFIX, AwsContext, child, policy_document, service_trust_policy
+from .common import TYPE_PREFIX, AwsContext, child
+from .flow_logs import FlowLogArgs, flow_logs
 
 
 @dataclass(frozen=True)
@@ -188,43 +189,13 @@ class Network(pulumi.ComponentResource):
             )
 
     def _flow_logs(self, name: str, args: NetworkArgs) -> None:
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=f"/vpc/{pulumi.get_stack()}/{name}/flow-logs",
-            retention_in_days=args.settings.flow_log_retention_days,
-            kms_key_id=args.log_key_arn,
-            opts=child(self),
-        )
-        role = aws.iam.Role(
-            f"{name}-flow-logs-role",
-            description="VPC flow logs delivery to CloudWatch Logs",
-            assume_role_policy=service_trust_policy(
-                ["vpc-flow-logs.amazonaws.com"],
-                args.context,
-                source_arn=args.context.arn("ec2", "vpc-flow-log/*"),
+        flow_logs(
+            self,
+            name,
+            FlowLogArgs(
+                context=args.context,
+                vpc_id=self.vpc.id,
+                log_key_arn=args.log_key_arn,
+                retention_days=args.settings.flow_log_retention_days,
             ),
-            opts=child(self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs-policy",
-            role=role.id,
-            policy=policy_document(
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                    "Resource": [log_group.arn, log_group.arn.apply(lambda arn: f"{arn}:*")],
-                }
-            ),
-            opts=child(self),
-        )
-        aws.ec2.FlowLog(
-            f"{name}-flow-log",
-            vpc_id=self.vpc.id,
-            traffic_type="ALL",
-            log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
-            iam_role_arn=role.arn,
-            max_aggregation_interval=60,
-            tags={"Name": f"{name}-flow-log"},
-            opts=child(self),
         )

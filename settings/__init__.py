@@ -22,6 +22,7 @@ from .edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from .encryption import EncryptionSettings
 from .network import NetworkSettings, vpc_size_problems
 from .profiles import PROFILE_DEFAULTS, Profile, deep_merge, with_profile_defaults
+from .recovery import RecoverySettings, overlap_problems
 from .regions import Region, partition_of
 from .services import ServiceSettings, service_list_problems
 
@@ -56,6 +57,8 @@ class StackSettings(Model):
     services: list[ServiceSettings] = Field(min_length=1)
     database: DatabaseSettings
     cache: CacheSettings
+    # The pilot light in the backup region (built only with database.crossRegionBackups).
+    recovery: RecoverySettings = RecoverySettings()
     alarms: AlarmSettings = AlarmSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     # The fixed monthly estimate `make plan` holds the stack to (none: not gated).
@@ -74,6 +77,7 @@ class StackSettings(Model):
     def _backup_region_problems(self) -> Iterator[Problem]:
         if not self.database.cross_region_backups:
             return
+        yield from overlap_problems(self.recovery, self.network.vpc_cidr)
         backup_region = self.database.backup_replication_region
         if backup_region == self.region:
             yield Problem(

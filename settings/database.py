@@ -13,6 +13,8 @@ from .regions import Region
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_BACKUP_DAYS = 7
+# What RDS exports to CloudWatch Logs (Security Hub RDS.9 wants both for PostgreSQL).
+LOG_EXPORTS = ("postgresql", "upgrade")
 # Names RDS or PostgreSQL reserve, and the admin names scanners probe first (Security Hub RDS.25).
 RESERVED_USERNAMES = ("admin", "postgres", "rdsadmin", "root")
 RESERVED_DATABASE_NAMES = ("postgres", "rdsadmin", "template0", "template1")
@@ -63,6 +65,21 @@ class DatabaseSettings(Model):
     @property
     def parameter_group_family(self) -> str:
         return f"postgres{self.major_version}"
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        """The parameter group's settings: the primary's and the recovery site's (a restore into
+        the backup region must behave like the primary)."""
+        return {
+            # TLS only (already the default from PostgreSQL 15 on RDS; explicit for older majors
+            # and for the policy pack).
+            "rds.force_ssl": "1",
+            "log_min_duration_statement": str(self.slow_query_ms),
+            "log_statement": "ddl",
+            "log_connections": "1",
+            "log_disconnections": "1",
+            "log_lock_waits": "1",
+        }
 
     def problems(self, profile: str) -> Iterator[Problem]:
         if profile == "prod":

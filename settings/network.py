@@ -49,16 +49,7 @@ class NetworkSettings(Model):
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        try:
-            network = ipaddress.IPv4Network(value, strict=True)
-        except ValueError as exc:
-            raise ValueError(f"not an IPv4 network CIDR: {exc}") from None
-        low, high = _VPC_PREFIXES
-        if not low <= network.prefixlen <= high:
-            raise ValueError(f"prefix must be /{low} to /{high}, the VPC sizes AWS accepts")
-        if not network.is_private:
-            raise ValueError("must be a private (RFC 1918) range")
-        return value
+        return check_vpc_cidr(value)
 
     def problems(self, profile: str) -> Iterator[Problem]:
         minimum = MIN_AZS[profile]
@@ -84,9 +75,29 @@ class NetworkSettings(Model):
 
     def subnet_cidr(self, tier: str, az_index: int) -> str:
         """CIDR of the subnet of `tier` in the AZ at `az_index`; stable when AZs are added."""
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        subnets = list(vpc.subnets(new_prefix=vpc.prefixlen + _SUBNET_NEW_BITS))
-        return str(subnets[TIERS.index(tier) * MAX_AZS + az_index])
+        return tier_subnet_cidr(self.vpc_cidr, tier, az_index)
+
+
+def check_vpc_cidr(value: str) -> str:
+    """A VPC CIDR AWS accepts: IPv4, /16 to /28, a private (RFC 1918) range."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 network CIDR: {exc}") from None
+    low, high = _VPC_PREFIXES
+    if not low <= network.prefixlen <= high:
+        raise ValueError(f"prefix must be /{low} to /{high}, the VPC sizes AWS accepts")
+    if not network.is_private:
+        raise ValueError("must be a private (RFC 1918) range")
+    return value
+
+
+def tier_subnet_cidr(cidr: str, tier: str, az_index: int) -> str:
+    """The subnet of `tier` in the AZ at `az_index` of the VPC `cidr`: four equal blocks (one per
+    tier and a spare), each cut into MAX_AZS subnets."""
+    vpc = ipaddress.IPv4Network(cidr)
+    subnets = list(vpc.subnets(new_prefix=vpc.prefixlen + _SUBNET_NEW_BITS))
+    return str(subnets[TIERS.index(tier) * MAX_AZS + az_index])
 
 
 def private_subnet_addresses(network: NetworkSettings, max_tasks: int) -> tuple[int, int, int]:

@@ -63,6 +63,17 @@ class Synth:
         ]
 
 
+def primary_region(stack: Synth) -> Synth:
+    """The stack without its recovery site (the pilot light in the backup region), for tests of
+    what the primary region runs."""
+    return Synth(
+        {
+            **stack.document,
+            "resources": [r for r in stack.resources if "webapp:components:RecoverySite" not in r["urn"]],
+        }
+    )
+
+
 def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The stack file's config with sections replaced or merged: {"webapp:network": {...}}.
     A dict merges into the section; anything else (lists, scalars, None to drop) replaces it."""

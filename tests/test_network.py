@@ -5,10 +5,18 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from tests.support import Synth, rejection, synth
+import pytest
+
+from tests.support import Synth, primary_region, rejection, synth
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
+
+
+@pytest.fixture(scope="module")
+def prod(prod: Synth) -> Synth:
+    """Prod's primary region: the recovery site's VPC has tests of its own (test_recovery_site)."""
+    return primary_region(prod)
 
 
 def subnets_by_tier(stack: Synth) -> dict[str, list[dict]]:

@@ -133,7 +133,7 @@ def _admin_task_policy(doc):
 
 
 def _flow_log_dropped(doc):
-    doc["resources"] = [r for r in doc["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
+    doc["resources"] = [r for r in doc["resources"] if r["name"] != "network-flow-log"]
 
 
 def _of(doc, type_):

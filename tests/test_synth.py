@@ -88,8 +88,8 @@ def test_parents_and_dependencies_come_before_dependents(prod):
 
 
 def test_property_dependencies_name_the_resources_an_input_came_from(prod):
-    subnet = prod.of_type("aws:ec2/subnet:Subnet")[0]
-    assert prod.depends_on(subnet, "vpcId") == [prod.one("aws:ec2/vpc:Vpc")]
+    subnet = prod.one("aws:ec2/subnet:Subnet", "network-private-0")
+    assert prod.depends_on(subnet, "vpcId") == [prod.one("aws:ec2/vpc:Vpc", "network-vpc")]
 
 
 def test_outputs_carry_realistic_arns(prod):

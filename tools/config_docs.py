@@ -26,6 +26,7 @@ from settings.database import DatabaseSettings
 from settings.edge import DnsSettings, FirewallSettings, LoadBalancerSettings
 from settings.network import NetworkSettings
 from settings.profiles import PROFILE_DEFAULTS
+from settings.recovery import RecoverySettings
 from settings.services import ServiceSettings
 from tools.policy_docs import cell
 
@@ -51,6 +52,10 @@ MEANINGS: dict[str, str] = {
     "network.interfaceEndpointAzCount": "AZs (the first ones) with a network interface of each endpoint; none: every "
     "AZ (prod: every AZ)",
     "network.flowLogRetentionDays": "retention of the VPC flow log group",
+    # recovery
+    "recovery.vpcCidr": "the recovery site's VPC range in the backup region; must not overlap `network.vpcCidr`",
+    "recovery.azCount": "AZs of the backup region with a private and an isolated subnet (at least 2, for Multi-AZ)",
+    "recovery.flowLogRetentionDays": "retention of the recovery site's flow log group",
     # dns
     "dns.domain": "the service's domain; the `url` output is `https://<domain>`",
     "dns.hostedZoneId": "Route 53 public zone for the alias record and the certificate's DNS validation",
@@ -180,6 +185,7 @@ SECTIONS: dict[str, tuple[str, type[BaseModel]]] = {
     "config-services": ("services[]", ServiceSettings),
     "config-database": ("database", DatabaseSettings),
     "config-cache": ("cache", CacheSettings),
+    "config-recovery": ("recovery", RecoverySettings),
     "config-budget": ("budget", BudgetSettings),
     "config-usage": ("usage", UsageSettings),
     "config-usage-logs": ("usage.logs", LogUsage),
@@ -194,6 +200,7 @@ _VALIDATOR_LABELS = {
     "weekly_window": "`ddd:hh:mm-ddd:hh:mm` UTC",
     "_tls_policy": "TLS policy name",
     "_cidr": "CIDR",
+    "check_vpc_cidr": "CIDR",
     "_secret_ref": "secret ARN",
     "_user": "uid[:gid]",
     "_insights_retention": "days: 7, 731 or 31 x months",

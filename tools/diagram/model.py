@@ -12,6 +12,7 @@ the resources a second-region provider places in a backup region.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +85,7 @@ def read(document: dict[str, Any]) -> Architecture:
     main_region = next(iter(sorted(v for k, v in provider_regions.items() if k.endswith("::aws"))), "")
     arch = Architecture(title=f"{document.get('project', '')} / {reader.stack}", region=main_region or "")
     owners: dict[str, list[str]] = defaultdict(list)  # security group URN -> box ids
-    _network(reader, arch)
+    _network(reader, arch, lambda record: _region(record, provider_regions) in (None, main_region))
     _edge_and_balancer(reader, arch, owners)
     _data(reader, arch, owners)
     _backup(reader, arch, provider_regions, main_region)
@@ -98,12 +99,21 @@ def _box(record: dict[str, Any], kind: str, label: str, *extra: dict[str, Any]) 
     return Box(box_id, kind, label, (record["urn"], *(r["urn"] for r in extra)))
 
 
-def _network(reader: _Reader, arch: Architecture) -> None:
-    for vpc in reader.of("aws:ec2/vpc:Vpc"):
+def _region(record: dict[str, Any], provider_regions: dict[str, Any]) -> Any:
+    """The region of `record`'s provider (None: the stack's default provider)."""
+    return provider_regions.get((record.get("provider") or "").rsplit("::", 1)[0])
+
+
+def _network(reader: _Reader, arch: Architecture, in_main_region: Callable[[dict[str, Any]], bool]) -> None:
+    """The stack's VPC in its own region (a VPC of the backup region is drawn there, see _backup)."""
+    for vpc in filter(in_main_region, reader.of("aws:ec2/vpc:Vpc")):
         arch.vpc_label = f"VPC {vpc['inputs'].get('cidrBlock', '')}"
         arch.vpc_urns = (vpc["urn"],)
     subnets: dict[str, Subnet] = {}
-    for record in sorted(reader.of(SUBNET), key=lambda r: (r["inputs"]["availabilityZone"], r["inputs"]["cidrBlock"])):
+    for record in sorted(
+        filter(in_main_region, reader.of(SUBNET)),
+        key=lambda r: (r["inputs"]["availabilityZone"], r["inputs"]["cidrBlock"]),
+    ):
         inputs = record["inputs"]
         tier = (inputs.get("tags") or {}).get("tier") or ("public" if inputs.get("mapPublicIpOnLaunch") else "private")
         subnet = Subnet(tier, inputs["cidrBlock"], record["urn"])
@@ -246,14 +256,19 @@ def _backup(reader: _Reader, arch: Architecture, provider_regions: dict[str, Any
             "backup",
             "RDS automated backups\nkept {retention} days",
         ),
+        "aws:ec2/vpc:Vpc": ("vpc", "recovery site VPC {cidr}\n{subnets} subnets, no NAT"),
+        "aws:rds/subnetGroup:SubnetGroup": ("", "DB subnet group\n{subnets} isolated subnets"),
     }
     for record in reader.resources:
-        region = provider_regions.get((record.get("provider") or "").rsplit("::", 1)[0])
+        region = _region(record, provider_regions)
         if not region or region == main_region or record["type"] not in kinds:
             continue
         kind, label = kinds[record["type"]]
-        retention = int(record["inputs"].get("retentionPeriod") or 0)
-        box = _box(record, kind, label.format(name=record["name"], retention=retention))
+        inputs = record["inputs"]
+        retention = int(inputs.get("retentionPeriod") or 0)
+        subnets = len(inputs.get("subnetIds") or reader.users(record, SUBNET, "vpcId"))
+        text = label.format(name=record["name"], retention=retention, cidr=inputs.get("cidrBlock"), subnets=subnets)
+        box = _box(record, kind, text)
         arch.backup.setdefault(region, []).append(box)
         for key in record["propertyDependencies"]:
             for source in reader.deps(record, key):
