@@ -5,7 +5,9 @@
     python -m ops rollback      --stack NAME [--outputs FILE] [--json] [--timeout MINUTES] [--dry-run] [--yes]
     python -m ops restore-drill --stack NAME [--outputs FILE] [--json]
                                 [--point-in-time latest|ISO-8601] [--check tcp|none] [--check-command CMD]
-                                [--connect-timeout SECONDS] [--instance-class CLASS] [--timeout MINUTES]
+                                [--connect-timeout SECONDS] [--instance-class CLASS] [--timeout MINUTES] [--recovery-site]
+    python -m ops recover       --stack NAME [--outputs FILE] [--json] [--to-time ISO-8601 | --latest] [--dry-run]
+                                [--target ID] [--timeout MINUTES]
 
 Each command's help (its `Command` in its module) says what it does, the stack outputs it needs,
 its exit statuses and an example. Exit status: 0 all good, 1 the command found a problem (a failed
@@ -31,11 +33,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from settings import ConfigError, StackSettings, load_settings
 from settings.stack_config import read_stack_config
 
-from . import preflight, restore, rollback, status
+from . import preflight, recover, restore, rollback, status
 from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
 from .command import Command
 from .outputs import Outputs, load_outputs
 from .progress import Clock, Progress
+from .site import site_of
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Context:
 
 
 COMMANDS: dict[str, Command] = {
-    module.COMMAND.name: module.COMMAND for module in (preflight, status, rollback, restore)
+    module.COMMAND.name: module.COMMAND for module in (preflight, status, rollback, restore, recover)
 }
 
 
@@ -80,7 +83,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="`latest` or an ISO 8601 time (UTC unless it says otherwise); default: the newest automated snapshot",
     )
-    drill.add_argument("--check", choices=("tcp", "none"), default="tcp", help="connectivity check (default tcp)")
+    drill.add_argument(
+        "--check",
+        choices=("tcp", "none"),
+        help="connectivity check (default tcp; none with --recovery-site, whose security group admits nothing)",
+    )
     drill.add_argument("--check-command", metavar="CMD", help="run CMD as the check (DRILL_HOST, DRILL_PORT... set)")
     drill.add_argument(
         "--connect-timeout",
@@ -91,7 +98,30 @@ def parser() -> argparse.ArgumentParser:
     )
     drill.add_argument("--instance-class", help="class of the temporary instance (default: the snapshot's)")
     drill.add_argument("--timeout", type=float, default=120, metavar="MINUTES", help="how long to wait (default 120)")
+    drill.add_argument(
+        "--recovery-site",
+        action="store_true",
+        help="restore the backups replicated to the backup region into the recovery site (the region-loss path)",
+    )
+    _recover_parser(commands, common)
     return top
+
+
+def _recover_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    recover_ = COMMANDS["recover"].add_to(commands, [common])
+    when = recover_.add_mutually_exclusive_group()
+    when.add_argument(
+        "--to-time",
+        type=_time,
+        metavar="ISO-8601",
+        help="restore to this time (UTC unless it says otherwise), inside the replicated backups' restore window",
+    )
+    when.add_argument("--latest", action="store_true", help="restore to the latest restorable time (the default)")
+    recover_.add_argument("--dry-run", action="store_true", help="check everything and print the plan; create nothing")
+    recover_.add_argument("--target", metavar="ID", help="identifier of the restored instance (default: the source's)")
+    recover_.add_argument(
+        "--timeout", type=float, default=180, metavar="MINUTES", help="how long to wait (default 180)"
+    )
 
 
 def main(argv: list[str] | None = None, context: Context | None = None) -> int:
@@ -122,8 +152,24 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
         aws = Aws(settings.region, context.session, context.wrap)
         return preflight.run(settings, outputs, aws, context.clock, settings.allowed_account_ids)
     outputs = load_outputs(args.stack, args.outputs, context.run_command)
+    if args.command == "recover":
+        settings = _settings(args.stack, _stack_config(args.stack, context))
+        aws = Aws(site_of(outputs).region, context.session, context.wrap)
+        COMMANDS[args.command].check_outputs(outputs)
+        return recover.run(
+            outputs,
+            settings,
+            aws,
+            progress,
+            to_time=args.to_time,
+            dry_run=args.dry_run,
+            target=args.target,
+            timeout=args.timeout * 60,
+        )
     COMMANDS[args.command].check_outputs(outputs)
-    region = outputs.get("region") or _settings(args.stack, _stack_config(args.stack, context)).region
+    site = site_of(outputs) if args.command == "restore-drill" and args.recovery_site else None
+    region = (site.region if site else None) or outputs.get("region")
+    region = region or _settings(args.stack, _stack_config(args.stack, context)).region
     aws = Aws(region, context.session, context.wrap)
     if args.command == "status":
         return status.run(outputs, aws)
@@ -138,13 +184,14 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
         point_in_time=args.point_in_time,
         instance_class=args.instance_class,
         timeout=args.timeout * 60,
+        site=site,
     )
 
 
 def _check(args: argparse.Namespace, context: Context) -> restore.Check:
     if args.check_command:
         return restore.command_check(args.check_command)
-    if args.check == "none":
+    if (args.check or ("none" if args.recovery_site else "tcp")) == "none":
         return restore.no_check
     return restore.tcp_check(budget=args.connect_timeout, clock=context.clock)
 
@@ -202,7 +249,14 @@ def _point_in_time(text: str) -> Any:
     if text == restore.LATEST:
         return text
     try:
+        return _time(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"not `latest` nor an ISO 8601 time: {text}") from None
+
+
+def _time(text: str) -> datetime:
+    try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not `latest` nor an ISO 8601 time: {text}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -31,6 +31,7 @@ from .aws import Aws, describe_error, error_code, paginate
 from .command import Command
 from .outputs import Outputs
 from .progress import Clock, Progress, WaitTimeout, duration, iso, poll
+from .site import LATEST, Site, replicated_backups, restore_from_backups, restore_time
 
 # The tcp check: attempts 5 s apart (a new instance's DNS name can take a moment), all within
 # the budget (`--connect-timeout`).
@@ -50,6 +51,10 @@ COMMAND = Command(
         f"{TCP_CHECK_GAP:g} s apart, all within --connect-timeout seconds (default {TCP_CHECK_BUDGET:g}). "
         "It only works from inside the VPC, from a security group the database admits. Use --check none from elsewhere, or --check-command to run your own "
         "check with DRILL_HOST, DRILL_PORT, DRILL_DATABASE, DRILL_INSTANCE_ID and DRILL_REGION set."
+        "\n\n"
+        "--recovery-site restores the automated backups replicated to the backup region into the "
+        "recovery site instead (the region-loss path of `recover`); its security group admits nothing, "
+        "so the check defaults to none there."
     ),
     failed="the restore or the check failed (the temporary instance is deleted all the same)",
     examples=(
@@ -58,7 +63,15 @@ COMMAND = Command(
         "--check-command 'pg_isready -h $DRILL_HOST -p $DRILL_PORT'",
     ),
     outputs=("databaseInstanceId", "databaseSubnetGroupName", "databaseSecurityGroupId", "databaseParameterGroupName"),
-    optional_outputs=("databaseName",),
+    optional_outputs=(
+        "databaseName",
+        # --recovery-site: the site and the replicated backups (their ARN, else found by name).
+        "recoveryRegion",
+        "recoveryDbSubnetGroupName",
+        "recoveryDbSecurityGroupId",
+        "recoveryDbParameterGroupName",
+        "databaseReplicatedBackupsArn",
+    ),
 )
 
 # RDS states a restore never leaves on its own: stop waiting and clean up.
@@ -73,7 +86,6 @@ FAILED_STATES = (
 )
 DRILL_TAG = "restore-drill"
 MAX_IDENTIFIER = 63
-LATEST = "latest"
 
 
 class CheckFailed(Exception):
@@ -233,13 +245,26 @@ def run(
     instance_class: str | None = None,
     timeout: float = 2 * 3600,
     interval: float = 30.0,
+    site: Site | None = None,
 ) -> DrillReport:
-    """Run the drill; `point_in_time` is a datetime, LATEST, or None for the newest snapshot."""
+    """Run the drill; `point_in_time` is a datetime, LATEST, or None for the newest snapshot.
+    With `site` (the recovery site, `aws` in its region) it restores the replicated automated
+    backups into the site instead: the cross-region path of a region-loss recovery."""
     source = outputs.require("databaseInstanceId")
     request = {
-        "DBSubnetGroupName": outputs.require("databaseSubnetGroupName"),
-        "VpcSecurityGroupIds": [outputs.require("databaseSecurityGroupId")],
-        "DBParameterGroupName": outputs.require("databaseParameterGroupName"),
+        **(
+            {
+                "DBSubnetGroupName": site.subnet_group,
+                "VpcSecurityGroupIds": [site.security_group],
+                "DBParameterGroupName": site.parameter_group,
+            }
+            if site
+            else {
+                "DBSubnetGroupName": outputs.require("databaseSubnetGroupName"),
+                "VpcSecurityGroupIds": [outputs.require("databaseSecurityGroupId")],
+                "DBParameterGroupName": outputs.require("databaseParameterGroupName"),
+            }
+        ),
         # A throwaway copy: one AZ, no backups of its own, deletable, reachable only in the VPC.
         # IAM authentication as on the source, so a check command can log in with a token.
         "MultiAZ": False,
@@ -257,7 +282,10 @@ def run(
     rds = aws.client("rds")
     report = DrillReport(outputs.stack, source)
     try:
-        restore, report.restored_from = _restore_call(rds, source, point_in_time)
+        if site:
+            restore, report.restored_from = _replicated_restore_call(rds, outputs, point_in_time or LATEST)
+        else:
+            restore, report.restored_from = _restore_call(rds, source, point_in_time)
     except RestoreFailed as failure:
         report.failure = str(failure)
         return report
@@ -299,7 +327,7 @@ def _restore_and_check(
     try:
         progress.say(f"restoring {report.restored_from} to temporary instance {temporary}")
         restore(temporary, request)
-        instance = _wait_available(rds, temporary, progress, timeout, interval)
+        instance = wait_available(rds, temporary, progress, timeout, interval)
         report.seconds["restore"] = clock.monotonic() - started
         endpoint = Endpoint(
             temporary, instance["Endpoint"]["Address"], int(instance["Endpoint"]["Port"]), database, region
@@ -362,7 +390,23 @@ def _restore_call(
     )
 
 
-def _wait_available(rds: Any, identifier: str, progress: Progress, timeout: float, interval: float) -> dict[str, Any]:
+def _replicated_restore_call(
+    rds: Any, outputs: Outputs, when: datetime | str
+) -> tuple[Callable[[str, dict[str, Any]], Any], str]:
+    """The restore from the backups replicated to the recovery site's region (the client's);
+    OpsError when there are none or `when` is outside their window (nothing created then)."""
+    backup = replicated_backups(rds, outputs)
+    restore_time(backup, when)
+    label = "the latest restorable time" if when == LATEST else f"point in time {iso(when)}"
+    return (
+        lambda target, request: restore_from_backups(rds, backup, target, when, **request),
+        f"replicated backups in {rds.meta.region_name} at {label}",
+    )
+
+
+def wait_available(rds: Any, identifier: str, progress: Progress, timeout: float, interval: float) -> dict[str, Any]:
+    """The instance once available; RestoreFailed when it lands in a state it never leaves."""
+
     def done(instance: dict[str, Any]) -> bool:
         status = instance["DBInstanceStatus"]
         if status in FAILED_STATES:
