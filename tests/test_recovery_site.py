@@ -86,14 +86,15 @@ def test_the_parameter_group_repeats_the_primarys_parameters(prod):
     assert recovery["parameters"] == primary["parameters"]
 
 
-def test_the_data_key_rotates_and_serves_rds_of_the_backup_region_only(prod):
+def test_the_data_key_rotates_and_names_the_stacks_key_administrators(prod):
     key = prod.one("aws:kms/key:Key", "recovery-encryption-key")
     assert key["inputs"]["enableKeyRotation"] is True
     assert key["options"]["protect"] is True
     statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
-    via = statements["ServicesUseThroughIntegration"]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert "rds.us-west-2.amazonaws.com" in via
-    assert all(".us-west-2." in service for service in via)
+    # Like the backup copies' key: no consumer until the recovered services exist.
+    assert sorted(statements) == ["AccountAdministers", "KeyAdministrators"]
+    admin = prod.one("aws:iam/role:Role", "key-admin-role")
+    assert statements["KeyAdministrators"]["Principal"]["AWS"] == admin["outputs"]["arn"]
 
 
 def test_flow_logs_go_to_a_log_group_encrypted_in_the_backup_region(prod):
