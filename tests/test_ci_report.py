@@ -30,7 +30,7 @@ def outcome(status: int, output: str) -> Outcome:
 
 def test_real_stack_writes_plan_policy_and_summary_and_exits_with_the_verdict(tmp_path, monkeypatch, staging):
     # The session's synth of the stack (test_synth checks that one synth gives the same JSON as
-    # another); the policy check runs as its own process, as in CI.
+    # another); the policy check starts its own pack, as in CI.
     monkeypatch.setattr(ci_report, "synthesize", lambda stack, config_file=None: copy.deepcopy(staging.document))
     status = main(["--stack", "staging", "--out", str(tmp_path)])
     directory = tmp_path / "staging"

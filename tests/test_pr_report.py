@@ -9,12 +9,12 @@ from tests.diff_support import edited, resource
 from tools.pr_report import base_synth, report
 
 
-def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, staging):
+def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, staging, policy_pack):
     # The base had another database name: the head replaces the (protected) database.
     base = edited(staging.document, lambda d: resource(d, "database-instance")["inputs"].update(dbName="legacy"))
     base_file = tmp_path / "base-in.json"
     base_file.write_text(json.dumps(base))
-    status, summary = report("staging", tmp_path / "out", None, base_file)
+    status, summary = report("staging", tmp_path / "out", None, base_file, policy_pack)
     assert status == 1
     assert summary["blocking"][0]["name"] == "database-instance" and summary["blocking"][0]["action"] == "replace"
     folder = tmp_path / "out" / "staging"

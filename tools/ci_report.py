@@ -2,8 +2,8 @@
 
     python -m tools.ci_report --stack NAME [--out DIR] [--config-file FILE]
 
-Writes DIR/<stack>/plan.txt (tools.plan's text), policy.txt (the output of
-`python -m tools.policy_check` with policies/config/<stack>.json and the stack's waivers),
+Writes DIR/<stack>/plan.txt (tools.plan's text), policy.txt (what `python -m tools.policy_check`
+prints with policies/config/<stack>.json and the stack's waivers, run in this process),
 policy.sarif (the same result as SARIF 2.1.0, for `github/codeql-action/upload-sarif`) and
 summary.md (Markdown for the GitHub job summary; appended to $GITHUB_STEP_SUMMARY when that is
 set). Exits 0 when the
@@ -13,17 +13,19 @@ config is invalid, and the check's own status when it cannot run.
 
 from __future__ import annotations
 
+import io
 import os
-import subprocess
 import sys
 import tempfile
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 from settings import ConfigError
 from settings.stack_config import ROOT
-from tools import cli_parser
+from tools import cli_parser, policy_check
 from tools.plan import render
+from tools.policy_check import PolicyPack
 from tools.policy_config import stack_policy_config
 from tools.policy_report import UsageError
 from tools.synth import dumps, synthesize
@@ -49,28 +51,21 @@ class Outcome:
         return self.policy_status or 0
 
 
-def run_policy_check(synth_file: Path, config_file: Path, sarif_file: Path) -> tuple[int, str]:
-    """The offline policy check as its own process, as `make policy` runs it, also writing
-    `sarif_file`."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tools.policy_check",
-            str(synth_file),
-            "--policy-config",
-            str(config_file),
-            "--sarif",
-            str(sarif_file),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return result.returncode, (result.stdout + result.stderr).strip()
+def run_policy_check(
+    synth_file: Path, config_file: Path, sarif_file: Path, pack: PolicyPack | None = None
+) -> tuple[int, str]:
+    """The offline policy check, as `make policy` runs it (tools.policy_check's command line, in
+    this process), also writing `sarif_file`; its exit status and what it printed. `pack` serves
+    the check when given; otherwise the check starts the pack for itself."""
+    printed = io.StringIO()
+    with redirect_stdout(printed), redirect_stderr(printed):
+        status = policy_check.main(
+            [str(synth_file), "--policy-config", str(config_file), "--sarif", str(sarif_file)], pack=pack
+        )
+    return status, printed.getvalue().strip()
 
 
-def evaluate(stack: str, config_file: Path | None = None) -> Outcome:
+def evaluate(stack: str, config_file: Path | None = None, pack: PolicyPack | None = None) -> Outcome:
     try:
         policy_config = stack_policy_config(stack)
         document = synthesize(stack, config_file=config_file)
@@ -82,7 +77,7 @@ def evaluate(stack: str, config_file: Path | None = None) -> Outcome:
         synth_file = Path(scratch) / f"synth-{stack}.json"
         synth_file.write_text(dumps(document))
         sarif_file = Path(scratch) / "policy.sarif"
-        status, output = run_policy_check(synth_file, policy_config, sarif_file)
+        status, output = run_policy_check(synth_file, policy_config, sarif_file, pack)
         sarif = sarif_file.read_text() if sarif_file.exists() else ""
     return Outcome(stack=stack, plan=render(document), policy_status=status, policy_output=output, policy_sarif=sarif)
 

@@ -5,9 +5,8 @@
 
 Synthesizes the head (this checkout) and the base (REF's tree, exported with `git archive` and
 synthesized by its own code), then writes DIR/<stack>/: head.json and base.json (the synths),
-diff.json and diff.md (tools.diff), cost.json (tools.cost's estimate with its delta, when this
-checkout has tools/cost), policy.txt and policy.sarif (tools.policy_check, as
-tools.ci_report runs it), diagram.svg (tools.diagram with the changes highlighted, when Graphviz is installed),
+diff.json and diff.md (tools.diff), cost.json (tools.cost's estimate with its delta),
+policy.txt and policy.sarif (tools.policy_check, as tools.ci_report runs it), diagram.svg (tools.diagram with the changes highlighted, when Graphviz is installed),
 and summary.json: the facts tools.pr_comment turns into the pull request's comment. report.md
 is appended to $GITHUB_STEP_SUMMARY when that is set.
 
@@ -22,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,44 +28,50 @@ from typing import Any
 from settings import ConfigError
 from settings.stack_config import ROOT
 from tools.ci_report import run_policy_check
+from tools.cost import prices
+from tools.cost.cli import CostError, as_json, stack_settings
+from tools.cost.estimate import estimate
 from tools.diagram.__main__ import build
 from tools.diagram.draw import render_svg
 from tools.diff import compare
 from tools.diff.base import EMPTY, base_synth
 from tools.diff.render import markdown
+from tools.policy_check import PolicyPack
 from tools.policy_config import policy_config_path
 from tools.synth import dumps, synthesize
 
 
-def cost(stack: str, base_file: Path | None, directory: Path) -> dict[str, Any] | None:
-    """tools.cost's estimate with its delta against the base, when tools/cost exists."""
-    if not (ROOT / "tools" / "cost").is_dir():
-        return None
-    command = [sys.executable, "-m", "tools.cost", "--stack", stack, "--json"]
-    command += ["--base", str(base_file)] if base_file else []
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if result.returncode not in (0, 1):
-        return {"error": (result.stderr or result.stdout).strip()[-500:]}
-    (directory / "cost.json").write_text(result.stdout)
-    estimate = json.loads(result.stdout)
-    delta = estimate.get("delta") or {}
+def cost(stack: str, head: dict[str, Any], base: dict[str, Any] | None, directory: Path) -> dict[str, Any]:
+    """tools.cost's estimate of the head with its delta against the base (its --json document)."""
+    try:
+        _, settings = stack_settings(stack, None)
+    except CostError as error:
+        return {"error": str(error)}
+    book = prices.load()
+    priced_base = estimate(base, settings.usage, book) if base else None
+    output = as_json(estimate(head, settings.usage, book), priced_base, settings)
+    (directory / "cost.json").write_text(json.dumps(output, indent=2) + "\n")
+    delta = output.get("delta") or {}
     return {
-        "monthly": estimate.get("monthlyTotal"),
+        "monthly": output.get("monthlyTotal"),
         "baseMonthly": delta.get("baseMonthlyTotal"),
         "deltaMonthly": delta.get("monthlyTotal"),
-        "budget": estimate.get("budget"),
+        "budget": output.get("budget"),
     }
 
 
-def policy(stack: str, head_file: Path, directory: Path) -> dict[str, Any]:
+def policy(stack: str, head_file: Path, directory: Path, pack: PolicyPack | None = None) -> dict[str, Any]:
     """The offline policy check of the head (tools.ci_report's), its SARIF beside the report."""
-    status, output = run_policy_check(head_file, policy_config_path(stack), directory / "policy.sarif")
+    status, output = run_policy_check(head_file, policy_config_path(stack), directory / "policy.sarif", pack)
     (directory / "policy.txt").write_text(output + "\n")
     lines = output.splitlines()
     return {"status": status, "verdict": lines[-1] if lines else "(no output)"}
 
 
-def report(stack: str, out: Path, base_ref: str | None, base_file: Path | None) -> tuple[int, dict[str, Any]]:
+def report(
+    stack: str, out: Path, base_ref: str | None, base_file: Path | None, pack: PolicyPack | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Write the stack's review files; `pack` runs the policy check when given (else its own)."""
     directory = out / stack
     directory.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"stack": stack, "notes": []}
@@ -93,8 +97,8 @@ def report(stack: str, out: Path, base_ref: str | None, base_file: Path | None) 
     summary["summary"] = diff.summary()
     summary["blocking"] = [_brief(c) for c in diff.blocking]
     summary["changes"] = [_brief(c) for c in diff.changes if not c.blocking]
-    summary["cost"] = cost(stack, base_path if base else None, directory)
-    summary["policy"] = policy(stack, head_file, directory)
+    summary["cost"] = cost(stack, head, base, directory)
+    summary["policy"] = policy(stack, head_file, directory, pack)
     if shutil.which("dot"):
         (directory / "diagram.svg").write_text(render_svg(build(head, base)))
     else:

@@ -87,14 +87,19 @@ def run(args: argparse.Namespace) -> str:
     base: Estimate | None = estimate(base_document, usage, book) if base_document else None
     change = delta(head, base) if base else None
     if args.json:
-        output = head.to_json()
-        if change is not None:
-            output["delta"] = change
-        budget = budget_json(head, settings.budget)
-        if budget is not None:
-            output["budget"] = budget
-        return json.dumps(output, indent=2)
+        return json.dumps(as_json(head, base, settings), indent=2)
     return render(head, change, settings.budget)
+
+
+def as_json(head: Estimate, base: Estimate | None, settings: StackSettings) -> dict[str, Any]:
+    """`--json`'s document: the estimate, its delta against the base, and the budget."""
+    output = head.to_json()
+    if base is not None:
+        output["delta"] = delta(head, base)
+    budget = budget_json(head, settings.budget)
+    if budget is not None:
+        output["budget"] = budget
+    return output
 
 
 def main(argv: list[str] | None = None) -> int:
