@@ -21,6 +21,7 @@ from components.load_balancer import BlueGreenRouting, LoadBalancer, LoadBalance
 from components.network import Network, NetworkArgs
 from components.recovery_site import RecoverySite, RecoverySiteArgs
 from components.service import FargateService, FargateServiceArgs, WebRouting
+from components.service_egress import EgressTargets
 from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
 from settings.instance_classes import db_memory_gib
@@ -57,9 +58,17 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
         opts=opts,
     )
+    # The interface endpoints admit the services' security groups, made after the network.
+    endpoint_clients, resolve_endpoint_clients = pulumi.deferred_output()
     network = Network(
         "network",
-        NetworkArgs(settings=settings.network, context=context, availability_zones=zones, log_key_arn=logs_key.arn),
+        NetworkArgs(
+            settings=settings.network,
+            context=context,
+            availability_zones=zones,
+            log_key_arn=logs_key.arn,
+            endpoint_clients=endpoint_clients,
+        ),
         opts=opts,
     )
     backup_provider = None
@@ -91,6 +100,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         deployment_alarm_names=alarms.deployment_alarm_names,
     )
     resolve_data_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
+    resolve_endpoint_clients(pulumi.Output.all(*[service.security_group_id for service in services]))
     for service in services:
         for store in stores:
             store.allow_from(service.container_name, service.security_group_id)
@@ -299,6 +309,11 @@ def _services(
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
                 log_key_arn=logs_key.arn,
+                egress=EgressTargets(
+                    s3_prefix_list_id=network.s3_prefix_list_id,
+                    endpoint_security_group_id=network.endpoint_security_group_id,
+                    endpoints=network.interface_endpoints,
+                ),
                 links=(links or {}).get(service.name, ()),
                 web=WebRouting(load_balancer.target, routing, deployment_alarm_names)
                 if service.kind == "web"

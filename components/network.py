@@ -7,13 +7,22 @@
 
 Flow logs of ALL traffic go to a KMS-encrypted log group; the default security group is taken
 under management with no rules so nothing can use it by accident; an S3 gateway endpoint and
-(optionally) interface endpoints keep image pulls, logs and secrets off the NAT path.
+(optionally) interface endpoints keep image pulls, logs, secrets and traces off the NAT path.
+
+Every endpoint has a policy that admits only this account's principals calling this account's
+resources (`aws:PrincipalAccount`, `aws:ResourceAccount`); the S3 gateway endpoint also lets them
+read ECR's image layers from AWS's `prod-<region>-starport-layer-bucket` (Amazon ECR User Guide,
+"Amazon ECR interface VPC endpoints": "Minimum Amazon S3 bucket permissions"). The interface
+endpoints' security group admits HTTPS only from the security groups the caller names
+(`endpoint_clients`): the services', known once they exist, hence an Output.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +39,9 @@ class NetworkArgs:
     context: AwsContext
     availability_zones: Sequence[str]
     log_key_arn: pulumi.Input[str]
+    # Security group ids the interface endpoints admit on 443 (the services', and any other
+    # client's such as a function in the VPC).
+    endpoint_clients: pulumi.Input[Sequence[str]] = ()
 
 
 class Network(pulumi.ComponentResource):
@@ -146,36 +158,44 @@ class Network(pulumi.ComponentResource):
         return gateways
 
     def _endpoints(self, name: str, args: NetworkArgs) -> None:
-        region = args.context.region
-        aws.ec2.VpcEndpoint(
+        context = args.context
+        region = context.region
+        s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=self.vpc.id,
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in self.private_route_tables] + [self.isolated_route_table.id],
+            policy=endpoint_policy(context, ecr_layers=True),
             tags={"Name": f"{name}-s3"},
             opts=child(self),
         )
+        # The prefix list of S3's addresses in the region: what the services' egress rule names.
+        self.s3_prefix_list_id: pulumi.Output[str] = s3.prefix_list_id
+        self.endpoint_security_group_id: pulumi.Output[str] | None = None
+        self.interface_endpoints: list[aws.ec2.VpcEndpoint] = []
         if not args.settings.interface_endpoints:
             return
+        # Inline ingress (one authoritative list): the group has no standalone rules.
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             vpc_id=self.vpc.id,
             description="HTTPS from inside the VPC to AWS interface endpoints",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    description="HTTPS from the VPC",
+                    description="HTTPS from the services and functions using the endpoints",
                     protocol="tcp",
                     from_port=443,
                     to_port=443,
-                    cidr_blocks=[args.settings.vpc_cidr],
+                    security_groups=args.endpoint_clients,
                 )
             ],
             egress=[],
             tags={"Name": f"{name}-endpoints"},
             opts=child(self),
         )
-        for service in INTERFACE_ENDPOINTS:
+        self.endpoint_security_group_id = endpoint_sg.id
+        self.interface_endpoints = [
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
@@ -184,9 +204,12 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids[: args.settings.endpoint_az_count],
                 security_group_ids=[endpoint_sg.id],
+                policy=endpoint_policy(context),
                 tags={"Name": f"{name}-{service}"},
                 opts=child(self),
             )
+            for service in INTERFACE_ENDPOINTS
+        ]
 
     def _flow_logs(self, name: str, args: NetworkArgs) -> None:
         flow_logs(
@@ -199,3 +222,32 @@ class Network(pulumi.ComponentResource):
                 retention_days=args.settings.flow_log_retention_days,
             ),
         )
+
+
+def endpoint_policy(context: AwsContext, ecr_layers: bool = False) -> str:
+    """A VPC endpoint policy: this account's principals calling this account's resources; with
+    `ecr_layers` (the S3 gateway endpoint) also reading ECR's image layers, which live in an
+    AWS-owned bucket of the region."""
+    account = context.account_id
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ThisAccountOnly",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}},
+        }
+    ]
+    if ecr_layers:
+        statements.append(
+            {
+                "Sid": "EcrImageLayers",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:{context.partition}:s3:::prod-{context.region}-starport-layer-bucket/*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

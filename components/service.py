@@ -3,8 +3,9 @@ behind the ALB deploys blue/green, workers (no load balancer) deploy rolling.
 
 - Task definition and its roles: `task_definition.py`.
 - Network: private subnets, no public IP; the security group admits only the ALB security group
-  on the container port and sends only HTTPS (AWS APIs, through NAT or the VPC endpoints) plus
-  what `allow_to` grants (the data stores).
+  on the container port and sends only HTTPS to the VPC endpoints and S3 (`service_egress.py`;
+  to the internet through NAT only when the settings opt in) plus what `allow_to` grants (the
+  data stores).
 - Web (`WebRouting`), ECS native blue/green on the routing the load balancer made for it
   (`LoadBalancer.blue_green`: two `ip` target groups, a production and a test listener rule):
   the network path from the ALB, an infrastructure role ECS assumes to move traffic (scoped to
@@ -30,6 +31,7 @@ from settings.services import ServiceSettings
 
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, policy_document
 from .load_balancer import AlbTarget, BlueGreenRouting
+from .service_egress import EgressTargets, egress_rules, security_group_tags
 from .task_definition import task_definition
 
 # ECS needs at most these to describe the ALB resources; Describe* cannot be scoped to resources.
@@ -77,6 +79,8 @@ class FargateServiceArgs:
     # Private subnets, one per AZ.
     subnet_ids: Sequence[pulumi.Input[str]]
     log_key_arn: pulumi.Input[str]
+    # Where the tasks may connect besides the data stores: the VPC endpoints and S3.
+    egress: EgressTargets
     # What the data stores hand the service: environment, secret references, IAM to read them.
     links: Sequence[ServiceLink] = ()
     # A web service's place behind the ALB; None for a worker.
@@ -101,21 +105,11 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description=f"Tasks of the {settings.name} service",
-            tags={"Name": f"{name}-tasks"},
+            tags=security_group_tags(name, settings),
             opts=child(self),
         )
         self.security_group_id: pulumi.Output[str] = self.security_group.id
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-out-https",
-            security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to AWS APIs (ECR, Logs, Secrets Manager, X-Ray) through NAT or VPC endpoints",
-            tags={"Name": f"{name}-out-https"},
-            opts=child(self),
-        )
+        egress = egress_rules(name, settings, self.security_group, args.egress, parent=self)
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -132,9 +126,11 @@ class FargateService(pulumi.ComponentResource):
         # Web only (None for a worker).
         self.infrastructure_role: aws.iam.Role | None = None
         load_balancing: dict[str, Any] = {}
-        depends_on: list[pulumi.Resource] = []
+        # The first tasks pull their image and write their logs through these.
+        depends_on: list[pulumi.Resource] = [*egress, *args.egress.endpoints]
         if args.web is not None:
-            load_balancing, depends_on = self._blue_green(name, settings, args.web)
+            load_balancing, routing_ready = self._blue_green(name, settings, args.web)
+            depends_on += routing_ready
 
         bake = ((settings.bake_time_minutes or 0) + settings.traffic_shift_minutes) if web else 0
         timeout = f"{bake + math.ceil(settings.deregistration_delay_seconds / 60) + DEPLOY_MARGIN_MINUTES}m"

@@ -69,10 +69,25 @@ class StackSettings(Model):
         for name in type(self).model_fields:
             yield from section_problems(name, getattr(self, name), profile)
         yield from self._backup_region_problems()
+        yield from self._egress_problems()
         for problem in self.encryption.account_problems(self.allowed_account_ids):
             yield problem.under("encryption")
         for problem in vpc_size_problems(self.network, sum(s.max_count for s in self.services)):
             yield problem.under("network")
+
+    def _egress_problems(self) -> Iterator[Problem]:
+        """Without interface endpoints, ECR, CloudWatch Logs and Secrets Manager are reachable only
+        through NAT: a service that may not egress to the internet could not start a task."""
+        if self.network.interface_endpoints:
+            return
+        for index, service in enumerate(self.services):
+            if not service.egress_to_internet:
+                yield Problem(
+                    f"services[{index}].egressToInternet",
+                    "must be true when network.interfaceEndpoints is false (the tasks reach ECR, "
+                    "CloudWatch Logs and Secrets Manager through NAT)",
+                    service.egress_to_internet,
+                )
 
     def _backup_region_problems(self) -> Iterator[Problem]:
         if not self.database.cross_region_backups:

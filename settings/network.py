@@ -22,7 +22,9 @@ _SUBNET_NEW_BITS = 4  # log2(_BLOCKS * MAX_AZS)
 _VPC_PREFIXES = (16, 28)
 MIN_AZS = {"prod": 3, "staging": 2}
 # Interface endpoints in the private subnets: one ENI (one address) per endpoint per subnet.
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+# Image pulls (ECR; the layers come through the S3 gateway endpoint), logs, secrets, and the
+# tracing sidecar's X-Ray and STS calls: with them the tasks need no route to the internet.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "xray")
 
 # What the subnets must hold, which sets the smallest VPC:
 # - an ALB subnet must be /27 or larger with 8 free addresses (ELB User Guide, "Subnets for

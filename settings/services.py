@@ -111,6 +111,10 @@ class ServiceSettings(Model):
     # decrypt with them through Secrets Manager only.
     secret_key_arns: list[KmsKeyArn] = []
     log_retention_days: LogRetentionDays = 365
+    # HTTPS to the internet through NAT (0.0.0.0/0:443). Off: the tasks reach only the VPC
+    # endpoints, S3 and the data stores; on for an app that calls third-party APIs, and in a VPC
+    # without interface endpoints, where AWS APIs are reached through NAT.
+    egress_to_internet: bool = False
     tracing: bool = True
     # The X-Ray daemon sidecar that relays the app's trace segments when tracing is on.
     tracing_image: str = Field(default="public.ecr.aws/xray/aws-xray-daemon:3.x", min_length=1)

@@ -95,10 +95,13 @@ def service_group(stack: Synth, service: str) -> dict:
 
 
 def peer(stack: Synth, rule: dict) -> str:
-    """Who a rule admits or sends to: a CIDR, or the name of the referenced security group."""
+    """Who a rule admits or sends to: a CIDR, the name of the referenced security group, or the
+    name of the VPC endpoint whose prefix list it names."""
     inputs = rule["inputs"]
     if "referencedSecurityGroupId" in inputs:
         return stack.depends_on(rule, "referencedSecurityGroupId")[0]["name"]
+    if "prefixListId" in inputs:
+        return stack.depends_on(rule, "prefixListId")[0]["name"]
     return inputs.get("cidrIpv4") or inputs.get("cidrIpv6")
 
 

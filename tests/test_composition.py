@@ -32,8 +32,24 @@ def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_el
     assert world == {(cidr, "alb-sg", port) for cidr in ("0.0.0.0/0", "::/0") for port in (80.0, 443.0)}
 
 
-def test_services_send_only_to_the_data_stores_and_https(staging):
+def test_prod_services_send_only_to_the_endpoints_s3_and_the_data_stores(prod):
+    group = prod.one(SECURITY_GROUP, "web-sg")
+    destinations = {(peer(prod, r), r["inputs"]["fromPort"]) for r in prod.rules_of(EGRESS, group)}
+    assert destinations == {
+        ("network-endpoints-sg", 443.0),
+        ("network-s3", 443.0),
+        ("database-sg", 5432.0),
+        ("cache-sg", 6379.0),
+    }
+
+
+def test_staging_services_reach_aws_apis_through_nat_as_their_settings_say(staging):
     for name in ("web-sg", "worker-sg"):
         group = staging.one(SECURITY_GROUP, name)
         destinations = {(peer(staging, r), r["inputs"]["fromPort"]) for r in staging.rules_of(EGRESS, group)}
-        assert destinations == {("0.0.0.0/0", 443.0), ("database-sg", 5432.0), ("cache-sg", 6379.0)}
+        assert destinations == {
+            ("0.0.0.0/0", 443.0),
+            ("network-s3", 443.0),
+            ("database-sg", 5432.0),
+            ("cache-sg", 6379.0),
+        }

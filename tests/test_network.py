@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 
 import pytest
 
+from settings.network import INTERFACE_ENDPOINTS
 from tests.support import Synth, primary_region, rejection, synth
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +126,13 @@ def interface_endpoint_subnets(stack: Synth) -> list[list[str]]:
 
 def test_prod_interface_endpoints_have_an_interface_in_every_private_subnet(prod):
     private = sorted(s["urn"] for s in subnets_by_tier(prod)["private"])
-    assert [sorted(urns) for urns in interface_endpoint_subnets(prod)] == [private] * 4
+    assert [sorted(urns) for urns in interface_endpoint_subnets(prod)] == [private] * len(INTERFACE_ENDPOINTS)
 
 
 def test_interface_endpoints_can_sit_in_the_first_az_only():
     stack = synth("staging", {"webapp:network": {"interfaceEndpoints": True, "interfaceEndpointAzCount": 1}})
     first = next(s["urn"] for s in subnets_by_tier(stack)["private"] if s["name"] == "network-private-0")
-    assert interface_endpoint_subnets(stack) == [[first]] * 4
+    assert interface_endpoint_subnets(stack) == [[first]] * len(INTERFACE_ENDPOINTS)
 
 
 def test_interface_endpoints_cannot_sit_in_more_azs_than_the_vpc_spans():
@@ -144,13 +147,44 @@ def test_prod_interface_endpoints_stay_in_every_az():
     ]
 
 
-def test_interface_endpoints_cover_image_pulls_logs_and_secrets(prod):
-    services = {
-        e["inputs"]["serviceName"].removeprefix("com.amazonaws.us-east-1.")
-        for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-        if e["inputs"]["vpcEndpointType"] == "Interface"
-    }
-    assert services == {"ecr.api", "ecr.dkr", "logs", "secretsmanager"}
+def interface_endpoints(stack: Synth) -> list[dict]:
+    return [e for e in stack.of_type(ENDPOINT) if e["inputs"]["vpcEndpointType"] == "Interface"]
+
+
+def test_interface_endpoints_cover_image_pulls_logs_secrets_and_traces(prod):
+    services = {e["inputs"]["serviceName"].removeprefix("com.amazonaws.us-east-1.") for e in interface_endpoints(prod)}
+    assert services == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "xray"}
+
+
+def test_every_endpoint_admits_only_this_accounts_principals_to_this_accounts_resources(prod):
+    for endpoint in prod.of_type(ENDPOINT):
+        first = json.loads(endpoint["inputs"]["policy"])["Statement"][0]
+        assert (first["Action"], first["Resource"]) == ("*", "*")
+        assert first["Condition"] == {
+            "StringEquals": {"aws:PrincipalAccount": "123456789012", "aws:ResourceAccount": "123456789012"}
+        }
+
+
+def test_the_s3_endpoint_also_lets_this_account_read_ecr_image_layers(prod):
+    s3 = prod.named("network-s3")
+    layers = json.loads(s3["inputs"]["policy"])["Statement"][1]
+    assert (layers["Action"], layers["Resource"]) == (
+        "s3:GetObject",
+        "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+    )
+    assert layers["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
+def test_the_s3_endpoint_exposes_its_prefix_list(prod):
+    assert re.fullmatch(r"pl-[0-9a-f]{8}", prod.named("network-s3")["outputs"]["prefixListId"])
+
+
+def test_the_endpoints_admit_https_only_from_the_service_security_groups(prod):
+    group = prod.named("network-endpoints-sg")
+    (ingress,) = group["inputs"]["ingress"]
+    assert (ingress["fromPort"], ingress["toPort"], ingress.get("cidrBlocks")) == (443.0, 443.0, None)
+    assert ingress["securityGroups"] == [prod.named("web-sg")["id"]]
+    assert group["inputs"]["egress"] == []
 
 
 def test_adding_an_az_keeps_every_existing_subnet_unchanged(staging):

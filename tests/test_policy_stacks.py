@@ -136,6 +136,31 @@ def _flow_log_dropped(doc):
     doc["resources"] = [r for r in doc["resources"] if r["name"] != "network-flow-log"]
 
 
+def _key_shared_with_the_account(doc):
+    key = next(r for r in _of(doc, "aws:kms/key:Key") if r["name"] == "database-encryption-key")
+    policy = json.loads(key["inputs"]["policy"])
+    consumers = next(s for s in policy["Statement"] if s["Sid"] == "NamedConsumersDecrypt")
+    consumers["Principal"] = {"AWS": "*"}
+    consumers["Condition"]["StringEquals"]["kms:CallerAccount"] = "123456789012"
+    _set(key, "policy", json.dumps(policy))
+
+
+def _endpoint_policy_dropped(doc):
+    for r in _of(doc, "aws:ec2/vpcEndpoint:VpcEndpoint"):
+        for field in ("inputs", "outputs"):
+            r[field].pop("policy", None)
+
+
+def _service_egress_to_the_internet(doc):
+    rule = next(
+        r for r in _of(doc, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if r["name"] == "web-to-s3"
+    )
+    for field in ("inputs", "outputs"):
+        rule[field].pop("prefixListId", None)
+        rule[field]["cidrIpv4"] = "0.0.0.0/0"
+    rule["propertyDependencies"].pop("prefixListId", None)
+
+
 def _of(doc, type_):
     return [r for r in doc["resources"] if r["type"] == type_]
 
@@ -186,6 +211,21 @@ MUTATIONS = {
     ),
     "admin-iam-policy": ("aws:iam/rolePolicy:RolePolicy", _admin_task_policy, {"aws-iam-policy-no-full-admin"}),
     "flow-log-dropped": ("aws:ec2/flowLog:FlowLog", _flow_log_dropped, {"aws-ec2-vpc-flow-logs"}),
+    "key-shared-with-the-account": (
+        "aws:kms/key:Key",
+        _key_shared_with_the_account,
+        {"aws-kms-key-policy-named-principals"},
+    ),
+    "endpoint-policy-dropped": (
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        _endpoint_policy_dropped,
+        {"aws-ec2-vpc-endpoint-policy"},
+    ),
+    "service-egress-to-the-internet": (
+        "aws:ec2/securityGroup:SecurityGroup",
+        _service_egress_to_the_internet,
+        {"aws-ec2-security-group-internet-egress"},
+    ),
 }
 
 

@@ -74,13 +74,42 @@ def test_workers_admit_nothing(staging):
     assert staging.rules_of(INGRESS, service_group(staging, "worker")) == []
 
 
-@pytest.mark.parametrize("service", ["web", "worker"])
-def test_tasks_send_only_https_and_to_the_data_stores(staging, service):
-    rules = staging.rules_of(EGRESS, service_group(staging, service))
-    world = [r for r in rules if "referencedSecurityGroupId" not in r["inputs"]]
-    assert [(ports(r), peer(staging, r)) for r in world] == [(("tcp", 443.0, 443.0), "0.0.0.0/0")]
-    stores = {peer(staging, r): ports(r) for r in rules if r not in world}
-    assert stores == {"database-sg": ("tcp", 5432.0, 5432.0), "cache-sg": ("tcp", 6379.0, 6379.0)}
+def test_tasks_send_https_only_to_the_endpoints_and_s3_and_the_stores_ports(prod):
+    rules = prod.rules_of(EGRESS, service_group(prod, "web"))
+    assert {peer(prod, r): ports(r) for r in rules} == {
+        "network-endpoints-sg": ("tcp", 443.0, 443.0),
+        "network-s3": ("tcp", 443.0, 443.0),
+        "database-sg": ("tcp", 5432.0, 5432.0),
+        "cache-sg": ("tcp", 6379.0, 6379.0),
+    }
+
+
+def test_tasks_reach_the_internet_only_when_their_settings_opt_in(prod, staging):
+    world = [peer(prod, r) for r in prod.rules_of(EGRESS, service_group(prod, "web")) if "cidrIpv4" in r["inputs"]]
+    assert world == []
+    opted_in = staging.rules_of(EGRESS, service_group(staging, "worker"))
+    assert [(ports(r), r["inputs"]["cidrIpv4"]) for r in opted_in if "cidrIpv4" in r["inputs"]] == [
+        (("tcp", 443.0, 443.0), "0.0.0.0/0")
+    ]
+
+
+def test_an_opted_in_security_group_carries_the_tag_the_pack_reads(prod, staging):
+    assert "webapp:egress-to-internet" not in service_group(prod, "web")["inputs"]["tags"]
+    assert service_group(staging, "web")["inputs"]["tags"]["webapp:egress-to-internet"] == "true"
+
+
+def test_the_first_tasks_wait_for_the_endpoints_and_their_egress(prod):
+    depends_on = set(ecs_service(prod, "web")["options"]["dependsOn"])
+    endpoints = {
+        e["urn"]
+        for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["vpcEndpointType"] == "Interface"
+    }
+    assert endpoints <= depends_on
+    assert {r["urn"] for r in prod.rules_of(EGRESS, service_group(prod, "web")) if r["name"].startswith("web-to-")} - {
+        prod.named("web-to-database")["urn"],
+        prod.named("web-to-cache")["urn"],
+    } <= depends_on
 
 
 @pytest.mark.parametrize("service", ["web", "worker"])

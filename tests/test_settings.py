@@ -74,7 +74,7 @@ def test_default_tags_name_environment_project_owner_cost_centre_and_tool():
         (
             {"webapp:network": {"vpcCidr": "10.0.0.0/24"}},
             "prod: network.vpcCidr: a /24 VPC gives /28 subnets; it must be /23 or larger: ALB subnets need /27 and a "
-            "private subnet must hold 23 addresses (4 endpoint ENIs + 14 tasks at maxCount during a deployment + "
+            "private subnet must hold 25 addresses (6 endpoint ENIs + 14 tasks at maxCount during a deployment + "
             "5 AWS-reserved, /27) (got 10.0.0.0/24)",
         ),
         (
@@ -221,7 +221,7 @@ def test_the_smallest_vpc_grows_with_the_tasks_the_private_subnets_hold():
     services = [{**config_with("prod", {})["webapp:services"][0], "maxCount": 200}]
     assert rejection("prod", {"webapp:services": services, "webapp:network": {"vpcCidr": "10.0.0.0/22"}}) == [
         "prod: network.vpcCidr: a /22 VPC gives /26 subnets; it must be /20 or larger: ALB subnets need /27 and a "
-        "private subnet must hold 143 addresses (4 endpoint ENIs + 134 tasks at maxCount during a deployment + "
+        "private subnet must hold 145 addresses (6 endpoint ENIs + 134 tasks at maxCount during a deployment + "
         "5 AWS-reserved, /24) (got 10.0.0.0/22)"
     ]
 

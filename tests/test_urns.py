@@ -26,10 +26,14 @@ def released(stack: str) -> list[str]:
 
 # Released resources a stack's config removes on purpose: a deploy deletes them, nothing replaces
 # them. Pulumi.staging.yaml switches the interface endpoints off (docs/cost.md): staging's AWS API
-# traffic takes its NAT gateway.
+# traffic takes its NAT gateway. Prod's web service no longer egresses to the internet
+# (services[].egressToInternet is off by default): its tasks reach AWS through the endpoints.
 STAGING_NETWORK = "urn:pulumi:staging::webapp::webapp:components:Network$"
 RETIRED = {
-    "prod": [],
+    "prod": [
+        "urn:pulumi:prod::webapp::webapp:components:FargateService$"
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::web-out-https"
+    ],
     "staging": [
         STAGING_NETWORK + "aws:ec2/securityGroup:SecurityGroup::network-endpoints-sg",
         *(

@@ -48,7 +48,8 @@ MEANINGS: dict[str, str] = {
     "the subnets are derived from it",
     "network.azCount": "availability zones (prod at least 3, staging at least 2)",
     "network.natMode": "a NAT gateway per AZ, or one shared (prod: `per-az`)",
-    "network.interfaceEndpoints": "ECR api/dkr, CloudWatch Logs and Secrets Manager endpoints in the private subnets",
+    "network.interfaceEndpoints": "ECR api/dkr, CloudWatch Logs, Secrets Manager, STS and X-Ray endpoints in the "
+    "private subnets; off: every service needs `egressToInternet: true` (AWS APIs through NAT)",
     "network.interfaceEndpointAzCount": "AZs (the first ones) with a network interface of each endpoint; none: every "
     "AZ (prod: every AZ)",
     "network.flowLogRetentionDays": "retention of the VPC flow log group",
@@ -101,6 +102,8 @@ MEANINGS: dict[str, str] = {
     "services[].secretKeyArns": "CMKs of those secrets; the execution role may decrypt through Secrets Manager only",
     "services[].logRetentionDays": "container log retention",
     "services[].tracing": "X-Ray daemon sidecar and X-Ray write rights on the task role",
+    "services[].egressToInternet": "HTTPS to the internet through NAT; off: only the VPC endpoints, S3 and the data "
+    "stores (docs/service-path.md)",
     "services[].tracingImage": "the X-Ray daemon's image",
     "services[].healthCheckMatcher": "ALB health check success codes (200-499, ranges and lists)",
     "services[].healthCheckIntervalSeconds": "ALB health check interval",

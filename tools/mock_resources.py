@@ -382,7 +382,14 @@ GENERATORS: dict[str, Generator] = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", "security-group", name=lambda c: "default"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2("sgr", "security-group-rule"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2("sgr", "security-group-rule"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2("vpce", "vpc-endpoint"),
+    # A gateway endpoint's routes name the service's AWS-managed prefix list (pl- and 8 hex digits).
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2(
+        "vpce",
+        "vpc-endpoint",
+        prefixListId=lambda c: (
+            f"pl-{c.hex(8, 'prefix-list')}" if c.inputs.get("vpcEndpointType") == "Gateway" else None
+        ),
+    ),
     "aws:ec2/flowLog:FlowLog": _ec2("fl", "vpc-flow-log"),
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,

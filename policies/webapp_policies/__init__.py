@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 PACK_NAME = "webapp-aws-baseline"
 MODULES = (
     "ec2",
+    "vpc_egress",
     "kms",
     "cloudwatch",
     "iam",
