@@ -155,6 +155,8 @@ def test_the_pack_honours_the_allowlist_label(report):
 
 def test_an_allowlist_in_the_settings_reaches_the_pack_through_the_synth(policy_pack):
     service = {**WEB, "environment": {"PARTITION_KEY": "tenant"}, "allowedPlainNames": ["PARTITION_KEY"]}
+    # Staging has no interface endpoints: its services reach AWS through NAT.
+    service["egressToInternet"] = True
     stack = synth("staging", {"webapp:services": [service]})
     (web_task,) = [t for t in stack.of_type("aws:ecs/taskDefinition:TaskDefinition") if "web" in t["name"]]
     (app, *_) = json.loads(web_task["inputs"]["containerDefinitions"])
