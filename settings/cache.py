@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -18,7 +18,7 @@ from .instance_classes import (
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_SNAPSHOT_DAYS = 7
-MAXMEMORY_POLICIES = (
+MaxmemoryPolicy = Literal[
     "volatile-lru",
     "allkeys-lru",
     "volatile-lfu",
@@ -27,7 +27,8 @@ MAXMEMORY_POLICIES = (
     "allkeys-random",
     "volatile-ttl",
     "noeviction",
-)
+]
+MAXMEMORY_POLICIES: tuple[MaxmemoryPolicy, ...] = get_args(MaxmemoryPolicy)
 
 
 class CacheSettings(Model):
@@ -43,7 +44,7 @@ class CacheSettings(Model):
     snapshot_retention_days: int = Field(default=7, ge=0, le=35)
     snapshot_window: Annotated[str, AfterValidator(daily_window)] = "02:00-03:00"
     maintenance_window: Annotated[str, AfterValidator(weekly_window)] = "sun:05:30-sun:06:30"
-    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "volatile-lru"  # type: ignore[valid-type]
+    maxmemory_policy: MaxmemoryPolicy = "volatile-lru"
     log_retention_days: LogRetentionDays = 365
 
     @property

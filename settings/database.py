@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -19,7 +19,8 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 RESERVED_USERNAMES = ("admin", "postgres", "rdsadmin", "root")
 RESERVED_DATABASE_NAMES = ("postgres", "rdsadmin", "template0", "template1")
 # CA certificates RDS issues server certificates from today (Security Hub RDS.13 / checkov).
-CA_CERTIFICATES = ("rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1")
+CaCertificate = Literal["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"]
+CA_CERTIFICATES: tuple[CaCertificate, ...] = get_args(CaCertificate)
 
 
 def _insights_retention(days: int) -> int:
@@ -55,7 +56,7 @@ class DatabaseSettings(Model):
     slow_query_ms: int = Field(default=1000, ge=0, le=3_600_000)
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
     performance_insights_retention_days: Annotated[int, AfterValidator(_insights_retention)] = 7
-    ca_certificate: Literal[CA_CERTIFICATES] = "rds-ca-rsa2048-g1"  # type: ignore[valid-type]
+    ca_certificate: CaCertificate = "rds-ca-rsa2048-g1"
     log_retention_days: LogRetentionDays = 365
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -25,12 +25,13 @@ TLS13_POLICIES = (
 # Ports the ALB already serves to the whole internet; the test listener needs its own.
 PUBLIC_PORTS = (80, 443)
 # AWS managed rule groups the web ACL can run, in evaluation order (cheap IP reputation first).
-MANAGED_RULE_GROUPS = (
+ManagedRuleGroup = Literal[
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
-)
+]
+MANAGED_RULE_GROUPS: tuple[ManagedRuleGroup, ...] = get_args(ManagedRuleGroup)
 RuleMode = Literal["block", "count", "off"]
 # HSTS max-age floor: one year, what browsers' preload lists and OWASP ask for.
 HSTS_MIN_MAX_AGE_SECONDS = 31_536_000
@@ -109,5 +110,5 @@ class FirewallSettings(Model):
     # Requests one client IP may send in any 5 minutes before it is blocked (AWS accepts 10+).
     rate_limit_per_5_minutes: int = Field(default=2000, ge=10, le=2_000_000_000)
     # Each AWS managed rule group blocks, only counts (to tune false positives), or is off.
-    managed_rules: dict[Literal[MANAGED_RULE_GROUPS], RuleMode]  # type: ignore[valid-type]
+    managed_rules: dict[ManagedRuleGroup, RuleMode]
     log_retention_days: LogRetentionDays = 365

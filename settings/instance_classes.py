@@ -147,6 +147,14 @@ def split_class(name: str, prefix: str) -> tuple[str, str] | None:
     return match.group(2), match.group(3)
 
 
+def _valid_class(name: str, prefix: str) -> tuple[str, str]:
+    """split_class of a name the settings already validated."""
+    parts = split_class(name, prefix)
+    if parts is None:
+        raise ValueError(f"not a {prefix} class: {name}")
+    return parts
+
+
 def db_class_problem(name: str) -> str | None:
     """Why `name` is not an RDS for PostgreSQL instance class, or None when it is one."""
     return _class_problem(name, "db", RDS_FAMILIES, RDS_LEFT_OUT)
@@ -177,7 +185,7 @@ def postgres_major(version: str) -> int:
 
 def db_engine_problem(instance_class: str, version: str) -> str | None:
     """Why the instance class cannot run PostgreSQL `version` (class assumed valid)."""
-    family_name, _ = split_class(instance_class, "db")  # type: ignore[misc]
+    family_name, _ = _valid_class(instance_class, "db")
     family = RDS_FAMILIES[family_name]
     major = postgres_major(version)
     if major < family.min_major or (family.max_major is not None and major > family.max_major):
@@ -188,7 +196,7 @@ def db_engine_problem(instance_class: str, version: str) -> str | None:
 
 def cache_engine_problem(node_type: str, engine: str, version: str) -> str | None:
     """Why the node type cannot run `engine` `version` (node type assumed valid)."""
-    family_name, _ = split_class(node_type, "cache")  # type: ignore[misc]
+    family_name, _ = _valid_class(node_type, "cache")
     family = CACHE_FAMILIES[family_name]
     if family.min_redis is None:
         return f"ElastiCache no longer creates clusters on cache.{family_name} nodes"
@@ -208,7 +216,7 @@ _GIB_PER_VCPU = {"m": 4, "r": 8, "x": 16}
 
 def db_memory_gib(instance_class: str) -> float:
     """Memory of an RDS instance class (class assumed valid): db.r7g.large -> 16."""
-    family, size = split_class(instance_class, "db")  # type: ignore[misc]
+    family, size = _valid_class(instance_class, "db")
     if family.startswith("t"):
         return _BURSTABLE_GIB[size]
     vcpus = 2 if size == "large" else 4 * int(size.removesuffix("xlarge") or 1)

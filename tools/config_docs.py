@@ -293,7 +293,7 @@ def _default(field: FieldInfo) -> Any:
     if field.default is not PydanticUndefined:
         return field.default
     if field.default_factory is not None:
-        return field.default_factory()  # type: ignore[call-arg]
+        return field.get_default(call_default_factory=True, validated_data={})
     return PydanticUndefined
 
 

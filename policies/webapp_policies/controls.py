@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -246,9 +246,7 @@ def resource_policy(control: Control, types: Iterable[str]) -> Callable[[Check],
                 report_violation(message)
 
         policy = ResourceValidationPolicy(validate=validate, **control.policy_arguments())
-        policy.control = control  # type: ignore[attr-defined]
-        policy.resource_types = tuple(sorted(wanted))  # type: ignore[attr-defined]
-        return policy
+        return _described(policy, control, tuple(sorted(wanted)))
 
     return decorate
 
@@ -265,9 +263,7 @@ def stack_policy(control: Control, types: Iterable[str]) -> Callable[[StackCheck
                 report_violation(message, urn)
 
         policy = StackValidationPolicy(validate=validate, **control.policy_arguments())
-        policy.control = control  # type: ignore[attr-defined]
-        policy.resource_types = subjects  # type: ignore[attr-defined]
-        return policy
+        return _described(policy, control, subjects)
 
     return decorate
 
@@ -290,3 +286,14 @@ def each(resources: Sequence[StackResource], check: Callable[[StackResource], It
     for resource in resources:
         for message in check(resource):
             yield resource.urn, message
+
+
+P = TypeVar("P", ResourceValidationPolicy, StackValidationPolicy)
+
+
+def _described(policy: P, control: Control, resource_types: tuple[str, ...]) -> P:
+    """The SDK's policy object carrying its control and the types it checks, for the pack's
+    reports and docs (attributes the SDK class does not declare)."""
+    setattr(policy, "control", control)  # noqa: B010 (an attribute the SDK class does not declare)
+    setattr(policy, "resource_types", resource_types)  # noqa: B010 (same)
+    return policy
