@@ -112,7 +112,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "publicSubnetIds": network.public_subnet_ids,
         "privateSubnetIds": network.private_subnet_ids,
         "isolatedSubnetIds": network.isolated_subnet_ids,
-        **_data_outputs(database, cache),
+        **_data_outputs(database, cache, settings.database.backup_replication_region),
         **_recovery_outputs(recovery),
         **_service_outputs(load_balancer, routing, firewall, cluster, services),
         "alarmNames": alarms.alarm_names,
@@ -183,7 +183,7 @@ def _data_tier(
     return database, cache
 
 
-def _data_outputs(database: Database, cache: Cache) -> dict[str, Any]:
+def _data_outputs(database: Database, cache: Cache, backup_region: str) -> dict[str, Any]:
     """Stack outputs of the data tier (names other stacks and tools rely on; never a secret value)."""
     replicated = (
         {"databaseReplicatedBackupsArn": database.replicated_backups_arn} if database.replicated_backups_arn else {}
@@ -200,6 +200,12 @@ def _data_outputs(database: Database, cache: Cache) -> dict[str, Any]:
         "databaseSubnetGroupName": database.subnet_group_name,
         "databaseParameterGroupName": database.parameter_group_name,
         "databaseKmsKeyArn": database.key_arn,
+        # Where `ops snapshot` copies a release snapshot, and the key it re-encrypts it under.
+        **(
+            {"databaseBackupRegion": backup_region, "databaseBackupKmsKeyArn": database.backup_key.arn}
+            if database.backup_key
+            else {}
+        ),
         "cacheReplicationGroupId": cache.replication_group_id,
         "cachePrimaryEndpoint": cache.primary_endpoint,
         "cacheReaderEndpoint": cache.reader_endpoint,

@@ -8,6 +8,9 @@
                                 [--connect-timeout SECONDS] [--instance-class CLASS] [--timeout MINUTES] [--recovery-site]
     python -m ops recover       --stack NAME [--outputs FILE] [--json] [--to-time ISO-8601 | --latest] [--dry-run]
                                 [--target ID] [--timeout MINUTES]
+    python -m ops snapshot      --stack NAME --reason TEXT [--git-sha SHA] [--retention-days DAYS]
+                                [--outputs FILE] [--json] [--timeout MINUTES]
+    python -m ops verify        --stack NAME [--outputs FILE] [--json]
 
 Each command's help (its `Command` in its module) says what it does, the stack outputs it needs,
 its exit statuses and an example. Exit status: 0 all good, 1 the command found a problem (a failed
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from settings import ConfigError, StackSettings, load_settings
 from settings.stack_config import read_stack_config
 
-from . import preflight, recover, restore, rollback, status
+from . import preflight, recover, restore, rollback, snapshot, status, verify
 from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
 from .command import Command
 from .outputs import Outputs, load_outputs
@@ -53,10 +57,12 @@ class Context:
     stderr: TextIO | None = None
     stdin: TextIO | None = None
     config_root: Path | None = None
+    # How `verify` GETs the health path (default: urllib over HTTPS with the system's trust store).
+    fetch: verify.Fetch | None = None
 
 
 COMMANDS: dict[str, Command] = {
-    module.COMMAND.name: module.COMMAND for module in (preflight, status, rollback, restore, recover)
+    module.COMMAND.name: module.COMMAND for module in (preflight, status, rollback, restore, recover, snapshot, verify)
 }
 
 
@@ -104,6 +110,18 @@ def parser() -> argparse.ArgumentParser:
         help="restore the backups replicated to the backup region into the recovery site (the region-loss path)",
     )
     _recover_parser(commands, common)
+    snap = COMMANDS["snapshot"].add_to(commands, [common])
+    snap.add_argument("--reason", required=True, help="why the snapshot is taken (tagged on it)")
+    snap.add_argument("--git-sha", help="commit being released (default $GITHUB_SHA, else `git rev-parse HEAD`)")
+    snap.add_argument(
+        "--retention-days",
+        type=_positive_int,
+        default=snapshot.DEFAULT_RETENTION_DAYS,
+        metavar="DAYS",
+        help=f"delete this command's snapshots older than this (default {snapshot.DEFAULT_RETENTION_DAYS})",
+    )
+    snap.add_argument("--timeout", type=float, default=120, metavar="MINUTES", help="how long to wait (default 120)")
+    COMMANDS["verify"].add_to(commands, [common])
     return top
 
 
@@ -173,6 +191,18 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
     aws = Aws(region, context.session, context.wrap)
     if args.command == "status":
         return status.run(outputs, aws)
+    if args.command == "verify":
+        return verify.run(outputs, aws, progress, fetch=context.fetch)
+    if args.command == "snapshot":
+        return snapshot.run(
+            outputs,
+            aws,
+            progress,
+            reason=args.reason,
+            git_sha=args.git_sha or _git_sha(context),
+            retention_days=args.retention_days,
+            timeout=args.timeout * 60,
+        )
     if args.command == "rollback":
         confirm = None if args.yes or args.dry_run else _terminal_confirmation(context)
         return rollback.run(outputs, aws, progress, timeout=args.timeout * 60, dry_run=args.dry_run, confirm=confirm)
@@ -233,6 +263,25 @@ def _optional_outputs(args: argparse.Namespace, context: Context, progress: Prog
             raise
         progress.say(f"no stack outputs ({error}); checking from the config alone")
         return None
+
+
+def _git_sha(context: Context) -> str:
+    """The commit being released: the workflow's, else the checkout's."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    try:
+        result = context.run_command(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise OpsError("no --git-sha, no $GITHUB_SHA and no git to ask: pass --git-sha") from None
+    if result.returncode != 0:
+        raise OpsError("no --git-sha, no $GITHUB_SHA and `git rev-parse HEAD` failed: pass --git-sha")
+    return result.stdout.strip()
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number of days: {text}")
+    return int(text)
 
 
 def _positive(text: str) -> float:

@@ -12,7 +12,7 @@ from ops.cli import parser
 from settings.stack_config import ROOT
 from tests.ops_support import run_cli, web_stack
 
-COMMANDS = ["preflight", "status", "rollback", "restore-drill", "recover"]
+COMMANDS = ["preflight", "status", "rollback", "restore-drill", "recover", "snapshot", "verify"]
 
 
 def test_the_commands_are_the_documented_ones():
