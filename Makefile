@@ -106,7 +106,11 @@ diagrams: venv graphviz
 #   make pr-report STACK=prod BASE_REF=<commit> [PR_NUMBER=<n>]
 #                            change review of one stack (base vs head) into ci-out/pr-report/
 #   make pr-comment          the sticky pull-request comment from ci-out/pr-reports/ (stdlib only)
-.PHONY: policy-venv ci-plan pr-report pr-comment
+#   make preflight STACK=prod | make verify STACK=prod
+#   make snapshot STACK=prod [REASON=...] | make restore-drill STACK=prod [DRILL_CHECK=tcp|none]
+#                            the operations commands (python -m ops), their result also in the job
+#                            summary when $GITHUB_STEP_SUMMARY is set
+.PHONY: policy-venv ci-plan pr-report pr-comment preflight verify snapshot restore-drill
 POLICY_VENV := policies/venv
 CI_OUT ?= ci-out
 
@@ -132,3 +136,21 @@ pr-report: venv policy-venv graphviz
 # nothing installed, no code of the pull request.
 pr-comment:
 	python3 -m tools.pr_comment --reports $(CI_OUT)/pr-reports --out $(CI_OUT)/pr-comment.md --post
+
+OPS_STACK = $(or $(STACK),$(error $@ needs STACK=<stack>))
+OPS_SUMMARY = $(if $(GITHUB_STEP_SUMMARY),--summary "$(GITHUB_STEP_SUMMARY)",)
+REASON ?= deploy of $(or $(GITHUB_SHA),the working tree)
+DRILL_CHECK ?= tcp
+SNAPSHOT_TIMEOUT ?= 120
+
+preflight: venv
+	$(PY) -m ops preflight --stack $(OPS_STACK) $(OPS_SUMMARY)
+
+verify: venv
+	$(PY) -m ops verify --stack $(OPS_STACK) $(OPS_SUMMARY)
+
+snapshot: venv
+	$(PY) -m ops snapshot --stack $(OPS_STACK) --reason "$(REASON)" --timeout $(SNAPSHOT_TIMEOUT) $(OPS_SUMMARY)
+
+restore-drill: venv
+	$(PY) -m ops restore-drill --stack $(OPS_STACK) --check $(DRILL_CHECK) $(OPS_SUMMARY)

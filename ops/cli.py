@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     common.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json` (default: run it)")
     common.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    common.add_argument(
+        "--summary",
+        type=Path,
+        metavar="FILE",
+        help="also append the result as Markdown to FILE (in CI: $GITHUB_STEP_SUMMARY, the job summary)",
+    )
     top = argparse.ArgumentParser(
         prog="python -m ops",
         description="Operations commands of the webapp stacks; `python -m ops COMMAND --help` for each.",
@@ -154,12 +160,24 @@ def main(argv: list[str] | None = None, context: Context | None = None) -> int:
         print(f"error: {message}", file=stderr)
         if args.json:
             print(json.dumps({"stack": args.stack, "ok": False, "error": message}, indent=2), file=stdout)
+        _summarize(args, "could not run", f"error: {message}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=stderr)
         return 130
     print(json.dumps(report.to_json(), indent=2, default=str) if args.json else report.render(), file=stdout)
+    _summarize(args, "passed" if report.ok else "FAILED", report.render())
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _summarize(args: argparse.Namespace, outcome: str, text: str) -> None:
+    """Append the outcome and the report to the --summary file: a heading a reader of the job
+    summary sees at once, and the report as the terminal shows it."""
+    if args.summary is None:
+        return
+    fence = "~~~"
+    with args.summary.open("a", encoding="utf-8") as summary:
+        summary.write(f"### `ops {args.command}` on {args.stack}: {outcome}\n\n{fence}\n{text}\n{fence}\n\n")
 
 
 def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:

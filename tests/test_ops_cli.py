@@ -65,3 +65,15 @@ def test_every_missing_output_is_reported_in_one_run(aws, tmp_path):
     assert result.code == 2
     assert result.stderr.count("\n") == 1
     assert "output(s) `greenTargetGroupArn`, `clusterName`, `alarmNames` (" in result.stderr
+
+
+def test_the_summary_file_gets_the_outcome_and_the_report(aws, tmp_path):
+    from tests.ops_support import run_cli
+
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier steps\n")
+    result = run_cli(["status", "--stack", "prod", "--summary", str(summary)], tmp_path, values={"region": "us-east-1"})
+    assert result.code == 2
+    text = summary.read_text()
+    assert text.startswith("earlier steps\n### `ops status` on prod: could not run\n")
+    assert "error: stack prod lacks what `status` needs" in text

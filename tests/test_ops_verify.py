@@ -217,3 +217,16 @@ def test_a_service_below_its_desired_count_fails(aws, tmp_path, site, tls, monke
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     result = run(tmp_path, deployed(url), tls)
     assert failed(result) == ["services: web runs 1 of 2 tasks"]
+
+
+def test_a_failed_verify_says_why_in_the_job_summary(aws, tmp_path, site, tls):
+    answers, url = site
+    answers.status = 502
+    summary = tmp_path / "summary.md"
+    wrap = {"ecs": FakeEcsDeployments().wrap, "cloudwatch": composite_alarm("webapp-prod-deployment")}
+    argv = ["verify", "--stack", "prod", "--summary", str(summary)]
+    result = run_cli(argv, tmp_path, values=deployed(url), wrap=wrap, fetch=trusting(tls))
+    assert result.code == 1
+    text = summary.read_text()
+    assert text.startswith("### `ops verify` on prod: FAILED")
+    assert f"  - GET {url}{HEALTH}: answered 502: ok after 3 attempts" in text

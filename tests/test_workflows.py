@@ -25,6 +25,7 @@ WORKFLOW_FILES = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTION_FILES = sorted((GITHUB / "actions").glob("*/action.yml"))
 SETUP = "./.github/actions/setup"
 PULUMI = "./.github/actions/pulumi"
+AWS = "./.github/actions/aws"
 STACKS = stack_names()
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 MAIN_GUARD = "github.ref == 'refs/heads/main'"
@@ -112,8 +113,8 @@ def the_pulumi_action() -> dict[str, Any]:
 # --- triggers and job order -------------------------------------------------------------------
 
 
-def test_there_are_the_four_workflows():
-    assert {p.stem for p in WORKFLOW_FILES} == {"pull-request", "pr-comment", "deploy", "drift"}
+def test_there_are_the_five_workflows():
+    assert {p.stem for p in WORKFLOW_FILES} == {"pull-request", "pr-comment", "deploy", "drift", "restore-drill"}
 
 
 def test_pull_request_workflow_runs_for_pull_requests_to_main():
@@ -167,6 +168,78 @@ def test_deploy_order_is_tests_then_staging_then_prod_preview_then_prod():
     preview_id, preview = job_for("deploy", "preview", "prod")
     _, prod = job_for("deploy", "up", "prod")
     assert (staging["needs"], preview["needs"], prod["needs"]) == ("test", staging_id, preview_id)
+
+
+def steps_of(job: dict[str, Any]) -> list[str]:
+    """The job's steps as `make <target> STACK=<stack>` commands and `pulumi <command>` calls."""
+    found = []
+    for step in job["steps"]:
+        if step.get("uses") == PULUMI:
+            found.append(f"pulumi {step['with']['command']}")
+        elif "run" in step:
+            found.append(step["run"])
+    return found
+
+
+def test_staging_is_preflighted_deployed_and_verified_in_that_order():
+    _, staging = job_for("deploy", "up", "staging")
+    assert steps_of(staging) == ["make preflight STACK=staging", "pulumi up", "make verify STACK=staging"]
+
+
+def test_prod_is_preflighted_snapshotted_deployed_and_verified_after_the_approval():
+    _, prod = job_for("deploy", "up", "prod")
+    assert prod["environment"]["name"] == "production"
+    assert steps_of(prod) == [
+        "make preflight STACK=prod",
+        "make snapshot STACK=prod",
+        "pulumi up",
+        "make verify STACK=prod",
+    ]
+
+
+def test_the_operations_commands_get_credentials_and_the_cli_before_they_run():
+    for stack in STACKS:
+        _, job = job_for("deploy", "up", stack)
+        assert index_of(job["steps"], AWS) < next(i for i, s in enumerate(job["steps"]) if "run" in s)
+        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+
+
+def test_the_operations_commands_write_the_job_summary():
+    recipe = (ROOT / "Makefile").read_text()
+    assert 'OPS_SUMMARY = $(if $(GITHUB_STEP_SUMMARY),--summary "$(GITHUB_STEP_SUMMARY)",)' in recipe
+    for target in ("preflight", "verify", "snapshot", "restore-drill"):
+        body = re.search(rf"^{target}: venv\n\t(.+)$", recipe, re.MULTILINE)
+        assert body and body.group(1).endswith("$(OPS_SUMMARY)"), target
+
+
+def test_the_restore_drill_runs_monthly_on_prod_and_fails_with_the_drill():
+    drill = workflow("restore-drill")
+    (schedule,) = drill["on"]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("1", "*", "*")
+    (job,) = drill["jobs"].values()
+    assert MAIN_GUARD in job["if"]
+    assert steps_of(job) == ["make restore-drill STACK=prod"]
+    assert "continue-on-error" not in job and all("continue-on-error" not in s for s in job["steps"])
+
+
+def aws_calls() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    for name, job_id, job in all_jobs():
+        for step in job["steps"]:
+            if step.get("uses") == AWS:
+                yield name, job_id, job, step["with"]
+
+
+def test_credentialed_operations_run_only_on_main_with_a_session_that_outlives_the_job():
+    calls = list(aws_calls())
+    assert {(name, job_id) for name, job_id, _, _ in calls} == {
+        ("deploy", "staging"),
+        ("deploy", "prod"),
+        ("restore-drill", "drill"),
+    }
+    for name, job_id, job, inputs in calls:
+        assert MAIN_GUARD in job["if"], f"{name}.{job_id}"
+        assert int(inputs["role-duration-seconds"]) > job["timeout-minutes"] * 60, f"{name}.{job_id}"
 
 
 def test_approver_sees_the_prod_preview_before_approving():
@@ -326,7 +399,7 @@ def test_policy_findings_reach_code_scanning_from_the_offline_check_of_every_sta
 
 def test_id_token_write_only_where_oidc_is_used():
     for name, job_id, job in all_jobs():
-        oidc = pulumi_step(job) is not None
+        oidc = pulumi_step(job) is not None or any(s.get("uses") == AWS for s in job["steps"])
         assert (job["permissions"].get("id-token") == "write") == oidc, f"{name}.{job_id}"
 
 
