@@ -111,7 +111,7 @@ def _execution_role(
             "Resource": log_group.arn.apply(lambda arn: f"{arn}:log-stream:*"),
         }
     ]
-    repositories = sorted(filter(None, {_ecr_repository(image, context) for image in _images(settings)}))
+    repositories = sorted(filter(None, {_ecr_repository(image, context) for image in settings.images}))
     if repositories:
         statements += [
             # GetAuthorizationToken has no resource to scope to.
@@ -243,7 +243,8 @@ def _containers(
         containers.append(
             {
                 "name": XRAY_DAEMON,
-                "image": settings.tracing_image,
+                # The daemon's image, second of the task's (the settings require it with tracing).
+                "image": settings.images[1],
                 # Tracing is best effort: the app keeps running if the daemon stops.
                 "essential": False,
                 "user": "1337",
@@ -256,10 +257,6 @@ def _containers(
             }
         )
     return containers
-
-
-def _images(settings: ServiceSettings) -> list[str]:
-    return [settings.image] + ([settings.tracing_image] if settings.tracing else [])
 
 
 def _ecr_repository(image: str, context: AwsContext) -> str | None:

@@ -183,7 +183,8 @@ def _summarize(args: argparse.Namespace, outcome: str, text: str) -> None:
 def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
     if args.command == "preflight":
         config = _stack_config(args.stack, context)
-        settings = _settings(args.stack, config)
+        # Images named by tag are what preflight resolves to the digests prod requires.
+        settings = _settings(args.stack, config, pinned_images=False)
         outputs = _optional_outputs(args, context, progress)
         aws = Aws(settings.region, context.session, context.wrap)
         return preflight.run(settings, outputs, aws, context.clock, settings.allowed_account_ids)
@@ -265,9 +266,9 @@ def _stack_config(stack: str, context: Context) -> dict[str, Any]:
         raise OpsError(error.lines[0]) from None
 
 
-def _settings(stack: str, config: dict[str, Any]) -> StackSettings:
+def _settings(stack: str, config: dict[str, Any], pinned_images: bool = True) -> StackSettings:
     try:
-        return load_settings(stack, config)
+        return load_settings(stack, config, pinned_images)
     except ConfigError as error:
         raise OpsError("the stack config is not valid:\n" + "\n".join(error.lines)) from None
 

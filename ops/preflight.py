@@ -3,6 +3,11 @@
 Each check passes or fails with a reason; an AWS error inside a check (a missing permission
 included) fails that check, not the run. When the credentials do not work nothing else runs.
 
+Images: an image named by tag is resolved to its digest in ECR (`ecr:DescribeImages`) and the
+report ends with the stack-file lines that pin it (`image: <repository>:<tag>@sha256:<digest>`),
+which prod requires; an image named by digest must exist, and the report says when its tag has
+moved to another image since.
+
 The expected account comes from `aws:allowedAccountIds` in the stack file when set (the AWS
 provider's own setting), otherwise from the registry account of the stack's ECR images: the
 team pushes images to the account it deploys to. A stack pulling images from a central registry
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +76,8 @@ class PreflightReport:
     stack: str
     region: str
     checks: list[CheckResult]
+    # Stack-file lines that pin an image named by tag to its digest.
+    pins: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +89,7 @@ class PreflightReport:
             "region": self.region,
             "ok": self.ok,
             "checks": [{"name": c.name, "ok": c.ok, "reason": c.reason} for c in self.checks],
+            "pins": self.pins,
         }
 
     def render(self) -> str:
@@ -92,6 +100,9 @@ class PreflightReport:
         lines.append(
             f"{failed} of {len(self.checks)} checks failed" if failed else f"all {len(self.checks)} checks passed"
         )
+        if self.pins:
+            lines.append(f"pin the images by digest (paste into Pulumi.{self.stack}.yaml):")
+            lines += [f"  {pin}" for pin in self.pins]
         return "\n".join(lines)
 
 
@@ -110,6 +121,10 @@ class EcrImage:
             return None
         tag = match["tag"] or (None if match["digest"] else "latest")
         return cls(match["account"], match["region"], match["repository"], tag, match["digest"])
+
+    def pinned(self, digest: str) -> str:
+        """The image as prod names it: repository, tag and digest."""
+        return f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{self.repository}:{self.tag}@{digest}"
 
     @property
     def reference(self) -> dict[str, str]:
@@ -135,9 +150,15 @@ def run(
         ("account", lambda: _account(account, settings, list(allowed_accounts))),
         ("region", lambda: _region(settings, outputs)),
     ]
-    for image in sorted({s.image for s in settings.services}):
-        users = ", ".join(s.name for s in settings.services if s.image == image)
-        checks.append((f"image ({users})", lambda image=image: _image(aws, image)))
+    tracing = {s.tracing_image for s in settings.services if s.tracing and s.tracing_image}
+    for key, label, images in (
+        ("image", "image", {s.image for s in settings.services}),
+        ("tracingImage", "tracing image", tracing),
+    ):
+        for image in sorted(images):
+            users = ", ".join(s.name for s in settings.services if image in s.images)
+            pin = _Pin(key, users, report.pins)
+            checks.append((f"{label} ({users})", lambda image=image, pin=pin: _image(aws, image, pin)))
     checks += [
         ("certificate", lambda: _certificate(aws, settings, outputs, clock.now())),
         ("hosted zone", lambda: _hosted_zone(aws, settings)),
@@ -182,7 +203,19 @@ def _region(settings: StackSettings, outputs: Outputs | None) -> tuple[bool, str
     return True, f"{settings.region}, where the stack is deployed"
 
 
-def _image(aws: Aws, image: str) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class _Pin:
+    """Where a resolved image's pinning line goes: the stack-file key, the services using it."""
+
+    key: str
+    users: str
+    lines: list[str]
+
+    def add(self, image: EcrImage, digest: str) -> None:
+        self.lines.append(f"{self.key}: {image.pinned(digest)}  # {self.users}")
+
+
+def _image(aws: Aws, image: str, pin: _Pin) -> tuple[bool, str]:
     ecr_image = EcrImage.parse(image)
     if ecr_image is None:
         return True, f"{image} is not in ECR (public registry): not checked"
@@ -199,8 +232,16 @@ def _image(aws: Aws, image: str) -> tuple[bool, str]:
         if error_code(error) == "RepositoryNotFoundException":
             return False, f"{where} does not exist"
         raise
-    pushed = details[0].get("imagePushedAt") if details else None
-    return True, f"{wanted} in {where}" + (f", pushed {pushed:%Y-%m-%d}" if pushed else "")
+    detail = details[0] if details else {}
+    pushed = detail.get("imagePushedAt")
+    found = f"{wanted} in {where}" + (f", pushed {pushed:%Y-%m-%d}" if pushed else "")
+    digest = detail.get("imageDigest")
+    if ecr_image.digest is None and digest:
+        pin.add(ecr_image, digest)
+        return True, f"{found}: {digest} (pin it: see below)"
+    if ecr_image.digest and ecr_image.tag and ecr_image.tag not in detail.get("imageTags", [ecr_image.tag]):
+        return True, f"{found}; tag {ecr_image.tag} now names another image (the digest still pins this one)"
+    return True, found
 
 
 def covers(domain: str, names: Iterable[str]) -> bool:

@@ -146,11 +146,12 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.lines))
 
 
-def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
+def load_settings(stack: str, config: dict[str, Any], pinned_images: bool = True) -> StackSettings:
     """Validate a stack's config.
 
     `config` maps full config keys (`webapp:network`, `aws:region`) to their values, already
-    parsed from YAML/JSON. Raises `ConfigError` listing every problem at once.
+    parsed from YAML/JSON. Raises `ConfigError` listing every problem at once. `pinned_images`
+    False lets a prod stack name images by tag: only for `ops preflight`, which resolves them.
     """
     prefix = f"{PROJECT}:"
     raw: dict[str, Any] = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
@@ -166,6 +167,12 @@ def load_settings(stack: str, config: dict[str, Any]) -> StackSettings:
         problems = [_from_pydantic(error) for error in exc.errors()]
         raise ConfigError(stack, problems + _problems_of_valid_sections(merged, exc, profile)) from None
     problems = list(settings.problems(profile))
+    if pinned_images and profile == "prod":
+        problems += [
+            problem.under(f"services[{index}]")
+            for index, service in enumerate(settings.services)
+            for problem in service.pin_problems()
+        ]
     if problems:
         raise ConfigError(stack, problems)
     return settings

@@ -45,6 +45,12 @@ _SECRET_REF = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$"
 )
 _USER = re.compile(r"^[1-9]\d*(:\d+)?$")
+# An image pinned by its content: `<repository>[:<tag>]@sha256:<64 hex>` (ECS pulls the digest;
+# a tag beside it only tells readers which release it was).
+PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
+# A private ECR repository: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`.
+PRIVATE_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^:@\s]+")
+UNPINNED = "prod pins images by digest: <repository>[:<tag>]@sha256:<64 hex> (python -m ops preflight prints the line)"
 
 
 def _secret_ref(value: str) -> str:
@@ -116,8 +122,9 @@ class ServiceSettings(Model):
     # without interface endpoints, where AWS APIs are reached through NAT.
     egress_to_internet: bool = False
     tracing: bool = True
-    # The X-Ray daemon sidecar that relays the app's trace segments when tracing is on.
-    tracing_image: str = Field(default="public.ecr.aws/xray/aws-xray-daemon:3.x", min_length=1)
+    # The X-Ray daemon sidecar that relays the app's trace segments when tracing is on: a copy in
+    # this account's private ECR (whoever controls a public repository would run code in the task).
+    tracing_image: str | None = Field(default=None, min_length=1)
 
     # Load balancer health check (web): both target groups get exactly this one.
     health_check_matcher: HealthMatcher = "200"
@@ -183,6 +190,17 @@ class ServiceSettings(Model):
                 f"scale-out must react faster than scale-in (scaleInCooldownSeconds {self.scale_in_cooldown_seconds})",
                 self.scale_out_cooldown_seconds,
             )
+        if self.tracing and self.tracing_image is None:
+            yield Problem(
+                "tracingImage", "required with tracing: the X-Ray daemon image in this account's private ECR", None
+            )
+        elif self.tracing and self.tracing_image and not PRIVATE_ECR_IMAGE.match(self.tracing_image):
+            yield Problem(
+                "tracingImage",
+                "must come from a private ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>), "
+                "not a public registry",
+                self.tracing_image,
+            )
         if self.container_health_command and self.container_health_command[0] not in ("CMD", "CMD-SHELL"):
             first = self.container_health_command[0]
             yield Problem("containerHealthCommand", "must start with CMD or CMD-SHELL", first)
@@ -217,6 +235,18 @@ class ServiceSettings(Model):
                     if key in self.model_fields_set:
                         value = getattr(self, key)
                         yield Problem(alias(ServiceSettings, key), f"applies to strategy {strategy} only", value)
+
+    def pin_problems(self) -> Iterator[Problem]:
+        """The images of the service that are not pinned by digest (prod refuses them)."""
+        if not PINNED_IMAGE.match(self.image):
+            yield Problem("image", UNPINNED, self.image)
+        if self.tracing and self.tracing_image and not PINNED_IMAGE.match(self.tracing_image):
+            yield Problem("tracingImage", UNPINNED, self.tracing_image)
+
+    @property
+    def images(self) -> list[str]:
+        """The images a task of the service runs: the app's, and the X-Ray daemon's with tracing."""
+        return [self.image] + ([self.tracing_image] if self.tracing and self.tracing_image else [])
 
     def _credential_name_problems(self) -> Iterator[Problem]:
         """A plain variable named like a credential belongs in `secrets`, where only a Secrets

@@ -233,10 +233,22 @@ FARGATE_DIMENSIONS = {"Service": "Fargate", "Type": "Resource", "Resource": "vCP
 
 
 def stack_settings(**dns: Any):
-    """The prod stack's real settings, with `dns` fields replaced (moto's zone ids do not match
-    the `Z...` pattern, so the replacement skips validation on purpose)."""
+    """The prod stack's real settings before its images are pinned (named by tag, as preflight
+    resolves them), with `dns` fields replaced (moto's zone ids do not match the `Z...` pattern,
+    so the replacement skips validation on purpose)."""
     settings = load_settings(STACK, read_stack_config(STACK))
+    services = [
+        s.model_copy(update={"image": unpinned(s.image), "tracing_image": unpinned(s.tracing_image or "")})
+        for s in settings.services
+    ]
+    settings = settings.model_copy(update={"services": services})
     return settings.model_copy(update={"dns": settings.dns.model_copy(update=dns)}) if dns else settings
+
+
+def unpinned(image: str) -> str:
+    """An image reference without its digest, in moto's account: `<repository>:<tag>`."""
+    repository = image.split("@")[0].split("/", 1)[1]
+    return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repository}"
 
 
 def ecr_image(repository: str, tag: str, region: str = REGION) -> str:

@@ -12,6 +12,18 @@ from settings import ConfigError, load_settings
 from settings.stack_config import read_stack_config
 from tools.synth import is_secret, synthesize
 
+# A web service as a test stack names it: images pinned by digest in the stack's private ECR, as
+# prod requires (the digests are made up).
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+DIGEST = "sha256:3fa996850b6d6489298c9e7877588859972a024455c43c3f3d0ef201e69e6ff8"
+WEB_SERVICE = {
+    "name": "web",
+    "kind": "web",
+    "image": f"{REGISTRY}/webapp:1.4.2@{DIGEST}",
+    "tracingImage": f"{REGISTRY}/aws-xray-daemon:3.3.14@{DIGEST}",
+    "healthCheckPath": "/healthz",
+}
+
 
 class Synth:
     """The synth document of one stack, with lookups by type, name and URN."""

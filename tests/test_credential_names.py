@@ -11,10 +11,10 @@ import pytest
 from policies.webapp_policies.names import ALLOWLIST_LABEL, credential_problem, words
 from settings import ConfigError, load_settings
 from tests.policy_support import document, messages, resource
-from tests.support import config_with, synth
+from tests.support import WEB_SERVICE, config_with, synth
 
 POLICY = "aws-ecs-task-definition-no-secrets-in-environment"
-WEB = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
+WEB = WEB_SERVICE
 # name -> the rule's verdict (None: accepted).
 EXAMPLES = {
     "DB_PASS": "looks like a credential (the word PASS)",

@@ -13,6 +13,11 @@ def rows(stack: str, overrides: dict | None = None) -> dict[str, tuple[str, str]
     return {row.key: (row.source, row.value) for row in key_settings.key_settings(load_settings(stack, config), config)}
 
 
+# The placeholder digests of Pulumi.prod.yaml.
+WEB_DIGEST = "3fa996850b6d6489298c9e7877588859972a024455c43c3f3d0ef201e69e6ff8"
+XRAY_DIGEST = "9c397721f00c735b775adaa89291145bbe90a17489a89b04a72134e9d22f8c04"
+
+
 def test_prod_shows_where_it_runs_and_marks_the_stack_files_values():
     found = rows("prod")
     assert found["aws:region"] == ("set", "us-east-1")
@@ -20,8 +25,9 @@ def test_prod_shows_where_it_runs_and_marks_the_stack_files_values():
     assert found["database.instanceClass"] == ("default", "db.r7g.large (Multi-AZ)")
     assert found["cache.nodeType"] == ("default", "cache.r7g.large x 2")
     assert found["services.web.size"] == ("default", "2048 CPU / 4096 MiB, 4 tasks (4-20)")
-    assert found["services.web.image"] == ("set", "123456789012.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.2")
-    assert found["services.web.tracingImage"] == ("default", "public.ecr.aws/xray/aws-xray-daemon:3.x")
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert found["services.web.image"] == ("set", f"{registry}/webapp:1.4.2@sha256:{WEB_DIGEST}")
+    assert found["services.web.tracingImage"] == ("set", f"{registry}/aws-xray-daemon:3.3.14@sha256:{XRAY_DIGEST}")
 
 
 def test_a_row_of_several_keys_names_the_ones_the_stack_file_sets():

@@ -45,8 +45,9 @@ PROD_NAT_GATEWAYS = _PROD.network.az_count
 def healthy_account(
     image_tag: str = "1.4.2", cert_days: float = 365, cert_names: list[str] | None = None
 ) -> dict[str, Any]:
-    """Everything prod needs: its image (Pulumi.prod.yaml), a certificate, the zone, the role."""
+    """Everything prod needs: its images (Pulumi.prod.yaml), a certificate, the zone, the role."""
     ecr_image("webapp", image_tag)
+    ecr_image("aws-xray-daemon", "3.3.14")
     arn = certificate(cert_names or [DOMAIN], cert_days)
     zone = hosted_zone("example.com")
     ecs_service_linked_role()
@@ -85,12 +86,42 @@ def test_every_check_passes_in_a_ready_account(aws):
         "account",
         "region",
         "image (web)",
+        "tracing image (web)",
         "certificate",
         "hosted zone",
         "ECS service-linked role",
         "Fargate vCPU quota",
         "Elastic IP quota",
     ]
+
+
+def digest_of(repository: str, tag: str) -> str:
+    (detail,) = client("ecr").describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])["imageDetails"]
+    return detail["imageDigest"]
+
+
+def test_each_tag_is_resolved_to_the_stack_file_line_that_pins_it(aws):
+    report = run(healthy_account())
+    registry = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    assert report.pins == [
+        f"image: {registry}/webapp:1.4.2@{digest_of('webapp', '1.4.2')}  # web",
+        f"tracingImage: {registry}/aws-xray-daemon:3.3.14@{digest_of('aws-xray-daemon', '3.3.14')}  # web",
+    ]
+    assert "pin the images by digest (paste into Pulumi.prod.yaml):" in report.render()
+    assert report.to_json()["pins"] == report.pins
+
+
+def test_an_image_pinned_by_digest_needs_no_pin_and_says_when_its_tag_names_another(aws):
+    dns = healthy_account()
+    # Tag 1.4.0 beside the digest of 1.4.2: the digest decides what runs, the tag misleads.
+    pinned = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.0@{digest_of('webapp', '1.4.2')}"
+    settings = stack_settings(**dns)
+    web = settings.services[0].model_copy(update={"image": pinned})
+    session = aws_session({"service-quotas": quotas(100, 5)})
+    report = preflight.run(settings.model_copy(update={"services": [web]}), None, session, FakeClock())
+    assert check(report, "image (web)").ok
+    assert "tag 1.4.0 now names another image" in check(report, "image (web)").reason
+    assert [pin.split(":")[0] for pin in report.pins] == ["tracingImage"]
 
 
 def test_a_missing_image_tag_fails_the_image_check(aws):
@@ -101,6 +132,7 @@ def test_a_missing_image_tag_fails_the_image_check(aws):
 
 
 def test_a_missing_repository_fails_the_image_check(aws):
+    ecr_image("aws-xray-daemon", "3.3.14")
     certificate_arn = certificate([DOMAIN], 365)
     ecs_service_linked_role()
     report = run({"certificate_arn": certificate_arn, "hosted_zone_id": hosted_zone("example.com")})
@@ -149,6 +181,7 @@ def test_a_zone_of_another_domain_fails(aws):
 
 def test_a_missing_ecs_service_linked_role_fails_with_the_fix(aws):
     ecr_image("webapp", "1.4.2")
+    ecr_image("aws-xray-daemon", "3.3.14")
     report = run({"certificate_arn": certificate([DOMAIN], 365), "hosted_zone_id": hosted_zone("example.com")})
     assert failed(report) == ["ECS service-linked role"]
     assert (
@@ -259,7 +292,11 @@ def stack_file(tmp_path, certificate_arn: str) -> None:
           webapp:network: {{vpcCidr: 10.20.0.0/16}}
           webapp:dns: {{domain: {DOMAIN}, certificateArn: "{certificate_arn}"}}
           webapp:services:
-            - {{name: web, kind: web, image: {ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.2, healthCheckPath: /healthz}}
+            - name: web
+              kind: web
+              healthCheckPath: /healthz
+              image: {ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.2
+              tracingImage: {ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/aws-xray-daemon:3.3.14
           webapp:database: {{engineVersion: "17"}}
           webapp:cache: {{engine: valkey, engineVersion: "8.0"}}
           webapp:alarms: {{critical: {{emails: [oncall@example.com]}}}}
@@ -269,6 +306,7 @@ def stack_file(tmp_path, certificate_arn: str) -> None:
 
 def test_the_command_exits_0_when_every_check_passes(aws, tmp_path):
     ecr_image("webapp", "1.4.2")
+    ecr_image("aws-xray-daemon", "3.3.14")
     ecs_service_linked_role()
     stack_file(tmp_path, certificate([DOMAIN], 365))
     result = run_cli(
@@ -283,6 +321,7 @@ def test_the_command_exits_0_when_every_check_passes(aws, tmp_path):
 
 
 def test_the_command_exits_1_and_names_the_failed_check(aws, tmp_path):
+    ecr_image("aws-xray-daemon", "3.3.14")
     ecs_service_linked_role()
     stack_file(tmp_path, certificate([DOMAIN], 365))
     result = run_cli(

@@ -11,10 +11,11 @@ SERVICE_TYPE = "aws:ecs/service:Service"
 TASK_TYPE = "aws:ecs/taskDefinition:TaskDefinition"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:webapp-test-cache-auth-AbCdEf"
+DIGEST = "3fa996850b6d6489298c9e7877588859972a024455c43c3f3d0ef201e69e6ff8"
 CONTAINERS = [
     {
         "name": "web",
-        "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0",
+        "image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0@sha256:{DIGEST}",
         "essential": True,
         "user": "10001:10001",
         "readonlyRootFilesystem": True,
@@ -119,6 +120,17 @@ BREAKS = {
             CONTAINER + ("secrets", 0, "valueFrom"),
             "plaintext",
         ),
+        "image-by-tag": (
+            "aws-ecs-task-definition-image-digest",
+            CONTAINER + ("image",),
+            f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0",
+        ),
+        "short-digest": (
+            "aws-ecs-task-definition-image-digest",
+            CONTAINER + ("image",),
+            f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp@sha256:{DIGEST[:12]}",
+        ),
+        "public-image-by-digest": (None, CONTAINER + ("image",), f"public.ecr.aws/nginx/nginx@sha256:{DIGEST}"),
     },
 }
 TABLE = PolicyTable(*SCENARIO)
@@ -141,3 +153,10 @@ def test_container_definitions_that_are_not_json_are_reported(policy_pack):
     task = resource(TASK_TYPE, "broken-json", {**TASK["inputs"], "containerDefinitions": "[{"})
     result = policy_pack.check(document(task))
     assert messages(result, "aws-ecs-task-definition-logging")[0].startswith("containerDefinitions is not valid JSON")
+
+
+def test_an_image_by_tag_is_named(report):
+    task = next(r for r in SCENARIO if r["type"] == TASK_TYPE)
+    assert messages(report, "aws-ecs-task-definition-image-digest", variant_urn(task, "image-by-tag")) == [
+        f"container web: image '{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0' is not pinned by digest (@sha256:<64 hex>)"
+    ]

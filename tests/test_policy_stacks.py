@@ -126,6 +126,13 @@ def _privileged_container(doc):
         _set(r, "containerDefinitions", json.dumps(containers))
 
 
+def _image_by_tag(doc):
+    for r in _of(doc, "aws:ecs/taskDefinition:TaskDefinition"):
+        containers = json.loads(r["inputs"]["containerDefinitions"])
+        containers[0]["image"] = containers[0]["image"].split("@")[0]
+        _set(r, "containerDefinitions", json.dumps(containers))
+
+
 def _admin_task_policy(doc):
     policy = next(r for r in _of(doc, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "web-task-tracing")
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -210,6 +217,11 @@ MUTATIONS = {
         {"aws-ecs-task-definition-non-privileged"},
     ),
     "admin-iam-policy": ("aws:iam/rolePolicy:RolePolicy", _admin_task_policy, {"aws-iam-policy-no-full-admin"}),
+    "image-by-tag": (
+        "aws:ecs/taskDefinition:TaskDefinition",
+        _image_by_tag,
+        {"aws-ecs-task-definition-image-digest"},
+    ),
     "flow-log-dropped": ("aws:ec2/flowLog:FlowLog", _flow_log_dropped, {"aws-ec2-vpc-flow-logs"}),
     "key-shared-with-the-account": (
         "aws:kms/key:Key",

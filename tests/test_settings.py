@@ -11,7 +11,7 @@ import pytest
 
 from settings import load_settings
 from settings.stack_config import ROOT
-from tests.support import config_with, rejection
+from tests.support import WEB_SERVICE, config_with, rejection
 
 
 def test_prod_gets_production_defaults():
@@ -110,8 +110,7 @@ def test_network_and_stack_rejections(overrides, line):
 
 
 def _web(**fields: Any) -> dict[str, Any]:
-    base = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
-    return {"webapp:services": [{**base, **fields}]}
+    return {"webapp:services": [{**WEB_SERVICE, **fields}]}
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 
 from settings import load_settings
 from settings.edge import MANAGED_RULE_GROUPS
-from tests.support import config_with, rejection
+from tests.support import WEB_SERVICE, config_with, rejection
 
-WEB = {"name": "web", "kind": "web", "image": "nginx:1.27", "healthCheckPath": "/healthz"}
+WEB = WEB_SERVICE
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-AbCdEf"
 
 
@@ -64,7 +64,7 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
             "prod: services[0].bakeTimeMinutes: input should be greater than or equal to 0 (got -1)",
         ),
         (
-            {"webapp:services": [{"name": "web", "kind": "web", "image": "nginx:1.27"}]},
+            {"webapp:services": [{k: v for k, v in WEB.items() if k != "healthCheckPath"}]},
             "prod: services[0].healthCheckPath: a web service needs a health check path (got nothing)",
         ),
         (
@@ -207,3 +207,55 @@ def test_firewall_rejects_a_managed_group_it_does_not_run():
     (line,) = rejection("prod", {"webapp:firewall": {"managedRules": {"AWSManagedRulesBotControlRuleSet": "block"}}})
     assert line.startswith("prod: firewall.managedRules.AWSManagedRulesBotControlRuleSet")
     assert line.endswith("(got AWSManagedRulesBotControlRuleSet)")
+
+
+# Images
+
+UNPINNED = "prod pins images by digest: <repository>[:<tag>]@sha256:<64 hex> (python -m ops preflight prints the line)"
+BY_TAG = "123456789012.dkr.ecr.us-east-1.amazonaws.com/webapp:1.4.2"
+
+
+def test_prod_refuses_an_image_named_by_tag():
+    assert rejection("prod", web(image=BY_TAG)) == [f"prod: services[0].image: {UNPINNED} (got {BY_TAG})"]
+
+
+def test_prod_refuses_a_tracing_image_named_by_tag():
+    daemon = "123456789012.dkr.ecr.us-east-1.amazonaws.com/aws-xray-daemon:3.3.14"
+    assert rejection("prod", web(tracingImage=daemon)) == [f"prod: services[0].tracingImage: {UNPINNED} (got {daemon})"]
+
+
+def test_prod_refuses_a_digest_that_is_not_64_hex():
+    short = BY_TAG + "@sha256:3fa996850b6d"
+    assert rejection("prod", web(image=short)) == [f"prod: services[0].image: {UNPINNED} (got {short})"]
+
+
+def test_staging_runs_images_by_tag():
+    settings = load_settings("staging", config_with("staging", web(image=BY_TAG, egressToInternet=True)))
+    assert settings.web_service.image == BY_TAG
+
+
+def test_preflight_reads_a_prod_stack_whose_images_are_not_pinned_yet():
+    settings = load_settings("prod", config_with("prod", web(image=BY_TAG)), pinned_images=False)
+    assert settings.web_service.image == BY_TAG
+
+
+def test_tracing_needs_the_daemon_image():
+    service = {k: v for k, v in WEB.items() if k != "tracingImage"}
+    assert rejection("prod", {"webapp:services": [service]}) == [
+        "prod: services[0].tracingImage: required with tracing: the X-Ray daemon image in this account's private ECR "
+        "(got nothing)"
+    ]
+
+
+def test_the_daemon_image_comes_from_a_private_ecr_repository():
+    public = "public.ecr.aws/xray/aws-xray-daemon@sha256:" + "0" * 64
+    assert rejection("prod", web(tracingImage=public)) == [
+        "prod: services[0].tracingImage: must come from a private ECR repository "
+        f"(<account>.dkr.ecr.<region>.amazonaws.com/<name>), not a public registry (got {public})"
+    ]
+
+
+def test_without_tracing_no_daemon_image_is_needed():
+    service = {k: v for k, v in WEB.items() if k != "tracingImage"}
+    settings = load_settings("prod", config_with("prod", {"webapp:services": [{**service, "tracing": False}]}))
+    assert settings.web_service.images == [WEB["image"]]

@@ -4,6 +4,7 @@ and what its execution and task roles may do."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -113,10 +114,11 @@ def test_execution_role_decrypts_only_with_the_secrets_keys_through_secrets_mana
     assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
 
 
-def test_execution_role_pulls_only_the_image_repository_and_writes_only_its_log_group(prod):
+def test_execution_role_pulls_only_the_images_repositories_and_writes_only_its_log_group(prod):
     log_group = child_of(prod, "web", "aws:cloudwatch/logGroup:LogGroup")
     assert allowed(prod, "web", "execution-role", "ecr:BatchGetImage") == [
-        "arn:aws:ecr:us-east-1:123456789012:repository/webapp"
+        "arn:aws:ecr:us-east-1:123456789012:repository/aws-xray-daemon",
+        "arn:aws:ecr:us-east-1:123456789012:repository/webapp",
     ]
     assert allowed(prod, "web", "execution-role", "logs:PutLogEvents") == [
         f"{log_group['outputs']['arn']}:log-stream:*"
@@ -154,3 +156,16 @@ def test_a_variable_defined_by_two_links_is_refused():
     settings = load_settings("prod", config_with("prod", {})).web_service
     with pytest.raises(ValueError, match="LEDGER_HOST is defined twice"):
         task_inputs(settings, [LINK, LINK])
+
+
+def test_every_prod_image_is_pinned_by_digest_from_the_accounts_ecr(prod):
+    images = [
+        container["image"]
+        for task in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        for container in json.loads(task["inputs"]["containerDefinitions"])
+    ]
+    assert len(images) == 2  # the web app and its X-Ray daemon
+    for image in images:
+        assert re.fullmatch(
+            r"123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/[a-z-]+:[\w.-]+@sha256:[0-9a-f]{64}", image
+        )

@@ -81,7 +81,8 @@ MEANINGS: dict[str, str] = {
     # services[]
     "services[].name": "service name, unique in the stack",
     "services[].kind": "exactly one `web` service (behind the ALB, blue/green); workers have no load balancer",
-    "services[].image": "container image (a private ECR image gets pull rights on its repository only)",
+    "services[].image": "container image (a private ECR image gets pull rights on its repository only); prod: "
+    "`<repository>[:<tag>]@sha256:<64 hex>` (`python -m ops preflight` prints it)",
     "services[].command": "container command",
     "services[].cpu": "task CPU units (a Fargate size)",
     "services[].memory": "task memory in MiB (a size Fargate allows with `cpu`)",
@@ -104,7 +105,8 @@ MEANINGS: dict[str, str] = {
     "services[].tracing": "X-Ray daemon sidecar and X-Ray write rights on the task role",
     "services[].egressToInternet": "HTTPS to the internet through NAT; off: only the VPC endpoints, S3 and the data "
     "stores (docs/service-path.md)",
-    "services[].tracingImage": "the X-Ray daemon's image",
+    "services[].tracingImage": "the X-Ray daemon's image in this account's private ECR (required with `tracing`); "
+    "prod: pinned by digest",
     "services[].healthCheckMatcher": "ALB health check success codes (200-499, ranges and lists)",
     "services[].healthCheckIntervalSeconds": "ALB health check interval",
     "services[].healthCheckTimeoutSeconds": "ALB health check timeout (shorter than the interval)",

@@ -64,7 +64,7 @@ def key_settings(settings: StackSettings, config: dict[str, Any]) -> list[Row]:
             )
         )
         rows.append(Row(f"{prefix}.image", service.image, _source(raw, ("image",))))
-        if service.tracing:
+        if service.tracing and service.tracing_image:
             rows.append(Row(f"{prefix}.tracingImage", service.tracing_image, _source(raw, ("tracingImage",))))
     return rows
 

@@ -15,6 +15,7 @@ CLUSTER = ("aws:ecs/cluster:Cluster",)
 SERVICE = ("aws:ecs/service:Service",)
 TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
 ROOT_USERS = ("root", "0")
+PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 
 
 def containers(task):
@@ -276,6 +277,28 @@ def no_secrets_in_environment(container, config):
             yield f"secret {lookup(secret, 'name')} has valueFrom {show(value_from)}, not a Secrets Manager or SSM ARN"
 
 
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-image-digest",
+        description="Containers run images pinned by digest, so whoever can move a tag cannot change what runs.",
+        category="hardening",
+        severity=Severity.HIGH,
+        remediation=(
+            'Name each image as <repository>[:<tag>]@sha256:<64 hex> ("python -m ops preflight" prints '
+            "the digest of a tag); push images to a repository with immutable tags as well."
+        ),
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def image_digest(container, config):
+    image = container.get("image")
+    if image is UNKNOWN:
+        return
+    if not isinstance(image, str) or not PINNED_IMAGE.match(image):
+        yield f"image {show(image)} is not pinned by digest (@sha256:<64 hex>)"
+
+
 # The pack serves exactly these, in this order.
 POLICIES = [
     container_insights,
@@ -289,4 +312,5 @@ POLICIES = [
     separate_roles,
     logging,
     no_secrets_in_environment,
+    image_digest,
 ]
