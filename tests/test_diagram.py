@@ -52,6 +52,7 @@ def test_committed_diagram_is_portable(stack):
     assert set(re.findall(r'<use xlink:href="#(icon\d+)"', svg)) == set(icons)
 
 
+@pytest.mark.spawns
 @needs_dot
 def test_same_synth_gives_byte_identical_svg_from_two_processes(tmp_path, staging):
     synth_file = tmp_path / "staging.json"

@@ -30,6 +30,7 @@ def test_every_command_has_help(command, capsys):
     assert out.startswith(f"usage: python -m ops {command} ") and "--stack STACK" in out
 
 
+@pytest.mark.spawns
 def test_python_dash_m_ops_runs_the_cli():
     result = subprocess.run(
         [sys.executable, "-m", "ops", "status", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60

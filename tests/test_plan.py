@@ -64,6 +64,7 @@ def test_ci_report_fails_the_same_way_without_a_policy_config(tmp_path, monkeypa
     assert outcome.config_errors[0].startswith("no policy config for stack staging: ")
 
 
+@pytest.mark.spawns
 def test_make_plan_with_an_unknown_stack_prints_no_traceback():
     result = subprocess.run(
         ["make", "--no-print-directory", "plan", "STACK=nosuch"], cwd=ROOT, capture_output=True, text=True, timeout=120

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.diff_support import edited, resource
 from tools.pr_report import base_synth, report
 
@@ -24,6 +26,7 @@ def test_a_blocking_change_fails_the_report_and_is_listed_first(tmp_path, stagin
     assert json.loads((folder / "summary.json").read_text()) == summary
 
 
+@pytest.mark.spawns
 def test_the_base_is_synthesized_by_the_commits_own_code_and_says_why_it_failed(tmp_path):
     # The commit's tree is exported and its tools.synth runs there: its own unknown-stack message.
     problem = base_synth("HEAD", "no-such-stack", tmp_path / "base.json")

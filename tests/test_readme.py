@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from settings.stack_config import ROOT
 from tests.docs_support import DOCS, README, broken_links, code_blocks
 
@@ -48,6 +50,7 @@ def test_every_path_of_the_layout_table_exists():
     assert missing == []
 
 
+@pytest.mark.spawns
 def test_every_top_level_directory_and_source_file_is_in_the_layout_table():
     listed = {path.rstrip("/") for path in layout_table()}
     listed |= {p.name for path in layout_table() for p in ROOT.glob(path.replace("<stack>", "*"))}

@@ -201,6 +201,7 @@ def _synth_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.spawns
 def test_synth_cli_rejects_a_yaml_syntax_error_with_exit_2_and_no_traceback(tmp_path):
     broken = tmp_path / "Pulumi.prod.yaml"
     broken.write_text(

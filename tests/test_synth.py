@@ -108,6 +108,7 @@ def test_stack_outputs_are_recorded(prod):
     assert prod.outputs["vpcId"].startswith("vpc-")
 
 
+@pytest.mark.spawns
 def test_cli_writes_the_same_json_from_another_process(tmp_path, staging):
     out = tmp_path / "x.json"
     result = subprocess.run(

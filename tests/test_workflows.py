@@ -113,8 +113,9 @@ def the_pulumi_action() -> dict[str, Any]:
 # --- triggers and job order -------------------------------------------------------------------
 
 
-def test_there_are_the_five_workflows():
-    assert {p.stem for p in WORKFLOW_FILES} == {"pull-request", "pr-comment", "deploy", "drift", "restore-drill"}
+def test_there_are_the_six_workflows():
+    expected = {"pull-request", "pr-comment", "deploy", "drift", "restore-drill", "mutation"}
+    assert {p.stem for p in WORKFLOW_FILES} == expected
 
 
 def test_pull_request_workflow_runs_for_pull_requests_to_main():
@@ -431,6 +432,30 @@ def test_every_job_has_a_timeout():
         assert isinstance(job.get("timeout-minutes"), int) and job["timeout-minutes"] > 0, f"{name}.{job_id}"
 
 
+# --- mutation testing: weekly or on demand, never on a push -----------------------------------
+
+
+def test_mutation_testing_runs_weekly_and_on_demand_only():
+    triggers = workflow("mutation")["on"]
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    (cron,) = [entry["cron"] for entry in triggers["schedule"]]
+    assert cron.split()[2:] == ["*", "*", "1"]  # any month and day of the month, on Mondays
+
+
+def test_mutation_testing_runs_make_mutate_and_uploads_the_survivors_even_when_it_fails():
+    steps = workflow("mutation")["jobs"]["mutate"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert any(run.startswith("make mutate ") for run in runs)
+    assert "make mutate-report > mutants/survivors.txt" in runs
+    upload = step_using(steps, "actions/upload-artifact")
+    assert upload["with"]["path"] == "mutants/survivors.txt" and "always()" in upload["if"]
+    assert index_of(steps, "actions/upload-artifact") == len(steps) - 1
+
+
+def test_mutation_testing_only_reads_the_repository():
+    assert workflow("mutation")["jobs"]["mutate"]["permissions"] == {"contents": "read"}
+
+
 # --- hygiene: pins, checkout, make, cache -----------------------------------------------------
 
 
@@ -537,6 +562,7 @@ def _tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.spawns
 def test_actionlint_accepts_the_workflows(tmp_path):
     tree = _tree(tmp_path)
     for path in WORKFLOW_FILES:
@@ -545,6 +571,7 @@ def test_actionlint_accepts_the_workflows(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.spawns
 def test_actionlint_accepts_the_composite_actions_steps(tmp_path):
     tree = _tree(tmp_path)
     for path in ACTION_FILES:
@@ -554,6 +581,7 @@ def test_actionlint_accepts_the_composite_actions_steps(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.spawns
 def test_actionlint_reports_an_unknown_action_input(tmp_path):
     tree = _tree(tmp_path)
     broken = _as_tags((GITHUB / "workflows" / "pull-request.yml").read_text()).replace(

@@ -1,0 +1,102 @@
+"""A pytest plugin for the mutation run only (`make mutate` loads it with `-p tests.mutation_support`,
+pyproject.toml [tool.mutmut]): it lets mutmut reach the policy pack, which runs in a process of its
+own (tools.policy_check.PolicyPack).
+
+- mutmut names a pack mutant after its file (`policies.webapp_policies.ecs.x_f__mutmut_3`) and
+  activates it through the MUTANT_UNDER_TEST variable, which the pack's process inherits; the pack
+  imports the module as `webapp_policies.ecs`, so its process gets the name without `policies.`.
+- mutmut learns which tests reach which function from what its own process runs during a first,
+  clean run (mutant "stats"). The pack's process is out of its sight, and could not record anything
+  (mutmut's configuration is not in its working directory): there the pack runs unmutated, and each
+  test that uses the pack is recorded as reaching the pack's functions: a test of
+  tests/test_policies_<m>.py those of webapp_policies/<m>*.py and of the modules no such table
+  covers (values, documents, ...), any other test (the real stacks, the CLI) all of them."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+PACK_PACKAGE = Path("policies/webapp_policies")
+PREFIX = "policies."
+VARIABLE = "MUTANT_UNDER_TEST"
+
+
+def pack_mutant(name: str) -> str | None:
+    """What the pack's process gets for the active mutant: a pack mutant without the `policies.`
+    prefix, any other mutant as it is, nothing (unmutated code) during the stats run."""
+    if name in ("stats", "list_all_tests", "mutant_generation"):
+        return None
+    return name.removeprefix(PREFIX) if name.startswith(PREFIX + "webapp_policies") else name
+
+
+@contextmanager
+def pack_environment() -> Iterator[None]:
+    """os.environ as the pack's process should inherit it, while it is spawned."""
+    from mutmut.mutation.trampoline import get_mutant_under_test
+
+    saved = os.environ.get(VARIABLE)
+    name = pack_mutant(get_mutant_under_test())
+    if name is None:
+        os.environ.pop(VARIABLE, None)
+    else:
+        os.environ[VARIABLE] = name
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(VARIABLE, None)
+        else:
+            os.environ[VARIABLE] = saved
+
+
+def pack_functions(package: Path = PACK_PACKAGE) -> dict[str, list[str]]:
+    """The pack's mutated functions by module stem, as mutmut names them (its .meta files)."""
+    from mutmut.utils.format_utils import get_mutant_name
+
+    functions: dict[str, list[str]] = {}
+    for meta in sorted(package.glob("*.py.meta")):
+        source = meta.with_suffix("")
+        names = json.loads(meta.read_text())["hash_by_function_name"]
+        functions[source.stem] = [get_mutant_name(source, name) for name in names]
+    return functions
+
+
+def reached(test_file: str, functions: dict[str, list[str]], tables: set[str]) -> list[str]:
+    """The pack functions a test in `test_file` that uses the pack is taken to reach."""
+    stem = Path(test_file).stem.removeprefix("test_policies_")
+    if stem not in tables:
+        return [name for names in functions.values() for name in names]
+    own = [module for module in functions if module == stem or module.startswith(stem + "_")]
+    shared = [module for module in functions if not any(module.startswith(table) for table in tables)]
+    return [name for module in own + shared for name in functions[module]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tools.policy_check import PolicyPack
+
+    spawn = PolicyPack.spawn
+
+    def spawn_with_the_pack_mutant(self: PolicyPack) -> None:
+        with pack_environment():
+            spawn(self)
+
+    PolicyPack.spawn = spawn_with_the_pack_mutant
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    from mutmut.mutation.trampoline import get_mutant_under_test
+    from mutmut.stats import record_trampoline_hit
+
+    if get_mutant_under_test() != "stats" or "policy_pack" not in getattr(item, "fixturenames", ()):
+        return
+    functions = pack_functions()
+    tables = {path.stem.removeprefix("test_policies_") for path in Path("tests").glob("test_policies_*.py")}
+    for name in reached(str(item.path), functions, tables):
+        record_trampoline_hit(name)

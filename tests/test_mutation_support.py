@@ -1,0 +1,38 @@
+"""The mutation run's plugin: which mutant the policy pack's process runs, and which pack functions
+a test that uses the pack is taken to reach."""
+
+from __future__ import annotations
+
+from tests.mutation_support import pack_mutant, reached
+
+FUNCTIONS = {
+    "ecs": ["policies.webapp_policies.ecs.x_check"],
+    "rds": ["policies.webapp_policies.rds.x_check"],
+    "rds_parameter_groups": ["policies.webapp_policies.rds_parameter_groups.x_check"],
+    "values": ["policies.webapp_policies.values.x_tag"],
+}
+TABLES = {"ecs", "rds"}
+
+
+def test_the_pack_runs_its_mutant_under_the_name_it_imports_the_module_by():
+    assert pack_mutant("policies.webapp_policies.ecs.x_check__mutmut_3") == "webapp_policies.ecs.x_check__mutmut_3"
+
+
+def test_the_pack_runs_unmutated_while_mutmut_records_which_tests_reach_what():
+    assert pack_mutant("stats") is None
+
+
+def test_a_mutant_of_the_program_reaches_the_pack_unchanged():
+    assert pack_mutant("settings.windows.x_overlaps__mutmut_1") == "settings.windows.x_overlaps__mutmut_1"
+
+
+def test_a_policy_table_reaches_its_modules_and_the_shared_ones():
+    assert reached("tests/test_policies_rds.py", FUNCTIONS, TABLES) == [
+        "policies.webapp_policies.rds.x_check",
+        "policies.webapp_policies.rds_parameter_groups.x_check",
+        "policies.webapp_policies.values.x_tag",
+    ]
+
+
+def test_any_other_test_of_the_pack_reaches_all_of_it():
+    assert len(reached("tests/test_policy_stacks.py", FUNCTIONS, TABLES)) == 4
