@@ -11,6 +11,8 @@
 #   make lock              recompile the hashed lock files from the human-edited requirements files
 #   make diagrams          redraw docs/diagrams/<stack>.svg from each stack's synth (needs Graphviz)
 #   make graphviz          install Debian's Graphviz (`dot`) when it is missing
+#   make mutate            mutation testing of settings/, components/ and the policy pack (slow: hours)
+#   make mutate-report     the surviving mutants, each with its diff
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -18,7 +20,8 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz diagrams
+.PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz diagrams \
+	mutate mutate-score mutate-report
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
 # checking every hash and removing whatever the lock does not list. It compiles the bytecode, as
@@ -89,6 +92,23 @@ bench-tests: venv
 docs: venv
 	$(PY) -m tools.docs --write
 
+# Mutation testing (docs/development.md): mutmut, configured in pyproject.toml, mutates one function
+# at a time and runs the tests that reach it. It keeps what it measured in mutants/:
+#   make mutate                           the mutants not measured yet (the first time: all), then the scores
+#   make mutate MUTATE="settings.windows" only these modules' mutants, measured again, then the scores
+# At the lowest priority and one mutant at a time by default, so it only takes idle CPU.
+MUTATE ?=
+MUTATE_CHILDREN ?= 1
+mutate: venv
+	nice -n 19 $(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN) $(foreach module,$(MUTATE),"$(module).*")
+	@$(MAKE) --no-print-directory mutate-score
+
+mutate-score: venv
+	@$(PY) -m tools.mutation score --modules && echo && $(PY) -m tools.mutation score
+
+mutate-report: venv
+	@$(PY) -m tools.mutation survivors --diff
+
 # Graphviz lays out tools.diagram's drawings; root installs directly, anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 graphviz:
@@ -125,7 +145,7 @@ ci-plan: venv
 	$(PY) -m tools.ci_report --stack $(or $(STACK),$(error ci-plan needs STACK=<stack>)) --out $(CI_OUT)
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(CI_OUT) synth-*.json .pytest_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(CI_OUT) synth-*.json .pytest_cache mutants
 
 pr-report: venv policy-venv graphviz
 	$(PY) -m tools.pr_report --stack $(or $(STACK),$(error pr-report needs STACK=<stack>)) \

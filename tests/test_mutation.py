@@ -1,0 +1,74 @@
+"""tools.mutation reads mutmut's records (a small recorded mutants/ tree, tests/fixtures/mutmut_records)
+into scores per package and the list of survivors, leaving out the skip list's mutants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools import mutation
+from tools.mutation import Skip, UsageError, read_modules, read_skips, tally
+
+MUTANTS = Path(__file__).parent / "fixtures" / "mutmut_records"
+DAILY = "settings.windows.x_daily_window__mutmut_3"
+
+
+def test_a_failed_test_or_a_timeout_kills_a_mutant_and_an_unmeasured_one_counts_nowhere():
+    windows = read_modules(MUTANTS, [])["settings/windows.py"]
+    assert (windows.killed, windows.survived, windows.no_tests, windows.not_measured) == (4, 2, 1, 1)
+    assert windows.score == pytest.approx(4 / 7)
+
+
+def test_a_mutant_no_test_reaches_is_a_survivor():
+    windows = read_modules(MUTANTS, [])["settings/windows.py"]
+    assert "settings.windows.x_overlaps__mutmut_3" in windows.survivors
+
+
+def test_a_skipped_mutant_leaves_the_score_and_the_survivors():
+    skips = [Skip(DAILY, "equivalent: the bound is inclusive either way")]
+    windows = read_modules(MUTANTS, skips)["settings/windows.py"]
+    assert windows.score == pytest.approx(4 / 6) and DAILY not in windows.survivors and windows.skipped == 1
+
+
+def test_a_pattern_skips_every_mutant_it_matches():
+    result = tally({"a.x_log__mutmut_1": 0, "a.x_log__mutmut_2": 0, "a.x_f__mutmut_1": 1}, [Skip("a.x_log__*", "r")])
+    assert (result.skipped, result.survived, result.score) == (2, 0, 1.0)
+
+
+def test_the_package_row_sums_its_modules():
+    out = mutation.score(MUTANTS, [], modules=False)
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert rows["settings"] == ["8", "7", "4", "2", "1", "0", "57.1%"]
+    assert rows["components"] == ["2", "2", "1", "1", "0", "0", "50.0%"]
+    assert rows["policies/webapp_policies"][-1] == "-"
+
+
+def test_the_module_rows_name_each_measured_file():
+    out = mutation.score(MUTANTS, [], modules=True)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["settings/windows.py", "components/cluster.py"]
+
+
+def test_survivors_are_listed_with_their_module():
+    assert mutation.survivors(MUTANTS, [], diff=False).splitlines() == [
+        "settings/windows.py: settings.windows.x_daily_window__mutmut_3",
+        "settings/windows.py: settings.windows.x_overlaps__mutmut_3",
+        "settings/windows.py: settings.windows.x_overlaps__mutmut_4",
+        "components/cluster.py: components.cluster.xǁClusterǁ__init____mutmut_2",
+    ]
+
+
+def test_a_skip_entry_needs_a_reason():
+    with pytest.raises(UsageError, match=r"skips:3: expected `<mutant or pattern>  # <reason>`"):
+        read_skips("# header\n\nsettings.windows.x_f__mutmut_1\n", "skips")
+
+
+def test_the_skip_list_of_the_repository_reads():
+    assert all(skip.reason for skip in read_skips(mutation.SKIPS.read_text()))
+
+
+def test_nothing_measured_is_exit_2_with_one_line(tmp_path, capsys):
+    skips = tmp_path / "skips.txt"
+    skips.write_text("")
+    assert mutation.main(["score", "--mutants", str(tmp_path), "--skips", str(skips)]) == 2
+    assert capsys.readouterr().err == f"{tmp_path}: no mutant measured yet (make mutate)\n"

@@ -1,0 +1,201 @@
+"""Mutation scores per package, and the surviving mutants, from what mutmut recorded in mutants/.
+
+    python -m tools.mutation score [--modules]     killed / (measured - skipped) per package
+    python -m tools.mutation survivors [--diff]    the survivors not on the skip list
+
+mutmut (`make mutate`) keeps one `<file>.py.meta` per mutated file under mutants/: each mutant's
+name and the exit status of the tests run against it. A mutant is *killed* when a test failed
+(or it ran past its time limit: an endless loop the tests did catch), *survived* when every test
+passed, *no tests* when no test reached its function; *not measured* ones (the run was stopped
+first) count nowhere, and the table says how many there are. Mutants on the skip list
+(tools/mutation_skips.txt: equivalent mutants, log wording) count nowhere either.
+
+Exit status: 0, or 2 when there is nothing measured or the skip list is malformed."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools import cli_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+SKIPS = Path(__file__).resolve().parent / "mutation_skips.txt"
+PACKAGES = ("settings", "components", "policies/webapp_policies")
+
+# mutmut's exit statuses (mutmut.stats.status_by_exit_code) in the four outcomes that matter here.
+KILLED = {1, 3, 24, -24, 152, 255, 36}  # a test failed; pytest's internal error; CPU or wall timeout
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+NOT_MEASURED = {None, 2}
+
+
+class UsageError(Exception):
+    """A problem for the user to fix: printed as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    pattern: str
+    reason: str
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: int = 0
+    no_tests: int = 0
+    other: int = 0  # suspicious, segfault: counted as not killed
+    skipped: int = 0
+    not_measured: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> int:
+        return self.killed + self.survived + self.no_tests + self.other
+
+    @property
+    def score(self) -> float | None:
+        return self.killed / self.measured if self.measured else None
+
+    def add(self, other: Tally) -> None:
+        for name in ("killed", "survived", "no_tests", "other", "skipped", "not_measured"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.survivors += other.survivors
+
+
+def read_skips(text: str, source: str = "mutation_skips.txt") -> list[Skip]:
+    """`<mutant name or fnmatch pattern>  # <why it is equivalent or does not matter>` per line;
+    blank lines and lines starting with # are comments. An entry without a reason is an error."""
+    skips = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        pattern, _, reason = stripped.partition("#")
+        if not reason.strip() or len(pattern.split()) != 1:
+            raise UsageError(f"{source}:{number}: expected `<mutant or pattern>  # <reason>`, got {stripped!r}")
+        skips.append(Skip(pattern.strip(), reason.strip()))
+    return skips
+
+
+def skipped(name: str, skips: Iterable[Skip]) -> bool:
+    return any(fnmatch.fnmatchcase(name, skip.pattern) for skip in skips)
+
+
+def tally(exit_codes: dict[str, int | None], skips: Sequence[Skip]) -> Tally:
+    """One module's outcome from its .meta file's exit_code_by_key."""
+    result = Tally()
+    for name, code in exit_codes.items():
+        if skipped(name, skips):
+            result.skipped += 1
+        elif code in NOT_MEASURED:
+            result.not_measured += 1
+        elif code in KILLED:
+            result.killed += 1
+        elif code in SURVIVED or code in NO_TESTS:
+            if code in SURVIVED:
+                result.survived += 1
+            else:
+                result.no_tests += 1
+            result.survivors.append(name)
+        else:
+            result.other += 1
+            result.survivors.append(name)
+    return result
+
+
+def module_of(meta: Path, mutants: Path) -> str:
+    """`settings/windows.py` for mutants/settings/windows.py.meta."""
+    return meta.relative_to(mutants).as_posix().removesuffix(".meta")
+
+
+def read_modules(mutants: Path, skips: Sequence[Skip]) -> dict[str, Tally]:
+    """Every mutated module of PACKAGES that mutmut recorded, by its path in the repository."""
+    modules = {}
+    for package in PACKAGES:
+        for meta in sorted((mutants / package).glob("*.py.meta")):
+            exit_codes = json.loads(meta.read_text())["exit_code_by_key"]
+            modules[module_of(meta, mutants)] = tally(exit_codes, skips)
+    return modules
+
+
+def by_package(modules: dict[str, Tally]) -> dict[str, Tally]:
+    packages = {package: Tally() for package in PACKAGES}
+    for module, result in modules.items():
+        packages[module.rsplit("/", 1)[0]].add(result)
+    return packages
+
+
+def percent(score: float | None) -> str:
+    return "-" if score is None else f"{100 * score:.1f}%"
+
+
+def table(rows: dict[str, Tally]) -> str:
+    header: tuple[object, ...] = ("", "mutants", "measured", "killed", "survived", "no tests", "skipped", "score")
+    lines: list[tuple[object, ...]] = [header]
+    for name, t in rows.items():
+        total = t.measured + t.skipped + t.not_measured
+        lines.append((name, total, t.measured, t.killed, t.survived, t.no_tests, t.skipped, percent(t.score)))
+    width = max(len(str(row[0])) for row in lines)
+    return "\n".join(f"{row[0]:<{width}}" + "".join(f"{str(cell):>10}" for cell in row[1:]) for row in lines).rstrip()
+
+
+def score(mutants: Path, skips: Sequence[Skip], modules: bool) -> str:
+    recorded = read_modules(mutants, skips)
+    if not any(t.measured for t in recorded.values()):
+        raise UsageError(f"{mutants}: no mutant measured yet (make mutate)")
+    rows = {m: t for m, t in recorded.items() if t.measured} if modules else by_package(recorded)
+    return table(rows)
+
+
+def survivors(mutants: Path, skips: Sequence[Skip], diff: bool) -> str:
+    recorded = read_modules(mutants, skips)
+    lines = []
+    for module, result in recorded.items():
+        for name in result.survivors:
+            lines.append(f"{module}: {name}")
+            if diff:
+                lines.append(mutant_diff(name))
+    return "\n".join(lines)
+
+
+def mutant_diff(name: str) -> str:
+    """mutmut's diff of one mutant against the original (as `mutmut show` prints it)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    return get_diff_for_mutant(name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = cli_parser("python -m tools.mutation", __doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    score_parser = commands.add_parser("score", help="mutation score per package")
+    score_parser.add_argument("--modules", action="store_true", help="one row per measured module")
+    survivors_parser = commands.add_parser("survivors", help="surviving mutants not on the skip list")
+    survivors_parser.add_argument("--diff", action="store_true", help="each with its diff")
+    for sub in (score_parser, survivors_parser):
+        sub.add_argument("--mutants", type=Path, default=MUTANTS, help="mutmut's directory (default: mutants/)")
+        sub.add_argument("--skips", type=Path, default=SKIPS, help="the skip list")
+    args = parser.parse_args(argv)
+    try:
+        skips = read_skips(args.skips.read_text(), str(args.skips))
+        if args.command == "score":
+            out = score(args.mutants, skips, args.modules)
+        else:
+            out = survivors(args.mutants, skips, args.diff)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if out:
+        print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
