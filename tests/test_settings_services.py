@@ -259,3 +259,89 @@ def test_without_tracing_no_daemon_image_is_needed():
     service = {k: v for k, v in WEB.items() if k != "tracingImage"}
     settings = load_settings("prod", config_with("prod", {"webapp:services": [{**service, "tracing": False}]}))
     assert settings.web_service.images == [WEB["image"]]
+
+
+WORKER = {**WEB, "name": "jobs", "kind": "worker"}
+
+
+@pytest.mark.parametrize(
+    "services, line",
+    [
+        ([{**WEB, "kind": "worker"}], "prod: services: exactly one service of kind web is required (got [])"),
+        (
+            [WEB, {**WEB, "name": "api"}],
+            "prod: services: exactly one service of kind web is required (got ['web', 'api'])",
+        ),
+        ([WEB, WORKER, WORKER], "prod: services[2].name: duplicate service name (got jobs)"),
+    ],
+)
+def test_the_service_list_has_one_web_service_and_unique_names(services, line):
+    assert rejection("prod", {"webapp:services": services}) == [line]
+
+
+def test_one_web_service_and_workers_are_accepted():
+    services = load_settings("prod", config_with("prod", {"webapp:services": [WEB, WORKER]})).services
+    assert [(s.name, s.kind) for s in services] == [("web", "web"), ("jobs", "worker")]
+
+
+@pytest.mark.parametrize(
+    "sizes, line",
+    [
+        (
+            {"cpu": 300},
+            "prod: services[0].cpu: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units (got 300)",
+        ),
+        (
+            {"cpu": 256, "memory": 4096},
+            "prod: services[0].memory: Fargate with 256 CPU units accepts 512, 1024 or 2048 MiB (got 4096)",
+        ),
+        (
+            {"cpu": 512, "memory": 512},
+            "prod: services[0].memory: Fargate with 512 CPU units accepts 1024, 2048, 3072 or 4096 MiB (got 512)",
+        ),
+        (
+            {"cpu": 8192, "memory": 18432},
+            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384 to 61440 MiB in steps of 4096 "
+            "(got 18432)",
+        ),
+    ],
+)
+def test_a_task_size_fargate_does_not_run_is_rejected_with_the_sizes_it_does(sizes, line):
+    assert rejection("prod", web(**sizes)) == [line]
+
+
+@pytest.mark.parametrize("cpu, memory", [(256, 512), (256, 2048), (4096, 30720), (16384, 122880)])
+def test_every_edge_of_the_fargate_table_is_accepted(cpu, memory):
+    service = load_settings("prod", config_with("prod", web(cpu=cpu, memory=memory))).web_service
+    assert (service.cpu, service.memory) == (cpu, memory)
+
+
+@pytest.mark.parametrize(
+    "counts, line",
+    [
+        (
+            {"minCount": 2, "desiredCount": 1, "maxCount": 4},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (2) <= desiredCount <= maxCount (4) "
+            "(got 1)",
+        ),
+        (
+            {"minCount": 2, "desiredCount": 5, "maxCount": 4},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (2) <= desiredCount <= maxCount (4) "
+            "(got 5)",
+        ),
+        (
+            {"minCount": 1, "desiredCount": 1, "maxCount": 4},
+            "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)",
+        ),
+    ],
+)
+def test_task_counts_are_ordered_and_prod_runs_two_tasks_or_more(counts, line):
+    assert rejection("prod", web(**counts)) == [line]
+
+
+@pytest.mark.parametrize("stack, low", [("prod", 2), ("staging", 1)])
+def test_task_counts_at_their_lowest_are_accepted(stack, low):
+    counts = {"minCount": low, "desiredCount": low, "maxCount": low}
+    own = config_with(stack, {})["webapp:services"][0]
+    service = load_settings(stack, config_with(stack, {"webapp:services": [{**own, **counts}]})).web_service
+    assert (service.min_count, service.desired_count, service.max_count) == (low, low, low)
