@@ -12,7 +12,8 @@
 #   make diagrams          redraw docs/diagrams/<stack>.svg from each stack's synth (needs Graphviz)
 #   make graphviz          install Debian's Graphviz (`dot`) when it is missing
 #   make mutate            mutation testing of settings/, components/ and the policy pack (slow: hours)
-#   make mutate-report     the surviving mutants, each with its diff
+#   make mutate-score      the mutation scores per module and package from what mutants/ holds
+#   make mutate-report     the surviving mutants, each with its diff (also into mutants/survivors.txt)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -104,7 +105,7 @@ mutate: venv
 	@$(MAKE) --no-print-directory mutate-score
 
 mutate-score: venv
-	@$(PY) -m tools.mutation score --modules && echo && $(PY) -m tools.mutation score
+	@$(PY) -m tools.mutation score
 
 mutate-report: venv
 	@$(PY) -m tools.mutation survivors --diff

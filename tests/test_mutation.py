@@ -3,6 +3,7 @@ into scores per package and the list of survivors, leaving out the skip list's m
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_a_pattern_skips_every_mutant_it_matches():
 
 
 def test_the_package_row_sums_its_modules():
-    out = mutation.score(MUTANTS, [], modules=False)
+    out = mutation.score(MUTANTS, []).split("\n\n")[1]
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
     assert rows["settings"] == ["8", "7", "4", "2", "1", "0", "57.1%"]
     assert rows["components"] == ["2", "2", "1", "1", "0", "0", "50.0%"]
@@ -45,7 +46,7 @@ def test_the_package_row_sums_its_modules():
 
 
 def test_the_module_rows_name_each_measured_file():
-    out = mutation.score(MUTANTS, [], modules=True)
+    out = mutation.score(MUTANTS, []).split("\n\n")[0]
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["settings/windows.py", "components/cluster.py"]
 
 
@@ -56,6 +57,24 @@ def test_survivors_are_listed_with_their_module():
         "settings/windows.py: settings.windows.x_overlaps__mutmut_4",
         "components/cluster.py: components.cluster.xǁClusterǁ__init____mutmut_2",
     ]
+
+
+def test_the_scores_go_to_the_job_summary_as_a_code_block(tmp_path, monkeypatch, capsys):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    skips = tmp_path / "skips.txt"
+    skips.write_text("")
+    assert mutation.main(["score", "--mutants", str(MUTANTS), "--skips", str(skips)]) == 0
+    assert summary.read_text() == f"```\n{capsys.readouterr().out}```\n"
+
+
+def test_the_survivors_are_written_beside_mutmut_records_for_the_weekly_artifact(tmp_path):
+    mutants = tmp_path / "mutants"
+    shutil.copytree(MUTANTS, mutants)
+    skips = tmp_path / "skips.txt"
+    skips.write_text(f"{DAILY}  # equivalent: recorded for this test\n")
+    assert mutation.main(["survivors", "--mutants", str(mutants), "--skips", str(skips)]) == 0
+    assert (mutants / "survivors.txt").read_text().splitlines()[0].endswith("x_overlaps__mutmut_3")
 
 
 def test_a_skip_entry_needs_a_reason():

@@ -1,7 +1,8 @@
 """Mutation scores per package, and the surviving mutants, from what mutmut recorded in mutants/.
 
-    python -m tools.mutation score [--modules]     killed / (measured - skipped) per package
-    python -m tools.mutation survivors [--diff]    the survivors not on the skip list
+    python -m tools.mutation score                killed / (measured - skipped) per module, then per package
+    python -m tools.mutation survivors [--diff]   the survivors not on the skip list (also into
+                                                  mutants/survivors.txt)
 
 mutmut (`make mutate`) keeps one `<file>.py.meta` per mutated file under mutants/: each mutant's
 name and the exit status of the tests run against it. A mutant is *killed* when a test failed
@@ -10,12 +11,15 @@ passed, *no tests* when no test reached its function; *not measured* ones (the r
 first) count nowhere, and the table says how many there are. Mutants on the skip list
 (tools/mutation_skips.txt: equivalent mutants, log wording) count nowhere either.
 
+The scores are appended to $GITHUB_STEP_SUMMARY (as a code block) when that is set.
+
 Exit status: 0, or 2 when there is nothing measured or the skip list is malformed."""
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -146,12 +150,13 @@ def table(rows: dict[str, Tally]) -> str:
     return "\n".join(f"{row[0]:<{width}}" + "".join(f"{str(cell):>10}" for cell in row[1:]) for row in lines).rstrip()
 
 
-def score(mutants: Path, skips: Sequence[Skip], modules: bool) -> str:
+def score(mutants: Path, skips: Sequence[Skip]) -> str:
+    """The measured modules' table, then the packages' table."""
     recorded = read_modules(mutants, skips)
     if not any(t.measured for t in recorded.values()):
         raise UsageError(f"{mutants}: no mutant measured yet (make mutate)")
-    rows = {m: t for m, t in recorded.items() if t.measured} if modules else by_package(recorded)
-    return table(rows)
+    modules = table({m: t for m, t in recorded.items() if t.measured})
+    return f"{modules}\n\n{table(by_package(recorded))}"
 
 
 def survivors(mutants: Path, skips: Sequence[Skip], diff: bool) -> str:
@@ -175,8 +180,7 @@ def mutant_diff(name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli_parser("python -m tools.mutation", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    score_parser = commands.add_parser("score", help="mutation score per package")
-    score_parser.add_argument("--modules", action="store_true", help="one row per measured module")
+    score_parser = commands.add_parser("score", help="mutation score per module and package")
     survivors_parser = commands.add_parser("survivors", help="surviving mutants not on the skip list")
     survivors_parser.add_argument("--diff", action="store_true", help="each with its diff")
     for sub in (score_parser, survivors_parser):
@@ -186,9 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         skips = read_skips(args.skips.read_text(), str(args.skips))
         if args.command == "score":
-            out = score(args.mutants, skips, args.modules)
+            out = score(args.mutants, skips)
+            step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+            if step_summary:
+                with open(step_summary, "a") as summary:
+                    summary.write(f"```\n{out}\n```\n")
         else:
             out = survivors(args.mutants, skips, args.diff)
+            (args.mutants / "survivors.txt").write_text(out + "\n" if out else "")
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
