@@ -165,6 +165,7 @@ def _data_tier(
             log_key_arn=logs_key.arn,
             backup_provider=backup_provider,
             key_access=key_access,
+            availability_zones=network.availability_zones,
         ),
         opts=opts,
     )
@@ -206,9 +207,15 @@ def _data_outputs(database: Database, cache: Cache, backup_region: str) -> dict[
             if database.backup_key
             else {}
         ),
+        # The read replicas' addresses (empty without replicas); the services get them as DATABASE_READ_HOSTS.
+        "databaseReaderEndpoints": database.reader_addresses,
         "cacheReplicationGroupId": cache.replication_group_id,
-        "cachePrimaryEndpoint": cache.primary_endpoint,
-        "cacheReaderEndpoint": cache.reader_endpoint,
+        # Cluster mode enabled has a configuration endpoint instead of primary and reader endpoints.
+        **(
+            {"cacheConfigurationEndpoint": cache.configuration_endpoint}
+            if cache.clustered
+            else {"cachePrimaryEndpoint": cache.primary_endpoint, "cacheReaderEndpoint": cache.reader_endpoint}
+        ),
         "cachePort": cache.port,
         "cacheAuthSecretArn": cache.token_secret_arn,
     }
@@ -371,8 +378,14 @@ def _alarms(
                     identifier=database.instance_id,
                     allocated_storage_gb=settings.database.allocated_storage_gb,
                     memory_gib=db_memory_gib(settings.database.instance_class),
+                    replicas=database.replica_ids,
                 ),
-                cache=WatchedCache(replication_group_id=cache.replication_group_id, nodes=settings.cache.num_nodes),
+                cache=WatchedCache(
+                    replication_group_id=cache.replication_group_id,
+                    nodes=settings.cache.num_nodes,
+                    shards=settings.cache.shards if settings.cache.clustered else 0,
+                    replicas_per_shard=settings.cache.replicas_per_shard,
+                ),
             ),
             protect_key=settings.profile == "prod",
             key_administrators=key_admins,

@@ -244,6 +244,16 @@ KINDS: dict[str, AlarmKind] = {
             setting="database_connections_percent",
         ),
         AlarmKind(
+            "database-replica-<n>-lag",
+            "each read replica",
+            "`ReplicaLag` (Maximum)",
+            "{op} {threshold} s",
+            WARNING,
+            "Reads from this replica are stale: check the primary's write volume and the replica's CPU and I/O; "
+            "a replica that never catches up needs a larger `replicaInstanceClass`.",
+            setting="database_replica_lag_seconds",
+        ),
+        AlarmKind(
             "cache-<n>-cpu",
             "each cache node",
             "`EngineCPUUtilization` (Average)",

@@ -294,6 +294,18 @@ class Alarms(pulumi.ComponentResource):
                 statistic="Maximum",
                 **rds,
             ),
+            *(
+                self._factory.alarm(
+                    "database-replica-<n>-lag",
+                    f"read replica {number}",
+                    fill={"n": number},
+                    namespace="AWS/RDS",
+                    dimensions={"DBInstanceIdentifier": replica},
+                    metric_name="ReplicaLag",
+                    statistic="Maximum",
+                )
+                for number, replica in enumerate(db.replicas, start=1)
+            ),
         ]
 
     # Cache
@@ -303,17 +315,19 @@ class Alarms(pulumi.ComponentResource):
         # breaching). Every node gets one: after a failover another node is the primary.
         metrics = [("cpu", "EngineCPUUtilization", "Average"), ("memory", "DatabaseMemoryUsagePercentage", "Average")]
         metrics.append(("evictions", "Evictions", "Sum"))
-        if cache.nodes > 1:
+        if len(cache.node_suffixes()) > 1:
             metrics.append(("replication-lag", "ReplicationLag", "Maximum"))
         alarms = []
-        for index in range(1, cache.nodes + 1):
-            # ElastiCache names the member clusters of a replication group `<group>-001`, ...
-            node = pulumi.Output.from_input(cache.replication_group_id).apply(lambda rg, i=index: f"{rg}-{i:03d}")
+        for index, suffix in enumerate(cache.node_suffixes(), start=1):
+            # Without cluster mode `cache-<n>-...` numbers the nodes (001 -> 1) as before; in cluster
+            # mode <n> is the node's id (`0002-001`), stable when shards are added.
+            label = suffix if cache.shards else index
+            node = pulumi.Output.from_input(cache.replication_group_id).apply(lambda rg, s=suffix: f"{rg}-{s}")
             alarms += [
                 self._factory.alarm(
                     f"cache-<n>-{short}",
-                    f"cache node {index}",
-                    fill={"n": index},
+                    f"cache node {label}",
+                    fill={"n": label},
                     namespace="AWS/ElastiCache",
                     dimensions={"CacheClusterId": node},
                     metric_name=metric,

@@ -45,6 +45,13 @@ class CacheArgs:
     key_access: KeyAccess = KeyAccess()
 
 
+def _shape(settings: CacheSettings) -> dict[str, int]:
+    """The group's nodes: shards and replicas per shard (cluster mode enabled), or a node count."""
+    if settings.clustered:
+        return {"num_node_groups": settings.shards, "replicas_per_node_group": settings.replicas_per_shard}
+    return {"num_cache_clusters": settings.num_nodes}
+
+
 class Cache(DataStore):
     """The replication group with its key, AUTH token secret, subnet group, parameter group,
     security group and log groups."""
@@ -74,7 +81,13 @@ class Cache(DataStore):
             family=settings.parameter_group_family,
             description=f"{settings.engine} {settings.engine_version} for {label}",
             parameters=[
-                aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=settings.maxmemory_policy)
+                aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=settings.maxmemory_policy),
+                # A cluster-mode-enabled group needs a parameter group with cluster-enabled=yes.
+                *(
+                    [aws.elasticache.ParameterGroupParameterArgs(name="cluster-enabled", value="yes")]
+                    if settings.clustered
+                    else []
+                ),
             ],
             opts=child(self),
         )
@@ -116,8 +129,8 @@ class Cache(DataStore):
             node_type=settings.node_type,
             # Only sent for r6gd nodes, which require it (None leaves the input out for the others).
             data_tiering_enabled=settings.data_tiering or None,
-            cluster_mode="disabled",
-            num_cache_clusters=settings.num_nodes,
+            cluster_mode=settings.cluster_mode,
+            **_shape(settings),
             automatic_failover_enabled=settings.automatic_failover,
             multi_az_enabled=settings.multi_az,
             port=PORT,
@@ -153,11 +166,19 @@ class Cache(DataStore):
         self.replication_group_id: pulumi.Output[str] = self.replication_group.id
         self.primary_endpoint: pulumi.Output[str] = self.replication_group.primary_endpoint_address
         self.reader_endpoint: pulumi.Output[str] = self.replication_group.reader_endpoint_address
+        self.configuration_endpoint: pulumi.Output[str] = self.replication_group.configuration_endpoint_address
+        self.clustered = settings.clustered
+        # Cluster mode enabled: clients discover the shards through the configuration endpoint
+        # (CLUSTER SLOTS) and read from replicas with READONLY; there is no primary or reader endpoint.
+        hosts: dict[str, pulumi.Input[str]] = (
+            {"CACHE_HOST": self.configuration_endpoint, "CACHE_CLUSTER_MODE": "enabled"}
+            if settings.clustered
+            else {"CACHE_HOST": self.primary_endpoint, "CACHE_READER_HOST": self.reader_endpoint}
+        )
         self.token_secret_arn: pulumi.Output[str] = self.token_secret.arn
         self.link = ServiceLink(
             environment={
-                "CACHE_HOST": self.primary_endpoint,
-                "CACHE_READER_HOST": self.reader_endpoint,
+                **hosts,
                 "CACHE_PORT": str(PORT),
                 # In-transit encryption is required: clients must connect with TLS (rediss://).
                 "CACHE_TLS": "true",

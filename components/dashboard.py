@@ -48,7 +48,7 @@ def dashboard(
         "acl": watched.web_acl_metric_name,
         "db": watched.database.identifier if watched.database else None,
         "cache": watched.cache.replication_group_id if watched.cache else None,
-        "cache_nodes": watched.cache.nodes if watched.cache else 0,
+        "cache_nodes": watched.cache.node_suffixes() if watched.cache else [],
     }
     body = pulumi.Output.from_input(values).apply(lambda v: json.dumps(dashboard_body(v, region), sort_keys=True))
     return aws.cloudwatch.Dashboard(resource_name, dashboard_name=dashboard_name, dashboard_body=body, opts=opts)
@@ -154,8 +154,8 @@ def dashboard_body(v: dict[str, Any], region: str) -> dict[str, Any]:
             ),
         ]
     if v["cache"]:
-        # ElastiCache publishes per member cluster: "<replication group>-001", "-002", ...
-        nodes = [["CacheClusterId", f"{v['cache']}-{i:03d}"] for i in range(1, v["cache_nodes"] + 1)]
+        # ElastiCache publishes per member cluster: "<replication group>-001", "-0001-001", ...
+        nodes = [["CacheClusterId", f"{v['cache']}-{suffix}"] for suffix in v["cache_nodes"]]
         widgets.append(
             _widget(
                 "Cache CPU / memory (%) and hit rate",

@@ -24,6 +24,7 @@ from settings.database import LOG_EXPORTS, DatabaseSettings
 from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, provided, service_trust_policy
 from .datastore import DataStore, KeyAccess, physical_name
 from .encryption import EncryptionKey, KeyArgs
+from .read_replicas import ReplicaArgs, read_replicas
 
 ENHANCED_MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
@@ -40,6 +41,8 @@ class DatabaseArgs:
     backup_provider: pulumi.ProviderResource | None = None
     # Who the key policies name: administrators of both keys, consumers of the instance's key.
     key_access: KeyAccess = KeyAccess()
+    # The AZs of the isolated subnets, which the read replicas spread over.
+    availability_zones: Sequence[str] = ()
 
 
 class Database(DataStore):
@@ -68,7 +71,7 @@ class Database(DataStore):
         )
         self.parameter_group = self._parameter_group(name, settings)
         log_groups = self._log_groups(name, args)
-        monitoring_role, monitoring_policy = self._monitoring_role(name, args.context)
+        monitoring_role, monitoring_policy = self._monitoring_role(name, args.context, settings.read_replicas > 0)
 
         self.instance = aws.rds.Instance(
             f"{name}-instance",
@@ -123,6 +126,24 @@ class Database(DataStore):
                 custom_timeouts=pulumi.CustomTimeouts(create="90m", update="120m", delete="90m"),
             ),
         )
+        self.replicas = read_replicas(
+            self,
+            name,
+            ReplicaArgs(
+                settings=settings,
+                primary=self.instance,
+                identifier=self.identifier,
+                subnet_group_name=self.subnet_group.name,
+                security_group_id=self.security_group.id,
+                parameter_group_name=self.parameter_group.name,
+                key_arn=self.key.arn,
+                log_key_arn=args.log_key_arn,
+                monitoring_role_arn=monitoring_role.arn,
+                availability_zones=args.availability_zones,
+            ),
+        )
+        self.replica_ids: list[pulumi.Output[str]] = [replica.identifier for replica in self.replicas]
+        self.reader_addresses: list[pulumi.Output[str]] = [replica.address for replica in self.replicas]
         self.backup_key: EncryptionKey | None = None
         self.backup_replication = self._backup_replication(name, args) if settings.cross_region_backups else None
         # The replicated automated backups in the backup region (its id is their ARN): what a
@@ -143,6 +164,9 @@ class Database(DataStore):
                 "DATABASE_HOST": self.address,
                 "DATABASE_PORT": str(settings.port),
                 "DATABASE_NAME": settings.database_name,
+                # The read replicas' addresses, comma-separated; the primary's without replicas, so
+                # an application reads from DATABASE_READ_HOSTS whether or not replicas exist.
+                "DATABASE_READ_HOSTS": pulumi.Output.all(*(self.reader_addresses or [self.address])).apply(",".join),
                 # The parameter group refuses unencrypted connections.
                 "DATABASE_SSLMODE": "require",
             },
@@ -186,13 +210,17 @@ class Database(DataStore):
             for export in LOG_EXPORTS
         ]
 
-    def _monitoring_role(self, name: str, context: AwsContext) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    def _monitoring_role(
+        self, name: str, context: AwsContext, replicas: bool
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        # Confused-deputy protection: only this stack's instance (and its replicas, named
+        # `<identifier>-replica-<n>`), in this account.
+        instances = f"db:{self.identifier}" + ("*" if replicas else "")
         role = aws.iam.Role(
             f"{name}-monitoring-role",
             description=f"RDS enhanced monitoring of {self.identifier}",
-            # Confused-deputy protection: only this stack's instance, in this account.
             assume_role_policy=service_trust_policy(
-                ["monitoring.rds.amazonaws.com"], context, source_arn=context.arn("rds", f"db:{self.identifier}")
+                ["monitoring.rds.amazonaws.com"], context, source_arn=context.arn("rds", instances)
             ),
             opts=child(self),
         )

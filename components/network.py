@@ -51,6 +51,7 @@ class Network(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:Network", name, None, opts)
         settings = args.settings
         zones = list(args.availability_zones)[: settings.az_count]
+        self.availability_zones = zones
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",

@@ -32,12 +32,27 @@ class WatchedDatabase:
     identifier: pulumi.Input[str]
     allocated_storage_gb: int
     memory_gib: float
+    # The read replicas' identifiers, in order (replica n is the n-th).
+    replicas: Sequence[pulumi.Input[str]] = ()
 
 
 @dataclass(frozen=True)
 class WatchedCache:
     replication_group_id: pulumi.Input[str]
+    # Cluster mode disabled: the nodes of the one shard.
     nodes: int
+    # Cluster mode enabled: shards of 1 + replicas_per_shard nodes each (0 shards: disabled).
+    shards: int = 0
+    replicas_per_shard: int = 0
+
+    def node_suffixes(self) -> list[str]:
+        """The member clusters' ids after `<group>-`: ElastiCache names them `001`, `002`, ... and,
+        in cluster mode, `<shard>-<node>` (`0001-001`), so adding a shard adds ids and keeps the others."""
+        if self.shards:
+            return [
+                f"{s:04d}-{n:03d}" for s in range(1, self.shards + 1) for n in range(1, self.replicas_per_shard + 2)
+            ]
+        return [f"{n:03d}" for n in range(1, self.nodes + 1)]
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,9 @@ class AlarmSettings(Model):
     database_connections_percent: PercentRule = _rule(
         PercentRule, 80, 300, 3, meaning="RDS connections, % of the class's default max_connections"
     )
+    database_replica_lag_seconds: Rule = _rule(
+        Rule, 30, 60, 5, 3, meaning="a read replica's lag behind the primary, seconds (RDS ReplicaLag)"
+    )
     # Cache
     cache_cpu_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="cache engine CPU per node, %")
     cache_memory_percent: PercentRule = _rule(PercentRule, 80, 300, 3, meaning="cache memory used per node, %")

@@ -18,6 +18,11 @@ from .instance_classes import (
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_SNAPSHOT_DAYS = 7
+# ElastiCache limits of a cluster-mode-enabled replication group (ElastiCache User Guide,
+# "Quotas"): up to 500 shards (node groups), 0 to 5 replicas per shard.
+MAX_SHARDS = 500
+MAX_REPLICAS_PER_SHARD = 5
+ClusterMode = Literal["disabled", "enabled"]
 MaxmemoryPolicy = Literal[
     "volatile-lru",
     "allkeys-lru",
@@ -35,7 +40,17 @@ class CacheSettings(Model):
     engine: Literal["redis", "valkey"] = "valkey"
     engine_version: str = Field(default="8.0", pattern=r"^\d+\.\d+$")
     node_type: str
+    # Cluster mode disabled: one shard of `numNodes` nodes (a primary and its replicas).
     num_nodes: int = Field(ge=1, le=6)
+    # Cluster mode enabled: the keyspace split over `shards`, each a primary and
+    # `replicasPerShard` replicas; the services get the configuration endpoint.
+    cluster_mode: ClusterMode = "disabled"
+    shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
+    replicas_per_shard: int = Field(default=1, ge=0, le=MAX_REPLICAS_PER_SHARD)
+    # The cluster mode the stack's replication group was created with. Changing clusterMode
+    # replaces the group; the settings cannot see the deployed state, so this marker must be
+    # changed with it, on purpose (docs/data-tier.md, "Cluster mode").
+    deployed_cluster_mode: ClusterMode = "disabled"
     automatic_failover: bool
     multi_az: bool
     # Pulumi `protect`: `pulumi destroy` and replacements stop at the replication group and its key.
@@ -52,6 +67,15 @@ class CacheSettings(Model):
         return CACHE_ENGINE_VERSIONS[self.engine][self.engine_version]
 
     @property
+    def clustered(self) -> bool:
+        return self.cluster_mode == "enabled"
+
+    @property
+    def node_count(self) -> int:
+        """Every node of the group: primaries and replicas."""
+        return self.shards * (1 + self.replicas_per_shard) if self.clustered else self.num_nodes
+
+    @property
     def data_tiering(self) -> bool:
         """r6gd nodes keep less-used data on their local SSD: ElastiCache requires data tiering
         on for them, and refuses it on every other node type."""
@@ -59,8 +83,9 @@ class CacheSettings(Model):
         return family in DATA_TIERING_FAMILIES
 
     def problems(self, profile: str) -> Iterator[Problem]:
+        yield from self._cluster_mode_problems()
         if profile == "prod":
-            if self.num_nodes < 2:
+            if not self.clustered and self.num_nodes < 2:
                 yield Problem("numNodes", "prod runs at least 2 cache nodes", self.num_nodes)
             if not (self.automatic_failover and self.multi_az):
                 yield Problem(
@@ -79,7 +104,7 @@ class CacheSettings(Model):
                     "applyImmediately", "prod applies changes in the maintenance window", self.apply_immediately
                 )
         yield from self._engine_problems()
-        if (self.automatic_failover or self.multi_az) and self.num_nodes < 2:
+        if (self.automatic_failover or self.multi_az) and not self.clustered and self.num_nodes < 2:
             yield Problem("numNodes", "automatic failover and Multi-AZ need at least 2 nodes", self.num_nodes)
         if self.multi_az and not self.automatic_failover:
             yield Problem("automaticFailover", "Multi-AZ needs automatic failover", self.automatic_failover)
@@ -87,6 +112,22 @@ class CacheSettings(Model):
             yield Problem(
                 "maintenanceWindow", f"overlaps snapshotWindow {self.snapshot_window}", self.maintenance_window
             )
+
+    def _cluster_mode_problems(self) -> Iterator[Problem]:
+        if self.cluster_mode != self.deployed_cluster_mode:
+            yield Problem(
+                "clusterMode",
+                f"changing cluster mode from {self.deployed_cluster_mode} replaces the replication group "
+                "(a new, empty cache at a new endpoint); to do that on purpose set "
+                f"cache.deployedClusterMode: {self.cluster_mode} too",
+                self.cluster_mode,
+            )
+        if not self.clustered:
+            return
+        if self.multi_az and self.replicas_per_shard < 1:
+            yield Problem("replicasPerShard", "Multi-AZ needs at least 1 replica per shard", self.replicas_per_shard)
+        if not self.automatic_failover:
+            yield Problem("automaticFailover", "cluster mode enabled needs automatic failover", self.automatic_failover)
 
     def _engine_problems(self) -> Iterator[Problem]:
         node_problem = cache_node_problem(self.node_type)

@@ -13,6 +13,8 @@ from .regions import Region
 from .windows import daily_window, overlaps, weekly_window
 
 MIN_PROD_BACKUP_DAYS = 7
+# RDS for PostgreSQL allows up to 15 read replicas of one source instance.
+MAX_READ_REPLICAS = 15
 # What RDS exports to CloudWatch Logs (Security Hub RDS.9 wants both for PostgreSQL).
 LOG_EXPORTS = ("postgresql", "upgrade")
 # Names RDS or PostgreSQL reserve, and the admin names scanners probe first (Security Hub RDS.25).
@@ -33,6 +35,10 @@ def _insights_retention(days: int) -> int:
 class DatabaseSettings(Model):
     engine_version: str = Field(default="17", pattern=r"^\d+(\.\d+)?$")
     instance_class: str
+    # Read replicas of the primary in the isolated subnets, spread over the AZs other than the
+    # primary's; their class is the primary's unless replicaInstanceClass says otherwise.
+    read_replicas: int = Field(default=0, ge=0, le=MAX_READ_REPLICAS)
+    replica_instance_class: str | None = None
     allocated_storage_gb: int = Field(default=100, ge=20, le=65536)
     max_allocated_storage_gb: int = Field(default=1000, ge=20, le=65536)
     database_name: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
@@ -123,10 +129,22 @@ class DatabaseSettings(Model):
                 "crossRegionBackups", "prod replicates its backups to a second region", self.cross_region_backups
             )
 
+    @property
+    def replica_class(self) -> str:
+        return self.replica_instance_class or self.instance_class
+
     def _engine_problems(self) -> Iterator[Problem]:
         class_problem = db_class_problem(self.instance_class)
         if class_problem:
             yield Problem("instanceClass", class_problem, self.instance_class)
+        if self.replica_instance_class is not None:
+            replica_problem = db_class_problem(self.replica_instance_class) or (
+                None
+                if self.major_version not in POSTGRES_MAJORS
+                else db_engine_problem(self.replica_instance_class, self.engine_version)
+            )
+            if replica_problem:
+                yield Problem("replicaInstanceClass", replica_problem, self.replica_instance_class)
         if self.major_version not in POSTGRES_MAJORS:
             majors = ", ".join(map(str, POSTGRES_MAJORS))
             yield Problem("engineVersion", f"RDS for PostgreSQL major versions are {majors}", self.engine_version)

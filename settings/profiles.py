@@ -30,7 +30,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
         "loadBalancer": {"deletionProtection": True, "accessLogExpiryDays": 365},
         "firewall": {"managedRules": {name: "block" for name in MANAGED_RULE_GROUPS}},
         "database": {
-            "instanceClass": "db.r7g.large",
+            "instanceClass": "db.r7g.xlarge",
             "multiAz": True,
             "deletionProtection": True,
             "protect": True,
@@ -39,7 +39,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
             "crossRegionBackups": True,
         },
         "cache": {
-            "nodeType": "cache.r7g.large",
+            "nodeType": "cache.r7g.xlarge",
             "numNodes": 2,
             "automaticFailover": True,
             "multiAz": True,

@@ -106,10 +106,10 @@ def test_a_base_highlights_created_changed_and_deleted_resources(prod):
     def change(document):
         without_component(document, "webapp:components:Cache")
         resource(document, "network-public-0")["inputs"]["cidrBlock"] = "10.20.48.0/20"
-        resource(document, "database-instance")["inputs"]["instanceClass"] = "db.r7g.xlarge"
+        resource(document, "database-instance")["inputs"]["instanceClass"] = "db.r7g.2xlarge"
 
     source = build(edited(prod.document, change), prod.document)
     assert re.search(r"public subnet 10\.20\.48\.0/20\n\[replace\]", source)
     assert re.search(r"primary\n\[update\]", source)
-    assert re.search(r"cache\.r7g\.large\nprimary\n\[delete\]", source)  # drawn from the base
+    assert re.search(r"cache\.r7g\.xlarge\nprimary\n\[delete\]", source)  # drawn from the base
     assert "label=Changes" in source or 'label="Changes"' in source

@@ -32,11 +32,11 @@ def paths(change):
 
 
 def test_a_changed_rds_instance_class_is_an_update(prod):
-    head = synth("prod", {"webapp:database": {"instanceClass": "db.r7g.xlarge"}})
+    head = synth("prod", {"webapp:database": {"instanceClass": "db.r7g.2xlarge"}})
     report = compare(prod.document, head.document)
     change = change_of(report, "database-instance")
     assert (change.action, change.blocking) == ("update", False)
-    assert paths(change)["instanceClass"] == ("db.r7g.large", "db.r7g.xlarge")
+    assert paths(change)["instanceClass"] == ("db.r7g.xlarge", "db.r7g.2xlarge")
     assert not report.blocking
 
 
@@ -202,16 +202,16 @@ def test_json_output_has_the_documented_shape(files, capsys, prod):
 
 def test_exits_0_when_nothing_blocks(files, capsys, prod):
     head = edited(
-        prod.document, lambda d: resource(d, "database-instance")["inputs"].update(instanceClass="db.r7g.xlarge")
+        prod.document, lambda d: resource(d, "database-instance")["inputs"].update(instanceClass="db.r7g.2xlarge")
     )
     assert main(files(head)) == 0
-    assert "instanceClass: db.r7g.large => db.r7g.xlarge" in capsys.readouterr().out
+    assert "instanceClass: db.r7g.xlarge => db.r7g.2xlarge" in capsys.readouterr().out
 
 
 def test_markdown_lists_blocking_changes_before_the_rest(files, capsys, prod):
     def two_changes(document):
         without_component(document, "webapp:components:Cache")
-        resource(document, "database-instance")["inputs"]["instanceClass"] = "db.r7g.xlarge"
+        resource(document, "database-instance")["inputs"]["instanceClass"] = "db.r7g.2xlarge"
 
     assert main([*files(edited(prod.document, two_changes)), "--format", "markdown"]) == 1
     out = capsys.readouterr().out

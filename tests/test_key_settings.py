@@ -22,8 +22,8 @@ def test_prod_shows_where_it_runs_and_marks_the_stack_files_values():
     found = rows("prod")
     assert found["aws:region"] == ("set", "us-east-1")
     assert found["network.azCount"] == ("default", "3")
-    assert found["database.instanceClass"] == ("default", "db.r7g.large (Multi-AZ)")
-    assert found["cache.nodeType"] == ("default", "cache.r7g.large x 2")
+    assert found["database.instanceClass"] == ("default", "db.r7g.xlarge (Multi-AZ)")
+    assert found["cache.nodeType"] == ("default", "cache.r7g.xlarge x 2")
     assert found["services.web.size"] == ("default", "2048 CPU / 4096 MiB, 4 tasks (4-20)")
     registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
     assert found["services.web.image"] == ("set", f"{registry}/webapp:1.4.2@sha256:{WEB_DIGEST}")

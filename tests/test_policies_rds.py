@@ -141,3 +141,26 @@ def test_a_replica_is_not_asked_for_backups_or_a_master_password(policy_pack):
     result = policy_pack.check(document(GROUP, replica))
     assert messages(result, "aws-rds-instance-backup-retention") == []
     assert messages(result, "aws-rds-instance-managed-master-password") == []
+
+
+def replica(**inputs) -> dict:
+    """A read replica as components/read_replicas.py registers it: single-AZ, no backups, no user."""
+    kept = {
+        key: value
+        for key, value in INSTANCE_INPUTS.items()
+        if key not in ("backupRetentionPeriod", "manageMasterUserPassword", "masterUserSecretKmsKeyId", "username")
+    }
+    merged = {**kept, "multiAz": False, "replicateSourceDb": "webapp-test-database", **inputs}
+    return resource(INSTANCE, "replica", merged, deps={"parameterGroupName": [GROUP["urn"]]}, protect=True)
+
+
+def test_a_single_az_replica_passes_the_multi_az_control(policy_pack):
+    result = policy_pack.check(document(GROUP, replica()), {"aws-rds-instance-multi-az": "mandatory"})
+    assert messages(result, "aws-rds-instance-multi-az") == []
+
+
+def test_a_replica_is_held_to_the_encryption_and_monitoring_controls(policy_pack):
+    result = policy_pack.check(document(GROUP, replica(storageEncrypted=False, monitoringInterval=0.0)))
+    assert messages(result, "aws-rds-instance-storage-encrypted") and messages(
+        result, "aws-rds-instance-enhanced-monitoring"
+    )

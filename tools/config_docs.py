@@ -126,6 +126,9 @@ MEANINGS: dict[str, str] = {
     "services[].scaleOutCooldownSeconds": "cooldown after scaling out (shorter than scale-in)",
     "services[].scaleInCooldownSeconds": "cooldown after scaling in",
     # database
+    "database.readReplicas": "read replicas of the primary (same key, Performance Insights, Enhanced Monitoring), "
+    "in the isolated subnets of the AZs other than the primary's; services get them as `DATABASE_READ_HOSTS`",
+    "database.replicaInstanceClass": "class of the read replicas (none: the primary's `instanceClass`)",
     "database.engineVersion": 'PostgreSQL major (`"17"`) or minor (`"17.4"`); the instance class must run it',
     "database.instanceClass": "RDS instance class (families and sizes in `settings/instance_classes.py`)",
     "database.allocatedStorageGb": "gp3 storage",
@@ -149,6 +152,12 @@ MEANINGS: dict[str, str] = {
     "database.caCertificate": "CA of the server certificate",
     "database.logRetentionDays": "retention of the `postgresql` and `upgrade` log groups",
     # cache
+    "cache.clusterMode": "`enabled` splits the keyspace over `shards` (services get the configuration endpoint); "
+    "`disabled` runs one shard of `numNodes`",
+    "cache.shards": "shards (node groups) with cluster mode enabled",
+    "cache.replicasPerShard": "replicas of each shard's primary with cluster mode enabled (Multi-AZ needs 1+)",
+    "cache.deployedClusterMode": "the cluster mode the replication group was created with; `clusterMode` must equal it "
+    "(a change replaces the group: change both on purpose)",
     "cache.engine": "ElastiCache engine",
     "cache.engineVersion": "engine version (valkey 7.2, 8.0, 8.1; redis 7.0, 7.1)",
     "cache.nodeType": "node type the engine runs on (no `cache.t2`)",

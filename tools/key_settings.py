@@ -47,8 +47,10 @@ def key_settings(settings: StackSettings, config: dict[str, Any]) -> list[Row]:
         ),
         Row(
             "cache.nodeType",
-            f"{settings.cache.node_type} x {settings.cache.num_nodes}",
-            _source(section("cache"), ("nodeType", "numNodes")),
+            f"{settings.cache.node_type} x {settings.cache.shards} shards x {settings.cache.replicas_per_shard + 1} nodes"
+            if settings.cache.clustered
+            else f"{settings.cache.node_type} x {settings.cache.num_nodes}",
+            _source(section("cache"), ("nodeType", "numNodes", "clusterMode", "shards", "replicasPerShard")),
         ),
     ]
     raw_services = section("services") or []

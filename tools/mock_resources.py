@@ -198,6 +198,8 @@ def _rds_instance(ctx: MockContext) -> State:
         "port": port,
         "hostedZoneId": "Z2R2ITUGPM61AM",
         "status": "available",
+        # RDS picks an AZ when none is asked for.
+        "availabilityZone": ctx.inputs.get("availabilityZone") or f"{ctx.region}a",
     }
     if ctx.inputs.get("manageMasterUserPassword"):
         state["masterUserSecrets"] = [
@@ -214,15 +216,25 @@ def _replication_group(ctx: MockContext) -> State:
     group_id = ctx.physical_name("replicationGroupId", 40)
     code = ctx.hex(6)
     region_code = "".join(part[0] for part in ctx.region.split("-")[:-1]) + ctx.region.split("-")[-1]
-    return {
+    state: State = {
         "id": group_id,
         "replicationGroupId": group_id,
         "arn": ctx.arn("elasticache", f"replicationgroup:{group_id}"),
-        "primaryEndpointAddress": f"master.{group_id}.{code}.{region_code}.cache.amazonaws.com",
-        "readerEndpointAddress": f"replica.{group_id}.{code}.{region_code}.cache.amazonaws.com",
         "port": int(ctx.inputs.get("port") or 6379),
-        "memberClusters": [f"{group_id}-{i:03d}" for i in range(1, int(ctx.inputs.get("numCacheClusters") or 1) + 1)],
     }
+    if ctx.inputs.get("clusterMode") == "enabled":
+        # Cluster mode enabled: one configuration endpoint; members `<group>-<shard>-<node>`.
+        shards, nodes = int(ctx.inputs.get("numNodeGroups") or 1), int(ctx.inputs.get("replicasPerNodeGroup") or 0) + 1
+        state["configurationEndpointAddress"] = f"clustercfg.{group_id}.{code}.{region_code}.cache.amazonaws.com"
+        state["memberClusters"] = [
+            f"{group_id}-{s:04d}-{n:03d}" for s in range(1, shards + 1) for n in range(1, nodes + 1)
+        ]
+        return state
+    nodes = int(ctx.inputs.get("numCacheClusters") or 1)
+    state["primaryEndpointAddress"] = f"master.{group_id}.{code}.{region_code}.cache.amazonaws.com"
+    state["readerEndpointAddress"] = f"replica.{group_id}.{code}.{region_code}.cache.amazonaws.com"
+    state["memberClusters"] = [f"{group_id}-{i:03d}" for i in range(1, nodes + 1)]
+    return state
 
 
 def _ecs_cluster(ctx: MockContext) -> State:

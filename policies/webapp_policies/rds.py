@@ -96,7 +96,10 @@ def not_public(db, config):
 @resource_policy(
     Control(
         name="aws-rds-instance-multi-az",
-        description="RDS DB instances run Multi-AZ, with a standby in another Availability Zone.",
+        description=(
+            "RDS DB instances run Multi-AZ, with a standby in another Availability Zone. Read replicas are "
+            "exempt: they spread over the AZs themselves, and the primary they copy is Multi-AZ."
+        ),
         category="availability",
         severity=Severity.MEDIUM,
         fsbp="RDS.5",
@@ -106,6 +109,8 @@ def not_public(db, config):
     INSTANCE,
 )
 def multi_az(db, config):
+    if is_replica(db):
+        return
     if db.flag("multiAz", False) is False:
         yield f"multiAz is {show(db.get('multiAz'))} (the provider default is false)"
 
@@ -113,7 +118,10 @@ def multi_az(db, config):
 @resource_policy(
     Control(
         name="aws-rds-instance-backup-retention",
-        description="RDS DB instances keep automated backups for at least the configured number of days.",
+        description=(
+            "RDS DB instances keep automated backups for at least the configured number of days. Read replicas "
+            "are exempt: RDS for PostgreSQL replicas have no automated backups of their own; the primary's cover them."
+        ),
         category="backups",
         severity=Severity.MEDIUM,
         fsbp="RDS.11",

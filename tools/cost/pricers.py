@@ -133,9 +133,13 @@ def fargate_service(resource: Resource, ctx: Context) -> None:
 
 def rds_instance(resource: Resource, ctx: Context) -> None:
     """Instance-hours and storage, both twice over for Multi-AZ (the standby is a second
-    instance with its own copy of the storage), and the master user secret RDS manages."""
+    instance with its own copy of the storage), and the master user secret RDS manages. A read
+    replica has the storage of its source (RDS sizes it so) and no backups of its own."""
     inputs = resource["inputs"]
-    engine = RDS_ENGINES.get(inputs.get("engine", ""), inputs.get("engine", ""))
+    source = ctx.source(resource, "replicateSourceDb") if inputs.get("replicateSourceDb") else None
+    # A replica runs its source's engine (it names none itself).
+    engine_name = inputs.get("engine") or (source["inputs"].get("engine", "") if source else "")
+    engine = RDS_ENGINES.get(engine_name, engine_name)
     instance_class = inputs["instanceClass"]
     copies = 2 if inputs.get("multiAz") else 1
     deployment = "Multi-AZ (primary and standby)" if copies == 2 else "Single-AZ"
@@ -148,7 +152,7 @@ def rds_instance(resource: Resource, ctx: Context) -> None:
         "fixed",
     )
     storage_type = inputs.get("storageType", "gp2")
-    allocated = _number(inputs.get("allocatedStorage", 0))
+    allocated = _number((source or resource)["inputs"].get("allocatedStorage", 0))
     ctx.line(
         resource,
         f"{storage_type} storage {allocated:g} GB, {deployment}",
@@ -160,7 +164,7 @@ def rds_instance(resource: Resource, ctx: Context) -> None:
     if inputs.get("iops") is not None:
         ctx.unpriced(resource, "provisioned IOPS above the gp3 baseline are not priced")
     extra_backup = ctx.usage.database_backup_gb - allocated
-    if extra_backup > 0:
+    if extra_backup > 0 and source is None:
         # RDS keeps backups free up to the provisioned storage of the region's instances.
         ctx.line(
             resource,

@@ -1,0 +1,121 @@
+"""Read replicas of the database (`database.readReplicas`): what prod synthesizes with two."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.data_tier import app_containers, environment
+from tests.support import Synth, rejection, synth
+
+INSTANCE = "aws:rds/instance:Instance"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Synth:
+    return synth("prod", {"webapp:database": {"readReplicas": 2}})
+
+
+def replicas(stack: Synth) -> list[dict]:
+    return [r for r in stack.of_type(INSTANCE) if "replicateSourceDb" in r["inputs"]]
+
+
+def test_prod_has_no_replica_by_default(prod):
+    assert replicas(prod) == []
+    assert prod.outputs["databaseReaderEndpoints"] == []
+
+
+def test_two_replicas_copy_the_primary(replicated):
+    primary = replicated.one(INSTANCE, "database-instance")
+    assert [r["name"] for r in replicas(replicated)] == ["database-replica-1", "database-replica-2"]
+    for replica in replicas(replicated):
+        assert replicated.depends_on(replica, "replicateSourceDb") == [primary]
+        assert replica["inputs"]["identifier"].startswith(f"{primary['outputs']['identifier']}-replica-")
+
+
+def test_replicas_sit_in_the_isolated_subnets_behind_the_databases_security_group(replicated):
+    primary = replicated.one(INSTANCE, "database-instance")
+    for replica in replicas(replicated):
+        assert replica["inputs"]["dbSubnetGroupName"] == primary["inputs"]["dbSubnetGroupName"]
+        assert replica["inputs"]["vpcSecurityGroupIds"] == primary["inputs"]["vpcSecurityGroupIds"]
+        assert replica["inputs"]["publiclyAccessible"] is False
+    (group,) = replicated.depends_on(primary, "dbSubnetGroupName")
+    assert {s["inputs"]["tags"]["tier"] for s in replicated.depends_on(group, "subnetIds")} == {"isolated"}
+
+
+def test_replicas_are_encrypted_with_the_primarys_key_and_monitored(replicated):
+    key = replicated.one(INSTANCE, "database-instance")["inputs"]["kmsKeyId"]
+    for replica in replicas(replicated):
+        inputs = replica["inputs"]
+        assert (inputs["storageEncrypted"], inputs["kmsKeyId"], inputs["performanceInsightsKmsKeyId"]) == (
+            True,
+            key,
+            key,
+        )
+        assert inputs["performanceInsightsEnabled"] is True
+        assert inputs["monitoringInterval"] == 60
+        assert replicated.depends_on(replica, "monitoringRoleArn")[0]["name"] == "database-monitoring-role"
+
+
+def test_the_monitoring_role_trusts_the_replicas_too(replicated):
+    role = replicated.one("aws:iam/role:Role", "database-monitoring-role")
+    condition = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert condition["ArnLike"]["aws:SourceArn"] == "arn:aws:rds:us-east-1:123456789012:db:webapp-prod-database*"
+
+
+def test_replicas_go_to_the_azs_other_than_the_primarys(replicated):
+    primary_zone = replicated.one(INSTANCE, "database-instance")["outputs"]["availabilityZone"]
+    zones = [r["inputs"]["availabilityZone"] for r in replicas(replicated)]
+    assert primary_zone not in zones and len(set(zones)) == 2
+
+
+def test_replicas_export_their_logs_into_encrypted_log_groups_made_first(replicated):
+    replica = replicated.one(INSTANCE, "database-replica-1")
+    groups = [g for g in replicated.of_type("aws:cloudwatch/logGroup:LogGroup") if "replica-1" in g["inputs"]["name"]]
+    assert sorted(g["inputs"]["name"].rsplit("/", 1)[-1] for g in groups) == ["postgresql", "upgrade"]
+    assert all(g["inputs"].get("kmsKeyId") for g in groups)
+    assert {g["urn"] for g in groups} <= set(replica["dependencies"])
+
+
+def test_the_class_is_the_primarys_unless_overridden(replicated):
+    assert {r["inputs"]["instanceClass"] for r in replicas(replicated)} == {"db.r7g.xlarge"}
+    smaller = synth("prod", {"webapp:database": {"readReplicas": 1, "replicaInstanceClass": "db.r7g.large"}})
+    assert [r["inputs"]["instanceClass"] for r in replicas(smaller)] == ["db.r7g.large"]
+
+
+def test_each_replica_has_a_lag_alarm_with_the_configured_threshold(replicated):
+    alarms = {a["inputs"]["name"]: a["inputs"] for a in replicated.of_type(ALARM) if "replica" in a["inputs"]["name"]}
+    lag = {name: inputs for name, inputs in alarms.items() if name.startswith("webapp-prod-database-replica-")}
+    assert sorted(lag) == ["webapp-prod-database-replica-1-lag", "webapp-prod-database-replica-2-lag"]
+    assert {(i["metricName"], i["threshold"]) for i in lag.values()} == {("ReplicaLag", 30)}
+    tighter = synth(
+        "prod",
+        {"webapp:database": {"readReplicas": 1}, "webapp:alarms": {"databaseReplicaLagSeconds": {"threshold": 5}}},
+    )
+    (alarm,) = [a for a in tighter.of_type(ALARM) if a["inputs"]["name"].endswith("replica-1-lag")]
+    assert alarm["inputs"]["threshold"] == 5
+
+
+def test_the_services_receive_the_replicas_as_read_hosts(replicated):
+    addresses = [r["outputs"]["address"] for r in replicas(replicated)]
+    assert replicated.outputs["databaseReaderEndpoints"] == addresses
+    for container in app_containers(replicated):
+        assert environment(container)["DATABASE_READ_HOSTS"] == ",".join(addresses)
+
+
+def test_without_replicas_the_read_hosts_are_the_primary(staging):
+    primary = staging.one(INSTANCE, "database-instance")["outputs"]["address"]
+    assert {environment(c)["DATABASE_READ_HOSTS"] for c in app_containers(staging)} == {primary}
+
+
+def test_more_replicas_than_rds_allows_are_refused():
+    assert rejection("prod", {"webapp:database": {"readReplicas": 16}}) == [
+        "prod: database.readReplicas: input should be less than or equal to 15 (got 16)"
+    ]
+
+
+def test_an_unknown_replica_class_is_refused_naming_the_key():
+    (line,) = rejection("prod", {"webapp:database": {"readReplicas": 1, "replicaInstanceClass": "db.q9.huge"}})
+    assert line.startswith("prod: database.replicaInstanceClass: ")
