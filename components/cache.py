@@ -45,13 +45,6 @@ class CacheArgs:
     key_access: KeyAccess = KeyAccess()
 
 
-def _shape(settings: CacheSettings) -> dict[str, int]:
-    """The group's nodes: shards and replicas per shard (cluster mode enabled), or a node count."""
-    if settings.clustered:
-        return {"num_node_groups": settings.shards, "replicas_per_node_group": settings.replicas_per_shard}
-    return {"num_cache_clusters": settings.num_nodes}
-
-
 class Cache(DataStore):
     """The replication group with its key, AUTH token secret, subnet group, parameter group,
     security group and log groups."""
@@ -130,7 +123,11 @@ class Cache(DataStore):
             # Only sent for r6gd nodes, which require it (None leaves the input out for the others).
             data_tiering_enabled=settings.data_tiering or None,
             cluster_mode=settings.cluster_mode,
-            **_shape(settings),
+            # Cluster mode enabled: shards of a primary and its replicas; otherwise one shard of
+            # num_nodes nodes. The inputs of the other mode stay unset (None).
+            num_cache_clusters=None if settings.clustered else settings.num_nodes,
+            num_node_groups=settings.shards if settings.clustered else None,
+            replicas_per_node_group=settings.replicas_per_shard if settings.clustered else None,
             automatic_failover_enabled=settings.automatic_failover,
             multi_az_enabled=settings.multi_az,
             port=PORT,
