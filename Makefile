@@ -129,6 +129,7 @@ diagrams: venv graphviz
 #   make pr-comment          the sticky pull-request comment from ci-out/pr-reports/ (stdlib only)
 #   make preflight STACK=prod | make verify STACK=prod
 #   make snapshot STACK=prod [REASON=...] | make restore-drill STACK=prod [DRILL_CHECK=tcp|none]
+#                            [DRILL_SITE=recovery: the backups replicated to the recovery site, no check]
 #                            the operations commands (python -m ops), their result also in the job
 #                            summary when $GITHUB_STEP_SUMMARY is set
 .PHONY: policy-venv ci-plan pr-report pr-comment preflight verify snapshot restore-drill
@@ -173,5 +174,8 @@ verify: venv
 snapshot: venv
 	$(PY) -m ops snapshot --stack $(OPS_STACK) --reason "$(REASON)" --timeout $(SNAPSHOT_TIMEOUT) $(OPS_SUMMARY)
 
+DRILL_SITE ?=
+DRILL_ARGS = $(if $(filter recovery,$(DRILL_SITE)),--recovery-site --check none,--check $(DRILL_CHECK))
+
 restore-drill: venv
-	$(PY) -m ops restore-drill --stack $(OPS_STACK) --check $(DRILL_CHECK) $(OPS_SUMMARY)
+	$(PY) -m ops restore-drill --stack $(OPS_STACK) $(DRILL_ARGS) $(OPS_SUMMARY)

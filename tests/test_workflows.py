@@ -218,10 +218,20 @@ def test_the_restore_drill_runs_monthly_on_prod_and_fails_with_the_drill():
     (schedule,) = drill["on"]["schedule"]
     minute, hour, day, month, weekday = schedule["cron"].split()
     assert (day, month, weekday) == ("1", "*", "*")
-    (job,) = drill["jobs"].values()
+    job = drill["jobs"]["drill"]
     assert MAIN_GUARD in job["if"]
     assert steps_of(job) == ["make restore-drill STACK=prod"]
     assert "continue-on-error" not in job and all("continue-on-error" not in s for s in job["steps"])
+
+
+def test_the_cross_region_drill_follows_the_drill_into_the_recovery_site():
+    drill = workflow("restore-drill")
+    assert set(drill["jobs"]) == {"drill", "drill-recovery-site"}
+    job = drill["jobs"]["drill-recovery-site"]
+    assert (job["needs"], MAIN_GUARD in job["if"]) == ("drill", True)
+    assert steps_of(job) == ["make restore-drill STACK=prod DRILL_SITE=recovery"]
+    recipe = (ROOT / "Makefile").read_text()
+    assert "DRILL_ARGS = $(if $(filter recovery,$(DRILL_SITE)),--recovery-site --check none," in recipe
 
 
 def aws_calls() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
@@ -237,6 +247,7 @@ def test_credentialed_operations_run_only_on_main_with_a_session_that_outlives_t
         ("deploy", "staging"),
         ("deploy", "prod"),
         ("restore-drill", "drill"),
+        ("restore-drill", "drill-recovery-site"),
     }
     for name, job_id, job, inputs in calls:
         assert MAIN_GUARD in job["if"], f"{name}.{job_id}"
