@@ -22,6 +22,7 @@ from components.network import Network, NetworkArgs
 from components.recovery_site import RecoverySite, RecoverySiteArgs
 from components.service import FargateService, FargateServiceArgs, WebRouting
 from components.service_egress import EgressTargets
+from components.smoke_test import LifecycleHook, SmokeTestArgs, SmokeTestHook
 from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
 from settings.instance_classes import db_memory_gib
@@ -98,6 +99,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         opts,
         links=links,
         deployment_alarm_names=alarms.deployment_alarm_names,
+        smoke_test=_smoke_test(settings, context, network, logs_key, load_balancer, opts).hook,
     )
     resolve_data_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
     resolve_endpoint_clients(pulumi.Output.all(*[service.security_group_id for service in services]))
@@ -307,6 +309,7 @@ def _services(
     opts: pulumi.ResourceOptions,
     links: Mapping[str, Sequence[ServiceLink]] | None = None,
     deployment_alarm_names: Sequence[pulumi.Input[str]] = (),
+    smoke_test: LifecycleHook | None = None,
 ) -> list[FargateService]:
     """One FargateService per configured service in the cluster: the web service behind the ALB
     on its blue/green `routing` (rolled back by `deployment_alarm_names`), workers without it.
@@ -328,7 +331,7 @@ def _services(
                     endpoints=network.interface_endpoints,
                 ),
                 links=(links or {}).get(service.name, ()),
-                web=WebRouting(load_balancer.target, routing, deployment_alarm_names)
+                web=WebRouting(load_balancer.target, routing, deployment_alarm_names, smoke_test)
                 if service.kind == "web"
                 else None,
             ),
@@ -336,6 +339,33 @@ def _services(
         )
         for service in settings.services
     ]
+
+
+def _smoke_test(
+    settings: StackSettings,
+    context: AwsContext,
+    network: Network,
+    logs_key: EncryptionKey,
+    load_balancer: LoadBalancer,
+    opts: pulumi.ResourceOptions,
+) -> SmokeTestHook:
+    """The web service's smoke-test hook in the private subnets, reaching the test listener
+    through the NAT gateways."""
+    return SmokeTestHook(
+        "smoke-test",
+        SmokeTestArgs(
+            service=settings.web_service,
+            context=context,
+            domain=settings.dns.domain,
+            test_listener_port=settings.load_balancer.test_listener_port,
+            alb_security_group_id=load_balancer.target.security_group_id,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            nat_public_ips=[gateway.public_ip for gateway in network.nat_gateways],
+            log_key_arn=logs_key.arn,
+        ),
+        opts=opts,
+    )
 
 
 def _alarms(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
+import pulumi_aws as aws
 
 TYPE_PREFIX = "webapp:components"
 
@@ -48,6 +49,31 @@ def policy_document(*statements: dict[str, Any]) -> pulumi.Output[str]:
     return pulumi.Output.from_input({"Version": "2012-10-17", "Statement": list(statements)}).apply(
         lambda doc: json.dumps(doc, sort_keys=True)
     )
+
+
+def ecs_trust_policy() -> str:
+    """The trust policy AWS documents for roles ECS itself assumes (the blue/green infrastructure
+    role, lifecycle hook roles): ECS's calls to assume them are not documented to carry
+    aws:SourceAccount, and a condition they fail would stop deploys."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def ecs_role(
+    name: str, description: str, parent: pulumi.Resource, *statements: dict[str, Any]
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role ECS itself assumes (`ecs_trust_policy`), `name`, with one inline policy of
+    `statements`, `<name>-policy`; the policy is returned so callers can wait for it."""
+    role = aws.iam.Role(name, description=description, assume_role_policy=ecs_trust_policy(), opts=child(parent))
+    policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy_document(*statements), opts=child(parent))
+    return role, policy
 
 
 def service_trust_policy(services: Sequence[str], context: AwsContext, source_arn: str | None = None) -> str:

@@ -18,7 +18,6 @@ behind the ALB deploys blue/green, workers (no load balancer) deploy rolling.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ import pulumi_aws as aws
 
 from settings.services import ServiceSettings
 
-from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, policy_document
+from .common import TYPE_PREFIX, AwsContext, ServiceLink, child, ecs_role
 from .load_balancer import AlbTarget, BlueGreenRouting
 from .service_egress import EgressTargets, egress_rules, security_group_tags
+from .smoke_test import LifecycleHook
 from .task_definition import task_definition
 
 # ECS needs at most these to describe the ALB resources; Describe* cannot be scoped to resources.
@@ -67,6 +67,8 @@ class WebRouting:
     routing: BlueGreenRouting
     # CloudWatch alarms that stop and roll back a deploy (made by the alarms component).
     deployment_alarm_names: Sequence[pulumi.Input[str]] = ()
+    # The smoke-test hook ECS runs once the test listener routes to the new version.
+    smoke_test: LifecycleHook | None = None
 
 
 @dataclass(frozen=True)
@@ -234,10 +236,12 @@ class FargateService(pulumi.ComponentResource):
                     ),
                 )
             ],
-            "deployment_configuration": _traffic_shift(settings),
+            "deployment_configuration": _traffic_shift(settings, web.smoke_test),
         }
-        # The ALB must reach the tasks (traffic and health checks) before the first one starts.
-        return arguments, [infrastructure_policy, alb_ingress, alb_egress]
+        # The ALB must reach the tasks (traffic and health checks) before the first one starts;
+        # ECS must be able to invoke the hook before the first deploy reaches it.
+        hook = [web.smoke_test.ready] if web.smoke_test else []
+        return arguments, [infrastructure_policy, alb_ingress, alb_egress, *hook]
 
     def _infrastructure_role(
         self, name: str, alb: AlbTarget, routing: BlueGreenRouting
@@ -245,49 +249,30 @@ class FargateService(pulumi.ComponentResource):
         """The role ECS assumes to register tasks and move traffic, limited to this service's
         target groups, listeners and rules (what AmazonECSInfrastructureRolePolicyForLoadBalancers
         grants account-wide)."""
-        role = aws.iam.Role(
+        return ecs_role(
             f"{name}-ecs-infrastructure",
-            description="ECS moves traffic between the blue and green target groups of the service",
-            # The trust policy AWS documents for this role: ECS's calls to assume it are not
-            # documented to carry aws:SourceAccount, and a condition they fail would stop deploys.
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                },
-                sort_keys=True,
-            ),
-            opts=child(self),
+            "ECS moves traffic between the blue and green target groups of the service",
+            self,
+            {"Sid": "DescribeLoadBalancing", "Effect": "Allow", "Action": ELB_DESCRIBE_ACTIONS, "Resource": "*"},
+            {
+                "Sid": "RegisterTasks",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+                "Resource": [routing.blue.arn, routing.green.arn],
+            },
+            {
+                "Sid": "ShiftTraffic",
+                "Effect": "Allow",
+                "Action": "elasticloadbalancing:ModifyRule",
+                "Resource": [routing.production_rule.arn, routing.test_rule.arn],
+            },
+            {
+                "Sid": "ModifyListeners",
+                "Effect": "Allow",
+                "Action": "elasticloadbalancing:ModifyListener",
+                "Resource": [alb.production_listener_arn, alb.test_listener_arn],
+            },
         )
-        policy = aws.iam.RolePolicy(
-            f"{name}-ecs-infrastructure-policy",
-            role=role.id,
-            policy=policy_document(
-                {"Sid": "DescribeLoadBalancing", "Effect": "Allow", "Action": ELB_DESCRIBE_ACTIONS, "Resource": "*"},
-                {
-                    "Sid": "RegisterTasks",
-                    "Effect": "Allow",
-                    "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
-                    "Resource": [routing.blue.arn, routing.green.arn],
-                },
-                {
-                    "Sid": "ShiftTraffic",
-                    "Effect": "Allow",
-                    "Action": "elasticloadbalancing:ModifyRule",
-                    "Resource": [routing.production_rule.arn, routing.test_rule.arn],
-                },
-                {
-                    "Sid": "ModifyListeners",
-                    "Effect": "Allow",
-                    "Action": "elasticloadbalancing:ModifyListener",
-                    "Resource": [alb.production_listener_arn, alb.test_listener_arn],
-                },
-            ),
-            opts=child(self),
-        )
-        return role, policy
 
     def _autoscaling(self, name: str, args: FargateServiceArgs) -> None:
         settings = args.settings
@@ -385,12 +370,22 @@ def _rolling(settings: ServiceSettings) -> dict[str, Any]:
     }
 
 
-def _traffic_shift(settings: ServiceSettings) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+def _traffic_shift(
+    settings: ServiceSettings, hook: LifecycleHook | None = None
+) -> aws.ecs.ServiceDeploymentConfigurationArgs:
     """How ECS moves production traffic to the new version: at once (BLUE_GREEN), a canary slice
-    then the rest (CANARY), or equal steps (LINEAR); then both versions stay up for the bake time."""
+    then the rest (CANARY), or equal steps (LINEAR); then both versions stay up for the bake time.
+    The smoke-test hook runs before any of it, on the test listener."""
     strategy = settings.ecs_strategy
     return aws.ecs.ServiceDeploymentConfigurationArgs(
         strategy=strategy,
+        lifecycle_hooks=[
+            aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
+                hook_target_arn=hook.function_arn, role_arn=hook.role_arn, lifecycle_stages=[hook.stage]
+            )
+        ]
+        if hook
+        else None,
         bake_time_in_minutes=str(settings.bake_time_minutes),
         canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
             canary_percent=settings.canary_percent, canary_bake_time_in_minutes=str(settings.canary_bake_minutes)

@@ -73,6 +73,8 @@ class VpcFunctionArgs:
     # Plain settings only: Lambda environment variables are visible to whoever reads the function.
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     handler: str = "handler.handler"
+    # Extra tags of the security group (e.g. the one that declares an intended internet egress).
+    security_group_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class VpcFunction(pulumi.ComponentResource):
@@ -88,7 +90,7 @@ class VpcFunction(pulumi.ComponentResource):
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description=f"Lambda {self.function_name}: no ingress, egress only as listed",
-            tags={"Name": f"{name}-function"},
+            tags={"Name": f"{name}-function", **args.security_group_tags},
             # Lambda releases a VPC function's network interfaces up to ~20 minutes after the
             # function is gone; until then EC2 refuses to delete the group.
             opts=child(self, custom_timeouts=pulumi.CustomTimeouts(delete="45m")),

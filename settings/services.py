@@ -90,6 +90,19 @@ def secret_arn(value_from: str) -> str:
     return ":".join(value_from.split(":")[:7])
 
 
+class SmokeTest(Model):
+    """One request the smoke test makes: GET `path` answers `expectStatus` (and its body holds
+    `expectBodyContains`, when set)."""
+
+    path: str = Field(pattern=r"^/[^\s]*$", max_length=2048)
+    expect_status: int = Field(default=200, ge=100, le=599)
+    expect_body_contains: str | None = Field(default=None, min_length=1)
+
+
+# Each check runs within the hook's one invocation; a handful keeps it well inside its timeout.
+MAX_SMOKE_TESTS = 10
+
+
 class ServiceSettings(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
     kind: Literal["web", "worker"] = "web"
@@ -147,6 +160,9 @@ class ServiceSettings(Model):
     # Linear: the share moved at each step, and the wait between steps.
     linear_step_percent: float = Field(default=20.0, ge=MIN_LINEAR_STEP_PERCENT, le=100)
     linear_step_bake_minutes: int = Field(default=3, ge=0, le=MAX_BAKE_MINUTES)
+    # Checks the smoke-test hook runs on the test listener (the new version) before production
+    # traffic moves (web); the health check path is always checked first.
+    smoke_tests: list[SmokeTest] = Field(default=[], max_length=MAX_SMOKE_TESTS)
 
     # Autoscaling: target tracking between minCount and maxCount.
     cpu_target_percent: float = Field(default=60, gt=0, le=100)
@@ -223,7 +239,7 @@ class ServiceSettings(Model):
     def _strategy_problems(self) -> Iterator[Problem]:
         """Strategy keys belong to the strategy that reads them, and workers deploy rolling."""
         if self.kind == "worker":
-            for key in ("strategy", *_STRATEGY_KEYS["canary"], *_STRATEGY_KEYS["linear"]):
+            for key in ("strategy", "smoke_tests", *_STRATEGY_KEYS["canary"], *_STRATEGY_KEYS["linear"]):
                 if key in self.model_fields_set:
                     yield Problem(
                         alias(ServiceSettings, key), "only a web service has it (workers deploy rolling)", "set"

@@ -214,7 +214,9 @@ def test_service_waits_for_the_infrastructure_policy(prod):
 
 @pytest.mark.parametrize("stack_name, bake", [("prod", 10), ("staging", 2)])
 def test_web_deploys_blue_green_with_the_profile_bake_time(request, stack_name, bake):
-    config = ecs_service(request.getfixturevalue(stack_name), "web")["inputs"]["deploymentConfiguration"]
+    config = dict(ecs_service(request.getfixturevalue(stack_name), "web")["inputs"]["deploymentConfiguration"])
+    # The smoke-test hook (tests/test_smoke_test.py) runs before the traffic shift.
+    assert [hook["lifecycleStages"] for hook in config.pop("lifecycleHooks")] == [["POST_TEST_TRAFFIC_SHIFT"]]
     assert config == {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": str(bake)}
 
 
@@ -227,7 +229,8 @@ def web_with(stack: str, **fields) -> dict:
 def test_a_canary_web_service_deploys_canary_with_its_slice_and_bake():
     stack = synth("prod", web_with("prod", strategy="canary", canaryPercent=5, canaryBakeMinutes=15))
     service = ecs_service(stack, "web")
-    assert service["inputs"]["deploymentConfiguration"] == {
+    config = {k: v for k, v in service["inputs"]["deploymentConfiguration"].items() if k != "lifecycleHooks"}
+    assert config == {
         "strategy": "CANARY",
         "bakeTimeInMinutes": "10",
         "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": "15"},

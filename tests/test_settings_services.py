@@ -133,6 +133,10 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
             "prod: services[0].linearStepPercent: applies to strategy linear only (got 20.0)",
         ),
         (
+            web(smokeTests=[{"path": "health"}]),
+            "prod: services[0].smokeTests[0].path: must match ^/[^\\s]*$ (got health)",
+        ),
+        (
             {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "strategy": "canary"}]},
             "prod: services[1].strategy: only a web service has it (workers deploy rolling) (got set)",
         ),

@@ -120,6 +120,8 @@ MEANINGS: dict[str, str] = {
     "services[].canaryBakeMinutes": "canary: minutes the slice holds before the rest moves (0-1440)",
     "services[].linearStepPercent": "linear: % of production traffic moved at each step (3-100)",
     "services[].linearStepBakeMinutes": "linear: minutes between steps (0-1440)",
+    "services[].smokeTests": "checks the smoke-test hook runs on the test listener before production traffic "
+    "moves (web): `[{path, expectStatus, expectBodyContains?}]`, after the health check path",
     "services[].cpuTargetPercent": "target tracking on average CPU",
     "services[].memoryTargetPercent": "target tracking on average memory",
     "services[].requestsPerTarget": "web: target ALB requests per task per minute",
