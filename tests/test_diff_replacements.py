@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import keyword
 import re
 
 import pytest
@@ -32,7 +33,9 @@ def test_every_aws_entry_cites_the_terraform_provider_page_of_its_resource():
 def _input_names(type_: str) -> set[str]:
     """The resource's input names in the wire format (camelCase), from its pulumi SDK class."""
     package, module, name = re.fullmatch(r"(\w+):([\w/]+):(\w+)", type_).groups()
-    path = f"pulumi_{package}" if module.startswith("index") else f"pulumi_{package}.{module.split('/')[0]}"
+    # A module named after a Python keyword gets a trailing underscore (aws:lambda -> pulumi_aws.lambda_).
+    submodule = module.split("/")[0] + ("_" if keyword.iskeyword(module.split("/")[0]) else "")
+    path = f"pulumi_{package}" if module.startswith("index") else f"pulumi_{package}.{submodule}"
     resource_class = getattr(importlib.import_module(path), name)
     params = [p for p in inspect.signature(resource_class._internal_init).parameters if p not in ("__self__", "opts")]
     return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in params}

@@ -42,6 +42,8 @@ FREE: dict[str, str] = {
     "aws:iam/rolePolicy:RolePolicy": "free",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "free",
     "aws:kms/alias:Alias": "free",
+    "aws:lambda/function:Function": "the smoke-test hook runs only during deploys: a few requests and GB-seconds "
+    "a month, well under a cent",
     "aws:lb/listener:Listener": "billed through the load balancer's hours and LCUs",
     "aws:lb/listenerRule:ListenerRule": "billed through the load balancer's LCUs (rule evaluations)",
     "aws:lb/targetGroup:TargetGroup": "billed through the load balancer",

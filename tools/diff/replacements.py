@@ -163,6 +163,7 @@ FORCE_NEW: dict[str, ForceNew] = {
     "aws:kms/key:Key": _aws(
         "kms_key", "customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"
     ),
+    "aws:lambda/function:Function": _aws("lambda_function", "name", "packageType"),
     "aws:lb/listener:Listener": _aws("lb_listener", "loadBalancerArn"),
     "aws:lb/listenerRule:ListenerRule": _aws("lb_listener_rule", "listenerArn"),
     "aws:lb/loadBalancer:LoadBalancer": _aws(
