@@ -49,6 +49,8 @@ class StackSettings(Model):
     region: Region
     # The accounts this stack may deploy to; the provider refuses any other (empty: no check).
     allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    # This stack shares an account with a stack of another profile on purpose (settings/accounts.py).
+    shared_account_intentional: bool = False
     tags: Tags
     network: NetworkSettings
     dns: DnsSettings

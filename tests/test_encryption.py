@@ -165,10 +165,11 @@ def test_a_grant_statement_for_aws_resources_is_accepted():
 
 
 def test_configured_key_admin_roles_replace_the_created_role():
-    stack = synth("staging", {"webapp:encryption": {"keyAdminRoleArns": [ADMIN_ROLE]}})
+    staging_admins = "arn:aws:iam::111122223333:role/platform/key-admins"  # Pulumi.staging.yaml's account
+    stack = synth("staging", {"webapp:encryption": {"keyAdminRoleArns": [staging_admins]}})
     assert not [r for r in stack.of_type(ROLE) if r["name"] == "key-admin-role"]
     for key in stack.of_type(KEY):
-        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": ADMIN_ROLE}
+        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": staging_admins}
 
 
 def test_key_admin_roles_must_be_role_arns():

@@ -37,6 +37,8 @@ PROFILES = tuple(PROFILE_DEFAULTS)
 MEANINGS: dict[str, str] = {
     "aws:region": "region of the stack (the provider is created from it)",
     "aws:allowedAccountIds": "accounts the stack may deploy to; the provider refuses any other (empty: no check)",
+    "sharedAccountIntentional": "this stack shares an account of `aws:allowedAccountIds` with a stack of another "
+    "profile on purpose (both files must say so; otherwise `make plan` of every stack and the tests fail)",
     "profile": "selects the per-environment defaults in the other columns and the prod rules (`tier`, its former name, is still read)",
     "tags.owner": "tag `owner` on every taggable resource (provider default tags)",
     "tags.costCenter": "tag `cost-center` on every taggable resource",

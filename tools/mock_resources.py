@@ -33,8 +33,9 @@ Generator = Callable[["MockContext"], State]
 class MockContext:
     """What a generator knows about the resource being created."""
 
-    def __init__(self, args: pulumi.runtime.MockResourceArgs, region: str):
+    def __init__(self, args: pulumi.runtime.MockResourceArgs, region: str, account: str = ACCOUNT_ID):
         self.args = args
+        self.account = account
         self.inputs: State = dict(args.inputs)
         self.region = self.inputs.get("region") or region
         self.name = args.name
@@ -61,13 +62,13 @@ class MockContext:
         return f"{self.name[: max_length - 8]}-{self.hex(7)}"
 
     def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
-        return f"arn:{PARTITION}:{service}:{self.region if region else ''}:{ACCOUNT_ID if account else ''}:{resource}"
+        return f"arn:{PARTITION}:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
 
 
 def _ec2(prefix: str, kind: str | None = None, **extra: Callable[[MockContext], Any]) -> Generator:
     def generate(ctx: MockContext) -> State:
         resource_id = f"{prefix}-{ctx.hex(17)}"
-        state = {"id": resource_id, "ownerId": ACCOUNT_ID}
+        state = {"id": resource_id, "ownerId": ctx.account}
         if kind:
             state["arn"] = ctx.arn("ec2", f"{kind}/{resource_id}")
         state.update({key: fn(ctx) for key, fn in extra.items()})

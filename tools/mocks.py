@@ -1,5 +1,6 @@
 """Realistic Pulumi mocks for AWS: resources get the outputs `tools.mock_resources` generates,
-invokes return plausible values for one account (ACCOUNT_ID) in the stack's region.
+invokes return plausible values for one account (the stack's first allowed account, else
+ACCOUNT_ID) in the stack's region.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ def _invoke_azs(args: dict, region: str) -> dict:
     }
 
 
-INVOKES: dict[str, Callable[[dict, str], dict]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region: {
-        "id": ACCOUNT_ID,
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/pulumi",
+def _invoke_caller_identity(args: dict, region: str, account: str) -> dict:
+    return {
+        "id": account,
+        "accountId": account,
+        "arn": f"arn:{PARTITION}:sts::{account}:assumed-role/platform-deployer/pulumi",
         "userId": "AROAEXAMPLEDEPLOYER:pulumi",
-    },
+    }
+
+
+INVOKES: dict[str, Callable[[dict, str], dict]] = {
     "aws:index/getRegion:getRegion": lambda args, region: {
         "id": region,
         "name": region,
@@ -49,8 +53,9 @@ INVOKES: dict[str, Callable[[dict, str], dict]] = {
 class AwsMocks(pulumi.runtime.Mocks):
     """Mocks for one stack in `region`; unknown types get an id and their inputs back."""
 
-    def __init__(self, region: str):
+    def __init__(self, region: str, account: str = ACCOUNT_ID):
         self.region = region
+        self.account = account
         # Provider reference ("urn::id") -> region, so resources and invokes through a second
         # provider (cross-region backups) get that provider's region in their ARNs.
         self.provider_regions: dict[str, str] = {}
@@ -59,7 +64,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         return self.provider_regions.get(provider or "", self.region)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        ctx = MockContext(args, self._region(args.provider))
+        ctx = MockContext(args, self._region(args.provider), self.account)
         generator = GENERATORS.get(args.typ, by_name)
         computed = generator(ctx)
         resource_id = computed.pop("id")
@@ -69,8 +74,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        region = args.args.get("region") or self._region(args.provider)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return _invoke_caller_identity(args.args, region, self.account), []
         invoke = INVOKES.get(args.token)
         if invoke is None:
             raise NotImplementedError(f"no mock for invoke {args.token}")
-        region = args.args.get("region") or self._region(args.provider)
         return invoke(args.args, region), []

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from settings import ConfigError, StackSettings, load_settings
+from settings.accounts import stack_file_problems
 from settings.stack_config import ROOT, read_stack_config, stack_names, unknown_stack
 from tools import cli_parser, key_settings
 from tools.cost.gate import plan_section
@@ -351,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     missing = [unknown_stack(stack).lines[0] for stack in stacks if stack not in stack_names()]
     if missing and not args.config_file:
         print("\n".join(missing), file=sys.stderr)
+        return CANNOT_PLAN
+    # Planning every stack: the environments must not share an account by accident.
+    shared = [] if args.stack else stack_file_problems()
+    if shared:
+        print("\n".join(shared), file=sys.stderr)
         return CANNOT_PLAN
     try:
         configs = {stack: stack_policy_config(stack) for stack in stacks} if args.policy else {}

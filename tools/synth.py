@@ -148,7 +148,8 @@ def synthesize(stack: str, config: dict[str, Any] | None = None, config_file: Pa
     if config is None:
         config = read_stack_config(stack, config_file)
     settings = load_settings(stack, config)
-    monitor = RecordingMonitor(AwsMocks(settings.region))
+    # The stack's own account, as the provider's allowed_account_ids would insist on.
+    monitor = RecordingMonitor(AwsMocks(settings.region, *settings.allowed_account_ids[:1]))
     return record(lambda: _run_program(monitor), monitor, stack, config)
 
 
