@@ -10,7 +10,11 @@ own (tools.policy_check.PolicyPack).
   (mutmut's configuration is not in its working directory): there the pack runs unmutated, and each
   test that uses the pack is recorded as reaching the pack's functions: a test of
   tests/test_policies_<m>.py those of webapp_policies/<m>*.py and of the modules no such table
-  covers (values, documents, ...), any other test (the real stacks, the CLI) all of them."""
+  covers (values, documents, ...), any other test (the real stacks, the CLI) all of them.
+- mutmut credits what a fixture's setup reaches to the test that happened to set it up first. The
+  session and module fixtures (the stacks' synths above all) run the whole program once for many
+  tests: what their setup reaches is credited to every test that uses them, so a mutant of a
+  component runs against every test of the stacks it changes, not one."""
 
 from __future__ import annotations
 
@@ -89,14 +93,42 @@ def pytest_configure(config: pytest.Config) -> None:
     PolicyPack.spawn = spawn_with_the_pack_mutant
 
 
+# Fixture name -> the functions its setup reached (stats run only).
+FIXTURE_HITS: dict[str, set[str]] = {}
+
+
+def recording() -> bool:
+    from mutmut.mutation.trampoline import get_mutant_under_test
+
+    return get_mutant_under_test() == "stats"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    if not recording() or fixturedef.scope == "function":
+        return (yield)
+    from mutmut.state import state
+
+    outer, state()._stats = state()._stats, set()
+    try:
+        return (yield)
+    finally:
+        FIXTURE_HITS.setdefault(fixturedef.argname, set()).update(state()._stats)
+        state()._stats = outer | state()._stats
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    from mutmut.mutation.trampoline import get_mutant_under_test
     from mutmut.stats import record_trampoline_hit
 
-    if get_mutant_under_test() != "stats" or "policy_pack" not in getattr(item, "fixturenames", ()):
+    fixtures = getattr(item, "fixturenames", ())
+    if not recording():
         return
-    functions = pack_functions()
-    tables = {path.stem.removeprefix("test_policies_") for path in Path("tests").glob("test_policies_*.py")}
-    for name in reached(str(item.path), functions, tables):
-        record_trampoline_hit(name)
+    for fixture in fixtures:
+        for name in FIXTURE_HITS.get(fixture, ()):
+            record_trampoline_hit(name)
+    if "policy_pack" in fixtures:
+        functions = pack_functions()
+        tables = {path.stem.removeprefix("test_policies_") for path in Path("tests").glob("test_policies_*.py")}
+        for name in reached(str(item.path), functions, tables):
+            record_trampoline_hit(name)
