@@ -97,11 +97,14 @@ docs: venv
 # at a time and runs the tests that reach it. It keeps what it measured in mutants/:
 #   make mutate                           the mutants not measured yet (the first time: all), then the scores
 #   make mutate MUTATE="settings.windows" only these modules' mutants, measured again, then the scores
+#   make mutate MUTATE_TIME=320m          stops (as Ctrl-C does, keeping what it measured) after that long
 # At the lowest priority and one mutant at a time by default, so it only takes idle CPU.
 MUTATE ?=
 MUTATE_CHILDREN ?= 1
+MUTATE_TIME ?=
 mutate: venv
-	nice -n 19 $(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN) $(foreach module,$(MUTATE),"$(module).*")
+	nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) $(VENV)/bin/mutmut run \
+		--max-children $(MUTATE_CHILDREN) $(foreach module,$(MUTATE),"$(module).*") || test $$? -eq 124
 	@$(MAKE) --no-print-directory mutate-score
 
 mutate-score: venv

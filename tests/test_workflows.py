@@ -463,6 +463,16 @@ def test_mutation_testing_runs_make_mutate_and_uploads_the_survivors_even_when_i
     assert index_of(steps, "actions/upload-artifact") == len(steps) - 1
 
 
+def test_mutation_testing_goes_on_from_the_last_run_and_stops_before_the_job_limit():
+    job = workflow("mutation")["jobs"]["mutate"]
+    cache = step_using(job["steps"], "actions/cache")["with"]
+    assert (cache["path"], cache["restore-keys"]) == ("mutants/", "mutants-")
+    run = next(s["run"] for s in job["steps"] if s.get("run", "").startswith("make mutate "))
+    minutes = int(re.search(r"MUTATE_TIME=(\d+)m", run).group(1))
+    assert minutes + 30 <= job["timeout-minutes"]
+    assert index_of(job["steps"], "actions/cache") < [s.get("run") for s in job["steps"]].index(run)
+
+
 def test_mutation_testing_only_reads_the_repository():
     assert workflow("mutation")["jobs"]["mutate"]["permissions"] == {"contents": "read"}
 
