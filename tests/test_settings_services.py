@@ -9,6 +9,7 @@ import pytest
 
 from settings import load_settings
 from settings.edge import MANAGED_RULE_GROUPS
+from settings.services import ServiceSettings, memory_choices, secret_arn
 from tests.support import WEB_SERVICE, config_with, rejection
 
 WEB = WEB_SERVICE
@@ -349,3 +350,28 @@ def test_task_counts_at_their_lowest_are_accepted(stack, low):
     own = config_with(stack, {})["webapp:services"][0]
     service = load_settings(stack, config_with(stack, {"webapp:services": [{**own, **counts}]})).web_service
     assert (service.min_count, service.desired_count, service.max_count) == (low, low, low)
+
+
+@pytest.mark.parametrize(
+    "allowed, text",
+    [
+        ((1024, 2048, 3072, 4096), "1024, 2048, 3072 or 4096 MiB"),
+        ((1024, 2048, 3072, 4096, 5120), "1024 to 5120 MiB in steps of 1024"),
+        ((512, 1024, 2048, 3072, 4096, 5120), "512, 1024, 2048, 3072, 4096 or 5120 MiB"),
+    ],
+)
+def test_memory_sizes_read_as_a_list_when_few_or_uneven_and_as_a_range_otherwise(allowed, text):
+    assert memory_choices(allowed) == text
+
+
+@pytest.mark.parametrize("suffix", ["", ":token::", ":token:AWSCURRENT:", "::AWSPREVIOUS:"])
+def test_the_secret_a_reference_names_is_its_arn_without_key_stage_and_version(suffix):
+    assert secret_arn(SECRET + suffix) == SECRET
+
+
+def test_a_web_service_without_a_bake_time_is_refused():
+    service = ServiceSettings.model_validate(
+        {**WEB, "cpu": 256, "memory": 512, "desiredCount": 2, "minCount": 2, "maxCount": 4}
+    )
+    problems = {problem.key: problem.message for problem in service.problems("prod")}
+    assert problems["bakeTimeMinutes"] == "a web service needs a bake time (0-1440 minutes)"
