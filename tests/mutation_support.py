@@ -14,15 +14,20 @@ own (tools.policy_check.PolicyPack).
 - mutmut credits what a fixture's setup reaches to the test that happened to set it up first. The
   session and module fixtures (the stacks' synths above all) run the whole program once for many
   tests: what their setup reaches is credited to every test that uses them, so a mutant of a
-  component runs against every test of the stacks it changes, not one."""
+  component runs against every test of the stacks it changes, not one.
+- mutmut forks each mutant's test run from a process that has already run the tests once: what
+  the project caches per process (tests.support's synths above all) would hand the mutant the
+  unmutated program's results. Every functools cache of the project is cleared first."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -81,7 +86,24 @@ def reached(test_file: str, functions: dict[str, list[str]], tables: set[str]) -
     return [name for module in own + shared for name in functions[module]]
 
 
+PROJECT = ("settings", "components", "policies", "webapp_policies", "composition", "tools", "ops", "tests")
+
+
+def clear_project_caches(modules: dict[str, ModuleType | None] | None = None) -> int:
+    """Clear the functools caches of the project's imported modules; how many there were."""
+    cleared = 0
+    for name, module in list((sys.modules if modules is None else modules).items()):
+        if module is None or name.split(".")[0] not in PROJECT:
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                value.cache_clear()
+                cleared += 1
+    return cleared
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    clear_project_caches()
     from tools.policy_check import PolicyPack
 
     spawn = PolicyPack.spawn

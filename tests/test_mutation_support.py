@@ -3,7 +3,10 @@ a test that uses the pack is taken to reach."""
 
 from __future__ import annotations
 
-from tests.mutation_support import pack_mutant, reached
+import functools
+from types import ModuleType
+
+from tests.mutation_support import clear_project_caches, pack_mutant, reached
 
 FUNCTIONS = {
     "ecs": ["policies.webapp_policies.ecs.x_check"],
@@ -36,3 +39,14 @@ def test_a_policy_table_reaches_its_modules_and_the_shared_ones():
 
 def test_any_other_test_of_the_pack_reaches_all_of_it():
     assert len(reached("tests/test_policy_stacks.py", FUNCTIONS, TABLES)) == 4
+
+
+def test_what_an_earlier_run_cached_is_dropped_before_a_mutant_runs():
+    synths = ModuleType("tests.support")
+    synths.synth = functools.cache(lambda stack: {"stack": stack})
+    synths.synth("prod")
+    library = ModuleType("yaml")
+    library.load = functools.cache(lambda text: text)
+    library.load("a")
+    assert clear_project_caches({"tests.support": synths, "yaml": library}) == 1
+    assert synths.synth.cache_info().currsize == 0 and library.load.cache_info().currsize == 1
