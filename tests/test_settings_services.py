@@ -375,3 +375,11 @@ def test_a_web_service_without_a_bake_time_is_refused():
     )
     problems = {problem.key: problem.message for problem in service.problems("prod")}
     assert problems["bakeTimeMinutes"] == "a web service needs a bake time (0-1440 minutes)"
+
+
+@pytest.mark.parametrize(
+    "command", [["CMD", "/healthcheck"], ["CMD-SHELL", "curl -fsS localhost:8080/healthz || exit 1"]]
+)
+def test_a_container_health_command_in_either_docker_form_is_accepted(command):
+    service = load_settings("prod", config_with("prod", web(containerHealthCommand=command))).web_service
+    assert service.container_health_command == command
