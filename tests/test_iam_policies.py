@@ -7,13 +7,15 @@ from __future__ import annotations
 import fnmatch
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from settings.stack_config import ROOT
 from tools import iam_policies
-from tools.iam_actions import ACTIONS, is_aws
+from tools.iam_actions import ACTIONS, PIPELINE_COMMANDS, is_aws
 
 POLICIES = iam_policies.POLICY_DIR
 READ_LEVELS = {"Read", "List"}
@@ -128,3 +130,33 @@ def test_each_file_fits_a_managed_policy(path):
 
 def test_the_files_are_current():
     assert iam_policies.main(["--check"]) == 0, "run `python -m tools.iam_policies --write`"
+
+
+def _documented_permissions(command: str) -> set[str]:
+    """The actions docs/operations.md lists for an operations command."""
+    table = (ROOT / "docs" / "operations.md").read_text().split("## IAM permissions per command")[1]
+    (row,) = [line for line in table.splitlines() if line.startswith(f"| {command} |")]
+    return set(re.findall(r"`([a-z0-9-]+:[A-Za-z0-9]+)`", row))
+
+
+def _pipeline_commands() -> set[str]:
+    """The operations commands the deploy workflow runs (with the deploy role)."""
+    workflow = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+    return set(re.findall(r"run: make (\w[\w-]*) STACK=", workflow))
+
+
+def test_the_deploy_role_may_run_the_operations_commands_of_the_deploy_workflow():
+    commands = _pipeline_commands()
+    assert commands == set(PIPELINE_COMMANDS)
+    policy = deploy()
+    for command in commands:
+        # verify checks what status reads, and more.
+        needed = _documented_permissions(command) | (
+            _documented_permissions("status") if command == "verify" else set()
+        )
+        assert needed and [a for a in sorted(needed) if not allowed(a, policy)] == [], command
+
+
+def test_ops_snapshot_may_delete_only_its_own_snapshots():
+    (statement,) = [s for s in deploy() if "rds:DeleteDBSnapshot" in s["Action"]]
+    assert statement["Condition"] == {"StringEquals": {"rds:snapshot-tag/created-by": "webapp-ops-snapshot"}}

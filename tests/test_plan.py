@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
@@ -98,12 +99,30 @@ def test_a_forked_worker_plans_its_stack_as_this_process_does(capsys, monkeypatc
     assert out == expected[0] + SEPARATOR + expected[1]
 
 
-def test_each_stack_is_checked_by_its_own_pack_and_the_worst_verdict_is_the_exit_status(capsys, monkeypatch):
+# Run in a process of its own: tools.plan forks its workers, which is only safe where no gRPC
+# channel or thread exists yet, as in `make plan`; a test worker may hold the session's pack.
+PLAN_WITH_FAKE_SYNTHS = """
+import json, sys
+from tools import plan
+documents = json.loads(sys.argv[1])
+plan.synthesize = lambda stack, config: {**documents[stack], "stack": stack}
+raise SystemExit(plan.main(["--stack", "prod", "--stack", "staging", "--policy"]))
+"""
+
+
+@pytest.mark.spawns
+def test_each_stack_is_checked_by_its_own_pack_and_the_worst_verdict_is_the_exit_status():
     documents = {"prod": document(LOG_GROUP), "staging": document(UNENCRYPTED_DB)}
-    monkeypatch.setattr(plan, "synthesize", lambda stack, config: {**documents[stack], "stack": stack})
-    status = plan.main(["--stack", "prod", "--stack", "staging", "--policy"])
-    prod_text, staging_text = capsys.readouterr().out.split(SEPARATOR)
-    assert status == 1
+    result = subprocess.run(
+        [sys.executable, "-c", PLAN_WITH_FAKE_SYNTHS, json.dumps(documents)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    status = result.returncode
+    prod_text, staging_text = result.stdout.split(SEPARATOR)
+    assert status == 1, result.stderr
     for stack, text in (("prod", prod_text), ("staging", staging_text)):
         # The policy block ends with its summary; the cost estimate (tools.cost.gate) follows.
         lines = text.splitlines()

@@ -479,5 +479,42 @@ ACTIONS: dict[str, Actions] = {
 }
 
 
+# The operations commands the deploy workflow runs with the deploy role around `pulumi up`
+# (docs/operations.md lists each command's permissions).
+PIPELINE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "preflight": (
+        "sts:GetCallerIdentity",
+        "ecr:DescribeImages",
+        "acm:DescribeCertificate",
+        "route53:GetHostedZone",
+        "iam:GetRole",
+        "servicequotas:GetServiceQuota",
+        "servicequotas:GetAWSDefaultServiceQuota",
+        "cloudwatch:GetMetricStatistics",
+        "ec2:DescribeAddresses",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+    ),
+    "snapshot": (
+        "rds:CreateDBSnapshot",
+        "rds:AddTagsToResource",
+        "rds:DescribeDBSnapshots",
+        "rds:DeleteDBSnapshot",
+        "rds:CopyDBSnapshot",
+        "kms:CreateGrant",
+        "kms:DescribeKey",
+    ),
+    "verify": (
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServices",
+        "cloudwatch:DescribeAlarms",
+    ),
+}
+
+
 def is_aws(resource_type: str) -> bool:
     return not resource_type.startswith(NOT_AWS)

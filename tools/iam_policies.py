@@ -4,7 +4,8 @@
     python -m tools.iam_policies --check   # exit 1 when they are stale
 
 `iam/deploy-policy-<n>.json` let a role create, read, update and delete every resource type the
-program manages (`pulumi up`); `iam/preview-policy.json` only reads them (`pulumi preview
+program manages (`pulumi up`) and run the operations commands the deploy workflow runs around it
+(preflight, snapshot, verify); `iam/preview-policy.json` only reads them (`pulumi preview
 --refresh`, drift checks). Attach them as customer-managed policies (all the deploy parts to the
 deploy role), next to the state bucket and key statements in docs/delivery.md. The deploy
 actions do not fit in one managed policy, so they are split into parts of whole statements.
@@ -33,7 +34,7 @@ from typing import Any
 
 from settings import PROJECT
 from settings.stack_config import ROOT
-from tools.iam_actions import ACTIONS, PROVIDER
+from tools.iam_actions import ACTIONS, PIPELINE_COMMANDS, PROVIDER
 
 POLICY_DIR = ROOT / "iam"
 MANAGED_POLICY_MAX_CHARS = 6144
@@ -67,6 +68,12 @@ NARROWED: dict[str, tuple[str, str, dict[str, Any]]] = {
     "kms:CreateGrant": ("GrantsForAwsServices", "*", {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
     "kms:Decrypt": ("SecretsThroughSecretsManager", "*", THROUGH_SECRETS_MANAGER),
     "kms:GenerateDataKey": ("SecretsThroughSecretsManager", "*", THROUGH_SECRETS_MANAGER),
+    # `ops snapshot` deletes only the snapshots it took (and tagged) past their retention.
+    "rds:DeleteDBSnapshot": (
+        "OnlyTheOpsSnapshots",
+        "*",
+        {"StringEquals": {"rds:snapshot-tag/created-by": "webapp-ops-snapshot"}},
+    ),
     "secretsmanager:GetSecretValue": (
         "TheProjectsSecretValues",
         "*",
@@ -79,6 +86,8 @@ def deploy_actions() -> set[str]:
     actions = set(PROVIDER)
     for entry in ACTIONS.values():
         actions.update(entry.create, entry.read, entry.update, entry.delete)
+    for command in PIPELINE_COMMANDS.values():
+        actions.update(command)
     return actions
 
 
