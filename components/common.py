@@ -102,10 +102,13 @@ def service_trust_policy(services: Sequence[str], context: AwsContext, source_ar
 class ServiceLink:
     """What a data store hands to the services that use it: the seam between the data tier and
     the Fargate services. Plain settings go to the container environment; credentials only ever
-    travel as Secrets Manager references, which the execution role may read and decrypt."""
+    travel as Secrets Manager references, which the execution role may read and decrypt, or are
+    minted by the app itself with its task role (`task_statements`, e.g. IAM database auth)."""
 
     environment: Mapping[str, pulumi.Input[str]]
     # Container env name -> `valueFrom` (a secret ARN, optionally `<arn>:<json-key>::`).
     secrets: Mapping[str, pulumi.Input[str]]
     secret_arns: Sequence[pulumi.Input[str]]
     key_arns: Sequence[pulumi.Input[str]]
+    # IAM statements the application's task role needs to use the store.
+    task_statements: Sequence[Mapping[str, Any]] = ()

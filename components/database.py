@@ -159,6 +159,8 @@ class Database(DataStore):
         self.secret_arn: pulumi.Output[str] = self.instance.master_user_secrets.apply(_first_secret_arn)
         self.subnet_group_name: pulumi.Output[str] = self.subnet_group.name
         self.parameter_group_name: pulumi.Output[str] = self.parameter_group.name
+        self.app_user = settings.app_user
+        self.resource_id: pulumi.Output[str] = self.instance.resource_id
         self.link = ServiceLink(
             environment={
                 "DATABASE_HOST": self.address,
@@ -167,15 +169,28 @@ class Database(DataStore):
                 # The read replicas' addresses, comma-separated; the primary's without replicas, so
                 # an application reads from DATABASE_READ_HOSTS whether or not replicas exist.
                 "DATABASE_READ_HOSTS": pulumi.Output.all(*(self.reader_addresses or [self.address])).apply(",".join),
-                # The parameter group refuses unencrypted connections.
-                "DATABASE_SSLMODE": "require",
+                # IAM database authentication: the app mints a 15-minute token per connection
+                # with its task role, so there is no password to inject or rotate.
+                "DATABASE_USER": settings.app_user,
+                # IAM auth needs TLS; verify-full also checks the server is this instance.
+                "DATABASE_SSLMODE": "verify-full",
+                "DATABASE_SSLROOTCERT": settings.ca_bundle_path,
             },
-            secrets={
-                "DATABASE_USERNAME": self.secret_arn.apply(lambda arn: f"{arn}:username::"),
-                "DATABASE_PASSWORD": self.secret_arn.apply(lambda arn: f"{arn}:password::"),
-            },
-            secret_arns=[self.secret_arn],
-            key_arns=[self.key_arn],
+            secrets={},
+            secret_arns=[],
+            key_arns=[],
+            task_statements=[
+                {
+                    "Sid": "ConnectAsAppUser",
+                    "Effect": "Allow",
+                    "Action": "rds-db:connect",
+                    # The replicas are instances of their own (their own DbiResourceId).
+                    "Resource": [
+                        self.connect_arn(args.context, settings.app_user, instance)
+                        for instance in [self.instance, *self.replicas]
+                    ],
+                }
+            ],
         )
         self.register_outputs(
             {
@@ -188,6 +203,12 @@ class Database(DataStore):
                 "key_arn": self.key_arn,
             }
         )
+
+    @staticmethod
+    def connect_arn(context: AwsContext, user: str, instance: aws.rds.Instance) -> pulumi.Output[str]:
+        """The ARN `rds-db:connect` grants logging in as `user` to `instance` with
+        (`dbuser:<DbiResourceId>/<user>`, the partition from the provider)."""
+        return instance.resource_id.apply(lambda resource_id: context.arn("rds-db", f"dbuser:{resource_id}/{user}"))
 
     def _parameter_group(self, name: str, settings: DatabaseSettings) -> aws.rds.ParameterGroup:
         return aws.rds.ParameterGroup(

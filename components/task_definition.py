@@ -8,7 +8,8 @@ the service's component (`FargateService`).
   references ECS resolves at start). With tracing on, an X-Ray daemon sidecar relays traces.
 - Roles: the execution role may pull the image, write the log group and read exactly the
   task's secrets (and decrypt them with their keys, through Secrets Manager only); the task role
-  holds only what the app needs (X-Ray writes when tracing is on). Both trust
+  holds only what the app needs: what the data stores ask for (`rds-db:connect` as the database's
+  application user) and X-Ray writes when tracing is on. Both trust
   `ecs-tasks.amazonaws.com` on behalf of this account only.
 """
 
@@ -65,7 +66,8 @@ def task_definition(
     service's own and what `links` (the data stores) hand it."""
     environment, secrets, secret_arns, key_arns = task_inputs(settings, links)
     execution_role = _execution_role(name, settings, context, log_group, secret_arns, key_arns, parent)
-    task_role = _task_role(name, settings, context, parent)
+    task_statements = [dict(statement) for link in links for statement in link.task_statements]
+    task_role = _task_role(name, settings, context, task_statements, parent)
     definition = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=f"{pulumi.get_stack()}-{settings.name}",
@@ -143,13 +145,24 @@ def _execution_role(
     return role
 
 
-def _task_role(name: str, settings: ServiceSettings, context: AwsContext, parent: pulumi.Resource) -> aws.iam.Role:
+def _task_role(
+    name: str,
+    settings: ServiceSettings,
+    context: AwsContext,
+    statements: Sequence[dict[str, Any]],
+    parent: pulumi.Resource,
+) -> aws.iam.Role:
     role = aws.iam.Role(
         f"{name}-task-role",
         description=f"What the {settings.name} app itself may call",
         assume_role_policy=service_trust_policy(["ecs-tasks.amazonaws.com"], context, context.arn("ecs", "*")),
         opts=child(parent),
     )
+    if statements:
+        # What the data stores need the app to hold (IAM database authentication).
+        aws.iam.RolePolicy(
+            f"{name}-task-data-access", role=role.id, policy=policy_document(*statements), opts=child(parent)
+        )
     if settings.tracing:
         aws.iam.RolePolicy(
             f"{name}-task-tracing",

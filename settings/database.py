@@ -20,6 +20,9 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 # Names RDS or PostgreSQL reserve, and the admin names scanners probe first (Security Hub RDS.25).
 RESERVED_USERNAMES = ("admin", "postgres", "rdsadmin", "root")
 RESERVED_DATABASE_NAMES = ("postgres", "rdsadmin", "template0", "template1")
+# Role names PostgreSQL or RDS reserve (pg_* and rds_* are their built-in roles), and PUBLIC.
+RESERVED_ROLE_PREFIXES = ("pg_", "rds_")
+RESERVED_ROLE_NAMES = ("public", "none", "current_user", "session_user", "current_role")
 # CA certificates RDS issues server certificates from today (Security Hub RDS.13 / checkov).
 CaCertificate = Literal["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"]
 CA_CERTIFICATES: tuple[CaCertificate, ...] = get_args(CaCertificate)
@@ -43,6 +46,12 @@ class DatabaseSettings(Model):
     max_allocated_storage_gb: int = Field(default=1000, ge=20, le=65536)
     database_name: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     master_username: str = Field(default="app_admin", pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    # The application's own login role (IAM database authentication, no password), which the
+    # bootstrap function creates; lowercase so it never needs quoting in SQL or in rds-db ARNs.
+    app_user: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    # Where the application image holds the RDS CA bundle it verifies the server against
+    # (DATABASE_SSLROOTCERT): the global bundle, baked in at build time.
+    ca_bundle_path: str = Field(default="/etc/ssl/certs/rds-global-bundle.pem", pattern=r"^/[A-Za-z0-9._/-]+$")
     # PostgreSQL's standard port, which clients and drivers assume; Security Hub RDS.23 (Low)
     # prefers a non-default one, which the key allows. RDS accepts 1150-65535.
     port: int = Field(default=5432, ge=1150, le=65535)
@@ -98,6 +107,7 @@ class DatabaseSettings(Model):
             yield Problem(
                 "databaseName", f"must not be one of {', '.join(RESERVED_DATABASE_NAMES)}", self.database_name
             )
+        yield from self._app_user_problems()
         if self.max_allocated_storage_gb <= self.allocated_storage_gb:
             yield Problem(
                 "maxAllocatedStorageGb",
@@ -132,6 +142,14 @@ class DatabaseSettings(Model):
     @property
     def replica_class(self) -> str:
         return self.replica_instance_class or self.instance_class
+
+    def _app_user_problems(self) -> Iterator[Problem]:
+        user = self.app_user
+        if user == self.master_username:
+            yield Problem("appUser", "must not be masterUsername: the application never logs in as the master", user)
+        elif user in RESERVED_USERNAMES or user in RESERVED_ROLE_NAMES or user.startswith(RESERVED_ROLE_PREFIXES):
+            reserved = ", ".join([*RESERVED_USERNAMES, *RESERVED_ROLE_NAMES, *(f"{p}*" for p in RESERVED_ROLE_PREFIXES)])
+            yield Problem("appUser", f"must not be one of {reserved}", user)
 
     def _engine_problems(self) -> Iterator[Problem]:
         class_problem = db_class_problem(self.instance_class)

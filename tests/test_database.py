@@ -274,38 +274,59 @@ def test_stack_outputs_name_the_database_but_never_its_password(prod):
     assert outputs["databasePort"] == 5432.0
 
 
-def test_every_service_gets_host_port_and_name_as_plain_environment(staging):
+def test_every_service_gets_host_port_name_app_user_and_verified_tls_as_plain_environment(staging):
     outputs = staging.outputs
     containers = app_containers(staging)
     assert len(containers) == 2
     for container in containers:
         env = environment(container)
-        assert (env["DATABASE_HOST"], env["DATABASE_PORT"], env["DATABASE_NAME"]) == (
-            outputs["databaseAddress"],
-            "5432",
-            outputs["databaseName"],
-        )
-
-
-def test_every_service_gets_the_credentials_only_as_references_to_the_managed_secret(staging):
-    secret = staging.outputs["databaseSecretArn"]
-    for container in app_containers(staging):
-        assert {k: v for k, v in secrets(container).items() if k.startswith("DATABASE_")} == {
-            "DATABASE_USERNAME": f"{secret}:username::",
-            "DATABASE_PASSWORD": f"{secret}:password::",
+        assert {key: value for key, value in env.items() if key.startswith("DATABASE_")} == {
+            "DATABASE_HOST": outputs["databaseAddress"],
+            "DATABASE_PORT": "5432",
+            "DATABASE_NAME": outputs["databaseName"],
+            "DATABASE_USER": "app",
+            "DATABASE_SSLMODE": "verify-full",
+            "DATABASE_SSLROOTCERT": "/etc/ssl/certs/rds-global-bundle.pem",
         }
-        assert not {"DATABASE_USERNAME", "DATABASE_PASSWORD"} & set(environment(container))
 
 
-def test_execution_roles_may_read_exactly_the_data_secrets_and_decrypt_them_only_through_secrets_manager(staging):
+@pytest.mark.parametrize("stack_name", ["prod", "staging"])
+def test_no_container_definition_references_the_master_secret(request, stack_name):
+    stack = request.getfixturevalue(stack_name)
+    master = stack.outputs["databaseSecretArn"]
+    assert "rds!db-" in master
+    for task in stack.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        for container in json.loads(task["inputs"]["containerDefinitions"]):
+            values = [s["valueFrom"] for s in container.get("secrets", [])]
+            values += [e["value"] for e in container.get("environment", [])]
+            assert not [value for value in values if master in value or "rds!" in value], container["name"]
+            assert "DATABASE_PASSWORD" not in {*environment(container), *secrets(container)}
+
+
+@pytest.mark.parametrize("stack_name", ["prod", "staging"])
+def test_task_roles_may_connect_to_the_database_only_as_the_app_user(request, stack_name):
+    stack = request.getfixturevalue(stack_name)
+    resource_id = instance(stack)["outputs"]["resourceId"]
+    connect_grants = {}
+    for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(policy["inputs"]["policy"])["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(action.startswith("rds-db:") or action == "*" for action in actions):
+                connect_grants[policy["name"]] = (actions, statement["Resource"])
+    services = [s["inputs"]["name"] for s in stack.of_type("aws:ecs/service:Service")]
+    assert sorted(connect_grants) == sorted(f"{service}-task-data-access" for service in services)
+    for actions, resource in connect_grants.values():
+        assert actions == ["rds-db:connect"]
+        assert resource == f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/app"
+
+
+def test_execution_roles_may_read_only_the_cache_secret_and_decrypt_it_only_through_secrets_manager(staging):
     outputs = staging.outputs
     for role_policy in staging.of_type("aws:iam/rolePolicy:RolePolicy"):
         if not role_policy["name"].endswith("-execution-policy"):
             continue
         by_sid = {s["Sid"]: s for s in json.loads(role_policy["inputs"]["policy"])["Statement"]}
-        assert sorted(by_sid["ReadTaskSecrets"]["Resource"]) == sorted(
-            [outputs["databaseSecretArn"], outputs["cacheAuthSecretArn"]]
-        )
+        assert by_sid["ReadTaskSecrets"]["Resource"] == [outputs["cacheAuthSecretArn"]]
         decrypt = by_sid["DecryptTaskSecrets"]
-        assert outputs["databaseKmsKeyArn"] in decrypt["Resource"]
+        assert outputs["databaseKmsKeyArn"] not in decrypt["Resource"]
         assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}

@@ -75,6 +75,20 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
             "prod: database.masterUsername: must not be one of admin, postgres, rdsadmin, root (got postgres)",
         ),
         (
+            {"appUser": "app_admin"},
+            "prod: database.appUser: must not be masterUsername: the application never logs in as the master "
+            "(got app_admin)",
+        ),
+        (
+            {"appUser": "rds_iam"},
+            "prod: database.appUser: must not be one of admin, postgres, rdsadmin, root, public, none, current_user, "
+            "session_user, current_role, pg_*, rds_* (got rds_iam)",
+        ),
+        (
+            {"appUser": 'app"; DROP ROLE x; --'},
+            "prod: database.appUser: must match ^[a-z][a-z0-9_]{0,62}$ (got app\"; DROP ROLE x; --)",
+        ),
+        (
             {"databaseName": "template1"},
             "prod: database.databaseName: must not be one of postgres, rdsadmin, template0, template1 (got template1)",
         ),

@@ -133,10 +133,13 @@ def test_task_roles_trust_ecs_tasks_on_behalf_of_this_account_only(prod, role_na
     assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}
 
 
-def test_task_role_may_only_write_traces(prod):
-    (policy,) = role_policies(prod, "web", role(prod, "web", "task-role"))
-    (statement,) = statements(policy)
-    assert all(action.startswith("xray:Put") or action.startswith("xray:GetSampling") for action in statement["Action"])
+def test_task_role_may_only_write_traces_and_connect_to_the_database(prod):
+    policies = {p["name"]: statements(p) for p in role_policies(prod, "web", role(prod, "web", "task-role"))}
+    assert sorted(policies) == ["web-task-data-access", "web-task-tracing"]
+    (traces,) = policies["web-task-tracing"]
+    assert all(action.startswith("xray:Put") or action.startswith("xray:GetSampling") for action in traces["Action"])
+    (connect,) = policies["web-task-data-access"]
+    assert connect["Action"] == "rds-db:connect"
 
 
 def test_tracing_runs_a_non_essential_xray_daemon_beside_the_app(prod):

@@ -139,6 +139,8 @@ MEANINGS: dict[str, str] = {
     "database.maxAllocatedStorageGb": "storage autoscaling ceiling, more than `allocatedStorageGb`",
     "database.databaseName": "initial database (not `postgres`, `rdsadmin`, `template0`, `template1`)",
     "database.masterUsername": "master user (not `admin`, `postgres`, `rdsadmin`, `root`)",
+    "database.appUser": "the application's login role (IAM auth, `DATABASE_USER`); not the master, `pg_*`, `rds_*`",
+    "database.caBundlePath": "where the app image holds the RDS CA bundle (`DATABASE_SSLROOTCERT`)",
     "database.port": "listener port; the security group rules and `DATABASE_PORT` follow",
     "database.multiAz": "Multi-AZ standby (prod: `true`)",
     "database.deletionProtection": "RDS deletion protection (prod: `true`)",
