@@ -14,6 +14,7 @@
 #   make mutate            mutation testing of settings/, components/ and the policy pack (slow: hours)
 #   make mutate-score      the mutation scores per module and package from what mutants/ holds
 #   make mutate-report     the surviving mutants, each with its diff (also into mutants/survivors.txt)
+#   make postgresql        install Debian's PostgreSQL (the bootstrap function's tests start a cluster) when missing
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -21,7 +22,7 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
-.PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz diagrams \
+.PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz postgresql diagrams \
 	mutate mutate-score mutate-report
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
@@ -72,7 +73,7 @@ prices: venv
 test: venv
 	$(PY) -m pytest -n 2 --dist loadscope -q
 
-LINT_PATHS := __main__.py composition.py settings components tools ops policies tests
+LINT_PATHS := __main__.py composition.py settings components tools ops policies tests functions
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -118,6 +119,11 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 graphviz:
 	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; }
+
+# Only the binaries matter (tests/postgres_support.py runs its own throwaway cluster).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 diagrams: venv graphviz
 	@for stack in $(POLICY_STACKS); do \

@@ -13,6 +13,7 @@ from components.cache import Cache, CacheArgs
 from components.cluster import Cluster
 from components.common import AwsContext, ServiceLink
 from components.database import Database, DatabaseArgs
+from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
 from components.datastore import KeyAccess
 from components.encryption import EncryptionKey, KeyArgs
 from components.firewall import Firewall, FirewallArgs
@@ -25,6 +26,7 @@ from components.service_egress import EgressTargets
 from components.smoke_test import LifecycleHook, SmokeTestArgs, SmokeTestHook
 from components.watched import Watched, WatchedCache, WatchedDatabase, WatchedLoadBalancer, WatchedService
 from settings import StackSettings
+from settings.functions import FunctionSettings
 from settings.instance_classes import db_memory_gib
 
 
@@ -59,7 +61,8 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
         opts=opts,
     )
-    # The interface endpoints admit the services' security groups, made after the network.
+    # The interface endpoints admit the services' and the bootstrap function's security groups,
+    # made after the network.
     endpoint_clients, resolve_endpoint_clients = pulumi.deferred_output()
     network = Network(
         "network",
@@ -77,6 +80,20 @@ def build(settings: StackSettings) -> dict[str, Any]:
         backup_provider = _provider("aws-backup-region", settings.database.backup_replication_region, settings)
     database, cache = _data_tier(settings, context, network, logs_key, key_access, opts, backup_provider)
     recovery = _recovery_site(settings, context, backup_provider, key_admins)
+    # The application's database role (IAM authentication), created before any service starts.
+    bootstrap = DatabaseBootstrap(
+        "db-bootstrap",
+        DatabaseBootstrapArgs(
+            settings=FunctionSettings(log_retention_days=settings.database.log_retention_days),
+            context=context,
+            database=database,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            log_key_arn=logs_key.arn,
+            endpoint_security_group_id=network.endpoint_security_group_id,
+        ),
+        opts=opts,
+    )
     load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
     # Every service (web and workers) uses both data stores: it gets their settings as
     # environment and their credentials as secret references, and each store admits exactly
@@ -100,9 +117,13 @@ def build(settings: StackSettings) -> dict[str, Any]:
         links=links,
         deployment_alarm_names=alarms.deployment_alarm_names,
         smoke_test=_smoke_test(settings, context, network, logs_key, load_balancer, opts).hook,
+        # Tasks log in as the application role, which the bootstrap creates.
+        wait_for=[bootstrap.invocation],
     )
     resolve_data_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
-    resolve_endpoint_clients(pulumi.Output.all(*[service.security_group_id for service in services]))
+    # The bootstrap reaches Secrets Manager through its endpoint, like the services.
+    clients = [*[service.security_group_id for service in services], bootstrap.function.security_group_id]
+    resolve_endpoint_clients(pulumi.Output.all(*clients))
     for service in services:
         for store in stores:
             store.allow_from(service.container_name, service.security_group_id)
@@ -116,6 +137,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         "isolatedSubnetIds": network.isolated_subnet_ids,
         **_data_outputs(database, cache, settings.database.backup_replication_region),
         **_recovery_outputs(recovery),
+        "databaseBootstrapFunctionName": bootstrap.function_name,
         **_service_outputs(load_balancer, routing, firewall, cluster, services),
         "alarmNames": alarms.alarm_names,
         "deploymentAlarmName": alarms.deployment_alarm_name,
@@ -310,6 +332,7 @@ def _services(
     links: Mapping[str, Sequence[ServiceLink]] | None = None,
     deployment_alarm_names: Sequence[pulumi.Input[str]] = (),
     smoke_test: LifecycleHook | None = None,
+    wait_for: Sequence[pulumi.Resource] = (),
 ) -> list[FargateService]:
     """One FargateService per configured service in the cluster: the web service behind the ALB
     on its blue/green `routing` (rolled back by `deployment_alarm_names`), workers without it.
@@ -331,6 +354,7 @@ def _services(
                     endpoints=network.interface_endpoints,
                 ),
                 links=(links or {}).get(service.name, ()),
+                wait_for=wait_for,
                 web=WebRouting(load_balancer.target, routing, deployment_alarm_names, smoke_test)
                 if service.kind == "web"
                 else None,

@@ -87,6 +87,8 @@ class FargateServiceArgs:
     links: Sequence[ServiceLink] = ()
     # A web service's place behind the ALB; None for a worker.
     web: WebRouting | None = None
+    # What must exist before the service starts tasks (the database role they log in as).
+    wait_for: Sequence[pulumi.Resource] = ()
 
 
 class FargateService(pulumi.ComponentResource):
@@ -159,7 +161,7 @@ class FargateService(pulumi.ComponentResource):
             **({} if web else _rolling(settings)),
             opts=child(
                 self,
-                depends_on=depends_on,
+                depends_on=[*depends_on, *args.wait_for],
                 # Autoscaling owns the task count once the service exists.
                 ignore_changes=["desiredCount"],
                 # A blue/green deploy waits through the bake before it is steady.

@@ -148,7 +148,9 @@ class DatabaseSettings(Model):
         if user == self.master_username:
             yield Problem("appUser", "must not be masterUsername: the application never logs in as the master", user)
         elif user in RESERVED_USERNAMES or user in RESERVED_ROLE_NAMES or user.startswith(RESERVED_ROLE_PREFIXES):
-            reserved = ", ".join([*RESERVED_USERNAMES, *RESERVED_ROLE_NAMES, *(f"{p}*" for p in RESERVED_ROLE_PREFIXES)])
+            reserved = ", ".join(
+                [*RESERVED_USERNAMES, *RESERVED_ROLE_NAMES, *(f"{p}*" for p in RESERVED_ROLE_PREFIXES)]
+            )
             yield Problem("appUser", f"must not be one of {reserved}", user)
 
     def _engine_problems(self) -> Iterator[Problem]:

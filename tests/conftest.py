@@ -53,6 +53,23 @@ def policy_pack():
         yield pack
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on loopback set up like RDS (tests.postgres_support), one
+    per session. Without PostgreSQL the tests skip, except under CI, which installs it."""
+    import os
+
+    from tests.postgres_support import binaries, start
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    yield from start(bin_dir)
+
+
 @pytest.fixture(scope="module")
 def report(request, policy_pack):
     """A policy test module's TABLE (tests.policy_support.PolicyTable), checked by the pack once."""

@@ -15,7 +15,8 @@ def test_every_provider_refuses_accounts_other_than_the_allowed_one(prod):
 
 
 def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_else(staging):
-    """The chain ALB SG -> service SG -> database/cache SGs, and nothing else, in the synth."""
+    """The chain ALB SG -> service SG -> database/cache SGs, and nothing else, in the synth (and
+    the database bootstrap function to the database)."""
     edges = set()
     for group in staging.of_type(SECURITY_GROUP):
         for rule in staging.rules_of(INGRESS, group):
@@ -27,6 +28,7 @@ def test_traffic_flows_internet_to_alb_to_services_to_data_stores_and_nowhere_el
         ("worker-sg", "database-sg", 5432.0),
         ("web-sg", "cache-sg", 6379.0),
         ("worker-sg", "cache-sg", 6379.0),
+        ("db-bootstrap-function-sg", "database-sg", 5432.0),
     }
     world = {(source, target, port) for source, target, port in edges if source in ("0.0.0.0/0", "::/0")}
     assert world == {(cidr, "alb-sg", port) for cidr in ("0.0.0.0/0", "::/0") for port in (80.0, 443.0)}

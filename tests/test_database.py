@@ -110,10 +110,11 @@ def test_security_group_has_no_rules_of_its_own(prod):
 
 
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
-def test_security_group_admits_exactly_the_services_on_the_database_port(stack_name):
+def test_security_group_admits_exactly_the_services_and_the_bootstrap_on_the_database_port(stack_name):
     stack = synth(stack_name)
     expected = [(group, None, 5432.0, 5432.0) for group in service_security_groups(stack)]
     assert len(expected) == len(settings_of_stack(stack_name).services)
+    expected = sorted([*expected, ("db-bootstrap-function-sg", None, 5432.0, 5432.0)], key=str)
     assert admitted(stack, security_group_of(stack, "database")) == expected
 
 

@@ -196,7 +196,7 @@ def test_opening_the_database_port_to_the_world_names_the_port(report):
 def test_a_data_tier_source_must_be_a_service_security_group(report):
     assert messages(report, DATA_TIER, TABLE.cases["db-from-endpoints-sg"].on) == [
         "db-db-from-endpoints-sg's security group db-sg-db-from-endpoints-sg admits tcp 5432 from sg-0vpce, "
-        "which no ECS service uses"
+        "which no ECS service or VPC function uses"
     ]
 
 

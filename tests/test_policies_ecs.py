@@ -115,6 +115,16 @@ BREAKS = {
             CONTAINER + ("environment", 0),
             {"name": "DATABASE_PASSWORD", "value": "abc"},
         ),
+        "master-secret": (
+            "aws-ecs-task-definition-no-rds-master-secret",
+            CONTAINER + ("secrets", 0, "valueFrom"),
+            f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-0f4b8c9e-5a2d-4e7f-9c1b-3d6e8f0a2b4c-XyZ123:password::",
+        ),
+        "master-secret-arn-in-env": (
+            "aws-ecs-task-definition-no-rds-master-secret",
+            CONTAINER + ("environment", 1, "value"),
+            f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-0f4b8c9e-5a2d-4e7f-9c1b-3d6e8f0a2b4c-XyZ123",
+        ),
         "secret-not-an-arn": (
             "aws-ecs-task-definition-no-secrets-in-environment",
             CONTAINER + ("secrets", 0, "valueFrom"),
@@ -147,6 +157,13 @@ def test_a_violation_names_the_container(report):
 def test_a_secret_reference_in_the_environment_is_not_a_secret(report):
     # DB_SECRET_ARN in the compliant task holds an ARN, not the secret.
     assert messages(report, "aws-ecs-task-definition-no-secrets-in-environment", TASK["urn"]) == []
+
+
+def test_the_master_secret_is_named_with_the_variable_that_receives_it(report):
+    assert messages(report, "aws-ecs-task-definition-no-rds-master-secret", variant_urn(TASK, "master-secret")) == [
+        f"container web: secret REDIS_AUTH_TOKEN is the RDS-managed master secret arn:aws:secretsmanager:us-east-1:"
+        f"{ACCOUNT}:secret:rds!db-0f4b8c9e-5a2d-4e7f-9c1b-3d6e8f0a2b4c-XyZ123:password::"
+    ]
 
 
 def test_container_definitions_that_are_not_json_are_reported(policy_pack):

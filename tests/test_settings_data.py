@@ -86,7 +86,7 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
         ),
         (
             {"appUser": 'app"; DROP ROLE x; --'},
-            "prod: database.appUser: must match ^[a-z][a-z0-9_]{0,62}$ (got app\"; DROP ROLE x; --)",
+            'prod: database.appUser: must match ^[a-z][a-z0-9_]{0,62}$ (got app"; DROP ROLE x; --)',
         ),
         (
             {"databaseName": "template1"},

@@ -17,6 +17,7 @@ from .security_groups import (
     groups_named,
     id_list,
     rules_of,
+    security_groups_of_function,
     security_groups_of_service,
     sources_are,
     standalone_targets,
@@ -29,6 +30,7 @@ SUBNET = ("aws:ec2/subnet:Subnet",)
 FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
 LOAD_BALANCER = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 ECS_SERVICE = ("aws:ecs/service:Service",)
+LAMBDA_FUNCTION = ("aws:lambda/function:Function",)
 # Data stores and the input naming their security groups.
 DATA_STORES = {
     "aws:rds/instance:Instance": "vpcSecurityGroupIds",
@@ -242,22 +244,28 @@ def world_ingress_load_balancer_only(stack, config):
 @stack_policy(
     Control(
         name="aws-ec2-security-group-data-tier-sources",
-        description="Database and cache security groups admit traffic only from the ECS services' security groups.",
+        description=(
+            "Database and cache security groups admit traffic only from the security groups of the ECS services "
+            "and of the stack's own Lambda functions in the VPC (the database bootstrap)."
+        ),
         category="public-exposure",
         severity=Severity.HIGH,
         remediation=(
-            "Give the data store's security group one ingress rule per client service, with "
-            "referenced_security_group_id=<the service's security group> and the store's port; no CIDR sources."
+            "Give the data store's security group one ingress rule per client service or function, with "
+            "referenced_security_group_id=<its security group> and the store's port; no CIDR sources."
         ),
     ),
-    tuple(DATA_STORES) + SECURITY_GROUP + STANDALONE_RULES + ECS_SERVICE,
+    tuple(DATA_STORES) + SECURITY_GROUP + STANDALONE_RULES + ECS_SERVICE + LAMBDA_FUNCTION,
 )
 def data_tier_sources(stack, config):
-    service_groups = [g for s in stack.of_type(ECS_SERVICE) for g in security_groups_of_service(stack, s)]
-    service_urns = {g.urn for g in service_groups}
-    service_ids = {group_id(g) for g in service_groups} | {
-        i for s in stack.of_type(ECS_SERVICE) for i in id_list(s.get("networkConfiguration.securityGroups"))
-    }
+    client_groups = [g for s in stack.of_type(ECS_SERVICE) for g in security_groups_of_service(stack, s)]
+    client_groups += [g for f in stack.of_type(LAMBDA_FUNCTION) for g in security_groups_of_function(stack, f)]
+    service_urns = {g.urn for g in client_groups}
+    service_ids = (
+        {group_id(g) for g in client_groups}
+        | {i for s in stack.of_type(ECS_SERVICE) for i in id_list(s.get("networkConfiguration.securityGroups"))}
+        | {i for f in stack.of_type(LAMBDA_FUNCTION) for i in id_list(f.get("vpcConfig.securityGroupIds"))}
+    )
     rules_by_group = group_rules(stack)
     for store_type, key in DATA_STORES.items():
         for store in stack.of_type((store_type,)):
@@ -268,7 +276,7 @@ def data_tier_sources(stack, config):
                     kind, value = rule.source
                     if kind == "sg" and (value in service_ids or sources_are(declared_by, service_urns)):
                         continue
-                    why = ", which no ECS service uses" if kind == "sg" else ""
+                    why = ", which no ECS service or VPC function uses" if kind == "sg" else ""
                     yield declared_by.urn, f"{store.name}'s security group {group.name} admits {rule.shown()}{why}"
 
 

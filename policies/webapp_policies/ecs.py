@@ -299,6 +299,37 @@ def image_digest(container, config):
         yield f"image {show(image)} is not pinned by digest (@sha256:<64 hex>)"
 
 
+# RDS names the master user secrets it manages `rds!db-...` (instances) and `rds!cluster-...`.
+RDS_MANAGED_SECRET = re.compile(r"(^|[:/])rds!")
+
+
+@resource_policy(
+    Control(
+        name="aws-ecs-task-definition-no-rds-master-secret",
+        description="No container receives the RDS-managed master user secret: applications log in as their own user.",
+        category="secrets",
+        severity=Severity.HIGH,
+        remediation=(
+            "Give the application its own database user (IAM database authentication: DATABASE_USER and "
+            "rds-db:connect on dbuser:<DbiResourceId>/<user> in the task role) and drop the rds! secret reference."
+        ),
+    ),
+    TASK_DEFINITION,
+)
+@container_checks
+def no_rds_master_secret(container, config):
+    """The master user has rds_superuser: a task holding it turns any injection flaw into control of
+    every table and role, and RDS rotates it every 7 days under running tasks."""
+    for secret in container.get("secrets") or []:
+        value_from = str(lookup(secret, "valueFrom") or "")
+        if RDS_MANAGED_SECRET.search(value_from):
+            yield f"secret {lookup(secret, 'name')} is the RDS-managed master secret {value_from}"
+    for variable in container.get("environment") or []:
+        value = lookup(variable, "value")
+        if isinstance(value, str) and RDS_MANAGED_SECRET.search(value):
+            yield f"environment variable {lookup(variable, 'name')} names the RDS-managed master secret {value}"
+
+
 # The pack serves exactly these, in this order.
 POLICIES = [
     container_insights,
@@ -313,4 +344,5 @@ POLICIES = [
     logging,
     no_secrets_in_environment,
     image_digest,
+    no_rds_master_secret,
 ]

@@ -237,6 +237,11 @@ def security_groups_of_service(stack, service) -> list:
     return groups_named(stack, service, "networkConfiguration", service.get("networkConfiguration.securityGroups"))
 
 
+def security_groups_of_function(stack, function) -> list:
+    """A Lambda function's security groups in its VPC (vpcConfig.securityGroupIds)."""
+    return groups_named(stack, function, "vpcConfig", function.get("vpcConfig.securityGroupIds"))
+
+
 def sources_are(declared_by, allowed_urns: set) -> bool:
     """Whether the security groups a rule's source came from are all service groups."""
     keys = ("referencedSecurityGroupId", "sourceSecurityGroupId", "ingress")

@@ -42,8 +42,11 @@ FREE: dict[str, str] = {
     "aws:iam/rolePolicy:RolePolicy": "free",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "free",
     "aws:kms/alias:Alias": "free",
-    "aws:lambda/function:Function": "the smoke-test hook runs only during deploys: a few requests and GB-seconds "
-    "a month, well under a cent",
+    "aws:lambda/function:Function": (
+        "the stack's functions (the smoke-test hook, the database bootstrap) run only during deploys: "
+        "a few requests and GB-seconds a month, well under a cent"
+    ),
+    "aws:lambda/invocation:Invocation": "one synchronous invocation per changing deploy, billed with its function",
     "aws:lb/listener:Listener": "billed through the load balancer's hours and LCUs",
     "aws:lb/listenerRule:ListenerRule": "billed through the load balancer's LCUs (rule evaluations)",
     "aws:lb/targetGroup:TargetGroup": "billed through the load balancer",

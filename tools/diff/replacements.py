@@ -164,6 +164,8 @@ FORCE_NEW: dict[str, ForceNew] = {
         "kms_key", "customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"
     ),
     "aws:lambda/function:Function": _aws("lambda_function", "name", "packageType"),
+    # A changed input or trigger invokes the function again (that is the point of the trigger).
+    "aws:lambda/invocation:Invocation": _aws("lambda_invocation", "functionName", "qualifier", "triggers"),
     "aws:lb/listener:Listener": _aws("lb_listener", "loadBalancerArn"),
     "aws:lb/listenerRule:ListenerRule": _aws("lb_listener_rule", "listenerArn"),
     "aws:lb/loadBalancer:LoadBalancer": _aws(
