@@ -43,13 +43,18 @@ def build(settings: StackSettings) -> dict[str, Any]:
     prod = settings.profile == "prod"
     opts = pulumi.ResourceOptions(provider=provider)
 
-    # The key policies name their principals. The administrators exist before any key; the data
-    # stores' consumers are the services' execution roles, which are made with the services,
-    # after the stores: their ARNs reach the key policies through a deferred Output (each role
-    # exists before the keys, each key before the policies that let the roles use it).
+    # The key policies name their principals. The administrators exist before any key; each data
+    # store's consumers are the roles that read its secret, made after the stores: the cache's
+    # are the services' execution roles (its AUTH token), the database's only the bootstrap
+    # function's role (the master secret; services log in with IAM tokens). Their ARNs reach the
+    # key policies through deferred Outputs (each role exists before the key that names it).
     key_admins = _key_administrators(settings, context, opts)
-    data_key_consumers, resolve_data_key_consumers = pulumi.deferred_output()
-    key_access = KeyAccess(administrators=key_admins, consumers=data_key_consumers)
+    database_key_consumers, resolve_database_key_consumers = pulumi.deferred_output()
+    cache_key_consumers, resolve_cache_key_consumers = pulumi.deferred_output()
+    key_access = {
+        "database": KeyAccess(administrators=key_admins, consumers=database_key_consumers),
+        "cache": KeyAccess(administrators=key_admins, consumers=cache_key_consumers),
+    }
     logs_key = EncryptionKey(
         "logs",
         KeyArgs(
@@ -94,6 +99,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
         opts=opts,
     )
+    resolve_database_key_consumers(pulumi.Output.all(bootstrap.function.role_arn))
     load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
     # Every service (web and workers) uses both data stores: it gets their settings as
     # environment and their credentials as secret references, and each store admits exactly
@@ -120,7 +126,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         # Tasks log in as the application role, which the bootstrap creates.
         wait_for=[bootstrap.invocation],
     )
-    resolve_data_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
+    resolve_cache_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
     # The bootstrap reaches Secrets Manager through its endpoint, like the services.
     clients = [*[service.security_group_id for service in services], bootstrap.function.security_group_id]
     resolve_endpoint_clients(pulumi.Output.all(*clients))
@@ -173,7 +179,7 @@ def _data_tier(
     context: AwsContext,
     network: Network,
     logs_key: EncryptionKey,
-    key_access: KeyAccess,
+    key_access: Mapping[str, KeyAccess],
     opts: pulumi.ResourceOptions,
     backup_provider: aws.Provider | None,
 ) -> tuple[Database, Cache]:
@@ -188,7 +194,7 @@ def _data_tier(
             subnet_ids=network.isolated_subnet_ids,
             log_key_arn=logs_key.arn,
             backup_provider=backup_provider,
-            key_access=key_access,
+            key_access=key_access["database"],
             availability_zones=network.availability_zones,
         ),
         opts=opts,
@@ -201,7 +207,7 @@ def _data_tier(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
             log_key_arn=logs_key.arn,
-            key_access=key_access,
+            key_access=key_access["cache"],
         ),
         opts=opts,
     )

@@ -82,11 +82,19 @@ def test_the_key_admin_role_trusts_only_the_account(prod):
     assert [s["Principal"] for s in trust["Statement"]] == [{"AWS": "arn:aws:iam::123456789012:root"}]
 
 
-@pytest.mark.parametrize("component", ["database-encryption", "cache-encryption"])
-def test_data_keys_are_decrypted_only_by_the_execution_roles_through_their_services(staging, component):
+@pytest.mark.parametrize(
+    "component, readers",
+    [
+        # The master secret: only the bootstrap reads it (services log in with IAM tokens).
+        ("database-encryption", ["db-bootstrap-function-role"]),
+        # The AUTH token: the services' execution roles read it at task start.
+        ("cache-encryption", ["web-execution-role", "worker-execution-role"]),
+    ],
+)
+def test_data_keys_are_decrypted_only_by_their_secrets_readers_through_their_services(staging, component, readers):
     statement = by_sid(key_of(staging, component), "NamedConsumersDecrypt")
-    roles = sorted(arn_of(staging, f"{service}-execution-role") for service in ("web", "worker"))
-    assert statement["Principal"] == {"AWS": roles}
+    roles = sorted(arn_of(staging, role) for role in readers)
+    assert statement["Principal"] == {"AWS": roles[0] if len(roles) == 1 else roles}
     assert statement["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
     service = component.split("-")[0].replace("database", "rds").replace("cache", "elasticache")
     assert statement["Condition"] == {
@@ -97,8 +105,11 @@ def test_data_keys_are_decrypted_only_by_the_execution_roles_through_their_servi
 
 
 def test_data_keys_are_created_after_the_roles_they_name(prod):
-    key = key_of(prod, "database-encryption")
-    assert prod.named("web-execution-role")["urn"] in key["propertyDependencies"]["policy"]
+    assert (
+        prod.named("db-bootstrap-function-role")["urn"]
+        in key_of(prod, "database-encryption")["propertyDependencies"]["policy"]
+    )
+    assert prod.named("web-execution-role")["urn"] in key_of(prod, "cache-encryption")["propertyDependencies"]["policy"]
 
 
 @pytest.mark.parametrize("component", ["logs", "alarms-topics", "database-backup-encryption"])
