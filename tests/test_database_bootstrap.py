@@ -47,8 +47,11 @@ def role_statements(stack: Synth) -> dict[str, dict]:
 def test_runs_in_the_private_subnets(request, stack_name):
     stack = request.getfixturevalue(stack_name)
     private = sorted(
-        s["id"] for s in stack.of_type("aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["tier"] == "private"
+        s["id"]
+        for s in stack.children("network")
+        if s["type"] == "aws:ec2/subnet:Subnet" and s["inputs"]["tags"]["tier"] == "private"
     )
+    assert private
     assert sorted(function(stack)["inputs"]["vpcConfig"]["subnetIds"]) == private
 
 
