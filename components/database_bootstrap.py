@@ -29,6 +29,7 @@ from settings.functions import FunctionSettings
 from .common import TYPE_PREFIX, AwsContext, child
 from .database import Database
 from .function_package import FUNCTIONS_DIR
+from .service_egress import EGRESS_TO_INTERNET_TAG
 from .vpc_function import Egress, VpcFunction, VpcFunctionArgs
 
 # pg8000 and what it imports, all pure Python, copied from .venv into the package.
@@ -83,6 +84,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                     },
                 ],
                 vendored=VENDORED,
+                security_group_tags=_internet_egress_tag(args.endpoint_security_group_id),
             ),
             opts=child(self),
         )
@@ -129,6 +131,12 @@ def _secrets_manager_egress(endpoint_security_group_id: pulumi.Input[str] | None
         )
     # Without interface endpoints (staging) AWS API calls leave through the NAT gateway.
     return Egress("https", 443, "Secrets Manager through NAT (no interface endpoints)", cidr_ipv4="0.0.0.0/0")
+
+
+def _internet_egress_tag(endpoint_security_group_id: pulumi.Input[str] | None) -> dict[str, str]:
+    """Without interface endpoints the group sends HTTPS to the internet on purpose, and says so
+    for the policy pack (as a service's opted-in egress does)."""
+    return {} if endpoint_security_group_id is not None else {EGRESS_TO_INTERNET_TAG: "true"}
 
 
 def _version(package_sha256: str, database: Database) -> str:

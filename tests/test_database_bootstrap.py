@@ -60,6 +60,7 @@ def test_prod_reaches_only_the_database_and_the_endpoints(prod):
     database_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "database-sg")
     endpoints_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "network-endpoints-sg")
     assert sorted(rules) == ["database", "endpoints"]
+    assert "webapp:egress-to-internet" not in security_group(prod)["inputs"]["tags"]
     assert (rules["database"]["inputs"]["referencedSecurityGroupId"], rules["database"]["inputs"]["fromPort"]) == (
         database_sg["id"],
         5432.0,
@@ -72,6 +73,7 @@ def test_prod_reaches_only_the_database_and_the_endpoints(prod):
 
 def test_staging_without_endpoints_reaches_secrets_manager_through_nat(staging):
     rules = egress(staging)
+    assert security_group(staging)["inputs"]["tags"]["webapp:egress-to-internet"] == "true"
     assert sorted(rules) == ["database", "https"]
     assert (rules["https"]["inputs"]["cidrIpv4"], rules["https"]["inputs"]["fromPort"]) == ("0.0.0.0/0", 443.0)
 

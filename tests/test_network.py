@@ -179,11 +179,11 @@ def test_the_s3_endpoint_exposes_its_prefix_list(prod):
     assert re.fullmatch(r"pl-[0-9a-f]{8}", prod.named("network-s3")["outputs"]["prefixListId"])
 
 
-def test_the_endpoints_admit_https_only_from_the_service_security_groups(prod):
+def test_the_endpoints_admit_https_only_from_the_services_and_the_database_bootstrap(prod):
     group = prod.named("network-endpoints-sg")
     (ingress,) = group["inputs"]["ingress"]
     assert (ingress["fromPort"], ingress["toPort"], ingress.get("cidrBlocks")) == (443.0, 443.0, None)
-    assert ingress["securityGroups"] == [prod.named("web-sg")["id"]]
+    assert ingress["securityGroups"] == [prod.named("web-sg")["id"], prod.named("db-bootstrap-function-sg")["id"]]
     assert group["inputs"]["egress"] == []
 
 
