@@ -160,7 +160,6 @@ class Database(DataStore):
         self.subnet_group_name: pulumi.Output[str] = self.subnet_group.name
         self.parameter_group_name: pulumi.Output[str] = self.parameter_group.name
         self.app_user = settings.app_user
-        self.resource_id: pulumi.Output[str] = self.instance.resource_id
         self.link = ServiceLink(
             environment={
                 "DATABASE_HOST": self.address,

@@ -283,6 +283,7 @@ def test_every_service_gets_host_port_name_app_user_and_verified_tls_as_plain_en
         env = environment(container)
         assert {key: value for key, value in env.items() if key.startswith("DATABASE_")} == {
             "DATABASE_HOST": outputs["databaseAddress"],
+            "DATABASE_READ_HOSTS": env["DATABASE_READ_HOSTS"],
             "DATABASE_PORT": "5432",
             "DATABASE_NAME": outputs["databaseName"],
             "DATABASE_USER": "app",
@@ -307,7 +308,8 @@ def test_no_container_definition_references_the_master_secret(request, stack_nam
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
 def test_task_roles_may_connect_to_the_database_only_as_the_app_user(request, stack_name):
     stack = request.getfixturevalue(stack_name)
-    resource_id = instance(stack)["outputs"]["resourceId"]
+    # The primary and each read replica: every instance has its own DbiResourceId.
+    resource_ids = [i["outputs"]["resourceId"] for i in stack.of_type(INSTANCE)]
     connect_grants = {}
     for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in json.loads(policy["inputs"]["policy"])["Statement"]:
@@ -316,9 +318,11 @@ def test_task_roles_may_connect_to_the_database_only_as_the_app_user(request, st
                 connect_grants[policy["name"]] = (actions, statement["Resource"])
     services = [s["inputs"]["name"] for s in stack.of_type("aws:ecs/service:Service")]
     assert sorted(connect_grants) == sorted(f"{service}-task-data-access" for service in services)
-    for actions, resource in connect_grants.values():
+    for actions, resources in connect_grants.values():
         assert actions == ["rds-db:connect"]
-        assert resource == f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/app"
+        assert sorted(resources) == sorted(
+            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/app" for resource_id in resource_ids
+        )
 
 
 def test_execution_roles_may_read_only_the_cache_secret_and_decrypt_it_only_through_secrets_manager(staging):
