@@ -320,8 +320,9 @@ def test_task_roles_may_connect_to_the_database_only_as_the_app_user(request, st
     assert sorted(connect_grants) == sorted(f"{service}-task-data-access" for service in services)
     for actions, resources in connect_grants.values():
         assert actions == ["rds-db:connect"]
+        account = instance(stack)["outputs"]["arn"].split(":")[4]
         assert sorted(resources) == sorted(
-            f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{resource_id}/app" for resource_id in resource_ids
+            f"arn:aws:rds-db:us-east-1:{account}:dbuser:{resource_id}/app" for resource_id in resource_ids
         )
 
 
