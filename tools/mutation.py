@@ -5,10 +5,11 @@
                                                   mutants/survivors.txt)
 
 mutmut (`make mutate`) keeps one `<file>.py.meta` per mutated file under mutants/: each mutant's
-name and the exit status of the tests run against it. A mutant is *killed* when a test failed
-(or it ran past its time limit: an endless loop the tests did catch), *survived* when every test
-passed, *no tests* when no test reached its function; *not measured* ones (the run was stopped
-first) count nowhere, and the table says how many there are. Mutants on the skip list
+name and the exit status of the tests run against it. A mutant is *killed* when a test failed,
+*survived* when every test passed, *no tests* when no test reached its function, *timeout* when its
+tests ran past their time limit: not killed, since that cannot tell an endless loop the mutant
+made from a run that hung; *not measured* ones (the run was stopped first) count nowhere, and the
+table says how many there are. Mutants on the skip list
 (tools/mutation_skips.txt: equivalent mutants, log wording) count nowhere either.
 
 The scores are appended to $GITHUB_STEP_SUMMARY (as a code block) when that is set.
@@ -33,7 +34,8 @@ SKIPS = Path(__file__).resolve().parent / "mutation_skips.txt"
 PACKAGES = ("settings", "components", "policies/webapp_policies")
 
 # mutmut's exit statuses (mutmut.stats.status_by_exit_code) in the four outcomes that matter here.
-KILLED = {1, 3, 24, -24, 152, 255, 36}  # a test failed; pytest's internal error; CPU or wall timeout
+KILLED = {1, 3}  # a test failed; pytest's internal error
+TIMEOUT = {24, -24, 152, 255, 36}  # SIGXCPU at the CPU or wall time limit
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 NOT_MEASURED = {None, 2}
@@ -54,6 +56,7 @@ class Tally:
     killed: int = 0
     survived: int = 0
     no_tests: int = 0
+    timeouts: int = 0
     other: int = 0  # suspicious, segfault: counted as not killed
     skipped: int = 0
     not_measured: int = 0
@@ -61,14 +64,14 @@ class Tally:
 
     @property
     def measured(self) -> int:
-        return self.killed + self.survived + self.no_tests + self.other
+        return self.killed + self.survived + self.no_tests + self.timeouts + self.other
 
     @property
     def score(self) -> float | None:
         return self.killed / self.measured if self.measured else None
 
     def add(self, other: Tally) -> None:
-        for name in ("killed", "survived", "no_tests", "other", "skipped", "not_measured"):
+        for name in ("killed", "survived", "no_tests", "timeouts", "other", "skipped", "not_measured"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.survivors += other.survivors
 
@@ -102,6 +105,9 @@ def tally(exit_codes: dict[str, int | None], skips: Sequence[Skip]) -> Tally:
             result.not_measured += 1
         elif code in KILLED:
             result.killed += 1
+        elif code in TIMEOUT:
+            result.timeouts += 1
+            result.survivors.append(name)
         elif code in SURVIVED or code in NO_TESTS:
             if code in SURVIVED:
                 result.survived += 1
@@ -141,11 +147,22 @@ def percent(score: float | None) -> str:
 
 
 def table(rows: dict[str, Tally]) -> str:
-    header: tuple[object, ...] = ("", "mutants", "measured", "killed", "survived", "no tests", "skipped", "score")
+    header: tuple[object, ...] = (
+        "",
+        "mutants",
+        "measured",
+        "killed",
+        "survived",
+        "no tests",
+        "timeout",
+        "skipped",
+        "score",
+    )
     lines: list[tuple[object, ...]] = [header]
     for name, t in rows.items():
         total = t.measured + t.skipped + t.not_measured
-        lines.append((name, total, t.measured, t.killed, t.survived, t.no_tests, t.skipped, percent(t.score)))
+        row = (name, total, t.measured, t.killed, t.survived, t.no_tests, t.timeouts, t.skipped, percent(t.score))
+        lines.append(row)
     width = max(len(str(row[0])) for row in lines)
     return "\n".join(f"{row[0]:<{width}}" + "".join(f"{str(cell):>10}" for cell in row[1:]) for row in lines).rstrip()
 
