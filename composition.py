@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.alarms import Alarms, AlarmsArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster
-from components.common import AwsContext, ServiceLink
+from components.common import AwsContext, Deferred, ServiceLink
 from components.database import Database, DatabaseArgs
 from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
 from components.datastore import KeyAccess
@@ -40,20 +40,39 @@ def build(settings: StackSettings) -> dict[str, Any]:
         partition=aws.get_partition(opts=invoke).partition,
     )
     zones = aws.get_availability_zones(state="available", opts=invoke).names
-    prod = settings.profile == "prod"
     opts = pulumi.ResourceOptions(provider=provider)
 
     # The key policies name their principals. The administrators exist before any key; each data
     # store's consumers are the roles that read its secret, made after the stores: the cache's
     # are the services' execution roles (its AUTH token), the database's only the bootstrap
     # function's role (the master secret; services log in with IAM tokens). Their ARNs reach the
-    # key policies through deferred Outputs (each role exists before the key that names it).
+    # key policies through deferred Outputs (each role exists before the key that names it), and
+    # so do the interface endpoints' clients (the services' and the bootstrap's security groups,
+    # made after the network). Should the program fail before it resolves them, they fail with
+    # it: the keys and endpoints waiting for them end the run instead of waiting forever.
     key_admins = _key_administrators(settings, context, opts)
-    database_key_consumers, resolve_database_key_consumers = pulumi.deferred_output()
-    cache_key_consumers, resolve_cache_key_consumers = pulumi.deferred_output()
+    later = {"database-key": Deferred(), "cache-key": Deferred(), "endpoint-clients": Deferred()}
+    try:
+        return _build(settings, context, zones, opts, key_admins, later)
+    except BaseException as error:
+        for deferred in later.values():
+            deferred.fail(error)
+        raise
+
+
+def _build(
+    settings: StackSettings,
+    # What build resolved first: the account, the AZs, the provider, the key administrators.
+    context: AwsContext,
+    zones: Sequence[str],
+    opts: pulumi.ResourceOptions,
+    key_admins: Sequence[pulumi.Input[str]],
+    later: Mapping[str, Deferred],
+) -> dict[str, Any]:
+    prod = settings.profile == "prod"
     key_access = {
-        "database": KeyAccess(administrators=key_admins, consumers=database_key_consumers),
-        "cache": KeyAccess(administrators=key_admins, consumers=cache_key_consumers),
+        "database": KeyAccess(administrators=key_admins, consumers=later["database-key"].output),
+        "cache": KeyAccess(administrators=key_admins, consumers=later["cache-key"].output),
     }
     logs_key = EncryptionKey(
         "logs",
@@ -66,9 +85,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
         opts=opts,
     )
-    # The interface endpoints admit the services' and the bootstrap function's security groups,
-    # made after the network.
-    endpoint_clients, resolve_endpoint_clients = pulumi.deferred_output()
     network = Network(
         "network",
         NetworkArgs(
@@ -76,7 +92,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
             context=context,
             availability_zones=zones,
             log_key_arn=logs_key.arn,
-            endpoint_clients=endpoint_clients,
+            endpoint_clients=later["endpoint-clients"].output,
         ),
         opts=opts,
     )
@@ -99,7 +115,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
         opts=opts,
     )
-    resolve_database_key_consumers(pulumi.Output.all(bootstrap.function.role_arn))
+    later["database-key"].resolve(pulumi.Output.all(bootstrap.function.role_arn))
     load_balancer, firewall = _edge(settings, context, network, logs_key, opts)
     # Every service (web and workers) uses both data stores: it gets their settings as
     # environment and their credentials as secret references, and each store admits exactly
@@ -126,10 +142,10 @@ def build(settings: StackSettings) -> dict[str, Any]:
         # Tasks log in as the application role, which the bootstrap creates.
         wait_for=[bootstrap.invocation],
     )
-    resolve_cache_key_consumers(pulumi.Output.all(*[service.execution_role.arn for service in services]))
+    later["cache-key"].resolve(pulumi.Output.all(*[service.execution_role.arn for service in services]))
     # The bootstrap reaches Secrets Manager through its endpoint, like the services.
     clients = [*[service.security_group_id for service in services], bootstrap.function.security_group_id]
-    resolve_endpoint_clients(pulumi.Output.all(*clients))
+    later["endpoint-clients"].resolve(pulumi.Output.all(*clients))
     for service in services:
         for store in stores:
             store.allow_from(service.container_name, service.security_group_id)

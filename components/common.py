@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -112,3 +113,24 @@ class ServiceLink:
     key_arns: Sequence[pulumi.Input[str]]
     # IAM statements the application's task role needs to use the store.
     task_statements: Sequence[Mapping[str, Any]] = ()
+
+
+class Deferred:
+    """An Output whose value comes from a resource made later in the program (a key policy naming
+    roles made after the key's component). If the program fails before `resolve`, `fail` settles
+    it with the error: what waits for it then fails too, instead of waiting forever."""
+
+    def __init__(self) -> None:
+        self.output, self._resolve = pulumi.deferred_output()
+        self._settled = False
+
+    def resolve(self, value: pulumi.Output[Any]) -> None:
+        self._settled = True
+        self._resolve(value)
+
+    def fail(self, error: BaseException) -> None:
+        if self._settled:
+            return
+        failed: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+        failed.set_exception(error)
+        self.resolve(pulumi.Output.from_input(failed))

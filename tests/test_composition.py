@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from tests.service_path import EGRESS, INGRESS, SECURITY_GROUP, peer
 
@@ -55,3 +56,27 @@ def test_staging_services_reach_aws_apis_through_nat_as_their_settings_say(stagi
             ("database-sg", 5432.0),
             ("cache-sg", 6379.0),
         }
+
+
+def test_a_program_failing_after_the_deferred_key_consumers_ends_with_its_error():
+    # The key policies wait for the execution roles; a service that cannot be built must fail
+    # the run with its reason, not leave the keys waiting forever.
+    from tests.support import config_with
+    from tools.synth import synthesize
+
+    config = config_with("staging", {})
+    config["webapp:services"][0]["environment"] = {"DATABASE_HOST": "clash"}
+    outcome: list[str] = []
+
+    def run() -> None:
+        try:
+            synthesize("staging", config=config)
+            outcome.append("synthesized")
+        except Exception as error:  # noqa: BLE001 (the engine wraps the program's error)
+            outcome.append(str(error))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the synth never ended"
+    assert "DATABASE_HOST is defined twice in its environment and secrets" in outcome[0]

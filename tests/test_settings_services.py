@@ -383,3 +383,23 @@ def test_a_web_service_without_a_bake_time_is_refused():
 def test_a_container_health_command_in_either_docker_form_is_accepted(command):
     service = load_settings("prod", config_with("prod", web(containerHealthCommand=command))).web_service
     assert service.container_health_command == command
+
+
+# Egress
+
+
+def test_a_service_egresses_only_to_aws_and_the_stores_by_default():
+    assert load_settings("prod", config_with("prod", web())).web_service.egress_to_internet is False
+
+
+def test_without_interface_endpoints_every_service_must_egress_through_nat():
+    service = {**WEB, "egressToInternet": False}
+    assert rejection("staging", {"webapp:services": [service]}) == [
+        "staging: services[0].egressToInternet: must be true when network.interfaceEndpoints is false "
+        "(the tasks reach ECR, CloudWatch Logs and Secrets Manager through NAT) (got false)"
+    ]
+
+
+def test_staging_opts_its_services_in_explicitly():
+    services = load_settings("staging", config_with("staging", {})).services
+    assert [s.egress_to_internet for s in services] == [True, True]
