@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
+import subprocess
+import sys
 
+import yaml
+
+from settings.stack_config import ROOT
 from tests.service_path import EGRESS, INGRESS, SECURITY_GROUP, peer
+from tests.support import config_with
 
 
 def test_every_provider_refuses_accounts_other_than_the_allowed_one(prod):
@@ -58,25 +63,15 @@ def test_staging_services_reach_aws_apis_through_nat_as_their_settings_say(stagi
         }
 
 
-def test_a_program_failing_after_the_deferred_key_consumers_ends_with_its_error():
-    # The key policies wait for the execution roles; a service that cannot be built must fail
-    # the run with its reason, not leave the keys waiting forever.
-    from tests.support import config_with
-    from tools.synth import synthesize
-
+def test_a_program_failing_after_the_deferred_key_consumers_ends_with_its_error(tmp_path):
+    # The key policies wait for the roles made later; a service that cannot be built must fail
+    # the run with its reason, not leave the keys waiting forever. A process of its own: the
+    # failed run must not share the mock runtime with the other synths of this worker.
     config = config_with("staging", {})
     config["webapp:services"][0]["environment"] = {"DATABASE_HOST": "clash"}
-    outcome: list[str] = []
-
-    def run() -> None:
-        try:
-            synthesize("staging", config=config)
-            outcome.append("synthesized")
-        except Exception as error:  # noqa: BLE001 (the engine wraps the program's error)
-            outcome.append(str(error))
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=120)
-    assert not worker.is_alive(), "the synth never ended"
-    assert "DATABASE_HOST is defined twice in its environment and secrets" in outcome[0]
+    stack_file = tmp_path / "Pulumi.staging.yaml"
+    stack_file.write_text(yaml.safe_dump({"config": config}))
+    synth = [sys.executable, "-m", "tools.synth", "--stack", "staging", "--config-file", str(stack_file)]
+    result = subprocess.run(synth, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "DATABASE_HOST is defined twice in its environment and secrets" in result.stderr + result.stdout
