@@ -37,6 +37,22 @@ def child(parent: pulumi.Resource, **options: Any) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, **options)
 
 
+def tier_subnet(
+    parent: pulumi.Resource, vpc_id: pulumi.Input[str], name: str, tier: str, index: int, zone: str, cidr: str
+) -> aws.ec2.Subnet:
+    """Subnet `index` of a tier in `zone`, named `<name>-<tier>-<index>` and tagged with its tier."""
+    return aws.ec2.Subnet(
+        f"{name}-{tier}-{index}",
+        vpc_id=vpc_id,
+        cidr_block=cidr,
+        availability_zone=zone,
+        # Nothing in these VPCs needs a public IP: the ALB and NAT gateways get their own.
+        map_public_ip_on_launch=False,
+        tags={"Name": f"{name}-{tier}-{zone}", "tier": tier},
+        opts=child(parent),
+    )
+
+
 def provided(value: T | None, what: str) -> T:
     """An output attribute the SDK types as optional but the provider always sets in the
     configuration the component chose; fails loudly rather than passing None on."""

@@ -29,7 +29,7 @@ import pulumi_aws as aws
 
 from settings.network import INTERFACE_ENDPOINTS, TIERS, NetworkSettings
 
-from .common import TYPE_PREFIX, AwsContext, child
+from .common import TYPE_PREFIX, AwsContext, child, tier_subnet
 from .flow_logs import FlowLogArgs, flow_logs
 
 
@@ -67,7 +67,10 @@ class Network(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self))
 
         self.subnets: dict[str, list[aws.ec2.Subnet]] = {
-            tier: [self._subnet(name, tier, index, zone, settings) for index, zone in enumerate(zones)]
+            tier: [
+                tier_subnet(self, self.vpc.id, name, tier, index, zone, settings.subnet_cidr(tier, index))
+                for index, zone in enumerate(zones)
+            ]
             for tier in TIERS
         }
         self.public_subnet_ids = [s.id for s in self.subnets["public"]]
@@ -110,18 +113,6 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
                 "isolated_subnet_ids": self.isolated_subnet_ids,
             }
-        )
-
-    def _subnet(self, name: str, tier: str, index: int, zone: str, settings: NetworkSettings) -> aws.ec2.Subnet:
-        return aws.ec2.Subnet(
-            f"{name}-{tier}-{index}",
-            vpc_id=self.vpc.id,
-            cidr_block=settings.subnet_cidr(tier, index),
-            availability_zone=zone,
-            # Nothing in this VPC needs a public IP: the ALB and NAT gateways get their own.
-            map_public_ip_on_launch=False,
-            tags={"Name": f"{name}-{tier}-{zone}", "tier": tier},
-            opts=child(self),
         )
 
     def _route_table(self, name: str, role: str, subnets: Sequence[aws.ec2.Subnet]) -> aws.ec2.RouteTable:

@@ -25,7 +25,7 @@ import pulumi_aws as aws
 from settings.database import DatabaseSettings
 from settings.recovery import RECOVERY_TIERS, RecoverySettings
 
-from .common import TYPE_PREFIX, AwsContext, child
+from .common import TYPE_PREFIX, AwsContext, child, tier_subnet
 from .database import parameter_args
 from .datastore import physical_name
 from .encryption import EncryptionKey, KeyArgs
@@ -99,7 +99,10 @@ class RecoverySite(pulumi.ComponentResource):
         # Managed with no rules: anything launched without a security group gets no access.
         aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self))
         self.subnets = {
-            tier: [self._subnet(name, tier, i, zone, settings) for i, zone in enumerate(zones)]
+            tier: [
+                tier_subnet(self, self.vpc.id, name, tier, i, zone, settings.subnet_cidr(tier, i))
+                for i, zone in enumerate(zones)
+            ]
             for tier in RECOVERY_TIERS
         }
         self.private_subnet_ids = [s.id for s in self.subnets["private"]]
@@ -172,17 +175,6 @@ class RecoverySite(pulumi.ComponentResource):
 
     def _key(self, name: str, args: RecoverySiteArgs, key: KeyArgs) -> EncryptionKey:
         return EncryptionKey(name, key, opts=child(self, provider=args.provider))
-
-    def _subnet(self, name: str, tier: str, index: int, zone: str, settings: RecoverySettings) -> aws.ec2.Subnet:
-        return aws.ec2.Subnet(
-            f"{name}-{tier}-{index}",
-            vpc_id=self.vpc.id,
-            cidr_block=settings.subnet_cidr(tier, index),
-            availability_zone=zone,
-            map_public_ip_on_launch=False,
-            tags={"Name": f"{name}-{tier}-{zone}", "tier": tier},
-            opts=child(self),
-        )
 
     def _route_table(self, name: str, tier: str) -> aws.ec2.RouteTable:
         table = aws.ec2.RouteTable(
