@@ -73,7 +73,7 @@ prices: venv
 test: venv
 	$(PY) -m pytest -n 2 --dist loadscope -q
 
-LINT_PATHS := __main__.py composition.py settings components tools ops policies tests functions
+LINT_PATHS := __main__.py composition settings components tools ops policies tests functions
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)

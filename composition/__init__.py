@@ -29,6 +29,8 @@ from settings import StackSettings
 from settings.functions import FunctionSettings
 from settings.instance_classes import db_memory_gib
 
+from .outputs import data_outputs, recovery_outputs, service_outputs
+
 
 def build(settings: StackSettings) -> dict[str, Any]:
     """Create every resource of the stack; returns the stack outputs."""
@@ -157,10 +159,10 @@ def _build(
         "publicSubnetIds": network.public_subnet_ids,
         "privateSubnetIds": network.private_subnet_ids,
         "isolatedSubnetIds": network.isolated_subnet_ids,
-        **_data_outputs(database, cache, settings.database.backup_replication_region),
-        **_recovery_outputs(recovery),
+        **data_outputs(database, cache, settings.database.backup_replication_region),
+        **recovery_outputs(recovery),
         "databaseBootstrapFunctionName": bootstrap.function_name,
-        **_service_outputs(load_balancer, routing, firewall, cluster, services),
+        **service_outputs(load_balancer, routing, firewall, cluster, services),
         "alarmNames": alarms.alarm_names,
         "deploymentAlarmName": alarms.deployment_alarm_name,
         "criticalTopicArn": alarms.topics["critical"].arn,
@@ -230,43 +232,6 @@ def _data_tier(
     return database, cache
 
 
-def _data_outputs(database: Database, cache: Cache, backup_region: str) -> dict[str, Any]:
-    """Stack outputs of the data tier (names other stacks and tools rely on; never a secret value)."""
-    replicated = (
-        {"databaseReplicatedBackupsArn": database.replicated_backups_arn} if database.replicated_backups_arn else {}
-    )
-    return {
-        **replicated,
-        "databaseInstanceId": database.instance_id,
-        "databaseEndpoint": database.endpoint,
-        "databaseAddress": database.address,
-        "databasePort": database.port,
-        "databaseName": database.database_name,
-        "databaseSecretArn": database.secret_arn,
-        "databaseSecurityGroupId": database.security_group_id,
-        "databaseSubnetGroupName": database.subnet_group_name,
-        "databaseParameterGroupName": database.parameter_group_name,
-        "databaseKmsKeyArn": database.key_arn,
-        # Where `ops snapshot` copies a release snapshot, and the key it re-encrypts it under.
-        **(
-            {"databaseBackupRegion": backup_region, "databaseBackupKmsKeyArn": database.backup_key.arn}
-            if database.backup_key
-            else {}
-        ),
-        # The read replicas' addresses (empty without replicas); the services get them as DATABASE_READ_HOSTS.
-        "databaseReaderEndpoints": database.reader_addresses,
-        "cacheReplicationGroupId": cache.replication_group_id,
-        # Cluster mode enabled has a configuration endpoint instead of primary and reader endpoints.
-        **(
-            {"cacheConfigurationEndpoint": cache.configuration_endpoint}
-            if cache.clustered
-            else {"cachePrimaryEndpoint": cache.primary_endpoint, "cacheReaderEndpoint": cache.reader_endpoint}
-        ),
-        "cachePort": cache.port,
-        "cacheAuthSecretArn": cache.token_secret_arn,
-    }
-
-
 def _recovery_site(
     settings: StackSettings,
     context: AwsContext,
@@ -293,24 +258,6 @@ def _recovery_site(
         ),
         opts=pulumi.ResourceOptions(provider=backup_provider),
     )
-
-
-def _recovery_outputs(recovery: RecoverySite | None) -> dict[str, Any]:
-    """What `python -m ops recover` restores into (nothing without a recovery site)."""
-    if recovery is None:
-        return {}
-    return {
-        "recoveryRegion": recovery.region,
-        "recoveryVpcId": recovery.vpc_id,
-        "recoveryPrivateSubnetIds": recovery.private_subnet_ids,
-        "recoveryIsolatedSubnetIds": recovery.isolated_subnet_ids,
-        "recoveryDbSubnetGroupName": recovery.db_subnet_group_name,
-        "recoveryCacheSubnetGroupName": recovery.cache_subnet_group_name,
-        "recoveryDbParameterGroupName": recovery.parameter_group_name,
-        "recoveryDbSecurityGroupId": recovery.database_security_group_id,
-        "recoveryKmsKeyArn": recovery.key_arn,
-        "recoveryLogsKmsKeyArn": recovery.logs_key_arn,
-    }
 
 
 def _edge(
@@ -468,34 +415,3 @@ def _alarms(
         ),
         opts=opts,
     )
-
-
-def _service_outputs(
-    load_balancer: LoadBalancer,
-    routing: BlueGreenRouting,
-    firewall: Firewall,
-    cluster: Cluster,
-    services: Sequence[FargateService],
-) -> dict[str, Any]:
-    """Stack outputs of the service path (names the alarms, operations tools and CI rely on)."""
-    web = next(service for service in services if service.kind == "web")
-    return {
-        "albArn": load_balancer.arn,
-        "albArnSuffix": load_balancer.arn_suffix,
-        "albDnsName": load_balancer.dns_name,
-        "url": load_balancer.url,
-        "certificateArn": load_balancer.certificate_arn,
-        "httpsListenerArn": load_balancer.https_listener.arn,
-        "testListenerArn": load_balancer.test_listener.arn,
-        "productionListenerRuleArn": routing.production_rule.arn,
-        "testListenerRuleArn": routing.test_rule.arn,
-        "blueTargetGroupArn": routing.blue.arn,
-        "greenTargetGroupArn": routing.green.arn,
-        "blueTargetGroupArnSuffix": routing.blue.arn_suffix,
-        "greenTargetGroupArnSuffix": routing.green.arn_suffix,
-        "webAclArn": firewall.web_acl_arn,
-        "clusterName": cluster.name,
-        "clusterArn": cluster.arn,
-        "webServiceName": web.service_name,
-        "serviceNames": [service.service_name for service in services],
-    }
