@@ -38,17 +38,17 @@ class Outputs:
         return "secret" if value == SECRET_PLACEHOLDER else None
 
     def require(self, name: str) -> Any:
-        value = self.values.get(name)
-        if value is None or value == "":
+        problem = self.problem(name)
+        if problem == "missing":
             raise OpsError(
                 f"stack output `{name}` is missing from stack {self.stack} ({self.source}); "
                 "is the stack deployed with the version of the program that exports it?"
             )
-        if value == SECRET_PLACEHOLDER:
+        if problem == "secret":
             raise OpsError(
                 f"stack output `{name}` of stack {self.stack} is a secret; the commands read no secret outputs"
             )
-        return value
+        return self.values[name]
 
     def require_list(self, name: str) -> list[Any]:
         value = self.require(name)
