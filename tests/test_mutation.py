@@ -4,10 +4,13 @@ into scores per package and the list of survivors, leaving out the skip list's m
 from __future__ import annotations
 
 import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from settings.stack_config import ROOT
 from tools import mutation
 from tools.mutation import Skip, UsageError, read_modules, read_skips, tally
 
@@ -93,3 +96,21 @@ def test_nothing_measured_is_exit_2_with_one_line(tmp_path, capsys):
     skips.write_text("")
     assert mutation.main(["score", "--mutants", str(tmp_path), "--skips", str(skips)]) == 2
     assert capsys.readouterr().err == f"{tmp_path}: no mutant measured yet (make mutate)\n"
+
+
+@pytest.mark.spawns
+def test_the_mutation_copy_holds_every_tracked_path_of_the_repository():
+    # mutmut runs the tests in mutants/, a copy of tests/, pyproject.toml, source_paths and
+    # also_copy only: a path left out (a new directory) fails the stats run at collection, before
+    # any mutant is measured. Marked `spawns`: it runs git, and mutants/ is no checkout.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    copied = [path.rstrip("/") for path in config["source_paths"] + config["also_copy"]]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    missing = {
+        path
+        for path in tracked.splitlines()
+        if path != "pyproject.toml"
+        and not path.startswith("tests/")
+        and not any(path == root or path.startswith(root + "/") for root in copied)
+    }
+    assert not missing
