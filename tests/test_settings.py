@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import botocore
@@ -12,6 +10,7 @@ import pytest
 from settings import load_settings
 from settings.stack_config import ROOT
 from tests.support import WEB_SERVICE, config_with, rejection
+from tools import synth
 
 
 def test_prod_gets_production_defaults():
@@ -195,23 +194,17 @@ def test_cross_field_problems_are_reported_beside_type_errors():
     assert [line.split(":")[1].strip() for line in lines] == ["network.vpcCidr", "database.multiAz"]
 
 
-def _synth_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.synth", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.mark.spawns
-def test_synth_cli_rejects_a_yaml_syntax_error_with_exit_2_and_no_traceback(tmp_path):
+def test_synth_cli_rejects_a_yaml_syntax_error_with_exit_2_and_no_traceback(tmp_path, capsys):
+    # The command's main() in this process: test_synth runs `python -m tools.synth` itself.
     broken = tmp_path / "Pulumi.prod.yaml"
     broken.write_text(
         (ROOT / "Pulumi.prod.yaml").read_text().replace("    costCenter: cc-4200", "   costCenter: cc-4200")
     )
-    result = _synth_cli("--stack", "prod", "--config-file", str(broken))
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines() == [
+    assert synth.main(["--stack", "prod", "--config-file", str(broken)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.splitlines() == [
         f"{broken}:9:4: expected <block end>, but found '<block mapping start>'"
         " (while parsing a block mapping at line 4)"
     ]
