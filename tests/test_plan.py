@@ -99,19 +99,22 @@ def test_a_forked_worker_plans_its_stack_as_this_process_does(capsys, monkeypatc
     assert out == expected[0] + SEPARATOR + expected[1]
 
 
-# Run in a process of its own: tools.plan forks its workers, which is only safe where no gRPC
-# channel or thread exists yet, as in `make plan`; a test worker may hold the session's pack.
+# `--policy` over made-up synths: the workers need none of the program's pulumi-aws imports.
 PLAN_WITH_FAKE_SYNTHS = """
 import json, sys
 from tools import plan
 documents = json.loads(sys.argv[1])
 plan.synthesize = lambda stack, config: {**documents[stack], "stack": stack}
+plan.import_program = lambda: None
 raise SystemExit(plan.main(["--stack", "prod", "--stack", "staging", "--policy"]))
 """
 
 
 @pytest.mark.spawns
 def test_each_stack_is_checked_by_its_own_pack_and_the_worst_verdict_is_the_exit_status():
+    """In a fresh interpreter, not forked from this one: tools.plan forks its workers, which is
+    only safe where no gRPC channel or thread exists yet, as in `make plan`; a test worker may hold
+    the session's pack. Without import_program the child takes 1.7 CPU-s instead of 5.9."""
     documents = {"prod": document(LOG_GROUP), "staging": document(UNENCRYPTED_DB)}
     result = subprocess.run(
         [sys.executable, "-c", PLAN_WITH_FAKE_SYNTHS, json.dumps(documents)],
