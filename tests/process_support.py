@@ -4,6 +4,8 @@ needs from the separation.
 - `in_fork`: a child forked from this process shares its imports (pulumi-aws above all, seconds
   of CPU in a fresh interpreter) and nothing that happens afterwards: what the child changes in the
   global runtime state (Pulumi's mock runtime, the settings) never reaches the tests that follow.
+- `another_hash_seed`: a fresh interpreter whose str and bytes hashes differ from this process's,
+  for the tests whose point is that output does not depend on set or dict iteration order.
 """
 
 from __future__ import annotations
@@ -41,3 +43,12 @@ def _with_output(target: Callable[[], int], fd: int) -> None:
     # multiprocessing turns SystemExit into the exit status and prints any other exception's
     # traceback on sys.stderr, before it flushes the standard streams and ends the child.
     raise SystemExit(target())
+
+
+def another_hash_seed() -> dict[str, str]:
+    """This process's environment with PYTHONHASHSEED set to a seed this process was not started
+    with: a child started with it hashes every str and bytes differently, so its sets and dicts
+    iterate in another order (PYTHONHASHSEED in the Python documentation). Without it, a child
+    would share this process's hashes whenever PYTHONHASHSEED is set in the environment."""
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    return {**os.environ, "PYTHONHASHSEED": seed}

@@ -11,6 +11,7 @@ from pulumi.runtime import config as runtime_config
 from settings.runtime import settings_or_exit
 from settings.stack_config import ROOT, read_stack_config
 from settings.stack_config import runtime_config as to_runtime_config
+from tests.process_support import another_hash_seed
 from tools.synth import dumps, synthesize
 
 RESOURCE_KEYS = {
@@ -110,6 +111,9 @@ def test_stack_outputs_are_recorded(prod):
 
 @pytest.mark.spawns
 def test_cli_writes_the_same_json_from_another_process(tmp_path, staging):
+    """`python -m tools.synth` in a fresh interpreter with another hash seed writes the JSON of
+    this process's synth: nothing may depend on set or dict iteration order. The child's whole
+    synth is the point, so this is the one test that pays for it (5 CPU-s)."""
     out = tmp_path / "x.json"
     result = subprocess.run(
         [sys.executable, "-m", "tools.synth", "--stack", "staging", "--out", str(out)],
@@ -117,9 +121,9 @@ def test_cli_writes_the_same_json_from_another_process(tmp_path, staging):
         capture_output=True,
         text=True,
         timeout=120,
+        env=another_hash_seed(),
     )
     assert result.returncode == 0, result.stderr
-    # Another process has another hash seed: nothing may depend on set or dict iteration order.
     assert out.read_text() == dumps(staging.document)
 
 
