@@ -141,3 +141,14 @@ def test_program_itself_exits_2_with_the_problem_lines_under_pulumi_up(capsys, m
         runtime_config.set_all_config({}, [])
     assert exited.value.code == 2
     assert capsys.readouterr().err == "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 2)\n"
+
+
+def test_a_synth_gives_the_sdk_back_its_stack_capture():
+    """The synth leaves out the call stacks the SDK would send a real engine, only while it runs:
+    a program run after it in the same process (pulumi's own test mocks) gets them again."""
+    from pulumi.runtime import resource as runtime_resource
+
+    before = runtime_resource._get_stack_trace  # noqa: SLF001 (the SDK hook the synth swaps)
+    synthesize("staging")
+    assert runtime_resource._get_stack_trace is before  # noqa: SLF001
+    assert before.__module__ == "pulumi.runtime.resource"

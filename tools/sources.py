@@ -30,6 +30,9 @@ class SourceSites:
     def __init__(self, root: Path = ROOT):
         self.root = root.resolve()
         self._sites: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
+        # A code file's place relative to the root (None: not the program's own code), resolved
+        # once per file: resolving every frame of every construction was a tenth of a synth.
+        self._own: dict[str, str | None] = {}
 
     def register(self) -> None:
         """Start noting sites; call inside the stack, before the program runs."""
@@ -45,10 +48,19 @@ class SourceSites:
         """(file relative to the root, line) of the innermost frame in the repository's own
         code: not the SDKs (any site-packages), not the synth."""
         while frame is not None:
-            path = Path(frame.f_code.co_filename).resolve()
-            if path.is_relative_to(self.root) and "site-packages" not in path.parts and path not in _MACHINERY:
-                return path.relative_to(self.root).as_posix(), frame.f_lineno
+            filename = frame.f_code.co_filename
+            if filename not in self._own:
+                self._own[filename] = self._relative(filename)
+            own = self._own[filename]
+            if own is not None:
+                return own, frame.f_lineno
             frame = frame.f_back
+        return None
+
+    def _relative(self, filename: str) -> str | None:
+        path = Path(filename).resolve()
+        if path.is_relative_to(self.root) and "site-packages" not in path.parts and path not in _MACHINERY:
+            return path.relative_to(self.root).as_posix()
         return None
 
     def of(self, type_: str, name: str) -> dict[str, Any] | None:
