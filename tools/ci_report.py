@@ -23,7 +23,7 @@ from pathlib import Path
 
 from settings import ConfigError
 from settings.stack_config import ROOT
-from tools import cli_parser, policy_check
+from tools import cli_parser, exit_now, policy_check
 from tools.plan import render
 from tools.policy_check import PolicyPack
 from tools.policy_config import stack_policy_config
@@ -148,4 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

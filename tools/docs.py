@@ -30,7 +30,7 @@ from typing import Any
 from components.alarm_catalogue import alarm_table
 from settings.alarms import settings_table
 from settings.stack_config import ROOT, stack_names
-from tools import config_docs, policy_docs
+from tools import config_docs, exit_now, policy_docs
 from tools.plan import by_component
 from tools.policy_check import PolicyPack
 
@@ -206,4 +206,4 @@ def main(argv: list[str] | None = None, root: Path = ROOT, sources: Sources | No
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

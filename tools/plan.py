@@ -46,7 +46,7 @@ from typing import Any
 from settings import ConfigError, StackSettings, load_settings
 from settings.accounts import stack_file_problems
 from settings.stack_config import ROOT, read_stack_config, stack_names, unknown_stack
-from tools import cli_parser, key_settings
+from tools import cli_parser, exit_now, key_settings
 from tools.cost.gate import plan_section
 from tools.diff import compare
 from tools.diff.base import EMPTY, base_synth
@@ -375,4 +375,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

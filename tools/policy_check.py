@@ -45,7 +45,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from settings.stack_config import ROOT
-from tools import cli_parser
+from tools import cli_parser, exit_now
 from tools.policy_config import LEVEL_VALUES, LEVELS, SEVERITIES, read_policy_config, reconcile, stack_policy_config
 from tools.policy_report import Report, Source, UsageError, Violation, Waiver, read_waivers, waivers_path
 from tools.policy_sarif import sarif
@@ -426,4 +426,4 @@ def _write_sarif(path: Path, log: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

@@ -27,6 +27,7 @@ from typing import Any
 
 from settings import ConfigError
 from settings.stack_config import ROOT
+from tools import exit_now
 from tools.ci_report import run_policy_check
 from tools.cost import prices
 from tools.cost.cli import CostError, as_json, stack_settings
@@ -136,4 +137,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

@@ -1,3 +1,4 @@
+from tools import exit_now
 from tools.cost.cli import main
 
-raise SystemExit(main())
+exit_now(main())

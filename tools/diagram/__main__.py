@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from settings import ConfigError
+from tools import exit_now
 from tools.diagram.draw import dot_source, render_svg
 from tools.diagram.model import read
 from tools.diff import compare
@@ -64,4 +65,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from tools import exit_now
 from tools.diff import __doc__ as DOC
 from tools.diff.engine import compare
 from tools.diff.render import markdown, text
@@ -36,4 +37,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())
