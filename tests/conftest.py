@@ -43,7 +43,7 @@ def staging() -> Synth:
 @pytest.fixture(scope="session")
 def policy_pack():
     """The CrossGuard pack in policies/, running as its own process for the whole session. It
-    remembers its answer to each resource under each config (RememberingAnalyzer): the real
+    remembers its answer to each resource and each stack under each config (RememberingAnalyzer): the real
     stacks' mutations re-check 170 resources of which one or two changed."""
     from tests.policy_support import RememberingAnalyzer
     from tools.policy_check import PolicyPack

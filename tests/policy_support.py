@@ -277,10 +277,10 @@ def removed(name: str):
 
 
 class RememberingAnalyzer:
-    """The pack's analyzer stub, answering an Analyze it has already answered under the same
-    Configure and ConfigureStack from memory: a policy's verdict on a resource depends on nothing
-    else (the engine calls Analyze with exactly these three), and re-checking a real stack after
-    one mutation re-sends some 170 unchanged resources. AnalyzeStack always reaches the pack."""
+    """The pack's analyzer stub, answering an Analyze or AnalyzeStack it has already answered
+    under the same Configure and ConfigureStack from memory: a policy's verdict on a resource (on
+    the stack) depends on nothing else (the engine calls Analyze with exactly these three), and
+    re-checking a real stack after one mutation re-sends some 170 unchanged resources."""
 
     def __init__(self, stub: Any):
         self._stub = stub
@@ -296,9 +296,15 @@ class RememberingAnalyzer:
         return self._stub.ConfigureStack(request, **kwargs)
 
     def Analyze(self, request: Any, **kwargs: Any) -> Any:  # noqa: N802
-        key = (*self._context, request.SerializeToString(deterministic=True))
+        return self._answer("Analyze", request, **kwargs)
+
+    def AnalyzeStack(self, request: Any, **kwargs: Any) -> Any:  # noqa: N802
+        return self._answer("AnalyzeStack", request, **kwargs)
+
+    def _answer(self, method: str, request: Any, **kwargs: Any) -> Any:
+        key = (method.encode(), *self._context, request.SerializeToString(deterministic=True))
         if key not in self._answers:
-            self._answers[key] = self._stub.Analyze(request, **kwargs)
+            self._answers[key] = getattr(self._stub, method)(request, **kwargs)
         return self._answers[key]
 
     def __getattr__(self, name: str) -> Any:
