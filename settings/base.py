@@ -75,7 +75,8 @@ LOG_RETENTION_DAYS = (
 
 def _log_retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"CloudWatch Logs accepts only {', '.join(map(str, LOG_RETENTION_DAYS))} days")
+        days = ", ".join(map(str, LOG_RETENTION_DAYS))
+        raise ValueError(f"must be one of {days} days, the retention periods CloudWatch Logs accepts")
     return value
 
 
