@@ -84,7 +84,8 @@ def read_stack_config(stack: str, config_file: Path | None = None, root: Path = 
     except yaml.MarkedYAMLError as error:
         raise StackFileError(_yaml_line(path, error)) from None
     except yaml.YAMLError as error:
-        raise StackFileError(f"{_shown(path)}: {error}") from None
+        # A reader error (a character YAML does not allow) spans two lines: one line, as promised.
+        raise StackFileError(f"{_shown(path)}: {' '.join(str(error).split())}") from None
     if not isinstance(document, dict):
         raise StackFileError(f"{_shown(path)}: must be a YAML mapping with a config: section")
     config = document.get("config") or {}
