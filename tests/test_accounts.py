@@ -67,3 +67,19 @@ def test_make_plan_of_one_stack_does_not_compare_accounts(monkeypatch):
     monkeypatch.setattr(plan, "stack_file_problems", lambda: (_ for _ in ()).throw(AssertionError("compared")))
     monkeypatch.setattr(plan, "plan_stacks", lambda *args: [plan.StackPlan("prod", out="planned\n")])
     assert plan.main(["--stack", "prod"]) == 0
+
+
+def test_every_pair_of_stacks_is_compared_past_the_pairs_that_pass():
+    # Sorted: prod, prod-eu (one profile), qa (no common account), staging (prod's account).
+    canary = {**PROD, "aws:allowedAccountIds": ["123456789012"]}
+    configs = {"prod": PROD, "prod-eu": canary, "qa": STAGING, "staging": SHARED}
+    assert shared_account_problems(configs) == [
+        SHARED_LINE,
+        SHARED_LINE.replace("Pulumi.prod.yaml", "Pulumi.prod-eu.yaml"),
+    ]
+
+
+def test_allowed_accounts_that_are_not_a_list_are_left_to_the_settings_check():
+    # A scalar is not read as a list of characters (the stack's own validation names it).
+    malformed = {**STAGING, "aws:allowedAccountIds": "123456789012"}
+    assert shared_account_problems({"prod": PROD, "staging": malformed}) == []

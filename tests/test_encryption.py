@@ -202,3 +202,9 @@ def test_key_admin_roles_must_be_in_the_stacks_account():
 def test_key_admin_roles_of_the_account_are_accepted():
     settings = load_settings("prod", config_with("prod", {"webapp:encryption": {"keyAdminRoleArns": [ADMIN_ROLE]}}))
     assert settings.encryption.key_admin_role_arns == [ADMIN_ROLE]
+
+
+def test_a_stack_not_held_to_accounts_takes_a_key_admin_role_of_any_account():
+    other = "arn:aws:iam::999999999999:role/key-admins"
+    config = config_with("prod", {"aws:allowedAccountIds": None, "webapp:encryption": {"keyAdminRoleArns": [other]}})
+    assert load_settings("prod", config).encryption.key_admin_role_arns == [other]

@@ -139,6 +139,12 @@ def test_a_recovery_vpc_too_small_for_its_subnets_is_refused():
     assert lines == ["prod: recovery.vpcCidr: must be /24 or larger so each subnet is at least /28 (got 10.200.0.0/26)"]
 
 
+def test_a_recovery_vpc_of_24_is_the_smallest_accepted_and_gets_28_subnets():
+    settings = load_settings("prod", config_with("prod", {"webapp:recovery": {"vpcCidr": "10.200.0.0/24"}}))
+    assert settings.recovery.subnet_cidr("private", 0) == "10.200.0.64/28"
+    assert settings.recovery.subnet_cidr("isolated", 2) == "10.200.0.160/28"
+
+
 @pytest.mark.parametrize("count", [1, 5])
 def test_the_az_count_stays_within_what_multi_az_and_the_layout_allow(count):
     assert rejection("prod", {"webapp:recovery": {"azCount": count}})[0].startswith("prod: recovery.azCount:")

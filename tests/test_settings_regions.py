@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import botocore
 import pytest
 
 from settings import load_settings
@@ -32,4 +33,11 @@ def test_an_unknown_backup_region_is_rejected():
 def test_backups_replicate_within_the_stacks_partition():
     assert rejection("prod", {"webapp:database": {"backupReplicationRegion": "us-gov-west-1"}}) == [
         "prod: database.backupReplicationRegion: must be in aws:region's partition (aws) (got us-gov-west-1)"
+    ]
+
+
+def test_a_region_like_none_is_rejected_without_a_guess():
+    assert rejection("prod", {"aws:region": "xyzzy"}) == [
+        f"prod: aws:region: not an AWS region; (regions from botocore {botocore.__version__}'s partition data) "
+        "(got xyzzy)"
     ]

@@ -202,6 +202,18 @@ def test_load_balancer_rejections(load_balancer, line):
     assert rejection("prod", {"webapp:loadBalancer": load_balancer}) == [line]
 
 
+def test_the_certificate_comes_from_its_arn_or_from_a_hosted_zone_that_validates_it():
+    assert rejection("prod", {"webapp:dns": {"hostedZoneId": None}}) == [
+        "prod: dns.certificateArn: set certificateArn, or hostedZoneId so a certificate can be validated by DNS "
+        "(got nothing)"
+    ]
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    settings = load_settings(
+        "prod", config_with("prod", {"webapp:dns": {"hostedZoneId": None, "certificateArn": certificate}})
+    )
+    assert settings.dns.certificate_arn == certificate
+
+
 def test_firewall_rejects_a_rule_mode_it_does_not_know():
     assert rejection("prod", {"webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "alert"}}}) == [
         "prod: firewall.managedRules.AWSManagedRulesSQLiRuleSet: input should be 'block', 'count' or 'off' (got alert)"
