@@ -7,7 +7,7 @@ from typing import Any
 import botocore
 import pytest
 
-from settings import load_settings
+from settings import ConfigError, load_settings
 from settings.stack_config import ROOT
 from tests.support import WEB_SERVICE, config_with, rejection
 from tools import synth
@@ -222,3 +222,17 @@ def test_the_smallest_vpc_grows_with_the_tasks_the_private_subnets_hold():
 def test_a_vpc_that_fits_the_alb_and_the_tasks_is_accepted():
     settings = load_settings("prod", config_with("prod", {"webapp:network": {"vpcCidr": "10.0.0.0/23"}}))
     assert settings.network.subnet_cidr("public", 0) == "10.0.0.0/27"
+
+
+def test_an_aws_key_in_a_list_is_named_with_its_namespace_and_index():
+    assert rejection("prod", {"aws:allowedAccountIds": ["123456789012", "12345"]}) == [
+        "prod: aws:allowedAccountIds[1]: must match ^\\d{12}$ (got 12345)"
+    ]
+
+
+def test_the_error_message_is_every_problem_line():
+    # What a caller that prints the exception itself (not its lines) shows.
+    with pytest.raises(ConfigError) as caught:
+        load_settings("prod", config_with("prod", {"webapp:network": {"azCount": 2, "natMode": "single"}}))
+    assert str(caught.value) == "\n".join(caught.value.lines)
+    assert len(caught.value.lines) == 2

@@ -37,6 +37,37 @@ def test_staging_runs_a_single_cache_node_without_cross_region_backups():
     assert not settings.database.cross_region_backups and not settings.database.multi_az
 
 
+INSIGHTS = "must be 7, 731, or a multiple of 31 from 31 to 713 days"
+
+
+@pytest.mark.parametrize("days", [7, 31, 62, 713, 731])
+def test_performance_insights_keeps_what_rds_accepts(days):
+    # RDS accepts 7 (free tier), 731, or whole 31-day months below that.
+    config = config_with("prod", {"webapp:database": {"performanceInsightsRetentionDays": days}})
+    assert load_settings("prod", config).database.performance_insights_retention_days == days
+
+
+@pytest.mark.parametrize("days", [0, 8, 714, 732, 744])
+def test_performance_insights_refuses_what_rds_does_not(days):
+    assert rejection("prod", {"webapp:database": {"performanceInsightsRetentionDays": days}}) == [
+        f"prod: database.performanceInsightsRetentionDays: {INSIGHTS} (got {days})"
+    ]
+
+
+def test_a_replica_class_that_cannot_run_the_engine_version_is_refused():
+    database = {"readReplicas": 1, "replicaInstanceClass": "db.r4.large"}
+    assert rejection("prod", {"webapp:database": database}) == [
+        "prod: database.replicaInstanceClass: db.r4 runs PostgreSQL 9 to 12, not 17 (got db.r4.large)"
+    ]
+
+
+def test_an_unknown_engine_version_is_named_once_not_again_for_the_replica_class():
+    database = {"engineVersion": "12", "readReplicas": 1, "replicaInstanceClass": "db.r7g.large"}
+    assert rejection("prod", {"webapp:database": database}) == [
+        "prod: database.engineVersion: RDS for PostgreSQL major versions are 13, 14, 15, 16, 17, 18 (got 12)"
+    ]
+
+
 @pytest.mark.parametrize(
     "database, line",
     [
