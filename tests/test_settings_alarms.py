@@ -59,6 +59,17 @@ def test_hourly_periods_may_span_up_to_seven_days():
     assert rule.window_seconds == 7 * 86400
 
 
+def test_periods_under_an_hour_may_span_exactly_one_day():
+    rule = _alarms(serviceCpuPercent={"evaluationPeriods": 288}).service_cpu_percent
+    assert rule.window_seconds == 86400
+
+
+def test_an_alarms_section_that_is_not_a_mapping_is_rejected_by_name():
+    assert rejection("prod", {"webapp:alarms": "loud"}) == [
+        "prod: alarms: input should be a valid dictionary or instance of AlarmSettings (got loud)"
+    ]
+
+
 PERIOD = "must be a multiple of 60 seconds (the watched metrics are published once a minute)"
 
 
