@@ -83,3 +83,13 @@ def test_allowed_accounts_that_are_not_a_list_are_left_to_the_settings_check():
     # A scalar is not read as a list of characters (the stack's own validation names it).
     malformed = {**STAGING, "aws:allowedAccountIds": "123456789012"}
     assert shared_account_problems({"prod": PROD, "staging": malformed}) == []
+
+
+def test_the_stack_files_of_another_project_root_are_compared(tmp_path):
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n  webapp:profile: prod\n  aws:allowedAccountIds: ['123456789012']\n"
+    )
+    (tmp_path / "Pulumi.staging.yaml").write_text(
+        "config:\n  webapp:profile: staging\n  aws:allowedAccountIds: ['111122223333', '123456789012']\n"
+    )
+    assert stack_file_problems(tmp_path) == [SHARED_LINE]
