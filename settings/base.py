@@ -36,8 +36,10 @@ class Problem:
     value: Any
 
     def under(self, prefix: str) -> Problem:
-        key = f"{prefix}.{self.key}" if self.key and not self.key.startswith("[") else f"{prefix}{self.key}"
-        return Problem(key if self.key else prefix, self.message, self.value)
+        """The problem with its key prefixed: `network` + `azCount`, `services` + `[1].name`, or the
+        prefix alone for a problem of the whole section (an empty key)."""
+        separator = "." if self.key and not self.key.startswith("[") else ""
+        return Problem(f"{prefix}{separator}{self.key}", self.message, self.value)
 
 
 def alias(model: type[BaseModel], field: str) -> str:
