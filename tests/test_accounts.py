@@ -93,3 +93,11 @@ def test_the_stack_files_of_another_project_root_are_compared(tmp_path):
         "config:\n  webapp:profile: staging\n  aws:allowedAccountIds: ['111122223333', '123456789012']\n"
     )
     assert stack_file_problems(tmp_path) == [SHARED_LINE]
+
+
+def test_every_shared_account_is_named():
+    prod = {**PROD, "aws:allowedAccountIds": ["123456789012", "444455556666"]}
+    staging = {**STAGING, "aws:allowedAccountIds": ["444455556666", "123456789012"]}
+    assert shared_account_problems({"prod": prod, "staging": staging}) == [
+        SHARED_LINE.replace("account 123456789012", "account 123456789012, 444455556666")
+    ]
