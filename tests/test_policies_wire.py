@@ -1,15 +1,26 @@
-"""The pack's decoding of analyzer messages (policies/webapp_policies/wire.py): what each policy
-receives is what pulumi-policy's own decoding gives, a copy of its own, however often the same
-message is decoded."""
+"""The pack's preparation of analyzer messages (policies/webapp_policies/wire.py): each distinct
+message prepared once, every policy given what pulumi-policy's own preparation gives, and no
+policy able to see what another did with it."""
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 import pytest
 from google.protobuf import json_format, struct_pb2
+from pulumi_policy import deserialize, proxy
 
 from policies.webapp_policies import wire
+from settings.stack_config import ROOT
+
+PROPERTIES = {
+    "bucket": "webapp-prod-logs",
+    "versioning": {"enabled": True, "mfaDelete": False},
+    "tags": {"Name": "logs", "Environment": "prod"},
+    "retentionInDays": 365.0,
+    "rules": [{"id": "expire", "days": 30.0, "prefix": None}, proxy.UNKNOWN_STRING_VALUE],
+}
 
 
 def _struct(values: dict) -> struct_pb2.Struct:
@@ -18,22 +29,31 @@ def _struct(values: dict) -> struct_pb2.Struct:
     return message
 
 
-PROPERTIES = {
-    "bucket": "webapp-prod-logs",
-    "versioning": {"enabled": True, "mfaDelete": False},
-    "tags": {"Name": "logs", "Environment": "prod"},
-    "retentionInDays": 365.0,
-    "ratio": 0.1,
-    "rules": [{"id": "expire", "days": 30.0, "prefix": None}, "04da6b54-80e4-46f7-96ec-b56ff0331ba9"],
+# The names pulumi_policy.policy prepares a resource with.
+STEPS = {
+    "json_format": json_format,
+    "deserialize_properties": deserialize.deserialize_properties,
+    "unknown_checking_proxy": proxy.unknown_checking_proxy,
 }
+
+
+def _sdk_module(steps: dict) -> ModuleType:
+    module = ModuleType("pulumi_policy.policy")
+    for name, value in steps.items():
+        setattr(module, name, value)
+    return module
 
 
 @pytest.fixture
 def sdk() -> ModuleType:
-    module = ModuleType("pulumi_policy.policy")
-    setattr(module, "json_format", json_format)  # noqa: B010 (a stand-in for the SDK module)
+    module = _sdk_module(STEPS)
     wire.install(module)
     return module
+
+
+def _prepared(sdk: ModuleType, message: struct_pb2.Struct):
+    """What the SDK hands a policy: its Analyze does exactly these three steps."""
+    return sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(message)))
 
 
 def test_a_message_decodes_as_protobufs_own_decoding(sdk: ModuleType) -> None:
@@ -41,37 +61,54 @@ def test_a_message_decodes_as_protobufs_own_decoding(sdk: ModuleType) -> None:
     assert sdk.json_format.MessageToDict(message) == json_format.MessageToDict(message)
 
 
-def test_numbers_stay_floats_and_nulls_stay_none(sdk: ModuleType) -> None:
-    decoded = sdk.json_format.MessageToDict(_struct(PROPERTIES))
-    assert type(decoded["retentionInDays"]) is float
-    assert decoded["rules"][0]["prefix"] is None
-
-
-def test_each_caller_gets_its_own_copy(sdk: ModuleType) -> None:
+def test_a_prepared_resource_is_what_the_sdk_prepares(sdk: ModuleType) -> None:
     message = _struct(PROPERTIES)
-    first = sdk.json_format.MessageToDict(message)
-    first["versioning"]["enabled"] = False
-    first["rules"].clear()
-    again = sdk.json_format.MessageToDict(message)
-    assert again == json_format.MessageToDict(message)
+    ours = _prepared(sdk, message)
+    theirs = proxy.unknown_checking_proxy(deserialize.deserialize_properties(json_format.MessageToDict(message)))
+    assert ours["versioning"]["enabled"] is True and ours["retentionInDays"] == 365.0
+    assert dict(ours["tags"]) == dict(theirs["tags"])
+    with pytest.raises(proxy.UnknownValueError) as unknown:
+        ours["rules"][1]
+    assert unknown.value.props == ["rules", "1"]
 
 
-def test_different_messages_of_the_same_shape_decode_differently(sdk: ModuleType) -> None:
-    assert sdk.json_format.MessageToDict(_struct({"port": 5432.0})) == {"port": 5432.0}
-    assert sdk.json_format.MessageToDict(_struct({"port": 6379.0})) == {"port": 6379.0}
+def test_the_same_message_again_is_prepared_once(sdk: ModuleType) -> None:
+    assert _prepared(sdk, _struct(PROPERTIES)) is _prepared(sdk, _struct(PROPERTIES))
+
+
+def test_different_messages_are_prepared_apart(sdk: ModuleType) -> None:
+    postgres, redis = _prepared(sdk, _struct({"port": 5432.0})), _prepared(sdk, _struct({"port": 6379.0}))
+    assert (postgres["port"], redis["port"]) == (5432.0, 6379.0)
+
+
+def test_a_step_given_an_equal_but_other_object_prepares_it_again(sdk: ModuleType) -> None:
+    first, second = {"port": 5432.0}, {"port": 5432.0}
+    assert sdk.deserialize_properties(first) is not sdk.deserialize_properties(second)
+    assert sdk.deserialize_properties(first, True) is not sdk.deserialize_properties(first)
 
 
 def test_decoding_options_go_to_protobuf_undecoded_once(sdk: ModuleType) -> None:
     message = _struct({"a": 1.0})
     assert sdk.json_format.MessageToDict(message, preserving_proto_field_name=True) == {"a": 1.0}
-
-
-def test_the_rest_of_json_format_is_protobufs(sdk: ModuleType) -> None:
     assert sdk.json_format.ParseDict is json_format.ParseDict
 
 
-def test_an_sdk_without_protobufs_json_format_is_refused() -> None:
-    module = ModuleType("pulumi_policy.policy")
-    setattr(module, "json_format", ModuleType("something_else"))  # noqa: B010 (not protobuf's)
-    with pytest.raises(RuntimeError, match="the SDK changed"):
-        wire.install(module)
+@pytest.mark.parametrize("missing", sorted(STEPS))
+def test_an_sdk_without_one_of_the_steps_is_refused(missing: str) -> None:
+    with pytest.raises(RuntimeError, match=f"no {missing}: the SDK changed"):
+        wire.install(_sdk_module({name: step for name, step in STEPS.items() if name != missing}))
+
+
+def test_an_sdk_decoding_with_something_else_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="not protobuf's json_format"):
+        wire.install(_sdk_module({**STEPS, "json_format": ModuleType("another_json_format")}))
+
+
+def test_every_policy_hands_its_check_a_copy_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sharing the prepared value between policies is safe only while no check can reach it:
+    each policy must come from controls.resource_policy or controls.stack_policy (which mark it
+    with its control), whose validate passes the check a plain copy."""
+    monkeypatch.syspath_prepend(str(ROOT / "policies"))
+    webapp_policies = importlib.import_module("webapp_policies")
+    unmarked = [policy.name for policy in webapp_policies.all_policies() if not hasattr(policy, "control")]
+    assert unmarked == []
