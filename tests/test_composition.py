@@ -65,9 +65,9 @@ def test_staging_services_reach_aws_apis_through_nat_as_their_settings_say(stagi
 
 def test_a_program_failing_after_the_deferred_key_consumers_ends_with_its_error(tmp_path):
     """The key policies wait for the roles made later; a service that cannot be built must fail
-    the run with its reason, not leave the keys waiting forever. The run is forked: the failed run
-    must not share the mock runtime with the other synths of this worker, and a fork keeps that
-    apart while reusing this process's imports (a fresh interpreter spent 4 CPU-s on them)."""
+    the run with its reason, not leave the keys waiting forever. The run is forked, with a time
+    limit: a program that waits forever fails this test instead of hanging the worker, and the
+    fork reuses this process's imports (a fresh interpreter spent 4 CPU-s on them)."""
     config = config_with("staging", {})
     config["webapp:services"][0]["environment"] = {"DATABASE_HOST": "clash"}
     stack_file = tmp_path / "Pulumi.staging.yaml"

@@ -11,7 +11,8 @@ from pulumi.runtime import config as runtime_config
 from settings.runtime import settings_or_exit
 from settings.stack_config import ROOT, read_stack_config
 from settings.stack_config import runtime_config as to_runtime_config
-from tests.process_support import another_hash_seed
+from tests.process_support import another_hash_seed, in_fork
+from tests.support import config_with
 from tools.synth import dumps, synthesize
 
 RESOURCE_KEYS = {
@@ -152,3 +153,28 @@ def test_a_synth_gives_the_sdk_back_its_stack_capture():
     synthesize("staging")
     assert runtime_resource._get_stack_trace is before  # noqa: SLF001
     assert before.__module__ == "pulumi.runtime.resource"
+
+
+def _failing_then_good_synth() -> int:
+    """A program that fails after the key policies started waiting for later roles, then the
+    stack's own program, in this process; prints what each ended with."""
+    config = config_with("staging", {})
+    config["webapp:services"][0]["environment"] = {"DATABASE_HOST": "clash"}
+    try:
+        synthesize("staging", config=config)
+        print("the failing program synthesized")
+    except Exception as error:  # noqa: BLE001 (the engine wraps the program's error)
+        print(f"failed: {error}")
+    print(f"then {len(synthesize('staging')['resources'])} resources")
+    return 0
+
+
+def test_a_fork_of_a_process_that_synthesized_ends_a_failing_program_and_synthesizes_again(staging):
+    # The mutation run forks each mutant's tests from a process that ran every synth once; a
+    # mutant that breaks the program must end that run with its error (a killed mutant), not
+    # leave it waiting for an Output nothing will resolve until the time limit (a timeout), and
+    # the next synth in the same process must still work.
+    status, output = in_fork(_failing_then_good_synth, timeout=60)
+    assert status == 0, output
+    assert "DATABASE_HOST is defined twice in its environment and secrets" in output
+    assert f"then {len(staging.resources)} resources" in output

@@ -215,11 +215,15 @@ def _run_program(monitor: RecordingMonitor) -> None:
 def _configure_runtime(monitor: RecordingMonitor, project: str, stack: str, config: dict[str, Any]) -> None:
     """A fresh mock runtime per synth, so several stacks can be synthesized in one process.
 
-    Constructing the settings also resets the runtime's context-wide state (pending outputs, RPC
-    manager): pulumi keeps it in context variables the `Settings` constructor assigns."""
+    pulumi keeps the runtime's state in context variables that assigning the settings' attributes
+    sets. MockSettings makes a new RPC manager but keeps the set of outputs still tracked: empty
+    after a run that succeeded, while a failed run leaves its failed outputs there ("to pick up at
+    program exit", pulumi.output), tasks of its closed event loop that the next synth in this
+    process would wait for ("Event loop is closed"). Each synth gets an empty set of its own."""
     runtime_settings.ROOT.set(None)
     runtime_settings.configure(
         runtime_mocks.MockSettings(
+            outputs=set(),
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
             engine=runtime_mocks.MockEngine(None),
