@@ -17,7 +17,12 @@ own (tools.policy_check.PolicyPack).
   component runs against every test of the stacks it changes, not one.
 - mutmut forks each mutant's test run from a process that has already run the tests once: what
   the project caches per process (tests.support's synths above all) would hand the mutant the
-  unmutated program's results. Every functools cache of the project is cleared first."""
+  unmutated program's results. Every functools cache of the project is cleared first.
+- mutmut hands a mutant's tests to pytest fastest first, whatever their file, and pytest runs them
+  in that order: a module's fixtures (a custom synth, a policy table's report) were set up again
+  each time its tests came back, and the tests written for the mutated module ran wherever their
+  speed put them. They run first here, then the others one file at a time; mutmut's `-x` stops
+  at the first failure."""
 
 from __future__ import annotations
 
@@ -84,6 +89,38 @@ def reached(test_file: str, functions: dict[str, list[str]], tables: set[str]) -
     own = [module for module in functions if module == stem or module.startswith(stem + "_")]
     shared = [module for module in functions if not any(module.startswith(table) for table in tables)]
     return [name for module in own + shared for name in functions[module]]
+
+
+# What mutmut names the active mutant when none is: generating, recording, checking its setup.
+NOT_A_MUTANT = ("", "stats", "fail", "list_all_tests", "mutant_generation")
+
+
+def own_tests(test_file: str, mutant: str) -> bool:
+    """Whether `test_file` is named after the mutant's module: tests/test_cache.py and
+    tests/test_cache_cluster_mode.py for components.cache, test_settings_network.py for
+    settings.network, test_policies_rds.py for the pack's rds and rds_parameter_groups."""
+    module = mutant.rpartition(".")[0].rpartition(".")[2]
+    subject = Path(test_file).stem.removeprefix("test_")
+    for prefix in ("settings_", "policies_"):
+        subject = subject.removeprefix(prefix)
+    return module == subject or module.startswith(subject + "_") or subject.startswith(module + "_")
+
+
+def ordered(nodeids: list[str], mutant: str) -> list[int]:
+    """The order (indexes into `nodeids`) to run a mutant's tests in: those of its own test files
+    first, then the others file by file, each file where its first test was."""
+    files = [nodeid.partition("::")[0] for nodeid in nodeids]
+    rank = {file: (not own_tests(file, mutant), position) for position, file in reversed(list(enumerate(files)))}
+    return sorted(range(len(nodeids)), key=lambda index: rank[files[index]])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from mutmut.mutation.trampoline import get_mutant_under_test
+
+    mutant = get_mutant_under_test()
+    if mutant in NOT_A_MUTANT:
+        return
+    items[:] = [items[index] for index in ordered([item.nodeid for item in items], mutant)]
 
 
 PROJECT = ("settings", "components", "policies", "webapp_policies", "composition", "tools", "ops", "tests")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-from tests.mutation_support import clear_project_caches, pack_mutant, reached
+from tests.mutation_support import clear_project_caches, ordered, own_tests, pack_mutant, reached
 
 FUNCTIONS = {
     "ecs": ["policies.webapp_policies.ecs.x_check"],
@@ -50,3 +50,34 @@ def test_what_an_earlier_run_cached_is_dropped_before_a_mutant_runs():
     library.load("a")
     assert clear_project_caches({"tests.support": synths, "yaml": library}) == 1
     assert synths.synth.cache_info().currsize == 0 and library.load.cache_info().currsize == 1
+
+
+MUTANT_TESTS = [
+    "tests/test_policy_stacks.py::test_prod_passes",
+    "tests/test_network.py::test_nat",
+    "tests/test_cache_cluster_mode.py::test_shards",
+    "tests/test_policy_stacks.py::test_staging_passes",
+    "tests/test_cache.py::test_auth_token",
+    "tests/test_network.py::test_flow_logs",
+]
+
+
+def test_a_mutants_own_tests_run_first_then_the_others_a_file_at_a_time():
+    order = ordered(MUTANT_TESTS, "components.cache.xǁCacheǁ__init____mutmut_3")
+    assert [MUTANT_TESTS[index] for index in order] == [
+        "tests/test_cache_cluster_mode.py::test_shards",
+        "tests/test_cache.py::test_auth_token",
+        "tests/test_policy_stacks.py::test_prod_passes",
+        "tests/test_policy_stacks.py::test_staging_passes",
+        "tests/test_network.py::test_nat",
+        "tests/test_network.py::test_flow_logs",
+    ]
+
+
+def test_own_tests_are_found_for_settings_and_for_the_packs_tables():
+    assert own_tests("tests/test_settings_network.py", "settings.network.x_check_vpc_cidr__mutmut_5")
+    assert own_tests(
+        "tests/test_policies_rds.py", "policies.webapp_policies.rds_parameter_groups.x__parameters__mutmut_1"
+    )
+    assert not own_tests("tests/test_policies_rds.py", "policies.webapp_policies.s3.x__encryption__mutmut_1")
+    assert not own_tests("tests/test_network.py", "components.cache.x_f__mutmut_1")
