@@ -21,8 +21,8 @@ own (tools.policy_check.PolicyPack).
 - mutmut hands a mutant's tests to pytest fastest first, whatever their file, and pytest runs them
   in that order: a module's fixtures (a custom synth, a policy table's report) were set up again
   each time its tests came back, and the tests written for the mutated module ran wherever their
-  speed put them. They run first here, then the others one file at a time; mutmut's `-x` stops
-  at the first failure."""
+  speed put them. They run first here, then the other files, cheapest first, one file at a time;
+  mutmut's `-x` stops at the first failure."""
 
 from __future__ import annotations
 
@@ -106,21 +106,27 @@ def own_tests(test_file: str, mutant: str) -> bool:
     return module == subject or module.startswith(subject + "_") or subject.startswith(module + "_")
 
 
-def ordered(nodeids: list[str], mutant: str) -> list[int]:
+def ordered(nodeids: list[str], mutant: str, durations: dict[str, float]) -> list[int]:
     """The order (indexes into `nodeids`) to run a mutant's tests in: those of its own test files
-    first, then the others file by file, each file where its first test was."""
+    first, then the other files, cheapest first (the sum of their tests' `durations`), each file's
+    tests in a row and in their order."""
     files = [nodeid.partition("::")[0] for nodeid in nodeids]
-    rank = {file: (not own_tests(file, mutant), position) for position, file in reversed(list(enumerate(files)))}
+    cost: dict[str, float] = {}
+    for nodeid, file in zip(nodeids, files, strict=True):
+        cost[file] = cost.get(file, 0.0) + durations.get(nodeid, 0.0)
+    rank = {file: (not own_tests(file, mutant), cost[file], file) for file in cost}
     return sorted(range(len(nodeids)), key=lambda index: rank[files[index]])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     from mutmut.mutation.trampoline import get_mutant_under_test
+    from mutmut.state import state
 
     mutant = get_mutant_under_test()
     if mutant in NOT_A_MUTANT:
         return
-    items[:] = [items[index] for index in ordered([item.nodeid for item in items], mutant)]
+    order = ordered([item.nodeid for item in items], mutant, state().duration_by_test)
+    items[:] = [items[index] for index in order]
 
 
 PROJECT = ("settings", "components", "policies", "webapp_policies", "composition", "tools", "ops", "tests")

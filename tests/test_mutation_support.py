@@ -62,15 +62,18 @@ MUTANT_TESTS = [
 ]
 
 
-def test_a_mutants_own_tests_run_first_then_the_others_a_file_at_a_time():
-    order = ordered(MUTANT_TESTS, "components.cache.xǁCacheǁ__init____mutmut_3")
+DURATIONS = {"tests/test_policy_stacks.py::test_prod_passes": 3.0, "tests/test_network.py::test_nat": 1.0}
+
+
+def test_a_mutants_own_tests_run_first_then_the_other_files_cheapest_first_a_file_at_a_time():
+    order = ordered(MUTANT_TESTS, "components.cache.xǁCacheǁ__init____mutmut_3", DURATIONS)
     assert [MUTANT_TESTS[index] for index in order] == [
-        "tests/test_cache_cluster_mode.py::test_shards",
         "tests/test_cache.py::test_auth_token",
-        "tests/test_policy_stacks.py::test_prod_passes",
-        "tests/test_policy_stacks.py::test_staging_passes",
+        "tests/test_cache_cluster_mode.py::test_shards",
         "tests/test_network.py::test_nat",
         "tests/test_network.py::test_flow_logs",
+        "tests/test_policy_stacks.py::test_prod_passes",
+        "tests/test_policy_stacks.py::test_staging_passes",
     ]
 
 
