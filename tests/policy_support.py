@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -225,7 +226,10 @@ class PolicyTable:
         self.scenario = list(scenario)
         self.cases: dict[str, Case] = {}
         self._extra = set(policies)
-        self._reports: dict[int, Report] = {}
+        # By the pack itself, not its id(): a pack closed and freed may leave its id to the next
+        # one (a test process forked after an earlier run, as the mutation run's are), which
+        # would get the earlier pack's report.
+        self._reports: weakref.WeakKeyDictionary[PolicyPack, Report] = weakref.WeakKeyDictionary()
 
     @property
     def policies(self) -> list[str]:
@@ -262,9 +266,9 @@ class PolicyTable:
         return document(*self.scenario, *(r for case in self.cases.values() for r in case.records))
 
     def report(self, pack: PolicyPack) -> Report:
-        if id(pack) not in self._reports:
-            self._reports[id(pack)] = pack.check(self.document())
-        return self._reports[id(pack)]
+        if pack not in self._reports:
+            self._reports[pack] = pack.check(self.document())
+        return self._reports[pack]
 
 
 def removed(name: str):
