@@ -22,6 +22,11 @@ PY := $(VENV)/bin/python
 STACK ?=
 STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 
+# The project's own bytecode is cached in __pycache__ (git-ignored) even where the environment says
+# PYTHONDONTWRITEBYTECODE: without the cache every process compiles the project again, and each test
+# process has pytest rewrite the asserts of all ~100 test modules, about 2 CPU-s per process.
+export PYTHONDONTWRITEBYTECODE :=
+
 .PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz postgresql diagrams \
 	mutate mutate-score mutate-report
 
