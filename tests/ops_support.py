@@ -31,11 +31,39 @@ from ops.progress import Clock, Progress
 from settings import load_settings
 from settings.stack_config import read_stack_config
 
-# One boto3 session for every test: a session loads each service's API model once (moto resets
-# boto3's default session at every mock_aws start). Clients hold no account state, so the
-# helpers' clients are shared too.
-SESSION = boto3.session.Session()
-_CLIENTS: dict[tuple[str, str], Any] = {}
+
+class SharedClients(boto3.session.Session):
+    """A session that makes each (service, region, config) client once per test process.
+
+    A session loads each service's API model once (moto resets boto3's default session at every
+    mock_aws start); a client still costs about 9 ms of CPU to build (its class, its event
+    handlers, its endpoint rules), and the commands under test would build some 400 of them. A
+    client holds no account state (moto keeps that, reset for every test) and signs with the
+    fake credentials every test has, so one client serves every test. A client a test changes
+    (a Stubber registers handlers on it) comes from `new_client` instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._clients: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}
+
+    def client(self, service_name: str, region_name: str | None = None, **kwargs: Any) -> Any:
+        if set(kwargs) - {"config"}:
+            return self.new_client(service_name, region_name=region_name, **kwargs)
+        config = kwargs.get("config")
+        key = (service_name, region_name, id(config))
+        if key not in self._clients:
+            # The config is kept beside its client: its id stays unique while the entry lives.
+            self._clients[key] = (self.new_client(service_name, region_name=region_name, config=config), config)
+        return self._clients[key][0]
+
+    def new_client(self, service_name: str, region_name: str | None = None, **kwargs: Any) -> Any:
+        """A client of its own, for a test that changes it."""
+        return super().client(service_name, region_name=region_name, **kwargs)
+
+
+# One session for every test, and its clients (SharedClients).
+SESSION = SharedClients()
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -67,10 +95,7 @@ def progress(clock: FakeClock | None = None) -> Progress:
 
 def client(service: str, region: str = REGION) -> Any:
     """A client of the test's moto account, to build or inspect the AWS side."""
-    key = (service, region)
-    if key not in _CLIENTS:
-        _CLIENTS[key] = SESSION.client(service, region_name=region)
-    return _CLIENTS[key]
+    return SESSION.client(service, region_name=region)
 
 
 def access_denied(operation: str) -> ClientError:
@@ -196,7 +221,9 @@ def quotas(fargate_vcpus: float, elastic_ips: float) -> Callable[[Any], Any]:
     two GetServiceQuota calls preflight makes, in its order, with the usage metric AWS names."""
 
     def wrap(real: Any) -> Any:
-        stubber = Stubber(real)
+        # A client of its own: the Stubber's handlers stay on the client it stubs.
+        stubbed = SESSION.new_client("service-quotas", region_name=real.meta.region_name, config=real.meta.config)
+        stubber = Stubber(stubbed)
         stubber.add_response(
             "get_service_quota",
             {
@@ -220,7 +247,7 @@ def quotas(fargate_vcpus: float, elastic_ips: float) -> Callable[[Any], Any]:
             {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"},
         )
         stubber.activate()
-        return real
+        return stubbed
 
     return wrap
 

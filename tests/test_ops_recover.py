@@ -47,7 +47,7 @@ class ReplicatedBackups:
         self.requests: list[dict[str, Any]] = []
 
     def wrap(self, real: Any) -> Patched:
-        stubbed = SESSION.client("rds", region_name=real.meta.region_name)
+        stubbed = SESSION.new_client("rds", region_name=real.meta.region_name)
         stubber = Stubber(stubbed)
         stubber.activate()
 
