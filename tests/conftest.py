@@ -81,8 +81,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account; fake credentials so nothing can reach a real endpoint."""
     from moto import mock_aws
 
-    from tests.ops_support import REGION
+    from tests.ops_support import REGION, quicken_moto
 
+    quicken_moto(monkeypatch)
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
