@@ -42,7 +42,8 @@ class Answer(http.server.BaseHTTPRequestHandler):
 def endpoint() -> Iterator[type[Answer]]:
     handler = type("Handler", (Answer,), {})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop to look again: every 0.5 s by default, a 0.5 s teardown.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     handler.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield handler
@@ -50,8 +51,12 @@ def endpoint() -> Iterator[type[Answer]]:
     server.server_close()
 
 
+# One session for the module's clients: a session loads the service's API model once.
+SESSION = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example")
+
+
 def error_from(endpoint: type[Answer]) -> ClientError:
-    ecs = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example").client(
+    ecs = SESSION.client(
         "ecs",
         region_name="us-east-1",
         endpoint_url=endpoint.url,

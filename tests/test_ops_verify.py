@@ -94,7 +94,8 @@ def site(tls) -> Iterator[tuple[Site, str]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*tls)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop to look again: every 0.5 s by default, a 0.5 s teardown.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield answers, f"https://127.0.0.1:{server.server_address[1]}"
