@@ -42,13 +42,14 @@ class SharedClients(boto3.session.Session):
     mock_aws start); a client still costs about 9 ms of CPU to build (its class, its event
     handlers, its endpoint rules), and the commands under test would build some 400 of them. A
     client holds no account state (moto keeps that, reset for every test) and signs with the
-    fake credentials every test has, so one client serves every test. A client a test changes
-    (a Stubber registers handlers on it) comes from `new_client` instead.
+    fake credentials every test has, so one client serves every test. A client behind a
+    Stubber, which registers handlers on it, comes from `stubbed` instead.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._clients: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}
+        self._stubbers: dict[tuple[str, str | None, int], tuple[Stubber, Any]] = {}
 
     def client(self, service_name: str, region_name: str | None = None, **kwargs: Any) -> Any:
         if set(kwargs) - {"config"}:
@@ -61,8 +62,24 @@ class SharedClients(boto3.session.Session):
         return self._clients[key][0]
 
     def new_client(self, service_name: str, region_name: str | None = None, **kwargs: Any) -> Any:
-        """A client of its own, for a test that changes it."""
+        """A client of its own."""
         return super().client(service_name, region_name=region_name, **kwargs)
+
+    def stubbed(self, service_name: str, region_name: str | None = None, config: Any = None) -> Stubber:
+        """A new, active Stubber on a client kept apart from the shared ones (its `.client`). The
+        Stubber made before it on that client is deactivated: what a test queued in it never
+        answers another test's calls."""
+        key = (service_name, region_name, id(config))
+        if key in self._stubbers:
+            previous, _ = self._stubbers[key]
+            previous.deactivate()
+            client = previous.client
+        else:
+            client = self.new_client(service_name, region_name=region_name, config=config)
+        stubber = Stubber(client)
+        stubber.activate()
+        self._stubbers[key] = (stubber, config)
+        return stubber
 
 
 # One session for every test, and its clients (SharedClients).
@@ -256,9 +273,7 @@ def quotas(fargate_vcpus: float, elastic_ips: float) -> Callable[[Any], Any]:
     two GetServiceQuota calls preflight makes, in its order, with the usage metric AWS names."""
 
     def wrap(real: Any) -> Any:
-        # A client of its own: the Stubber's handlers stay on the client it stubs.
-        stubbed = SESSION.new_client("service-quotas", region_name=real.meta.region_name, config=real.meta.config)
-        stubber = Stubber(stubbed)
+        stubber = SESSION.stubbed("service-quotas", region_name=real.meta.region_name, config=real.meta.config)
         stubber.add_response(
             "get_service_quota",
             {
@@ -281,8 +296,7 @@ def quotas(fargate_vcpus: float, elastic_ips: float) -> Callable[[Any], Any]:
             {"Quota": {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3", "Value": elastic_ips}},
             {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"},
         )
-        stubber.activate()
-        return stubbed
+        return stubber.client
 
     return wrap
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
 
 from ops import recover, restore
 from ops.site import site_of
@@ -47,9 +46,8 @@ class ReplicatedBackups:
         self.requests: list[dict[str, Any]] = []
 
     def wrap(self, real: Any) -> Patched:
-        stubbed = SESSION.new_client("rds", region_name=real.meta.region_name)
-        stubber = Stubber(stubbed)
-        stubber.activate()
+        stubber = SESSION.stubbed("rds", region_name=real.meta.region_name)
+        stubbed = stubber.client
 
         def describe(**params: Any) -> dict[str, Any]:
             stubber.add_response(
