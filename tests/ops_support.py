@@ -312,13 +312,19 @@ def stack_settings(**dns: Any):
     """The prod stack's real settings before its images are pinned (named by tag, as preflight
     resolves them), with `dns` fields replaced (moto's zone ids do not match the `Z...` pattern,
     so the replacement skips validation on purpose)."""
-    settings = load_settings(STACK, read_stack_config(STACK))
+    settings = _stack_settings()
     services = [
         s.model_copy(update={"image": unpinned(s.image), "tracing_image": unpinned(s.tracing_image or "")})
         for s in settings.services
     ]
     settings = settings.model_copy(update={"services": services})
     return settings.model_copy(update={"dns": settings.dns.model_copy(update=dns)}) if dns else settings
+
+
+@cache
+def _stack_settings():
+    """The stack file read and validated once per test process (settings are frozen models)."""
+    return load_settings(STACK, read_stack_config(STACK))
 
 
 def unpinned(image: str) -> str:
