@@ -98,7 +98,7 @@ NOT_A_MUTANT = ("", "stats", "fail", "list_all_tests", "mutant_generation")
 def own_tests(test_file: str, mutant: str) -> bool:
     """Whether `test_file` is named after the mutant's module: tests/test_cache.py and
     tests/test_cache_cluster_mode.py for components.cache, test_settings_network.py for
-    settings.network, test_policies_rds.py for the pack's rds and rds_parameter_groups."""
+    settings.network, test_policies_rds.py for the pack's rds, rds_access and rds_parameter_groups."""
     module = mutant.rpartition(".")[0].rpartition(".")[2]
     subject = Path(test_file).stem.removeprefix("test_")
     for prefix in ("settings_", "policies_"):

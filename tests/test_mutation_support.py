@@ -3,9 +3,11 @@ a test that uses the pack is taken to reach."""
 
 from __future__ import annotations
 
+import ast
 import functools
 from types import ModuleType
 
+from settings.stack_config import ROOT
 from tests.mutation_support import clear_project_caches, ordered, own_tests, pack_mutant, reached
 
 FUNCTIONS = {
@@ -82,5 +84,52 @@ def test_own_tests_are_found_for_settings_and_for_the_packs_tables():
     assert own_tests(
         "tests/test_policies_rds.py", "policies.webapp_policies.rds_parameter_groups.x__parameters__mutmut_1"
     )
+    assert own_tests("tests/test_policies_rds.py", "policies.webapp_policies.rds_access.x__subnet_group__mutmut_1")
     assert not own_tests("tests/test_policies_rds.py", "policies.webapp_policies.s3.x__encryption__mutmut_1")
     assert not own_tests("tests/test_network.py", "components.cache.x_f__mutmut_1")
+
+
+# mutmut 3 leaves every decorated function unmutated (a decorator runs when the module is imported,
+# so a mutated decorator or a second copy of the function could break the import), staticmethod
+# and classmethod excepted. The pack's checks are therefore plain functions that the module applies
+# `resource_policy`/`stack_policy` to explicitly, and its helpers are undecorated too.
+UNMUTATED_DECORATORS = {"staticmethod", "classmethod"}
+
+
+def decorated(source: str) -> list[str]:
+    """The functions (at any depth) of `source` that mutmut would not mutate, as `line name`."""
+    return [
+        f"{node.lineno} {node.name}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and any(not (isinstance(d, ast.Name) and d.id in UNMUTATED_DECORATORS) for d in node.decorator_list)
+    ]
+
+
+def test_a_decorated_check_or_helper_is_found_and_a_staticmethod_is_not():
+    source = """
+@resource_policy(Control(name="x"), TYPES)
+def check(resource, config): ...
+
+class Rule:
+    @property
+    def world(self): ...
+
+    @staticmethod
+    def parse(text): ...
+
+def wrap(step):
+    @functools.wraps(step)
+    def remembered(value): ...
+"""
+    assert decorated(source) == ["3 check", "7 world", "14 remembered"]
+
+
+def test_mutmut_reaches_every_function_of_the_policy_pack():
+    package = ROOT / "policies" / "webapp_policies"
+    found = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in sorted(package.glob("*.py"))
+        for hit in decorated(path.read_text())
+    ]
+    assert found == []

@@ -3,6 +3,11 @@ AWS Foundational Security Best Practices standard or of another standard Securit
 checks (documented in the `policies` reference). Each module lists its policies in `POLICIES`;
 `values`, `documents` and `controls` are the machinery they share.
 
+Each check is a plain function that its module hands to `resource_policy`/`stack_policy` by a call
+(`rotation = resource_policy(control, KEY)(_rotation)`), never by a decorator, and no helper is
+decorated either: mutmut leaves decorated functions unmutated, and the mutation run should reach
+the checks (tests/test_mutation_support.py keeps it so).
+
 The policy modules load only when `all_policies()` runs (in the pack's process), so importing a
 plain-Python helper of this package, such as `names` (which the stack settings use), does not
 pull in pulumi-policy.
@@ -29,6 +34,7 @@ MODULES = (
     "wafv2",
     "ecs",
     "rds",
+    "rds_access",
     "rds_parameter_groups",
     "elasticache",
     "final_snapshots",

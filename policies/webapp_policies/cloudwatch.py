@@ -16,7 +16,20 @@ DIMENSIONS = {
 }
 
 
-@resource_policy(
+def _log_group_retention(group, config):
+    if group.get("logGroupClass") == "DELIVERY":
+        return  # AWS forces 2 days on delivery log groups.
+    days = group.number("retentionInDays", 0.0)
+    if days is UNKNOWN:
+        return
+    if days == 0:
+        if not config["allowNeverExpire"]:
+            yield "retentionInDays is not set, so events never expire"
+    elif days < config["minimumDays"]:
+        yield f"retentionInDays is {show(days)}; at least {show(config['minimumDays'])} required"
+
+
+log_group_retention = resource_policy(
     Control(
         name="aws-cloudwatch-log-group-retention",
         description="Log groups keep events for at least the configured number of days.",
@@ -40,21 +53,15 @@ DIMENSIONS = {
         },
     ),
     LOG_GROUP,
-)
-def log_group_retention(group, config):
-    if group.get("logGroupClass") == "DELIVERY":
-        return  # AWS forces 2 days on delivery log groups.
-    days = group.number("retentionInDays", 0.0)
-    if days is UNKNOWN:
-        return
-    if days == 0:
-        if not config["allowNeverExpire"]:
-            yield "retentionInDays is not set, so events never expire"
-    elif days < config["minimumDays"]:
-        yield f"retentionInDays is {show(days)}; at least {show(config['minimumDays'])} required"
+)(_log_group_retention)
 
 
-@resource_policy(
+def _log_group_kms(group, config):
+    if group.get("kmsKeyId") is None:
+        yield "kmsKeyId is not set"
+
+
+log_group_kms = resource_policy(
     Control(
         name="aws-cloudwatch-log-group-kms",
         description="Log groups are encrypted with a customer-managed KMS key.",
@@ -64,13 +71,18 @@ def log_group_retention(group, config):
         remediation="Set kms_key_id to a customer-managed key whose policy lets logs.<region>.amazonaws.com use it.",
     ),
     LOG_GROUP,
-)
-def log_group_kms(group, config):
-    if group.get("kmsKeyId") is None:
-        yield "kmsKeyId is not set"
+)(_log_group_kms)
 
 
-@resource_policy(
+def _alarm_actions(alarm, config):
+    if alarm.flag("actionsEnabled", True) is False:
+        yield "actionsEnabled is false"
+    actions = alarm.items("alarmActions")
+    if actions is not UNKNOWN and not actions:
+        yield "alarmActions is empty"
+
+
+alarm_actions = resource_policy(
     Control(
         name="aws-cloudwatch-metric-alarm-actions",
         description="Alarms notify someone: actions are enabled and at least one alarm action is set.",
@@ -81,13 +93,7 @@ def log_group_kms(group, config):
         remediation="Set alarm_actions=[<SNS topic ARN>] (and ok_actions), and leave actions_enabled at true.",
     ),
     METRIC_ALARM,
-)
-def alarm_actions(alarm, config):
-    if alarm.flag("actionsEnabled", True) is False:
-        yield "actionsEnabled is false"
-    actions = alarm.items("alarmActions")
-    if actions is not UNKNOWN and not actions:
-        yield "alarmActions is empty"
+)(_alarm_actions)
 
 
 def _watches(alarm, resource) -> bool:
@@ -107,7 +113,16 @@ def _watches(alarm, resource) -> bool:
     return any(isinstance(d, dict) and d.get(dimension) == value for d in dimension_sets)
 
 
-@stack_policy(
+def _stateful_coverage(stack, config):
+    alarms = stack.of_type(METRIC_ALARM)
+    for resource in stack.of_type(config["statefulTypes"]):
+        if not any(_watches(alarm, resource) for alarm in alarms):
+            if any(has_unknown(alarm.get("dimensions")) for alarm in alarms):
+                continue
+            yield resource.urn, "no CloudWatch alarm watches its metrics"
+
+
+stateful_coverage = stack_policy(
     Control(
         name="aws-cloudwatch-metric-alarm-stateful-coverage",
         description="Every stateful resource (database, cache) has at least one alarm on its metrics.",
@@ -124,14 +139,7 @@ def _watches(alarm, resource) -> bool:
         },
     ),
     tuple(DIMENSIONS) + METRIC_ALARM,
-)
-def stateful_coverage(stack, config):
-    alarms = stack.of_type(METRIC_ALARM)
-    for resource in stack.of_type(config["statefulTypes"]):
-        if not any(_watches(alarm, resource) for alarm in alarms):
-            if any(has_unknown(alarm.get("dimensions")) for alarm in alarms):
-                continue
-            yield resource.urn, "no CloudWatch alarm watches its metrics"
+)(_stateful_coverage)
 
 
 # The pack serves exactly these, in this order.

@@ -86,11 +86,9 @@ class Control:
             if "default" not in schema or "description" not in schema:
                 raise ValueError(f"{self.name}: config {key} needs a default and a description")
 
-    @property
     def enforcement(self) -> EnforcementLevel:
         return EnforcementLevel.MANDATORY if self.category in MANDATORY_CATEGORIES else EnforcementLevel.ADVISORY
 
-    @property
     def tags(self) -> list[str]:
         return [self.category] + [f"securityhub:{c}" for c in self.securityhub] + [f"checkov:{c}" for c in self.checkov]
 
@@ -106,7 +104,7 @@ class Control:
         return {
             "name": self.name,
             "description": self.description,
-            "enforcement_level": self.enforcement,
+            "enforcement_level": self.enforcement(),
             "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in self.config.items()})
             if self.config
             else None,
@@ -114,7 +112,7 @@ class Control:
             "framework": PolicyComplianceFramework(name=FSBP, version=FSBP_VERSION, reference=self.fsbp)
             if self.fsbp
             else None,
-            "tags": self.tags,
+            "tags": self.tags(),
             "remediation_steps": self.remediation,
             "url": security_hub_url(first) if first else None,
         }

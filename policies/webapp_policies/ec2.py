@@ -62,7 +62,15 @@ HIGH_RISK_PORTS = [
 RULE_TYPES = SECURITY_GROUP + VPC_INGRESS_RULE + EC2_RULE
 
 
-@resource_policy(
+def _world_ingress_ports(resource, config):
+    authorized = {"tcp": set(config["authorizedTcpPorts"]), "udp": set(config["authorizedUdpPorts"])}
+    for rule in world_ingress(resource):
+        allowed = authorized.get(rule.protocol)
+        if allowed is None or not all(port in allowed for port in range(rule.ports[0], rule.ports[1] + 1)):
+            yield f"allows {rule.shown()}"
+
+
+world_ingress_ports = resource_policy(
     Control(
         name="aws-ec2-security-group-world-ingress-ports",
         description="Security groups admit the whole internet (0.0.0.0/0, ::/0) only on authorized ports (80 and 443).",
@@ -87,16 +95,17 @@ RULE_TYPES = SECURITY_GROUP + VPC_INGRESS_RULE + EC2_RULE
         },
     ),
     RULE_TYPES,
-)
-def world_ingress_ports(resource, config):
-    authorized = {"tcp": set(config["authorizedTcpPorts"]), "udp": set(config["authorizedUdpPorts"])}
+)(_world_ingress_ports)
+
+
+def _high_risk_ports(resource, config):
     for rule in world_ingress(resource):
-        allowed = authorized.get(rule.protocol)
-        if allowed is None or not all(port in allowed for port in range(rule.ports[0], rule.ports[1] + 1)):
-            yield f"allows {rule.shown()}"
+        exposed = [port for port in config["highRiskPorts"] if rule.covers(port)]
+        if exposed:
+            yield f"allows {rule.shown()}, exposing {', '.join(map(str, exposed))}"
 
 
-@resource_policy(
+high_risk_ports = resource_policy(
     Control(
         name="aws-ec2-security-group-high-risk-ports",
         description="Security groups never open high-risk ports (SSH, RDP, databases, Redis...) to the internet.",
@@ -116,26 +125,10 @@ def world_ingress_ports(resource, config):
         },
     ),
     RULE_TYPES,
-)
-def high_risk_ports(resource, config):
-    for rule in world_ingress(resource):
-        exposed = [port for port in config["highRiskPorts"] if rule.covers(port)]
-        if exposed:
-            yield f"allows {rule.shown()}, exposing {', '.join(map(str, exposed))}"
+)(_high_risk_ports)
 
 
-@resource_policy(
-    Control(
-        name="aws-ec2-security-group-descriptions",
-        description="Security groups and each of their rules say what they are for.",
-        category="hygiene",
-        severity=Severity.LOW,
-        checkov=("CKV_AWS_23",),
-        remediation="Set description on the security group (not the provider's 'Managed by Pulumi') and on every rule.",
-    ),
-    SECURITY_GROUP + STANDALONE_RULES,
-)
-def descriptions(resource, config):
+def _descriptions(resource, config):
     if resource.type in SECURITY_GROUP:
         description = resource.get("description")
         if description is None or description in PROVIDER_DEFAULT_DESCRIPTIONS:
@@ -147,7 +140,25 @@ def descriptions(resource, config):
             yield f"the {rule.direction} rule {rule.shown()} has no description"
 
 
-@resource_policy(
+descriptions = resource_policy(
+    Control(
+        name="aws-ec2-security-group-descriptions",
+        description="Security groups and each of their rules say what they are for.",
+        category="hygiene",
+        severity=Severity.LOW,
+        checkov=("CKV_AWS_23",),
+        remediation="Set description on the security group (not the provider's 'Managed by Pulumi') and on every rule.",
+    ),
+    SECURITY_GROUP + STANDALONE_RULES,
+)(_descriptions)
+
+
+def _subnet_no_auto_public_ip(subnet, config):
+    if subnet.flag("mapPublicIpOnLaunch", False) is True:
+        yield "mapPublicIpOnLaunch is true"
+
+
+subnet_no_auto_public_ip = resource_policy(
     Control(
         name="aws-ec2-subnet-no-auto-public-ip",
         description="Subnets do not give instances public IP addresses automatically.",
@@ -158,13 +169,23 @@ def descriptions(resource, config):
         remediation="Set map_public_ip_on_launch=False; the load balancer and NAT gateways get their own addresses.",
     ),
     SUBNET,
-)
-def subnet_no_auto_public_ip(subnet, config):
-    if subnet.flag("mapPublicIpOnLaunch", False) is True:
-        yield "mapPublicIpOnLaunch is true"
+)(_subnet_no_auto_public_ip)
 
 
-@stack_policy(
+def _vpc_flow_logs(stack, config):
+    for vpc in stack.of_type(VPC):
+        logs = stack.referencing(vpc, FLOW_LOG, "vpcId")
+        kinds = [log.get("trafficType") for log in logs]
+        if UNKNOWN in kinds:
+            continue
+        if not any(kind in config["allowedTrafficTypes"] for kind in kinds):
+            yield (
+                vpc.urn,
+                (f"flow logs capture {', '.join(map(show, kinds))}" if logs else "no flow log names it as vpcId"),
+            )
+
+
+vpc_flow_logs = stack_policy(
     Control(
         name="aws-ec2-vpc-flow-logs",
         description="Every VPC has flow logs capturing all (or rejected) traffic.",
@@ -183,21 +204,21 @@ def subnet_no_auto_public_ip(subnet, config):
         },
     ),
     VPC + FLOW_LOG,
-)
-def vpc_flow_logs(stack, config):
+)(_vpc_flow_logs)
+
+
+def _default_security_group_closed(stack, config):
     for vpc in stack.of_type(VPC):
-        logs = stack.referencing(vpc, FLOW_LOG, "vpcId")
-        kinds = [log.get("trafficType") for log in logs]
-        if UNKNOWN in kinds:
-            continue
-        if not any(kind in config["allowedTrafficTypes"] for kind in kinds):
-            yield (
-                vpc.urn,
-                (f"flow logs capture {', '.join(map(show, kinds))}" if logs else "no flow log names it as vpcId"),
-            )
+        groups = stack.referencing(vpc, DEFAULT_SECURITY_GROUP, "vpcId")
+        if not groups:
+            yield vpc.urn, "its default security group is not managed, so it keeps AWS's allow rules"
+        for group in groups:
+            for rule in rules_of(group):
+                if rule.known():
+                    yield group.urn, f"the default security group has a {rule.direction} rule: {rule.shown()}"
 
 
-@stack_policy(
+default_security_group_closed = stack_policy(
     Control(
         name="aws-ec2-vpc-default-security-group-closed",
         description="Every VPC's default security group is managed with no rules at all.",
@@ -208,19 +229,20 @@ def vpc_flow_logs(stack, config):
         remediation="Declare an aws.ec2.DefaultSecurityGroup with vpc_id=<the VPC id>, ingress=[] and egress=[].",
     ),
     VPC + DEFAULT_SECURITY_GROUP,
-)
-def default_security_group_closed(stack, config):
-    for vpc in stack.of_type(VPC):
-        groups = stack.referencing(vpc, DEFAULT_SECURITY_GROUP, "vpcId")
-        if not groups:
-            yield vpc.urn, "its default security group is not managed, so it keeps AWS's allow rules"
-        for group in groups:
-            for rule in rules_of(group):
-                if rule.known:
-                    yield group.urn, f"the default security group has a {rule.direction} rule: {rule.shown()}"
+)(_default_security_group_closed)
 
 
-@stack_policy(
+def _world_ingress_load_balancer_only(stack, config):
+    balancer_groups = {g.urn for lb in stack.of_type(LOAD_BALANCER) for g in groups_named(stack, lb, "securityGroups")}
+    for urn, rules in group_rules(stack).items():
+        if urn in balancer_groups:
+            continue
+        for rule, declared_by in rules:
+            if rule.direction == "ingress" and rule.known() and rule.world():
+                yield declared_by.urn, f"allows {rule.shown()} on {stack.by_urn[urn].name}, which no load balancer uses"
+
+
+world_ingress_load_balancer_only = stack_policy(
     Control(
         name="aws-ec2-security-group-world-ingress-load-balancer-only",
         description="Only load balancer security groups admit traffic from the whole internet.",
@@ -230,18 +252,33 @@ def default_security_group_closed(stack, config):
         remediation="Admit internet traffic only on the load balancer's security group; other groups reference it as their source.",
     ),
     SECURITY_GROUP + STANDALONE_RULES + LOAD_BALANCER,
-)
-def world_ingress_load_balancer_only(stack, config):
-    balancer_groups = {g.urn for lb in stack.of_type(LOAD_BALANCER) for g in groups_named(stack, lb, "securityGroups")}
-    for urn, rules in group_rules(stack).items():
-        if urn in balancer_groups:
-            continue
-        for rule, declared_by in rules:
-            if rule.direction == "ingress" and rule.known and rule.world:
-                yield declared_by.urn, f"allows {rule.shown()} on {stack.by_urn[urn].name}, which no load balancer uses"
+)(_world_ingress_load_balancer_only)
 
 
-@stack_policy(
+def _data_tier_sources(stack, config):
+    client_groups = [g for s in stack.of_type(ECS_SERVICE) for g in security_groups_of_service(stack, s)]
+    client_groups += [g for f in stack.of_type(LAMBDA_FUNCTION) for g in security_groups_of_function(stack, f)]
+    service_urns = {g.urn for g in client_groups}
+    service_ids = (
+        {group_id(g) for g in client_groups}
+        | {i for s in stack.of_type(ECS_SERVICE) for i in id_list(s.get("networkConfiguration.securityGroups"))}
+        | {i for f in stack.of_type(LAMBDA_FUNCTION) for i in id_list(f.get("vpcConfig.securityGroupIds"))}
+    )
+    rules_by_group = group_rules(stack)
+    for store_type, key in DATA_STORES.items():
+        for store in stack.of_type((store_type,)):
+            for group in groups_named(stack, store, key):
+                for rule, declared_by in rules_by_group[group.urn]:
+                    if rule.direction != "ingress" or not rule.known():
+                        continue
+                    kind, value = rule.source
+                    if kind == "sg" and (value in service_ids or sources_are(declared_by, service_urns)):
+                        continue
+                    why = ", which no ECS service or VPC function uses" if kind == "sg" else ""
+                    yield declared_by.urn, f"{store.name}'s security group {group.name} admits {rule.shown()}{why}"
+
+
+data_tier_sources = stack_policy(
     Control(
         name="aws-ec2-security-group-data-tier-sources",
         description=(
@@ -256,31 +293,28 @@ def world_ingress_load_balancer_only(stack, config):
         ),
     ),
     tuple(DATA_STORES) + SECURITY_GROUP + STANDALONE_RULES + ECS_SERVICE + LAMBDA_FUNCTION,
-)
-def data_tier_sources(stack, config):
-    client_groups = [g for s in stack.of_type(ECS_SERVICE) for g in security_groups_of_service(stack, s)]
-    client_groups += [g for f in stack.of_type(LAMBDA_FUNCTION) for g in security_groups_of_function(stack, f)]
-    service_urns = {g.urn for g in client_groups}
-    service_ids = (
-        {group_id(g) for g in client_groups}
-        | {i for s in stack.of_type(ECS_SERVICE) for i in id_list(s.get("networkConfiguration.securityGroups"))}
-        | {i for f in stack.of_type(LAMBDA_FUNCTION) for i in id_list(f.get("vpcConfig.securityGroupIds"))}
-    )
-    rules_by_group = group_rules(stack)
-    for store_type, key in DATA_STORES.items():
-        for store in stack.of_type((store_type,)):
-            for group in groups_named(stack, store, key):
-                for rule, declared_by in rules_by_group[group.urn]:
-                    if rule.direction != "ingress" or not rule.known:
-                        continue
-                    kind, value = rule.source
-                    if kind == "sg" and (value in service_ids or sources_are(declared_by, service_urns)):
-                        continue
-                    why = ", which no ECS service or VPC function uses" if kind == "sg" else ""
-                    yield declared_by.urn, f"{store.name}'s security group {group.name} admits {rule.shown()}{why}"
+)(_data_tier_sources)
 
 
-@stack_policy(
+def _no_mixed_rules(stack, config):
+    for group in stack.of_type(SECURITY_GROUP):
+        standalone = [r for r in stack.of_type(STANDALONE_RULES) if group in standalone_targets(stack, r)]
+        if not standalone:
+            continue
+        declared = {rule.atom() for r in standalone for rule in rules_of(r)}
+        inline = rules_of(group)
+        if has_unknown(declared) or any(not rule.known() for rule in inline):
+            continue
+        # The state of a group lists every rule it has, including those of standalone resources.
+        extra = [rule for rule in inline if rule.atom() not in declared]
+        if extra:
+            yield (
+                group.urn,
+                f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)",
+            )
+
+
+no_mixed_rules = stack_policy(
     Control(
         name="aws-ec2-security-group-no-mixed-rules",
         description="A security group's rules come either inline or from standalone rule resources, never both.",
@@ -292,23 +326,7 @@ def data_tier_sources(stack, config):
         ),
     ),
     SECURITY_GROUP + STANDALONE_RULES,
-)
-def no_mixed_rules(stack, config):
-    for group in stack.of_type(SECURITY_GROUP):
-        standalone = [r for r in stack.of_type(STANDALONE_RULES) if group in standalone_targets(stack, r)]
-        if not standalone:
-            continue
-        declared = {rule.atom() for r in standalone for rule in rules_of(r)}
-        inline = rules_of(group)
-        if has_unknown(declared) or any(not rule.known for rule in inline):
-            continue
-        # The state of a group lists every rule it has, including those of standalone resources.
-        extra = [rule for rule in inline if rule.atom() not in declared]
-        if extra:
-            yield (
-                group.urn,
-                f"has inline rules ({'; '.join(r.shown() for r in extra)}) besides {len(standalone)} standalone rule resource(s)",
-            )
+)(_no_mixed_rules)
 
 
 # The pack serves exactly these, in this order.

@@ -48,19 +48,7 @@ def container_checks(check):
     return validate
 
 
-@resource_policy(
-    Control(
-        name="aws-ecs-cluster-container-insights",
-        description="ECS clusters have CloudWatch Container Insights on.",
-        category="monitoring",
-        severity=Severity.MEDIUM,
-        fsbp="ECS.12",
-        checkov=("CKV_AWS_65",),
-        remediation='Set settings=[{name: "containerInsights", value: "enhanced"}] (or "enabled").',
-    ),
-    CLUSTER,
-)
-def container_insights(cluster, config):
+def _container_insights(cluster, config):
     settings = cluster.items("settings")
     if settings is UNKNOWN or any(s is UNKNOWN or lookup(s, "name") is UNKNOWN for s in settings):
         return
@@ -71,7 +59,31 @@ def container_insights(cluster, config):
         yield f"containerInsights is {show(values[0]) if values else 'not set'}"
 
 
-@resource_policy(
+container_insights = resource_policy(
+    Control(
+        name="aws-ecs-cluster-container-insights",
+        description="ECS clusters have CloudWatch Container Insights on.",
+        category="monitoring",
+        severity=Severity.MEDIUM,
+        fsbp="ECS.12",
+        checkov=("CKV_AWS_65",),
+        remediation='Set settings=[{name: "containerInsights", value: "enhanced"}] (or "enabled").',
+    ),
+    CLUSTER,
+)(_container_insights)
+
+
+def _exec_audit(cluster, config):
+    exec_config = cluster.get("configuration.executeCommandConfiguration")
+    if exec_config is None or exec_config is UNKNOWN:
+        return
+    if lookup(exec_config, "logging") == "NONE":
+        yield "executeCommandConfiguration.logging is NONE"
+    if lookup(exec_config, "kmsKeyId") is None:
+        yield "executeCommandConfiguration.kmsKeyId is not set"
+
+
+exec_audit = resource_policy(
     Control(
         name="aws-ecs-cluster-exec-audit",
         description="ECS Exec sessions are logged and encrypted with a customer-managed key.",
@@ -84,18 +96,15 @@ def container_insights(cluster, config):
         ),
     ),
     CLUSTER,
-)
-def exec_audit(cluster, config):
-    exec_config = cluster.get("configuration.executeCommandConfiguration")
-    if exec_config is None or exec_config is UNKNOWN:
-        return
-    if lookup(exec_config, "logging") == "NONE":
-        yield "executeCommandConfiguration.logging is NONE"
-    if lookup(exec_config, "kmsKeyId") is None:
-        yield "executeCommandConfiguration.kmsKeyId is not set"
+)(_exec_audit)
 
 
-@resource_policy(
+def _no_public_ip(service, config):
+    if service.flag("networkConfiguration.assignPublicIp", False) is True:
+        yield "networkConfiguration.assignPublicIp is true"
+
+
+no_public_ip = resource_policy(
     Control(
         name="aws-ecs-service-no-public-ip",
         description="ECS services do not give their tasks public IP addresses.",
@@ -106,13 +115,16 @@ def exec_audit(cluster, config):
         remediation="Set network_configuration.assign_public_ip=False and run the tasks in private subnets.",
     ),
     SERVICE,
-)
-def no_public_ip(service, config):
-    if service.flag("networkConfiguration.assignPublicIp", False) is True:
-        yield "networkConfiguration.assignPublicIp is true"
+)(_no_public_ip)
 
 
-@resource_policy(
+def _fargate_platform(service, config):
+    version = service.get("platformVersion")
+    if isinstance(version, str) and version != "LATEST":
+        yield f"platformVersion is pinned to {show(version)}"
+
+
+fargate_platform = resource_policy(
     Control(
         name="aws-ecs-service-fargate-platform",
         description="Fargate services run on the latest platform version.",
@@ -123,14 +135,15 @@ def no_public_ip(service, config):
         remediation='Leave platform_version unset or "LATEST".',
     ),
     SERVICE,
-)
-def fargate_platform(service, config):
-    version = service.get("platformVersion")
-    if isinstance(version, str) and version != "LATEST":
-        yield f"platformVersion is pinned to {show(version)}"
+)(_fargate_platform)
 
 
-@resource_policy(
+def _non_privileged(container, config):
+    if container.get("privileged") is True:
+        yield "privileged is true"
+
+
+non_privileged = resource_policy(
     Control(
         name="aws-ecs-task-definition-non-privileged",
         description="Containers do not run privileged.",
@@ -141,14 +154,15 @@ def fargate_platform(service, config):
         remediation='Remove "privileged": true from the container definition.',
     ),
     TASK_DEFINITION,
-)
-@container_checks
-def non_privileged(container, config):
-    if container.get("privileged") is True:
-        yield "privileged is true"
+)(container_checks(_non_privileged))
 
 
-@resource_policy(
+def _read_only_root(container, config):
+    if container.get("readonlyRootFilesystem") is not True:
+        yield f"readonlyRootFilesystem is {show(container.get('readonlyRootFilesystem'))}"
+
+
+read_only_root = resource_policy(
     Control(
         name="aws-ecs-task-definition-read-only-root",
         description="Containers mount their root filesystem read-only.",
@@ -159,14 +173,15 @@ def non_privileged(container, config):
         remediation='Set "readonlyRootFilesystem": true and mount writable scratch space (a task volume) where the application writes.',
     ),
     TASK_DEFINITION,
-)
-@container_checks
-def read_only_root(container, config):
-    if container.get("readonlyRootFilesystem") is not True:
-        yield f"readonlyRootFilesystem is {show(container.get('readonlyRootFilesystem'))}"
+)(container_checks(_read_only_root))
 
 
-@resource_policy(
+def _no_host_pid(task, config):
+    if task.get("pidMode") == "host":
+        yield "pidMode is host"
+
+
+no_host_pid = resource_policy(
     Control(
         name="aws-ecs-task-definition-no-host-pid",
         description="Tasks do not share the host's process namespace.",
@@ -177,13 +192,23 @@ def read_only_root(container, config):
         remediation='Leave pid_mode unset (or "task").',
     ),
     TASK_DEFINITION,
-)
-def no_host_pid(task, config):
-    if task.get("pidMode") == "host":
-        yield "pidMode is host"
+)(_no_host_pid)
 
 
-@resource_policy(
+def _container_not_root(container, config):
+    user = container.get("user")
+    if user is None or str(user).split(":")[0] in ROOT_USERS:
+        yield f"user is {show(user)}, so the container runs as root"
+
+
+def _non_root_user(task, config):
+    mode = task.get("networkMode")
+    if mode is not UNKNOWN and mode != "awsvpc":
+        yield f"networkMode is {show(mode)}, not awsvpc"
+    yield from container_checks(_container_not_root)(task, config)
+
+
+non_root_user = resource_policy(
     Control(
         name="aws-ecs-task-definition-non-root-user",
         description="Tasks use awsvpc networking and every container runs as a non-root user.",
@@ -193,22 +218,16 @@ def no_host_pid(task, config):
         remediation='Set network_mode="awsvpc" and a non-root "user" (e.g. "10001:10001") in each container definition.',
     ),
     TASK_DEFINITION,
-)
-def non_root_user(task, config):
-    mode = task.get("networkMode")
-    if mode is not UNKNOWN and mode != "awsvpc":
-        yield f"networkMode is {show(mode)}, not awsvpc"
-    yield from _non_root(task, config)
+)(_non_root_user)
 
 
-@container_checks
-def _non_root(container, config):
-    user = container.get("user")
-    if user is None or str(user).split(":")[0] in ROOT_USERS:
-        yield f"user is {show(user)}, so the container runs as root"
+def _separate_roles(task, config):
+    execution, role = task.get("executionRoleArn"), task.get("taskRoleArn")
+    if isinstance(execution, str) and execution == role:
+        yield "taskRoleArn is the execution role"
 
 
-@resource_policy(
+separate_roles = resource_policy(
     Control(
         name="aws-ecs-task-definition-separate-roles",
         description="Tasks use a task role distinct from the execution role that pulls images and reads secrets.",
@@ -218,14 +237,15 @@ def _non_root(container, config):
         remediation="Give the task definition its own task_role_arn, different from execution_role_arn.",
     ),
     TASK_DEFINITION,
-)
-def separate_roles(task, config):
-    execution, role = task.get("executionRoleArn"), task.get("taskRoleArn")
-    if isinstance(execution, str) and execution == role:
-        yield "taskRoleArn is the execution role"
+)(_separate_roles)
 
 
-@resource_policy(
+def _logging(container, config):
+    if lookup(container, "logConfiguration.logDriver") is None:
+        yield "logConfiguration.logDriver is not set"
+
+
+logging = resource_policy(
     Control(
         name="aws-ecs-task-definition-logging",
         description="Every container sends its logs to a log driver.",
@@ -235,29 +255,10 @@ def separate_roles(task, config):
         remediation='Set "logConfiguration": {"logDriver": "awslogs", "options": {...}} to a KMS-encrypted log group.',
     ),
     TASK_DEFINITION,
-)
-@container_checks
-def logging(container, config):
-    if lookup(container, "logConfiguration.logDriver") is None:
-        yield "logConfiguration.logDriver is not set"
+)(container_checks(_logging))
 
 
-@resource_policy(
-    Control(
-        name="aws-ecs-task-definition-no-secrets-in-environment",
-        description="Secrets reach containers as Secrets Manager/SSM references, never as plain environment variables.",
-        category="secrets",
-        severity=Severity.HIGH,
-        fsbp="ECS.8",
-        remediation=(
-            'Move the value to Secrets Manager and list it under "secrets": [{"name": ..., "valueFrom": <secret ARN>}] '
-            "(the execution role needs secretsmanager:GetSecretValue and kms:Decrypt)."
-        ),
-    ),
-    TASK_DEFINITION,
-)
-@container_checks
-def no_secrets_in_environment(container, config):
+def _no_secrets_in_environment(container, config):
     """Names follow the credential-name rule the stack settings use (webapp_policies.names), with
     the exceptions the service's settings allowlisted, carried in the container's label."""
     labels = container.get("dockerLabels")
@@ -277,7 +278,31 @@ def no_secrets_in_environment(container, config):
             yield f"secret {lookup(secret, 'name')} has valueFrom {show(value_from)}, not a Secrets Manager or SSM ARN"
 
 
-@resource_policy(
+no_secrets_in_environment = resource_policy(
+    Control(
+        name="aws-ecs-task-definition-no-secrets-in-environment",
+        description="Secrets reach containers as Secrets Manager/SSM references, never as plain environment variables.",
+        category="secrets",
+        severity=Severity.HIGH,
+        fsbp="ECS.8",
+        remediation=(
+            'Move the value to Secrets Manager and list it under "secrets": [{"name": ..., "valueFrom": <secret ARN>}] '
+            "(the execution role needs secretsmanager:GetSecretValue and kms:Decrypt)."
+        ),
+    ),
+    TASK_DEFINITION,
+)(container_checks(_no_secrets_in_environment))
+
+
+def _image_digest(container, config):
+    image = container.get("image")
+    if image is UNKNOWN:
+        return
+    if not isinstance(image, str) or not PINNED_IMAGE.match(image):
+        yield f"image {show(image)} is not pinned by digest (@sha256:<64 hex>)"
+
+
+image_digest = resource_policy(
     Control(
         name="aws-ecs-task-definition-image-digest",
         description="Containers run images pinned by digest, so whoever can move a tag cannot change what runs.",
@@ -289,21 +314,27 @@ def no_secrets_in_environment(container, config):
         ),
     ),
     TASK_DEFINITION,
-)
-@container_checks
-def image_digest(container, config):
-    image = container.get("image")
-    if image is UNKNOWN:
-        return
-    if not isinstance(image, str) or not PINNED_IMAGE.match(image):
-        yield f"image {show(image)} is not pinned by digest (@sha256:<64 hex>)"
+)(container_checks(_image_digest))
 
 
 # RDS names the master user secrets it manages `rds!db-...` (instances) and `rds!cluster-...`.
 RDS_MANAGED_SECRET = re.compile(r"(^|[:/])rds!")
 
 
-@resource_policy(
+def _no_rds_master_secret(container, config):
+    """The master user has rds_superuser: a task holding it turns any injection flaw into control of
+    every table and role, and RDS rotates it every 7 days under running tasks."""
+    for secret in container.get("secrets") or []:
+        value_from = str(lookup(secret, "valueFrom") or "")
+        if RDS_MANAGED_SECRET.search(value_from):
+            yield f"secret {lookup(secret, 'name')} is the RDS-managed master secret {value_from}"
+    for variable in container.get("environment") or []:
+        value = lookup(variable, "value")
+        if isinstance(value, str) and RDS_MANAGED_SECRET.search(value):
+            yield f"environment variable {lookup(variable, 'name')} names the RDS-managed master secret {value}"
+
+
+no_rds_master_secret = resource_policy(
     Control(
         name="aws-ecs-task-definition-no-rds-master-secret",
         description="No container receives the RDS-managed master user secret: applications log in as their own user.",
@@ -315,19 +346,7 @@ RDS_MANAGED_SECRET = re.compile(r"(^|[:/])rds!")
         ),
     ),
     TASK_DEFINITION,
-)
-@container_checks
-def no_rds_master_secret(container, config):
-    """The master user has rds_superuser: a task holding it turns any injection flaw into control of
-    every table and role, and RDS rotates it every 7 days under running tasks."""
-    for secret in container.get("secrets") or []:
-        value_from = str(lookup(secret, "valueFrom") or "")
-        if RDS_MANAGED_SECRET.search(value_from):
-            yield f"secret {lookup(secret, 'name')} is the RDS-managed master secret {value_from}"
-    for variable in container.get("environment") or []:
-        value = lookup(variable, "value")
-        if isinstance(value, str) and RDS_MANAGED_SECRET.search(value):
-            yield f"environment variable {lookup(variable, 'name')} names the RDS-managed master secret {value}"
+)(container_checks(_no_rds_master_secret))
 
 
 # The pack serves exactly these, in this order.

@@ -10,7 +10,26 @@ from .values import UNKNOWN, aws_managed_key, show
 REPLICATION_GROUP = ("aws:elasticache/replicationGroup:ReplicationGroup",)
 
 
-@resource_policy(
+def _encrypted_at_rest(cache, config):
+    enabled = cache.flag("atRestEncryptionEnabled")
+    if enabled is UNKNOWN:
+        return
+    if enabled is not True:
+        yield (
+            f"atRestEncryptionEnabled is {show(cache.get('atRestEncryptionEnabled'))} "
+            "(set it explicitly: the default is false for redis)"
+        )
+        return
+    key = cache.get("kmsKeyId")
+    if key is UNKNOWN:
+        return
+    if key is not None and aws_managed_key(key):
+        yield f"kmsKeyId {show(key)} is an AWS-managed key"
+    elif key is None and config["requireCustomerManagedKey"]:
+        yield "kmsKeyId is not set, so data at rest uses the service-managed key"
+
+
+encrypted_at_rest = resource_policy(
     Control(
         name="aws-elasticache-replication-group-encrypted-at-rest",
         description="ElastiCache replication groups encrypt data at rest, with a customer-managed KMS key.",
@@ -31,27 +50,18 @@ REPLICATION_GROUP = ("aws:elasticache/replicationGroup:ReplicationGroup",)
         },
     ),
     REPLICATION_GROUP,
-)
-def encrypted_at_rest(cache, config):
-    enabled = cache.flag("atRestEncryptionEnabled")
-    if enabled is UNKNOWN:
-        return
-    if enabled is not True:
-        yield (
-            f"atRestEncryptionEnabled is {show(cache.get('atRestEncryptionEnabled'))} "
-            "(set it explicitly: the default is false for redis)"
-        )
-        return
-    key = cache.get("kmsKeyId")
-    if key is UNKNOWN:
-        return
-    if key is not None and aws_managed_key(key):
-        yield f"kmsKeyId {show(key)} is an AWS-managed key"
-    elif key is None and config["requireCustomerManagedKey"]:
-        yield "kmsKeyId is not set, so data at rest uses the service-managed key"
+)(_encrypted_at_rest)
 
 
-@resource_policy(
+def _encrypted_in_transit(cache, config):
+    if cache.flag("transitEncryptionEnabled") not in (True, UNKNOWN):
+        yield f"transitEncryptionEnabled is {show(cache.get('transitEncryptionEnabled'))}"
+    mode = cache.get("transitEncryptionMode")
+    if mode is not None and mode is not UNKNOWN and mode != "required":
+        yield f"transitEncryptionMode is {show(mode)}, so clients may still connect without TLS"
+
+
+encrypted_in_transit = resource_policy(
     Control(
         name="aws-elasticache-replication-group-encrypted-in-transit",
         description="ElastiCache replication groups require TLS from every client.",
@@ -65,16 +75,19 @@ def encrypted_at_rest(cache, config):
         ),
     ),
     REPLICATION_GROUP,
-)
-def encrypted_in_transit(cache, config):
-    if cache.flag("transitEncryptionEnabled") not in (True, UNKNOWN):
-        yield f"transitEncryptionEnabled is {show(cache.get('transitEncryptionEnabled'))}"
-    mode = cache.get("transitEncryptionMode")
-    if mode is not None and mode is not UNKNOWN and mode != "required":
-        yield f"transitEncryptionMode is {show(mode)}, so clients may still connect without TLS"
+)(_encrypted_in_transit)
 
 
-@resource_policy(
+def _auth(cache, config):
+    if cache.has("authToken"):
+        return
+    groups = cache.items("userGroupIds")
+    if groups is UNKNOWN or groups:
+        return
+    yield "neither authToken nor userGroupIds is set, so any client that reaches the port gets in"
+
+
+auth = resource_policy(
     Control(
         name="aws-elasticache-replication-group-auth",
         description="ElastiCache replication groups make clients authenticate (AUTH token or RBAC user group).",
@@ -88,32 +101,10 @@ def encrypted_in_transit(cache, config):
         ),
     ),
     REPLICATION_GROUP,
-)
-def auth(cache, config):
-    if cache.has("authToken"):
-        return
-    groups = cache.items("userGroupIds")
-    if groups is UNKNOWN or groups:
-        return
-    yield "neither authToken nor userGroupIds is set, so any client that reaches the port gets in"
+)(_auth)
 
 
-@resource_policy(
-    Control(
-        name="aws-elasticache-replication-group-multi-az",
-        description="ElastiCache replication groups have a replica in another AZ with automatic failover.",
-        category="availability",
-        severity=Severity.MEDIUM,
-        fsbp="ElastiCache.3",
-        checkov=("CKV2_AWS_50",),
-        remediation=(
-            "Set automatic_failover_enabled=True, multi_az_enabled=True and num_cache_clusters >= 2 "
-            "(the cache.numNodes, automaticFailover and multiAz stack settings)."
-        ),
-    ),
-    REPLICATION_GROUP,
-)
-def multi_az(cache, config):
+def _multi_az(cache, config):
     for key in ("automaticFailoverEnabled", "multiAzEnabled"):
         if cache.flag(key, False) is False:
             yield f"{key} is {show(cache.get(key))} (the provider default is false)"
@@ -127,7 +118,33 @@ def multi_az(cache, config):
             yield f"numCacheClusters is {show(cache.get('numCacheClusters'))} (the provider default is 1); at least 2 needed"
 
 
-@resource_policy(
+multi_az = resource_policy(
+    Control(
+        name="aws-elasticache-replication-group-multi-az",
+        description="ElastiCache replication groups have a replica in another AZ with automatic failover.",
+        category="availability",
+        severity=Severity.MEDIUM,
+        fsbp="ElastiCache.3",
+        checkov=("CKV2_AWS_50",),
+        remediation=(
+            "Set automatic_failover_enabled=True, multi_az_enabled=True and num_cache_clusters >= 2 "
+            "(the cache.numNodes, automaticFailover and multiAz stack settings)."
+        ),
+    ),
+    REPLICATION_GROUP,
+)(_multi_az)
+
+
+def _snapshot_retention(cache, config):
+    days = cache.number("snapshotRetentionLimit", 0.0)
+    if days is not UNKNOWN and days < config["minimumDays"]:
+        yield (
+            f"snapshotRetentionLimit is {show(cache.get('snapshotRetentionLimit'))} (0 or unset turns snapshots off); "
+            f"at least {show(config['minimumDays'])} days required"
+        )
+
+
+snapshot_retention = resource_policy(
     Control(
         name="aws-elasticache-replication-group-snapshot-retention",
         description="ElastiCache replication groups keep automatic snapshots for at least the configured number of days.",
@@ -147,17 +164,15 @@ def multi_az(cache, config):
         },
     ),
     REPLICATION_GROUP,
-)
-def snapshot_retention(cache, config):
-    days = cache.number("snapshotRetentionLimit", 0.0)
-    if days is not UNKNOWN and days < config["minimumDays"]:
-        yield (
-            f"snapshotRetentionLimit is {show(cache.get('snapshotRetentionLimit'))} (0 or unset turns snapshots off); "
-            f"at least {show(config['minimumDays'])} days required"
-        )
+)(_snapshot_retention)
 
 
-@resource_policy(
+def _auto_minor_upgrade(cache, config):
+    if cache.flag("autoMinorVersionUpgrade", True) is False:
+        yield "autoMinorVersionUpgrade is false"
+
+
+auto_minor_upgrade = resource_policy(
     Control(
         name="aws-elasticache-replication-group-auto-minor-upgrade",
         description="ElastiCache replication groups take minor engine upgrades automatically.",
@@ -168,13 +183,20 @@ def snapshot_retention(cache, config):
         remediation="Leave auto_minor_version_upgrade at its default (true).",
     ),
     REPLICATION_GROUP,
-)
-def auto_minor_upgrade(cache, config):
-    if cache.flag("autoMinorVersionUpgrade", True) is False:
-        yield "autoMinorVersionUpgrade is false"
+)(_auto_minor_upgrade)
 
 
-@resource_policy(
+def _subnet_group(cache, config):
+    name = cache.get("subnetGroupName")
+    if name is UNKNOWN:
+        return
+    if name is None:
+        yield "subnetGroupName is not set, so the cache lands in the default subnet group"
+    elif name.lower() == "default":
+        yield "subnetGroupName is 'default'"
+
+
+subnet_group = resource_policy(
     Control(
         name="aws-elasticache-replication-group-subnet-group",
         description="ElastiCache replication groups run in the stack's own cache subnet group.",
@@ -185,15 +207,7 @@ def auto_minor_upgrade(cache, config):
         remediation="Create an aws.elasticache.SubnetGroup over the isolated subnets and pass its name as subnet_group_name.",
     ),
     REPLICATION_GROUP,
-)
-def subnet_group(cache, config):
-    name = cache.get("subnetGroupName")
-    if name is UNKNOWN:
-        return
-    if name is None:
-        yield "subnetGroupName is not set, so the cache lands in the default subnet group"
-    elif name.lower() == "default":
-        yield "subnetGroupName is 'default'"
+)(_subnet_group)
 
 
 # The pack serves exactly these, in this order.

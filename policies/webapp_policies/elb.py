@@ -28,7 +28,16 @@ def application(lb) -> bool:
     return kind is None or kind is UNKNOWN or kind == "application"
 
 
-@resource_policy(
+def _access_logs(lb, config):
+    if not application(lb):
+        return
+    if lb.flag("accessLogs.enabled", False) is False:
+        yield f"accessLogs.enabled is {show(lb.get('accessLogs.enabled'))} (the provider default is false)"
+    elif lb.get("accessLogs.bucket") in (None, ""):
+        yield "accessLogs.bucket is empty"
+
+
+access_logs = resource_policy(
     Control(
         name="aws-elb-load-balancer-access-logs",
         description="Application Load Balancers write access logs to S3.",
@@ -39,17 +48,15 @@ def application(lb) -> bool:
         remediation="Set access_logs={enabled: True, bucket: <log bucket>} (the bucket needs SSE-S3 and a policy for the ELB log delivery).",
     ),
     LOAD_BALANCER,
-)
-def access_logs(lb, config):
-    if not application(lb):
-        return
-    if lb.flag("accessLogs.enabled", False) is False:
-        yield f"accessLogs.enabled is {show(lb.get('accessLogs.enabled'))} (the provider default is false)"
-    elif lb.get("accessLogs.bucket") in (None, ""):
-        yield "accessLogs.bucket is empty"
+)(_access_logs)
 
 
-@resource_policy(
+def _drop_invalid_headers(lb, config):
+    if application(lb) and lb.flag("dropInvalidHeaderFields", False) is False:
+        yield f"dropInvalidHeaderFields is {show(lb.get('dropInvalidHeaderFields'))} (the provider default is false)"
+
+
+drop_invalid_headers = resource_policy(
     Control(
         name="aws-elb-load-balancer-drop-invalid-headers",
         description="Application Load Balancers drop HTTP headers with invalid names.",
@@ -60,13 +67,15 @@ def access_logs(lb, config):
         remediation="Set drop_invalid_header_fields=True.",
     ),
     LOAD_BALANCER,
-)
-def drop_invalid_headers(lb, config):
-    if application(lb) and lb.flag("dropInvalidHeaderFields", False) is False:
-        yield f"dropInvalidHeaderFields is {show(lb.get('dropInvalidHeaderFields'))} (the provider default is false)"
+)(_drop_invalid_headers)
 
 
-@resource_policy(
+def _deletion_protection(lb, config):
+    if lb.flag("enableDeletionProtection", False) is False:
+        yield f"enableDeletionProtection is {show(lb.get('enableDeletionProtection'))} (the provider default is false)"
+
+
+deletion_protection = resource_policy(
     Control(
         name="aws-elb-load-balancer-deletion-protection",
         description="Load balancers have deletion protection on.",
@@ -77,13 +86,16 @@ def drop_invalid_headers(lb, config):
         remediation="Set enable_deletion_protection=True.",
     ),
     LOAD_BALANCER,
-)
-def deletion_protection(lb, config):
-    if lb.flag("enableDeletionProtection", False) is False:
-        yield f"enableDeletionProtection is {show(lb.get('enableDeletionProtection'))} (the provider default is false)"
+)(_deletion_protection)
 
 
-@resource_policy(
+def _desync_mitigation(lb, config):
+    mode = lb.get("desyncMitigationMode", "defensive")
+    if application(lb) and mode is not UNKNOWN and mode not in config["allowedModes"]:
+        yield f"desyncMitigationMode is {show(mode)}"
+
+
+desync_mitigation = resource_policy(
     Control(
         name="aws-elb-load-balancer-desync-mitigation",
         description="Application Load Balancers mitigate HTTP desync in defensive or strictest mode.",
@@ -102,14 +114,18 @@ def deletion_protection(lb, config):
         },
     ),
     LOAD_BALANCER,
-)
-def desync_mitigation(lb, config):
-    mode = lb.get("desyncMitigationMode", "defensive")
-    if application(lb) and mode is not UNKNOWN and mode not in config["allowedModes"]:
-        yield f"desyncMitigationMode is {show(mode)}"
+)(_desync_mitigation)
 
 
-@resource_policy(
+def _multi_az(lb, config):
+    subnets, mappings = lb.items("subnets"), lb.items("subnetMappings")
+    if subnets is UNKNOWN or mappings is UNKNOWN:
+        return
+    if max(len(subnets), len(mappings)) < config["minimumZones"]:
+        yield f"spans {max(len(subnets), len(mappings))} subnet(s); at least {show(config['minimumZones'])} AZs required"
+
+
+multi_az = resource_policy(
     Control(
         name="aws-elb-load-balancer-multi-az",
         description="Load balancers span at least two Availability Zones.",
@@ -127,16 +143,18 @@ def desync_mitigation(lb, config):
         },
     ),
     LOAD_BALANCER,
-)
-def multi_az(lb, config):
-    subnets, mappings = lb.items("subnets"), lb.items("subnetMappings")
-    if subnets is UNKNOWN or mappings is UNKNOWN:
-        return
-    if max(len(subnets), len(mappings)) < config["minimumZones"]:
-        yield f"spans {max(len(subnets), len(mappings))} subnet(s); at least {show(config['minimumZones'])} AZs required"
+)(_multi_az)
 
 
-@stack_policy(
+def _waf(stack, config):
+    for lb in stack.of_type(LOAD_BALANCER):
+        if not application(lb) or lb.flag("internal", False) is not False:
+            continue
+        if not stack.referencing(lb, WEB_ACL_ASSOCIATION, "resourceArn"):
+            yield lb.urn, "internet-facing and no WAFv2 web ACL association names it as resourceArn"
+
+
+waf = stack_policy(
     Control(
         name="aws-elb-load-balancer-waf",
         description="Internet-facing Application Load Balancers are protected by a WAFv2 web ACL.",
@@ -147,13 +165,7 @@ def multi_az(lb, config):
         remediation="Create an aws.wafv2.WebAclAssociation with resource_arn=<the load balancer's arn> and the web ACL's arn.",
     ),
     LOAD_BALANCER + WEB_ACL_ASSOCIATION,
-)
-def waf(stack, config):
-    for lb in stack.of_type(LOAD_BALANCER):
-        if not application(lb) or lb.flag("internal", False) is not False:
-            continue
-        if not stack.referencing(lb, WEB_ACL_ASSOCIATION, "resourceArn"):
-            yield lb.urn, "internet-facing and no WAFv2 web ACL association names it as resourceArn"
+)(_waf)
 
 
 def redirects_to_https(listener) -> bool:
@@ -168,7 +180,14 @@ def protocol(listener):
     return listener.get("protocol", "HTTP")
 
 
-@resource_policy(
+def _http_redirect(listener, config):
+    if protocol(listener) != "HTTP" or has_unknown(listener.get("defaultActions")):
+        return
+    if not redirects_to_https(listener):
+        yield "an HTTP listener whose default action is not a single redirect to HTTPS"
+
+
+http_redirect = resource_policy(
     Control(
         name="aws-elb-listener-http-redirect",
         description="Plain-HTTP listeners do nothing but redirect to HTTPS.",
@@ -179,15 +198,21 @@ def protocol(listener):
         remediation='Give the HTTP listener a single default action {type: "redirect", redirect: {protocol: "HTTPS", port: "443", status_code: "HTTP_301"}}.',
     ),
     LISTENER,
-)
-def http_redirect(listener, config):
-    if protocol(listener) != "HTTP" or has_unknown(listener.get("defaultActions")):
+)(_http_redirect)
+
+
+def _secure_protocol(listener, config):
+    kind = protocol(listener)
+    if kind is UNKNOWN:
         return
-    if not redirects_to_https(listener):
-        yield "an HTTP listener whose default action is not a single redirect to HTTPS"
+    if kind in ("HTTPS", "TLS"):
+        if listener.get("certificateArn") is None:
+            yield f"a {kind} listener without certificateArn"
+    elif kind != "HTTP":
+        yield f"protocol is {show(kind)}, which does not encrypt in transit"
 
 
-@resource_policy(
+secure_protocol = resource_policy(
     Control(
         name="aws-elb-listener-secure-protocol",
         description="Listeners terminate TLS (HTTPS or TLS with a certificate); plain HTTP only to redirect.",
@@ -198,20 +223,20 @@ def http_redirect(listener, config):
         remediation='Use protocol="HTTPS" with certificate_arn (an ACM certificate); keep port 80 only as a redirect.',
     ),
     LISTENER,
-)
-def secure_protocol(listener, config):
-    kind = protocol(listener)
-    if kind is UNKNOWN:
+)(_secure_protocol)
+# HTTP listeners are aws-elb-listener-http-redirect's to judge.
+
+
+def _tls_policy(listener, config):
+    if protocol(listener) not in ("HTTPS", "TLS"):
         return
-    if kind in ("HTTPS", "TLS"):
-        if listener.get("certificateArn") is None:
-            yield f"a {kind} listener without certificateArn"
-    elif kind != "HTTP":
-        yield f"protocol is {show(kind)}, which does not encrypt in transit"
-    # HTTP listeners are aws-elb-listener-http-redirect's to judge.
+    policy = listener.get("sslPolicy", "ELBSecurityPolicy-2016-08")
+    if policy is not UNKNOWN and policy not in config["allowedPolicies"]:
+        shown = show(listener.get("sslPolicy")) if listener.has("sslPolicy") else "not set (ELBSecurityPolicy-2016-08)"
+        yield f"sslPolicy is {shown}"
 
 
-@resource_policy(
+tls_policy = resource_policy(
     Control(
         name="aws-elb-listener-tls-policy",
         description="TLS listeners use a TLS 1.2+/1.3 security policy from Security Hub's list.",
@@ -230,17 +255,25 @@ def secure_protocol(listener, config):
         },
     ),
     LISTENER,
-)
-def tls_policy(listener, config):
-    if protocol(listener) not in ("HTTPS", "TLS"):
+)(_tls_policy)
+
+
+def _target_group_health_check(group, config):
+    if group.get("targetType") == "lambda":
         return
-    policy = listener.get("sslPolicy", "ELBSecurityPolicy-2016-08")
-    if policy is not UNKNOWN and policy not in config["allowedPolicies"]:
-        shown = show(listener.get("sslPolicy")) if listener.has("sslPolicy") else "not set (ELBSecurityPolicy-2016-08)"
-        yield f"sslPolicy is {shown}"
+    if group.flag("healthCheck.enabled", True) is False:
+        yield "healthCheck.enabled is false"
+        return
+    kind = group.get("protocol")
+    if kind in ("HTTP", "HTTPS"):
+        for key in ("path", "matcher"):
+            if group.get(f"healthCheck.{key}") is None:
+                yield f"healthCheck.{key} is not set"
+    if config["requireTlsToTargets"] and kind == "HTTP":
+        yield "protocol is HTTP, so traffic to the targets is not encrypted"
 
 
-@resource_policy(
+target_group_health_check = resource_policy(
     Control(
         name="aws-elb-target-group-health-check",
         description="Target groups health-check their targets on an explicit path and status matcher.",
@@ -257,20 +290,7 @@ def tls_policy(listener, config):
         },
     ),
     TARGET_GROUP,
-)
-def target_group_health_check(group, config):
-    if group.get("targetType") == "lambda":
-        return
-    if group.flag("healthCheck.enabled", True) is False:
-        yield "healthCheck.enabled is false"
-        return
-    kind = group.get("protocol")
-    if kind in ("HTTP", "HTTPS"):
-        for key in ("path", "matcher"):
-            if group.get(f"healthCheck.{key}") is None:
-                yield f"healthCheck.{key} is not set"
-    if config["requireTlsToTargets"] and kind == "HTTP":
-        yield "protocol is HTTP, so traffic to the targets is not encrypted"
+)(_target_group_health_check)
 
 
 # The pack serves exactly these, in this order.

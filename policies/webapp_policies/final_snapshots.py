@@ -37,7 +37,17 @@ def _rds_final_snapshot(resource, what: str, identifier_missing: str):
         yield f"finalSnapshotIdentifier is {show(resource.get('finalSnapshotIdentifier'))}: {identifier_missing}"
 
 
-@resource_policy(
+def _rds_instance_final_snapshot(db, config):
+    if db.get("replicateSourceDb") is not None:
+        return
+    yield from _rds_final_snapshot(
+        db,
+        "instance",
+        "the provider refuses to delete an instance without it unless skipFinalSnapshot is true",
+    )
+
+
+rds_instance_final_snapshot = resource_policy(
     Control(
         name="aws-rds-instance-final-snapshot",
         description="RDS DB instances take a final snapshot when deleted (skipFinalSnapshot false, a snapshot name set).",
@@ -50,18 +60,14 @@ def _rds_final_snapshot(resource, what: str, identifier_missing: str):
         ),
     ),
     RDS_INSTANCE,
-)
-def rds_instance_final_snapshot(db, config):
-    if db.get("replicateSourceDb") is not None:
-        return
-    yield from _rds_final_snapshot(
-        db,
-        "instance",
-        "the provider refuses to delete an instance without it unless skipFinalSnapshot is true",
-    )
+)(_rds_instance_final_snapshot)
 
 
-@resource_policy(
+def _rds_cluster_final_snapshot(cluster, config):
+    yield from _rds_final_snapshot(cluster, "cluster", "without it, deleting the cluster keeps no final snapshot")
+
+
+rds_cluster_final_snapshot = resource_policy(
     Control(
         name="aws-rds-cluster-final-snapshot",
         description="RDS (Aurora) DB clusters take a final snapshot when deleted (skipFinalSnapshot false, a snapshot name set).",
@@ -70,12 +76,18 @@ def rds_instance_final_snapshot(db, config):
         remediation="Leave skip_final_snapshot at false and set final_snapshot_identifier on the aws.rds.Cluster.",
     ),
     RDS_CLUSTER,
-)
-def rds_cluster_final_snapshot(cluster, config):
-    yield from _rds_final_snapshot(cluster, "cluster", "without it, deleting the cluster keeps no final snapshot")
+)(_rds_cluster_final_snapshot)
 
 
-@resource_policy(
+def _replication_group_final_snapshot(cache, config):
+    if _identifier_missing(cache):
+        yield (
+            f"finalSnapshotIdentifier is {show(cache.get('finalSnapshotIdentifier'))}, "
+            "so deleting or replacing the replication group keeps no final snapshot"
+        )
+
+
+replication_group_final_snapshot = resource_policy(
     Control(
         name="aws-elasticache-replication-group-final-snapshot",
         description="ElastiCache replication groups take a final snapshot when deleted (finalSnapshotIdentifier set).",
@@ -84,13 +96,7 @@ def rds_cluster_final_snapshot(cluster, config):
         remediation='Set final_snapshot_identifier on the aws.elasticache.ReplicationGroup, e.g. f"{label}-final".',
     ),
     REPLICATION_GROUP,
-)
-def replication_group_final_snapshot(cache, config):
-    if _identifier_missing(cache):
-        yield (
-            f"finalSnapshotIdentifier is {show(cache.get('finalSnapshotIdentifier'))}, "
-            "so deleting or replacing the replication group keeps no final snapshot"
-        )
+)(_replication_group_final_snapshot)
 
 
 # The pack serves exactly these, in this order.

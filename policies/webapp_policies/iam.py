@@ -103,19 +103,7 @@ def allows(document):
             yield statement
 
 
-@resource_policy(
-    Control(
-        name="aws-iam-policy-no-full-admin",
-        description='No policy allows every action on every resource ("*" on "*", or AdministratorAccess).',
-        category="least-privilege",
-        severity=Severity.HIGH,
-        fsbp="IAM.1",
-        checkov=("CKV_AWS_62", "CKV_AWS_274"),
-        remediation="Grant the actions the workload calls on the resources it uses; never attach AdministratorAccess to a workload role.",
-    ),
-    POLICY_HOLDERS,
-)
-def no_full_admin(resource, config):
+def _no_full_admin(resource, config):
     found, problems = documents(resource)
     yield from problems
     for where, document in found:
@@ -132,7 +120,45 @@ def no_full_admin(resource, config):
             yield f"attaches {arn}"
 
 
-@resource_policy(
+no_full_admin = resource_policy(
+    Control(
+        name="aws-iam-policy-no-full-admin",
+        description='No policy allows every action on every resource ("*" on "*", or AdministratorAccess).',
+        category="least-privilege",
+        severity=Severity.HIGH,
+        fsbp="IAM.1",
+        checkov=("CKV_AWS_62", "CKV_AWS_274"),
+        remediation="Grant the actions the workload calls on the resources it uses; never attach AdministratorAccess to a workload role.",
+    ),
+    POLICY_HOLDERS,
+)(_no_full_admin)
+
+
+def _no_service_wildcards(resource, config):
+    found, problems = documents(resource)
+    yield from problems
+    for where, document in found:
+        if document is UNKNOWN or document is None:
+            continue
+        for statement in allows(document):
+            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+            wildcards = [a for a in actions if SERVICE_WILDCARD.match(a)]
+            if wildcards:
+                yield f"{where} allows whole services: {', '.join(wildcards)}"
+            if "*" not in as_list(statement.get("Resource")) or statement.get("Condition"):
+                continue
+            writes = [
+                a
+                for a in actions
+                if ":" in a
+                and a.split(":", 1)[1].startswith(WRITE_VERBS)
+                and a not in config["wildcardResourceActions"]
+            ]
+            if writes:
+                yield f'{where} allows {", ".join(writes)} on Resource "*"'
+
+
+no_service_wildcards = resource_policy(
     Control(
         name="aws-iam-policy-no-service-wildcards",
         description='Policies name actions, not whole services ("s3:*"), and scope write actions to resources.',
@@ -167,43 +193,10 @@ def no_full_admin(resource, config):
         },
     ),
     POLICY + ROLE_POLICY + ROLE,
-)
-def no_service_wildcards(resource, config):
-    found, problems = documents(resource)
-    yield from problems
-    for where, document in found:
-        if document is UNKNOWN or document is None:
-            continue
-        for statement in allows(document):
-            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
-            wildcards = [a for a in actions if SERVICE_WILDCARD.match(a)]
-            if wildcards:
-                yield f"{where} allows whole services: {', '.join(wildcards)}"
-            if "*" not in as_list(statement.get("Resource")) or statement.get("Condition"):
-                continue
-            writes = [
-                a
-                for a in actions
-                if ":" in a
-                and a.split(":", 1)[1].startswith(WRITE_VERBS)
-                and a not in config["wildcardResourceActions"]
-            ]
-            if writes:
-                yield f'{where} allows {", ".join(writes)} on Resource "*"'
+)(_no_service_wildcards)
 
 
-@resource_policy(
-    Control(
-        name="aws-iam-role-trust-not-public",
-        description="No role can be assumed by everyone: a wildcard principal is always tied to known accounts.",
-        category="public-exposure",
-        severity=Severity.CRITICAL,
-        checkov=("CKV_AWS_60", "CKV_AWS_61"),
-        remediation='Trust the AWS service or account that assumes the role, by name; never Principal "*" without an account condition.',
-    ),
-    ROLE,
-)
-def trust_not_public(role, config):
+def _trust_not_public(role, config):
     try:
         document = role.json("assumeRolePolicy")
     except BadJson as error:
@@ -216,7 +209,30 @@ def trust_not_public(role, config):
             yield f"trust statement {statement.get('Sid', index)} lets {show(statement.get('Principal'))} assume the role"
 
 
-@resource_policy(
+trust_not_public = resource_policy(
+    Control(
+        name="aws-iam-role-trust-not-public",
+        description="No role can be assumed by everyone: a wildcard principal is always tied to known accounts.",
+        category="public-exposure",
+        severity=Severity.CRITICAL,
+        checkov=("CKV_AWS_60", "CKV_AWS_61"),
+        remediation='Trust the AWS service or account that assumes the role, by name; never Principal "*" without an account condition.',
+    ),
+    ROLE,
+)(_trust_not_public)
+
+
+def _trust_confused_deputy(role, config):
+    # aws-iam-role-trust-not-public reports a trust policy that is not JSON.
+    for statement in allows(role.known_json("assumeRolePolicy")):
+        principal = statement.get("Principal")
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        services = [s for s in services if s not in config["exemptServices"]]
+        if services and not _bound_to_source(statement):
+            yield f"trusts {', '.join(services)} without an aws:SourceAccount or aws:SourceArn condition"
+
+
+trust_confused_deputy = resource_policy(
     Control(
         name="aws-iam-role-trust-confused-deputy",
         description="Roles that AWS services assume are bound to this account (aws:SourceAccount or aws:SourceArn).",
@@ -236,15 +252,7 @@ def trust_not_public(role, config):
         },
     ),
     ROLE,
-)
-def trust_confused_deputy(role, config):
-    # aws-iam-role-trust-not-public reports a trust policy that is not JSON.
-    for statement in allows(role.known_json("assumeRolePolicy")):
-        principal = statement.get("Principal")
-        services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
-        services = [s for s in services if s not in config["exemptServices"]]
-        if services and not _bound_to_source(statement):
-            yield f"trusts {', '.join(services)} without an aws:SourceAccount or aws:SourceArn condition"
+)(_trust_confused_deputy)
 
 
 def _bound_to_source(statement) -> bool:
@@ -255,20 +263,7 @@ def _bound_to_source(statement) -> bool:
     )
 
 
-@stack_policy(
-    Control(
-        name="aws-iam-role-no-mixed-policies",
-        description="A role's policies come either from its own arguments or from attachment resources, never both.",
-        category="hygiene",
-        severity=Severity.LOW,
-        remediation=(
-            "Attach policies to a role that has aws.iam.RolePolicyAttachment/RolePolicy resources only "
-            "through such resources (no managed_policy_arns or inline_policies, deprecated in v7)."
-        ),
-    ),
-    ROLE + ATTACHMENT + ROLE_POLICY,
-)
-def no_mixed_policies(stack, config):
+def _no_mixed_policies(stack, config):
     for role in stack.of_type(ROLE):
         attachments = stack.referencing(role, ATTACHMENT, "role")
         role_policies = stack.referencing(role, ROLE_POLICY, "role")
@@ -287,6 +282,21 @@ def no_mixed_policies(stack, config):
             continue
         if extra:
             yield role.urn, f"declares {', '.join(map(str, extra))} itself besides attachment resources"
+
+
+no_mixed_policies = stack_policy(
+    Control(
+        name="aws-iam-role-no-mixed-policies",
+        description="A role's policies come either from its own arguments or from attachment resources, never both.",
+        category="hygiene",
+        severity=Severity.LOW,
+        remediation=(
+            "Attach policies to a role that has aws.iam.RolePolicyAttachment/RolePolicy resources only "
+            "through such resources (no managed_policy_arns or inline_policies, deprecated in v7)."
+        ),
+    ),
+    ROLE + ATTACHMENT + ROLE_POLICY,
+)(_no_mixed_policies)
 
 
 # The pack serves exactly these, in this order.

@@ -11,7 +11,18 @@ from .values import UNKNOWN, BadJson, show
 KEY = ("aws:kms/key:Key",)
 
 
-@resource_policy(
+def _rotation(key, config):
+    spec = key.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")
+    if spec is UNKNOWN or spec != "SYMMETRIC_DEFAULT":
+        return  # AWS rotates only symmetric encryption keys.
+    if key.flag("enableKeyRotation", False) is False:
+        yield f"enableKeyRotation is {show(key.get('enableKeyRotation'))} (the provider default is false)"
+    period = key.number("rotationPeriodInDays")
+    if period is not None and period is not UNKNOWN and period > config["maximumRotationPeriodDays"]:
+        yield f"rotationPeriodInDays is {show(period)}; at most {show(config['maximumRotationPeriodDays'])}"
+
+
+rotation = resource_policy(
     Control(
         name="aws-kms-key-rotation",
         description="Symmetric customer-managed KMS keys rotate their key material at least yearly.",
@@ -31,35 +42,10 @@ KEY = ("aws:kms/key:Key",)
         },
     ),
     KEY,
-)
-def rotation(key, config):
-    spec = key.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")
-    if spec is UNKNOWN or spec != "SYMMETRIC_DEFAULT":
-        return  # AWS rotates only symmetric encryption keys.
-    if key.flag("enableKeyRotation", False) is False:
-        yield f"enableKeyRotation is {show(key.get('enableKeyRotation'))} (the provider default is false)"
-    period = key.number("rotationPeriodInDays")
-    if period is not None and period is not UNKNOWN and period > config["maximumRotationPeriodDays"]:
-        yield f"rotationPeriodInDays is {show(period)}; at most {show(config['maximumRotationPeriodDays'])}"
+)(_rotation)
 
 
-@resource_policy(
-    Control(
-        name="aws-kms-key-policy-not-public",
-        description="KMS key policies grant nothing to everyone: a wildcard principal is always tied to this account by a condition.",
-        category="public-exposure",
-        severity=Severity.CRITICAL,
-        fsbp="KMS.5",
-        checkov=("CKV_AWS_33", "CKV2_AWS_64"),
-        remediation=(
-            "Write an explicit key policy: administer from the account root, and when a statement "
-            'must use Principal {"AWS": "*"} (e.g. with kms:ViaService) add a kms:CallerAccount or '
-            "aws:PrincipalAccount condition. Never set bypass_policy_lockout_safety_check."
-        ),
-    ),
-    KEY,
-)
-def policy_not_public(key, config):
+def _policy_not_public(key, config):
     if key.flag("bypassPolicyLockoutSafetyCheck", False) is True:
         yield "bypassPolicyLockoutSafetyCheck is true"
     try:
@@ -78,7 +64,36 @@ def policy_not_public(key, config):
                 yield f"statement {statement.get('Sid', index)} allows {show(statement.get('Principal'))} without an account condition"
 
 
-@resource_policy(
+policy_not_public = resource_policy(
+    Control(
+        name="aws-kms-key-policy-not-public",
+        description="KMS key policies grant nothing to everyone: a wildcard principal is always tied to this account by a condition.",
+        category="public-exposure",
+        severity=Severity.CRITICAL,
+        fsbp="KMS.5",
+        checkov=("CKV_AWS_33", "CKV2_AWS_64"),
+        remediation=(
+            "Write an explicit key policy: administer from the account root, and when a statement "
+            'must use Principal {"AWS": "*"} (e.g. with kms:ViaService) add a kms:CallerAccount or '
+            "aws:PrincipalAccount condition. Never set bypass_policy_lockout_safety_check."
+        ),
+    ),
+    KEY,
+)(_policy_not_public)
+
+
+def _policy_named_principals(key, config):
+    # aws-kms-key-policy-not-public reports a missing policy or one that is not JSON.
+    for index, statement in enumerate(statements(key.known_json("policy"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        if principal_is_public(statement.get("Principal")):
+            yield f"statement {statement.get('Sid', index)} allows the wildcard principal {show(statement.get('Principal'))}"
+        elif "NotPrincipal" in statement:
+            yield f"statement {statement.get('Sid', index)} allows everyone but {show(statement.get('NotPrincipal'))}"
+
+
+policy_named_principals = resource_policy(
     Control(
         name="aws-kms-key-policy-named-principals",
         description=(
@@ -94,19 +109,20 @@ def policy_not_public(key, config):
         ),
     ),
     KEY,
-)
-def policy_named_principals(key, config):
-    # aws-kms-key-policy-not-public reports a missing policy or one that is not JSON.
-    for index, statement in enumerate(statements(key.known_json("policy"))):
-        if statement.get("Effect") != "Allow":
-            continue
-        if principal_is_public(statement.get("Principal")):
-            yield f"statement {statement.get('Sid', index)} allows the wildcard principal {show(statement.get('Principal'))}"
-        elif "NotPrincipal" in statement:
-            yield f"statement {statement.get('Sid', index)} allows everyone but {show(statement.get('NotPrincipal'))}"
+)(_policy_named_principals)
 
 
-@resource_policy(
+def _deletion_window(key, config):
+    days = key.number("deletionWindowInDays", 30.0)
+    if days is not UNKNOWN and days < config["minimumDays"]:
+        yield f"deletionWindowInDays is {show(days)}; at least {show(config['minimumDays'])} required"
+    if key.flag("isEnabled", True) is False:
+        yield "isEnabled is false"
+    if config["requireProtect"] and not key.protect:
+        yield "the protect resource option is off"
+
+
+deletion_window = resource_policy(
     Control(
         name="aws-kms-key-deletion-window",
         description="KMS keys are enabled and, once scheduled for deletion, wait long enough to be recovered.",
@@ -135,15 +151,7 @@ def policy_named_principals(key, config):
         },
     ),
     KEY,
-)
-def deletion_window(key, config):
-    days = key.number("deletionWindowInDays", 30.0)
-    if days is not UNKNOWN and days < config["minimumDays"]:
-        yield f"deletionWindowInDays is {show(days)}; at least {show(config['minimumDays'])} required"
-    if key.flag("isEnabled", True) is False:
-        yield "isEnabled is false"
-    if config["requireProtect"] and not key.protect:
-        yield "the protect resource option is off"
+)(_deletion_window)
 
 
 # The pack serves exactly these, in this order.

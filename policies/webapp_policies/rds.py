@@ -1,4 +1,6 @@
-"""RDS DB instances (PostgreSQL); their parameter groups are checked in `rds_parameter_groups`."""
+"""RDS DB instances (PostgreSQL): encryption, availability, backups, monitoring, patching. Their
+master credentials, port and subnet group are checked in `rds_access`, their parameter groups in
+`rds_parameter_groups`."""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ from .values import UNKNOWN, aws_managed_key, matches_any, show
 
 INSTANCE = ("aws:rds/instance:Instance",)
 PARAMETER_GROUP = ("aws:rds/parameterGroup:ParameterGroup",)
-# Default ports by engine family, used when `port` is absent (the engine's default applies).
-ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
 
 
 def postgres(db) -> bool:
@@ -22,7 +22,12 @@ def is_replica(db) -> bool:
     return db.get("replicateSourceDb") is not None
 
 
-@resource_policy(
+def _storage_encrypted(db, config):
+    if db.flag("storageEncrypted", False) is False:
+        yield f"storageEncrypted is {show(db.get('storageEncrypted'))} (the provider default is false)"
+
+
+storage_encrypted = resource_policy(
     Control(
         name="aws-rds-instance-storage-encrypted",
         description="RDS DB instances encrypt their storage at rest.",
@@ -37,13 +42,22 @@ def is_replica(db) -> bool:
         ),
     ),
     INSTANCE,
-)
-def storage_encrypted(db, config):
-    if db.flag("storageEncrypted", False) is False:
-        yield f"storageEncrypted is {show(db.get('storageEncrypted'))} (the provider default is false)"
+)(_storage_encrypted)
 
 
-@resource_policy(
+def _customer_managed_key(db, config):
+    key = db.get("kmsKeyId")
+    if key is UNKNOWN:
+        return
+    if not key:
+        yield "kmsKeyId is not set, so storage uses the AWS-managed key aws/rds"
+    elif aws_managed_key(key):
+        yield f"kmsKeyId {show(key)} is an AWS-managed key"
+    elif config["allowedKeyArns"] and not matches_any(key, config["allowedKeyArns"]):
+        yield f"kmsKeyId {show(key)} is not one of the allowed keys"
+
+
+customer_managed_key = resource_policy(
     Control(
         name="aws-rds-instance-customer-managed-key",
         description="RDS DB instances are encrypted with a customer-managed KMS key, not aws/rds.",
@@ -63,20 +77,15 @@ def storage_encrypted(db, config):
         },
     ),
     INSTANCE,
-)
-def customer_managed_key(db, config):
-    key = db.get("kmsKeyId")
-    if key is UNKNOWN:
-        return
-    if not key:
-        yield "kmsKeyId is not set, so storage uses the AWS-managed key aws/rds"
-    elif aws_managed_key(key):
-        yield f"kmsKeyId {show(key)} is an AWS-managed key"
-    elif config["allowedKeyArns"] and not matches_any(key, config["allowedKeyArns"]):
-        yield f"kmsKeyId {show(key)} is not one of the allowed keys"
+)(_customer_managed_key)
 
 
-@resource_policy(
+def _not_public(db, config):
+    if db.flag("publiclyAccessible", False) is True:
+        yield "publiclyAccessible is true"
+
+
+not_public = resource_policy(
     Control(
         name="aws-rds-instance-not-public",
         description="RDS DB instances are not publicly accessible.",
@@ -87,13 +96,17 @@ def customer_managed_key(db, config):
         remediation="Set publicly_accessible=False and place the instance in isolated subnets.",
     ),
     INSTANCE,
-)
-def not_public(db, config):
-    if db.flag("publiclyAccessible", False) is True:
-        yield "publiclyAccessible is true"
+)(_not_public)
 
 
-@resource_policy(
+def _multi_az(db, config):
+    if is_replica(db):
+        return
+    if db.flag("multiAz", False) is False:
+        yield f"multiAz is {show(db.get('multiAz'))} (the provider default is false)"
+
+
+multi_az = resource_policy(
     Control(
         name="aws-rds-instance-multi-az",
         description=(
@@ -107,15 +120,21 @@ def not_public(db, config):
         remediation="Set multi_az=True (the database.multiAz stack setting).",
     ),
     INSTANCE,
-)
-def multi_az(db, config):
+)(_multi_az)
+
+
+def _backup_retention(db, config):
     if is_replica(db):
         return
-    if db.flag("multiAz", False) is False:
-        yield f"multiAz is {show(db.get('multiAz'))} (the provider default is false)"
+    days = db.number("backupRetentionPeriod", 0.0)
+    if days is not UNKNOWN and days < config["minimumDays"]:
+        yield (
+            f"backupRetentionPeriod is {show(db.get('backupRetentionPeriod'))} (the provider default is 0, "
+            f"backups off); at least {show(config['minimumDays'])} days required"
+        )
 
 
-@resource_policy(
+backup_retention = resource_policy(
     Control(
         name="aws-rds-instance-backup-retention",
         description=(
@@ -138,19 +157,17 @@ def multi_az(db, config):
         },
     ),
     INSTANCE,
-)
-def backup_retention(db, config):
-    if is_replica(db):
-        return
-    days = db.number("backupRetentionPeriod", 0.0)
-    if days is not UNKNOWN and days < config["minimumDays"]:
-        yield (
-            f"backupRetentionPeriod is {show(db.get('backupRetentionPeriod'))} (the provider default is 0, "
-            f"backups off); at least {show(config['minimumDays'])} days required"
-        )
+)(_backup_retention)
 
 
-@resource_policy(
+def _deletion_protection(db, config):
+    if db.flag("deletionProtection", False) is False:
+        yield f"deletionProtection is {show(db.get('deletionProtection'))} (the provider default is false)"
+    if config["requireProtect"] and not db.protect:
+        yield "the protect resource option is off"
+
+
+deletion_protection = resource_policy(
     Control(
         name="aws-rds-instance-deletion-protection",
         description="RDS DB instances have deletion protection on.",
@@ -171,15 +188,19 @@ def backup_retention(db, config):
         },
     ),
     INSTANCE,
-)
-def deletion_protection(db, config):
-    if db.flag("deletionProtection", False) is False:
-        yield f"deletionProtection is {show(db.get('deletionProtection'))} (the provider default is false)"
-    if config["requireProtect"] and not db.protect:
-        yield "the protect resource option is off"
+)(_deletion_protection)
 
 
-@resource_policy(
+def _log_exports(db, config):
+    exported = db.items("enabledCloudwatchLogsExports")
+    if exported is UNKNOWN or UNKNOWN in exported:
+        return
+    missing = [kind for kind in config["requiredLogTypes"] if kind not in exported]
+    if missing:
+        yield f"enabledCloudwatchLogsExports does not include {', '.join(missing)}"
+
+
+log_exports = resource_policy(
     Control(
         name="aws-rds-instance-log-exports",
         description="RDS DB instances export their engine logs to CloudWatch Logs.",
@@ -199,17 +220,20 @@ def deletion_protection(db, config):
         },
     ),
     INSTANCE,
-)
-def log_exports(db, config):
-    exported = db.items("enabledCloudwatchLogsExports")
-    if exported is UNKNOWN or UNKNOWN in exported:
+)(_log_exports)
+
+
+def _enhanced_monitoring(db, config):
+    interval = db.number("monitoringInterval", 0.0)
+    if interval is UNKNOWN:
         return
-    missing = [kind for kind in config["requiredLogTypes"] if kind not in exported]
-    if missing:
-        yield f"enabledCloudwatchLogsExports does not include {', '.join(missing)}"
+    if interval not in [float(i) for i in config["allowedIntervals"]]:
+        yield f"monitoringInterval is {show(db.get('monitoringInterval'))} (the provider default is 0, monitoring off)"
+    elif db.get("monitoringRoleArn") is None:
+        yield "monitoringRoleArn is not set"
 
 
-@resource_policy(
+enhanced_monitoring = resource_policy(
     Control(
         name="aws-rds-instance-enhanced-monitoring",
         description="RDS DB instances have Enhanced Monitoring on, with a monitoring role.",
@@ -231,18 +255,15 @@ def log_exports(db, config):
         },
     ),
     INSTANCE,
-)
-def enhanced_monitoring(db, config):
-    interval = db.number("monitoringInterval", 0.0)
-    if interval is UNKNOWN:
-        return
-    if interval not in [float(i) for i in config["allowedIntervals"]]:
-        yield f"monitoringInterval is {show(db.get('monitoringInterval'))} (the provider default is 0, monitoring off)"
-    elif db.get("monitoringRoleArn") is None:
-        yield "monitoringRoleArn is not set"
+)(_enhanced_monitoring)
 
 
-@resource_policy(
+def _iam_authentication(db, config):
+    if db.flag("iamDatabaseAuthenticationEnabled", False) is False:
+        yield f"iamDatabaseAuthenticationEnabled is {show(db.get('iamDatabaseAuthenticationEnabled'))}"
+
+
+iam_authentication = resource_policy(
     Control(
         name="aws-rds-instance-iam-authentication",
         description="RDS DB instances accept IAM database authentication.",
@@ -253,13 +274,18 @@ def enhanced_monitoring(db, config):
         remediation="Set iam_database_authentication_enabled=True.",
     ),
     INSTANCE,
-)
-def iam_authentication(db, config):
-    if db.flag("iamDatabaseAuthenticationEnabled", False) is False:
-        yield f"iamDatabaseAuthenticationEnabled is {show(db.get('iamDatabaseAuthenticationEnabled'))}"
+)(_iam_authentication)
 
 
-@resource_policy(
+def _patching(db, config):
+    if db.flag("autoMinorVersionUpgrade", True) is False:
+        yield "autoMinorVersionUpgrade is false"
+    ca = db.get("caCertIdentifier")
+    if ca is not None and ca is not UNKNOWN and ca not in config["allowedCaCertificates"]:
+        yield f"caCertIdentifier {show(ca)} is not a current CA ({', '.join(config['allowedCaCertificates'])})"
+
+
+patching = resource_policy(
     Control(
         name="aws-rds-instance-patching",
         description="RDS DB instances take minor engine upgrades and use a current CA certificate.",
@@ -278,16 +304,15 @@ def iam_authentication(db, config):
         },
     ),
     INSTANCE,
-)
-def patching(db, config):
-    if db.flag("autoMinorVersionUpgrade", True) is False:
-        yield "autoMinorVersionUpgrade is false"
-    ca = db.get("caCertIdentifier")
-    if ca is not None and ca is not UNKNOWN and ca not in config["allowedCaCertificates"]:
-        yield f"caCertIdentifier {show(ca)} is not a current CA ({', '.join(config['allowedCaCertificates'])})"
+)(_patching)
 
 
-@resource_policy(
+def _copy_tags_to_snapshots(db, config):
+    if db.flag("copyTagsToSnapshot", False) is False:
+        yield f"copyTagsToSnapshot is {show(db.get('copyTagsToSnapshot'))} (the provider default is false)"
+
+
+copy_tags_to_snapshots = resource_policy(
     Control(
         name="aws-rds-instance-copy-tags-to-snapshots",
         description="RDS DB instances copy their tags to snapshots.",
@@ -298,24 +323,10 @@ def patching(db, config):
         remediation="Set copy_tags_to_snapshot=True.",
     ),
     INSTANCE,
-)
-def copy_tags_to_snapshots(db, config):
-    if db.flag("copyTagsToSnapshot", False) is False:
-        yield f"copyTagsToSnapshot is {show(db.get('copyTagsToSnapshot'))} (the provider default is false)"
+)(_copy_tags_to_snapshots)
 
 
-@resource_policy(
-    Control(
-        name="aws-rds-instance-performance-insights-key",
-        description="RDS Performance Insights data is encrypted with a customer-managed KMS key.",
-        category="encryption",
-        severity=Severity.MEDIUM,
-        checkov=("CKV_AWS_353", "CKV_AWS_354"),
-        remediation="With performance_insights_enabled=True, set performance_insights_kms_key_id to a customer-managed key.",
-    ),
-    INSTANCE,
-)
-def performance_insights_key(db, config):
+def _performance_insights_key(db, config):
     if db.flag("performanceInsightsEnabled", False) is not True:
         return
     key = db.get("performanceInsightsKmsKeyId")
@@ -327,113 +338,17 @@ def performance_insights_key(db, config):
         yield f"performanceInsightsKmsKeyId {show(key)} is an AWS-managed key"
 
 
-@resource_policy(
+performance_insights_key = resource_policy(
     Control(
-        name="aws-rds-instance-managed-master-password",
-        description="The RDS master password is generated and kept by RDS in Secrets Manager, never in the program or state.",
-        category="secrets",
-        severity=Severity.HIGH,
-        remediation=(
-            "Set manage_master_user_password=True (drop password), and master_user_secret_kms_key_id "
-            "to a customer-managed key; applications read the secret from Secrets Manager."
-        ),
-        config={
-            "requireCustomerManagedKey": {
-                "type": "boolean",
-                "default": True,
-                "description": "Require master_user_secret_kms_key_id to be a customer-managed key.",
-            }
-        },
-    ),
-    INSTANCE,
-)
-def managed_master_password(db, config):
-    if is_replica(db):
-        return
-    for key in ("password", "passwordWo"):
-        if db.has(key):
-            yield f"{key} is set: the master password would sit in the program and the state"
-    if db.flag("manageMasterUserPassword", False) is False:
-        yield "manageMasterUserPassword is not true"
-    key = db.get("masterUserSecretKmsKeyId")
-    if key is UNKNOWN:
-        return
-    if key is not None and aws_managed_key(key):
-        yield f"masterUserSecretKmsKeyId {show(key)} is an AWS-managed key"
-    elif key is None and config["requireCustomerManagedKey"] and db.flag("manageMasterUserPassword") is True:
-        yield "masterUserSecretKmsKeyId is not set, so the master secret uses the AWS-managed key"
-
-
-@resource_policy(
-    Control(
-        name="aws-rds-instance-non-default-port",
-        description="RDS DB instances listen on a port other than the engine's default.",
-        category="hardening",
-        severity=Severity.LOW,
-        fsbp="RDS.23",
-        remediation="Set port to a non-default value (and the security group rules and clients to match).",
-    ),
-    INSTANCE,
-)
-def non_default_port(db, config):
-    engine, port = db.get("engine"), db.number("port")
-    if not isinstance(engine, str) or port is UNKNOWN or is_replica(db):
-        return
-    default = next((p for family, p in ENGINE_PORTS.items() if engine.startswith(family)), None)
-    if default is None:
-        return
-    if port is None:
-        yield f"port is not set, so the instance listens on the {engine} default {default}"
-    elif port == default:
-        yield f"port is the {engine} default {default}"
-
-
-@resource_policy(
-    Control(
-        name="aws-rds-instance-non-default-admin-username",
-        description="RDS DB instances do not use a well-known master username.",
-        category="hardening",
+        name="aws-rds-instance-performance-insights-key",
+        description="RDS Performance Insights data is encrypted with a customer-managed KMS key.",
+        category="encryption",
         severity=Severity.MEDIUM,
-        fsbp="RDS.25",
-        remediation="Set username to a name specific to the application (the database.masterUsername stack setting).",
-        config={
-            "forbiddenUsernames": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["admin", "administrator", "postgres", "root"],
-                "description": "Master usernames that are not allowed (case-insensitive).",
-            }
-        },
+        checkov=("CKV_AWS_353", "CKV_AWS_354"),
+        remediation="With performance_insights_enabled=True, set performance_insights_kms_key_id to a customer-managed key.",
     ),
     INSTANCE,
-)
-def non_default_admin_username(db, config):
-    username = db.get("username")
-    if username is None or username is UNKNOWN:
-        return
-    if username.lower() in [name.lower() for name in config["forbiddenUsernames"]]:
-        yield f"username is {show(username)}"
-
-
-@resource_policy(
-    Control(
-        name="aws-rds-instance-subnet-group",
-        description="RDS DB instances run in the stack's own DB subnet group, not the default VPC's.",
-        category="public-exposure",
-        severity=Severity.HIGH,
-        fsbp="RDS.18",
-        remediation="Create an aws.rds.SubnetGroup over the isolated subnets and pass its name as db_subnet_group_name.",
-    ),
-    INSTANCE,
-)
-def subnet_group(db, config):
-    name = db.get("dbSubnetGroupName")
-    if name is UNKNOWN:
-        return
-    if name is None:
-        yield "dbSubnetGroupName is not set, so the instance lands in the default subnet group"
-    elif name.lower() == "default":
-        yield "dbSubnetGroupName is 'default'"
+)(_performance_insights_key)
 
 
 # The pack serves exactly these, in this order.
@@ -450,8 +365,4 @@ POLICIES = [
     patching,
     copy_tags_to_snapshots,
     performance_insights_key,
-    managed_master_password,
-    non_default_port,
-    non_default_admin_username,
-    subnet_group,
 ]

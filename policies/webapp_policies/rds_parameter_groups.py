@@ -43,21 +43,7 @@ def _postgres_instances(stack):
             yield db, problem, [(group, _parameters(group)) for group in groups]
 
 
-@stack_policy(
-    Control(
-        name="aws-rds-instance-parameter-group-tls",
-        description="RDS PostgreSQL instances use a managed parameter group that forces TLS (rds.force_ssl=1).",
-        category="encryption",
-        severity=Severity.HIGH,
-        checkov=("CKV2_AWS_69",),
-        remediation=(
-            "Create an aws.rds.ParameterGroup for the engine family with parameter rds.force_ssl=1 "
-            "and pass its name as parameter_group_name."
-        ),
-    ),
-    INSTANCE + PARAMETER_GROUP,
-)
-def parameter_group_tls(stack, config):
+def _parameter_group_tls(stack, config):
     for db, problem, groups in _postgres_instances(stack):
         if problem:
             yield db.urn, problem
@@ -71,7 +57,48 @@ def parameter_group_tls(stack, config):
                 yield db.urn, f"parameter group {group.name} sets rds.force_ssl to {show(value)}, not 1"
 
 
-@stack_policy(
+parameter_group_tls = stack_policy(
+    Control(
+        name="aws-rds-instance-parameter-group-tls",
+        description="RDS PostgreSQL instances use a managed parameter group that forces TLS (rds.force_ssl=1).",
+        category="encryption",
+        severity=Severity.HIGH,
+        checkov=("CKV2_AWS_69",),
+        remediation=(
+            "Create an aws.rds.ParameterGroup for the engine family with parameter rds.force_ssl=1 "
+            "and pass its name as parameter_group_name."
+        ),
+    ),
+    INSTANCE + PARAMETER_GROUP,
+)(_parameter_group_tls)
+
+
+def _parameter_group_logging(stack, config):
+    for db, problem, groups in _postgres_instances(stack):
+        if problem:
+            yield db.urn, problem
+        for group, parameters in groups:
+            if parameters is UNKNOWN:
+                continue
+            for name, allowed in config["requiredParameters"].items():
+                value = parameters.get(name)
+                if value is not UNKNOWN and str(value) not in allowed:
+                    what = f"does not set {name}" if value is None else f"sets {name} to {show(value)}"
+                    yield db.urn, f"parameter group {group.name} {what} (allowed: {', '.join(allowed)})"
+            if config["requireSlowQueryLog"]:
+                value = parameters.get("log_min_duration_statement")
+                if value is UNKNOWN:
+                    continue
+                try:
+                    slow_log_on = value is not None and float(value) >= 0
+                except ValueError:
+                    slow_log_on = False
+                if not slow_log_on:
+                    what = "does not set" if value is None else f"sets {show(value)} as"
+                    yield db.urn, f"parameter group {group.name} {what} log_min_duration_statement (slow query log off)"
+
+
+parameter_group_logging = stack_policy(
     Control(
         name="aws-rds-instance-parameter-group-logging",
         description="RDS PostgreSQL parameter groups log DDL/DML statements, slow queries and connections.",
@@ -97,30 +124,7 @@ def parameter_group_tls(stack, config):
         },
     ),
     INSTANCE + PARAMETER_GROUP,
-)
-def parameter_group_logging(stack, config):
-    for db, problem, groups in _postgres_instances(stack):
-        if problem:
-            yield db.urn, problem
-        for group, parameters in groups:
-            if parameters is UNKNOWN:
-                continue
-            for name, allowed in config["requiredParameters"].items():
-                value = parameters.get(name)
-                if value is not UNKNOWN and str(value) not in allowed:
-                    what = f"does not set {name}" if value is None else f"sets {name} to {show(value)}"
-                    yield db.urn, f"parameter group {group.name} {what} (allowed: {', '.join(allowed)})"
-            if config["requireSlowQueryLog"]:
-                value = parameters.get("log_min_duration_statement")
-                if value is UNKNOWN:
-                    continue
-                try:
-                    slow_log_on = value is not None and float(value) >= 0
-                except ValueError:
-                    slow_log_on = False
-                if not slow_log_on:
-                    what = "does not set" if value is None else f"sets {show(value)} as"
-                    yield db.urn, f"parameter group {group.name} {what} log_min_duration_statement (slow query log off)"
+)(_parameter_group_logging)
 
 
 # The pack serves exactly these, in this order.

@@ -53,19 +53,7 @@ def load_balancer_log_buckets(stack) -> set:
     return {urn for urn in found if stack.by_urn[urn].type in BUCKET}
 
 
-@stack_policy(
-    Control(
-        name="aws-s3-bucket-public-access-block",
-        description="Buckets block every form of public access at the bucket level.",
-        category="public-exposure",
-        severity=Severity.HIGH,
-        fsbp="S3.8",
-        checkov=("CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
-        remediation="Create an aws.s3.BucketPublicAccessBlock for the bucket with all four settings true.",
-    ),
-    BUCKET + PUBLIC_ACCESS_BLOCK,
-)
-def public_access_block(stack, config):
+def _public_access_block(stack, config):
     for bucket in stack.of_type(BUCKET):
         blocks = attached(stack, bucket, PUBLIC_ACCESS_BLOCK)
         if not blocks:
@@ -76,19 +64,21 @@ def public_access_block(stack, config):
                 yield bucket.urn, f"its public access block leaves {', '.join(off)} off"
 
 
-@stack_policy(
+public_access_block = stack_policy(
     Control(
-        name="aws-s3-bucket-ownership-enforced",
-        description="Buckets disable ACLs (object ownership BucketOwnerEnforced).",
+        name="aws-s3-bucket-public-access-block",
+        description="Buckets block every form of public access at the bucket level.",
         category="public-exposure",
-        severity=Severity.MEDIUM,
-        fsbp="S3.12",
-        checkov=("CKV2_AWS_65",),
-        remediation='Create an aws.s3.BucketOwnershipControls with rule={object_ownership: "BucketOwnerEnforced"}.',
+        severity=Severity.HIGH,
+        fsbp="S3.8",
+        checkov=("CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
+        remediation="Create an aws.s3.BucketPublicAccessBlock for the bucket with all four settings true.",
     ),
-    BUCKET + OWNERSHIP_CONTROLS,
-)
-def ownership_enforced(stack, config):
+    BUCKET + PUBLIC_ACCESS_BLOCK,
+)(_public_access_block)
+
+
+def _ownership_enforced(stack, config):
     for bucket in stack.of_type(BUCKET):
         controls = attached(stack, bucket, OWNERSHIP_CONTROLS)
         modes = [c.get("rule.objectOwnership") for c in controls]
@@ -101,7 +91,21 @@ def ownership_enforced(stack, config):
             )
 
 
-def _encryption(stack, bucket):
+ownership_enforced = stack_policy(
+    Control(
+        name="aws-s3-bucket-ownership-enforced",
+        description="Buckets disable ACLs (object ownership BucketOwnerEnforced).",
+        category="public-exposure",
+        severity=Severity.MEDIUM,
+        fsbp="S3.12",
+        checkov=("CKV2_AWS_65",),
+        remediation='Create an aws.s3.BucketOwnershipControls with rule={object_ownership: "BucketOwnerEnforced"}.',
+    ),
+    BUCKET + OWNERSHIP_CONTROLS,
+)(_ownership_enforced)
+
+
+def _encryption_in_effect(stack, bucket):
     """(algorithm, KMS key, bucket key enabled) in effect; SSE-S3 when nothing says otherwise
     (S3's default since January 2023); UNKNOWN when unknown."""
     for configuration in attached(stack, bucket, ENCRYPTION):
@@ -126,7 +130,28 @@ def _encryption(stack, bucket):
     return ("AES256", None, None)
 
 
-@stack_policy(
+def _encryption(stack, config):
+    sse_s3 = load_balancer_log_buckets(stack) if config["loadBalancerLogBucketsUseSseS3"] else set()
+    for bucket in stack.of_type(BUCKET):
+        found = _encryption_in_effect(stack, bucket)
+        if found is UNKNOWN or has_unknown(found):
+            continue
+        algorithm, key, bucket_key = found
+        if bucket.urn in sse_s3 or matches_any(bucket.name, config["sseS3Buckets"]):
+            if algorithm != "AES256":
+                yield (
+                    bucket.urn,
+                    f"receives load balancer logs (or is exempt from KMS) but encrypts with {show(algorithm)}; ELB log delivery needs AES256",
+                )
+        elif algorithm not in ("aws:kms", "aws:kms:dsse"):
+            yield bucket.urn, f"default encryption is {show(algorithm)}, not aws:kms with a customer-managed key"
+        elif key is None or aws_managed_key(str(key)):
+            yield bucket.urn, f"kmsMasterKeyId is {show(key)}, so objects use the AWS-managed key"
+        elif bucket_key is not True:
+            yield bucket.urn, "bucketKeyEnabled is not true, so every object costs a KMS request"
+
+
+encryption = stack_policy(
     Control(
         name="aws-s3-bucket-encryption",
         description="Buckets encrypt with a customer-managed KMS key and bucket keys; load balancer log buckets with SSE-S3, the only kind ELB log delivery supports.",
@@ -153,26 +178,7 @@ def _encryption(stack, bucket):
         },
     ),
     BUCKET + ENCRYPTION + LOAD_BALANCER,
-)
-def encryption(stack, config):
-    sse_s3 = load_balancer_log_buckets(stack) if config["loadBalancerLogBucketsUseSseS3"] else set()
-    for bucket in stack.of_type(BUCKET):
-        found = _encryption(stack, bucket)
-        if found is UNKNOWN or has_unknown(found):
-            continue
-        algorithm, key, bucket_key = found
-        if bucket.urn in sse_s3 or matches_any(bucket.name, config["sseS3Buckets"]):
-            if algorithm != "AES256":
-                yield (
-                    bucket.urn,
-                    f"receives load balancer logs (or is exempt from KMS) but encrypts with {show(algorithm)}; ELB log delivery needs AES256",
-                )
-        elif algorithm not in ("aws:kms", "aws:kms:dsse"):
-            yield bucket.urn, f"default encryption is {show(algorithm)}, not aws:kms with a customer-managed key"
-        elif key is None or aws_managed_key(str(key)):
-            yield bucket.urn, f"kmsMasterKeyId is {show(key)}, so objects use the AWS-managed key"
-        elif bucket_key is not True:
-            yield bucket.urn, "bucketKeyEnabled is not true, so every object costs a KMS request"
+)(_encryption)
 
 
 def _denies_plaintext(statement, arns) -> bool:
@@ -187,22 +193,7 @@ def _denies_plaintext(statement, arns) -> bool:
     return "*" in resources or all(arn in resources for arn in arns)
 
 
-@stack_policy(
-    Control(
-        name="aws-s3-bucket-tls-only",
-        description="Bucket policies deny every request not made over TLS.",
-        category="encryption",
-        severity=Severity.MEDIUM,
-        fsbp="S3.5",
-        checkov=("CKV_AWS_379",),
-        remediation=(
-            'Add to the bucket policy {Effect: "Deny", Principal: "*", Action: "s3:*", Resource: '
-            '[<bucket arn>, "<bucket arn>/*"], Condition: {Bool: {"aws:SecureTransport": "false"}}}.'
-        ),
-    ),
-    BUCKET + BUCKET_POLICY,
-)
-def tls_only(stack, config):
+def _tls_only(stack, config):
     for bucket in stack.of_type(BUCKET):
         arn = bucket.get("arn")
         name = bucket.get("bucket")
@@ -222,19 +213,24 @@ def tls_only(stack, config):
             yield bucket.urn, "no bucket policy statement denies requests without aws:SecureTransport"
 
 
-@stack_policy(
+tls_only = stack_policy(
     Control(
-        name="aws-s3-bucket-lifecycle",
-        description="Buckets expire objects and abort incomplete multipart uploads with a lifecycle rule.",
-        category="hygiene",
-        severity=Severity.LOW,
-        fsbp="S3.13",
-        checkov=("CKV2_AWS_61", "CKV_AWS_300"),
-        remediation="Create an aws.s3.BucketLifecycleConfiguration with an Enabled rule setting expiration.days and abort_incomplete_multipart_upload.",
+        name="aws-s3-bucket-tls-only",
+        description="Bucket policies deny every request not made over TLS.",
+        category="encryption",
+        severity=Severity.MEDIUM,
+        fsbp="S3.5",
+        checkov=("CKV_AWS_379",),
+        remediation=(
+            'Add to the bucket policy {Effect: "Deny", Principal: "*", Action: "s3:*", Resource: '
+            '[<bucket arn>, "<bucket arn>/*"], Condition: {Bool: {"aws:SecureTransport": "false"}}}.'
+        ),
     ),
-    BUCKET + LIFECYCLE,
-)
-def lifecycle(stack, config):
+    BUCKET + BUCKET_POLICY,
+)(_tls_only)
+
+
+def _lifecycle(stack, config):
     for bucket in stack.of_type(BUCKET):
         rules = [rule for c in attached(stack, bucket, LIFECYCLE) for rule in _list(c.items("rules"))]
         rules += [_inline_lifecycle(rule) for rule in _list(bucket.items("lifecycleRules"))]
@@ -245,6 +241,20 @@ def lifecycle(stack, config):
             yield bucket.urn, "no enabled lifecycle rule expires objects"
         if not any(lookup(rule, "abortIncompleteMultipartUpload.daysAfterInitiation") is not None for rule in enabled):
             yield bucket.urn, "no enabled lifecycle rule aborts incomplete multipart uploads"
+
+
+lifecycle = stack_policy(
+    Control(
+        name="aws-s3-bucket-lifecycle",
+        description="Buckets expire objects and abort incomplete multipart uploads with a lifecycle rule.",
+        category="hygiene",
+        severity=Severity.LOW,
+        fsbp="S3.13",
+        checkov=("CKV2_AWS_61", "CKV_AWS_300"),
+        remediation="Create an aws.s3.BucketLifecycleConfiguration with an Enabled rule setting expiration.days and abort_incomplete_multipart_upload.",
+    ),
+    BUCKET + LIFECYCLE,
+)(_lifecycle)
 
 
 def _list(value) -> list:
@@ -262,7 +272,19 @@ def _inline_lifecycle(rule):
     }
 
 
-@stack_policy(
+def _versioning(stack, config):
+    for bucket in stack.of_type(BUCKET):
+        if matches_any(bucket.name, config["exemptBuckets"]):
+            continue
+        states = [v.get("versioningConfiguration.status") for v in attached(stack, bucket, VERSIONING)]
+        inline = bucket.get("versioning.enabled")
+        if UNKNOWN in states or inline is UNKNOWN:
+            continue
+        if "Enabled" not in states and inline is not True:
+            yield bucket.urn, f"versioning is {', '.join(map(show, states)) if states else 'not enabled'}"
+
+
+versioning = stack_policy(
     Control(
         name="aws-s3-bucket-versioning",
         description="Buckets keep object versions.",
@@ -281,20 +303,28 @@ def _inline_lifecycle(rule):
         },
     ),
     BUCKET + VERSIONING,
-)
-def versioning(stack, config):
+)(_versioning)
+
+
+def _access_logging(stack, config):
+    exempt = load_balancer_log_buckets(stack) if config["exemptLoadBalancerLogBuckets"] else set()
     for bucket in stack.of_type(BUCKET):
-        if matches_any(bucket.name, config["exemptBuckets"]):
+        if bucket.urn in exempt or matches_any(bucket.name, config["exemptBuckets"]):
             continue
-        states = [v.get("versioningConfiguration.status") for v in attached(stack, bucket, VERSIONING)]
-        inline = bucket.get("versioning.enabled")
-        if UNKNOWN in states or inline is UNKNOWN:
+        name = bucket.get("bucket")
+        targets = [c.get("targetBucket") for c in attached(stack, bucket, LOGGING)] + [
+            bucket.get("logging.targetBucket")
+        ]
+        if UNKNOWN in targets or name is UNKNOWN:
             continue
-        if "Enabled" not in states and inline is not True:
-            yield bucket.urn, f"versioning is {', '.join(map(show, states)) if states else 'not enabled'}"
+        targets = [t for t in targets if t is not None]
+        if not targets:
+            yield bucket.urn, "no access logging is configured"
+        elif all(t == name for t in targets):
+            yield bucket.urn, "logs its access into itself"
 
 
-@stack_policy(
+access_logging = stack_policy(
     Control(
         name="aws-s3-bucket-access-logging",
         description="Buckets log requests to another bucket (server access logging).",
@@ -318,23 +348,7 @@ def versioning(stack, config):
         },
     ),
     BUCKET + LOGGING + LOAD_BALANCER,
-)
-def access_logging(stack, config):
-    exempt = load_balancer_log_buckets(stack) if config["exemptLoadBalancerLogBuckets"] else set()
-    for bucket in stack.of_type(BUCKET):
-        if bucket.urn in exempt or matches_any(bucket.name, config["exemptBuckets"]):
-            continue
-        name = bucket.get("bucket")
-        targets = [c.get("targetBucket") for c in attached(stack, bucket, LOGGING)] + [
-            bucket.get("logging.targetBucket")
-        ]
-        if UNKNOWN in targets or name is UNKNOWN:
-            continue
-        targets = [t for t in targets if t is not None]
-        if not targets:
-            yield bucket.urn, "no access logging is configured"
-        elif all(t == name for t in targets):
-            yield bucket.urn, "logs its access into itself"
+)(_access_logging)
 
 
 # The pack serves exactly these, in this order.

@@ -12,18 +12,7 @@ SECRET = ("aws:secretsmanager/secret:Secret",)
 ROTATION = ("aws:secretsmanager/secretRotation:SecretRotation",)
 
 
-@resource_policy(
-    Control(
-        name="aws-secretsmanager-secret-customer-managed-key",
-        description="Secrets are encrypted with a customer-managed KMS key, not aws/secretsmanager.",
-        category="encryption",
-        severity=Severity.MEDIUM,
-        checkov=("CKV_AWS_149",),
-        remediation="Set kms_key_id to a customer-managed key whose policy allows secretsmanager via kms:ViaService.",
-    ),
-    SECRET,
-)
-def customer_managed_key(secret, config):
+def _customer_managed_key(secret, config):
     key = secret.get("kmsKeyId")
     if key is UNKNOWN:
         return
@@ -33,7 +22,37 @@ def customer_managed_key(secret, config):
         yield f"kmsKeyId {show(key)} is an AWS-managed key"
 
 
-@stack_policy(
+customer_managed_key = resource_policy(
+    Control(
+        name="aws-secretsmanager-secret-customer-managed-key",
+        description="Secrets are encrypted with a customer-managed KMS key, not aws/secretsmanager.",
+        category="encryption",
+        severity=Severity.MEDIUM,
+        checkov=("CKV_AWS_149",),
+        remediation="Set kms_key_id to a customer-managed key whose policy allows secretsmanager via kms:ViaService.",
+    ),
+    SECRET,
+)(_customer_managed_key)
+
+
+def _rotation(stack, config):
+    for secret in stack.of_type(SECRET):
+        if matches_any(secret.name, config["exemptSecrets"]):
+            continue
+        rotations = stack.referencing(secret, ROTATION, "secretId")
+        if not rotations:
+            yield secret.urn, "no secret rotation names it as secretId"
+        for rotation_ in rotations:
+            if rotation_.get("rotationRules.scheduleExpression") is not None:
+                continue
+            days = rotation_.number("rotationRules.automaticallyAfterDays")
+            if days is UNKNOWN:
+                continue
+            if days is None or days > config["maximumDays"]:
+                yield secret.urn, f"rotates every {show(days)} days; at most {show(config['maximumDays'])}"
+
+
+rotation = stack_policy(
     Control(
         name="aws-secretsmanager-secret-rotation",
         description="Secrets rotate automatically at least every 90 days.",
@@ -63,22 +82,7 @@ def customer_managed_key(secret, config):
         },
     ),
     SECRET + ROTATION,
-)
-def rotation(stack, config):
-    for secret in stack.of_type(SECRET):
-        if matches_any(secret.name, config["exemptSecrets"]):
-            continue
-        rotations = stack.referencing(secret, ROTATION, "secretId")
-        if not rotations:
-            yield secret.urn, "no secret rotation names it as secretId"
-        for rotation_ in rotations:
-            if rotation_.get("rotationRules.scheduleExpression") is not None:
-                continue
-            days = rotation_.number("rotationRules.automaticallyAfterDays")
-            if days is UNKNOWN:
-                continue
-            if days is None or days > config["maximumDays"]:
-                yield secret.urn, f"rotates every {show(days)} days; at most {show(config['maximumDays'])}"
+)(_rotation)
 
 
 # The pack serves exactly these, in this order.

@@ -43,11 +43,9 @@ class Rule:
     source: tuple  # ("cidr", cidr) | ("sg", id) | ("prefix", id) | ("self", "") ; may hold UNKNOWN
     description: Any
 
-    @property
     def known(self) -> bool:
         return not has_unknown((self.protocol, self.ports, self.source))
 
-    @property
     def world(self) -> bool:
         if self.source[0] != "cidr" or not isinstance(self.source[1], str):
             return False
@@ -62,7 +60,7 @@ class Rule:
         return self.ports is not None and self.ports[0] <= port <= self.ports[1]
 
     def shown(self) -> str:
-        if not self.known:
+        if not self.known():
             return f"{self.direction} rule (not known yet)"
         if self.protocol == "all":
             what = "all traffic"
@@ -179,7 +177,7 @@ def rules_of(resource) -> list[Rule]:
 
 def world_ingress(resource) -> Iterator[Rule]:
     for rule in rules_of(resource):
-        if rule.direction == "ingress" and rule.known and rule.world:
+        if rule.direction == "ingress" and rule.known() and rule.world():
             yield rule
 
 

@@ -15,23 +15,7 @@ VPC_ENDPOINT = ("aws:ec2/vpcEndpoint:VpcEndpoint",)
 EGRESS_TO_INTERNET_TAG = "webapp:egress-to-internet"
 
 
-@resource_policy(
-    Control(
-        name="aws-ec2-vpc-endpoint-policy",
-        description=(
-            "Every interface VPC endpoint has an endpoint policy, and no endpoint policy lets any "
-            "principal in without an account condition."
-        ),
-        category="least-privilege",
-        severity=Severity.MEDIUM,
-        remediation=(
-            "Give the endpoint a policy allowing only this account's principals on this account's "
-            'resources: Principal "*" with StringEquals aws:PrincipalAccount and aws:ResourceAccount.'
-        ),
-    ),
-    VPC_ENDPOINT,
-)
-def endpoint_policy(endpoint, config):
+def _endpoint_policy(endpoint, config):
     interface = endpoint.get("vpcEndpointType", "Gateway") == "Interface"
     try:
         document = endpoint.json("policy")
@@ -50,7 +34,39 @@ def endpoint_policy(endpoint, config):
             yield f"statement {statement.get('Sid', index)} allows {show(statement.get('Principal'))} without an account condition"
 
 
-@stack_policy(
+endpoint_policy = resource_policy(
+    Control(
+        name="aws-ec2-vpc-endpoint-policy",
+        description=(
+            "Every interface VPC endpoint has an endpoint policy, and no endpoint policy lets any "
+            "principal in without an account condition."
+        ),
+        category="least-privilege",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Give the endpoint a policy allowing only this account's principals on this account's "
+            'resources: Principal "*" with StringEquals aws:PrincipalAccount and aws:ResourceAccount.'
+        ),
+    ),
+    VPC_ENDPOINT,
+)(_endpoint_policy)
+
+
+def _internet_egress(stack, config):
+    for urn, rules in group_rules(stack).items():
+        group = stack.by_urn[urn]
+        tag = group.get(f"tags.{EGRESS_TO_INTERNET_TAG}", "")
+        if tag is UNKNOWN or str(tag).lower() == "true":
+            continue
+        for rule, declared_by in rules:
+            if rule.direction == "egress" and rule.known() and rule.world():
+                yield (
+                    declared_by.urn,
+                    f"{group.name} sends {rule.shown()}, and is not tagged {EGRESS_TO_INTERNET_TAG}=true",
+                )
+
+
+internet_egress = stack_policy(
     Control(
         name="aws-ec2-security-group-internet-egress",
         description=(
@@ -65,19 +81,7 @@ def endpoint_policy(endpoint, config):
         ),
     ),
     SECURITY_GROUP + STANDALONE_RULES,
-)
-def internet_egress(stack, config):
-    for urn, rules in group_rules(stack).items():
-        group = stack.by_urn[urn]
-        tag = group.get(f"tags.{EGRESS_TO_INTERNET_TAG}", "")
-        if tag is UNKNOWN or str(tag).lower() == "true":
-            continue
-        for rule, declared_by in rules:
-            if rule.direction == "egress" and rule.known and rule.world:
-                yield (
-                    declared_by.urn,
-                    f"{group.name} sends {rule.shown()}, and is not tagged {EGRESS_TO_INTERNET_TAG}=true",
-                )
+)(_internet_egress)
 
 
 # The pack serves exactly these, in this order.

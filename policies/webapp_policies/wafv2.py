@@ -58,7 +58,28 @@ def _side_by_side_rules(stack, acl):
     return found
 
 
-@stack_policy(
+def _managed_rules(stack, config):
+    for acl in stack.of_type(WEB_ACL):
+        inline = _inline_rules(acl)
+        if inline is UNKNOWN:
+            continue
+        rules = inline + _side_by_side_rules(stack, acl)
+        if has_unknown(rules):
+            continue
+        if not rules:
+            yield acl.urn, "has no rules, so only its default action applies"
+        for group in config["requiredManagedRuleGroups"]:
+            modes = [counting for name, counting in rules if name == group]
+            if not modes:
+                yield acl.urn, f"does not use the managed rule group {group}"
+            elif all(modes):
+                yield acl.urn, f"uses {group} only in count mode, so it blocks nothing"
+        scope = acl.get("scope")
+        if stack.referencing(acl, WEB_ACL_ASSOCIATION, "webAclArn") and scope not in ("REGIONAL", UNKNOWN):
+            yield acl.urn, f"scope is {show(scope)}; a web ACL associated with a load balancer is REGIONAL"
+
+
+managed_rules = stack_policy(
     Control(
         name="aws-wafv2-web-acl-managed-rules",
         description="Web ACLs block with rules, including AWS's managed baseline rule groups.",
@@ -80,26 +101,7 @@ def _side_by_side_rules(stack, acl):
         },
     ),
     WEB_ACL + WEB_ACL_RULE + RULE_GROUP_ASSOCIATION + WEB_ACL_ASSOCIATION,
-)
-def managed_rules(stack, config):
-    for acl in stack.of_type(WEB_ACL):
-        inline = _inline_rules(acl)
-        if inline is UNKNOWN:
-            continue
-        rules = inline + _side_by_side_rules(stack, acl)
-        if has_unknown(rules):
-            continue
-        if not rules:
-            yield acl.urn, "has no rules, so only its default action applies"
-        for group in config["requiredManagedRuleGroups"]:
-            modes = [counting for name, counting in rules if name == group]
-            if not modes:
-                yield acl.urn, f"does not use the managed rule group {group}"
-            elif all(modes):
-                yield acl.urn, f"uses {group} only in count mode, so it blocks nothing"
-        scope = acl.get("scope")
-        if stack.referencing(acl, WEB_ACL_ASSOCIATION, "webAclArn") and scope not in ("REGIONAL", UNKNOWN):
-            yield acl.urn, f"scope is {show(scope)}; a web ACL associated with a load balancer is REGIONAL"
+)(_managed_rules)
 
 
 def _metrics_problems(where: str, visibility) -> list[str]:
@@ -111,18 +113,7 @@ def _metrics_problems(where: str, visibility) -> list[str]:
     return problems
 
 
-@resource_policy(
-    Control(
-        name="aws-wafv2-web-acl-metrics",
-        description="Web ACLs and every rule publish CloudWatch metrics and keep sampled requests.",
-        category="monitoring",
-        severity=Severity.MEDIUM,
-        fsbp="WAF.12",
-        remediation="Set visibility_config={cloudwatch_metrics_enabled: True, sampled_requests_enabled: True, metric_name: ...} on the web ACL and on each rule.",
-    ),
-    WEB_ACL + WEB_ACL_RULE + RULE_GROUP_ASSOCIATION,
-)
-def metrics(resource, config):
+def _metrics(resource, config):
     yield from _metrics_problems("", resource.get("visibilityConfig", {}))
     rules = resource.items("rules")
     for index, rule in enumerate([] if rules is UNKNOWN else rules):
@@ -139,6 +130,19 @@ def metrics(resource, config):
                 yield f"ruleJson[{index}].VisibilityConfig.{key} is {show(lookup(visibility, key))}"
 
 
+metrics = resource_policy(
+    Control(
+        name="aws-wafv2-web-acl-metrics",
+        description="Web ACLs and every rule publish CloudWatch metrics and keep sampled requests.",
+        category="monitoring",
+        severity=Severity.MEDIUM,
+        fsbp="WAF.12",
+        remediation="Set visibility_config={cloudwatch_metrics_enabled: True, sampled_requests_enabled: True, metric_name: ...} on the web ACL and on each rule.",
+    ),
+    WEB_ACL + WEB_ACL_RULE + RULE_GROUP_ASSOCIATION,
+)(_metrics)
+
+
 def _destination_name(arn: str) -> str:
     """The name part of a log destination ARN (log group, S3 bucket or Firehose stream)."""
     resource = arn.split(":", 5)[-1]
@@ -147,7 +151,21 @@ def _destination_name(arn: str) -> str:
     return resource.split("/", 1)[-1] if "/" in resource else resource
 
 
-@stack_policy(
+def _logging(stack, config):
+    for acl in stack.of_type(WEB_ACL):
+        configurations = stack.referencing(acl, LOGGING_CONFIGURATION, "resourceArn")
+        if not configurations:
+            yield acl.urn, "no WAFv2 logging configuration names it as resourceArn"
+        for configuration in configurations:
+            destinations = configuration.items("logDestinationConfigs")
+            if destinations is UNKNOWN:
+                continue
+            for arn in destinations:
+                if isinstance(arn, str) and not _destination_name(arn).startswith(LOG_DESTINATION_PREFIX):
+                    yield acl.urn, f"logs to {arn}, whose name does not start with {LOG_DESTINATION_PREFIX}"
+
+
+logging = stack_policy(
     Control(
         name="aws-wafv2-web-acl-logging",
         description="Web ACLs log requests to a destination named aws-waf-logs-*.",
@@ -161,19 +179,7 @@ def _destination_name(arn: str) -> str:
         ),
     ),
     WEB_ACL + LOGGING_CONFIGURATION,
-)
-def logging(stack, config):
-    for acl in stack.of_type(WEB_ACL):
-        configurations = stack.referencing(acl, LOGGING_CONFIGURATION, "resourceArn")
-        if not configurations:
-            yield acl.urn, "no WAFv2 logging configuration names it as resourceArn"
-        for configuration in configurations:
-            destinations = configuration.items("logDestinationConfigs")
-            if destinations is UNKNOWN:
-                continue
-            for arn in destinations:
-                if isinstance(arn, str) and not _destination_name(arn).startswith(LOG_DESTINATION_PREFIX):
-                    yield acl.urn, f"logs to {arn}, whose name does not start with {LOG_DESTINATION_PREFIX}"
+)(_logging)
 
 
 # The pack serves exactly these, in this order.

@@ -45,11 +45,13 @@ class _DecodingOnce(ModuleType):
         return _decoded(type(message), message.SerializeToString(deterministic=True))
 
 
-@functools.lru_cache(maxsize=DECODED_MESSAGES)
-def _decoded(kind: type[Message], wire: bytes) -> dict[str, Any]:
+def _decode(kind: type[Message], wire: bytes) -> dict[str, Any]:
     message = kind()
     message.ParseFromString(wire)
     return json_format.MessageToDict(message)
+
+
+_decoded = functools.lru_cache(maxsize=DECODED_MESSAGES)(_decode)
 
 
 def same_answer_for_same_object(step: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,7 +59,6 @@ def same_answer_for_same_object(step: Callable[..., Any]) -> Callable[..., Any]:
     object (the memory holds `value`, so its identity cannot be reused meanwhile)."""
     answers: dict[tuple[int, ...], tuple[Any, Any]] = {}
 
-    @functools.wraps(step)
     def remembered(value: Any, *flags: Any) -> Any:
         key = (id(value), *flags)
         if key in answers and answers[key][0] is value:
@@ -68,7 +69,7 @@ def same_answer_for_same_object(step: Callable[..., Any]) -> Callable[..., Any]:
         answers[key] = (value, answer)
         return answer
 
-    return remembered
+    return functools.update_wrapper(remembered, step)
 
 
 def install(sdk: ModuleType) -> None:
