@@ -61,6 +61,13 @@ class SloSettings(Model):
 MAX_BURN_RATE = 14.4
 
 
+# The models' validators hand their work to plain functions: mutmut mutates no decorated function.
+def whole_minutes(value: int) -> int:
+    if value % PERIOD_STEP_SECONDS:
+        raise ValueError("must be a multiple of 60 seconds (the watched metrics are published once a minute)")
+    return value
+
+
 class Rule(Model):
     """One alarm: threshold, and how long it must hold before the alarm fires."""
 
@@ -72,9 +79,7 @@ class Rule(Model):
     @field_validator("period_seconds")
     @classmethod
     def _period(cls, value: int) -> int:
-        if value % PERIOD_STEP_SECONDS:
-            raise ValueError("must be a multiple of 60 seconds (the watched metrics are published once a minute)")
-        return value
+        return whole_minutes(value)
 
     def problems(self, profile: str) -> Iterator[Problem]:
         if self.datapoints_to_alarm > self.evaluation_periods:
@@ -138,6 +143,21 @@ def _rule(
         description=meaning,
         alias=alias,
     )
+
+
+def with_rule_defaults(model: type[Model], data):
+    """`albP95Seconds: {threshold: 0.8}` changes the threshold and keeps the rest of that
+    alarm's defaults (the `model` field's), not those of a bare Rule."""
+    if not isinstance(data, dict):
+        return data
+    merged = dict(data)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if isinstance(merged.get(key), dict) and field.default_factory is not None:
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, Rule):
+                merged[key] = {**default.model_dump(by_alias=True), **merged[key]}
+    return merged
 
 
 class AlarmSettings(Model):
@@ -216,18 +236,7 @@ class AlarmSettings(Model):
     @model_validator(mode="before")
     @classmethod
     def _partial_rules(cls, data):
-        """`albP95Seconds: {threshold: 0.8}` changes the threshold and keeps the rest of that
-        alarm's defaults, not those of a bare Rule."""
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, field in cls.model_fields.items():
-            key = field.alias or name
-            if isinstance(merged.get(key), dict) and field.default_factory is not None:
-                default = field.get_default(call_default_factory=True)
-                if isinstance(default, Rule):
-                    merged[key] = {**default.model_dump(by_alias=True), **merged[key]}
-        return merged
+        return with_rule_defaults(cls, data)
 
     def problems(self, profile: str) -> Iterator[Problem]:
         if profile == "prod" and not (self.critical.emails or self.critical.https_endpoints):

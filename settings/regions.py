@@ -15,8 +15,7 @@ import botocore
 from pydantic import AfterValidator
 
 
-@cache
-def partitions() -> dict[str, tuple[str, ...]]:
+def _partitions() -> dict[str, tuple[str, ...]]:
     """Partition id (aws, aws-cn, aws-us-gov, ...) -> its regions. The partition data also lists
     global endpoint pseudo-regions (aws-global); each partition's region pattern leaves them out."""
     # Read as botocore's loader reads it, without importing the loader's HTTP stack.
@@ -26,6 +25,10 @@ def partitions() -> dict[str, tuple[str, ...]]:
         pattern = re.compile(partition["regionRegex"])
         result[partition["id"]] = tuple(sorted(r for r in partition["regions"] if pattern.match(r)))
     return result
+
+
+# Read once per process; applied by a call, not as a decorator, so mutmut mutates the reading.
+partitions = cache(_partitions)
 
 
 def partition_of(region: str) -> str | None:

@@ -133,3 +133,53 @@ def test_mutmut_reaches_every_function_of_the_policy_pack():
         for hit in decorated(path.read_text())
     ]
     assert found == []
+
+
+VALIDATORS = {"field_validator", "model_validator"}
+
+
+def validators_with_logic(source: str) -> list[str]:
+    """The pydantic validators of `source` that do more than return what a plain function (which
+    mutmut mutates) answers, and its decorated module-level functions, as `line name`."""
+    found = []
+    functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)]
+    for node in sorted(functions, key=lambda node: node.lineno):
+        if not node.decorator_list:
+            continue
+        names = {d.func.id for d in node.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)}
+        body = node.body[1:] if ast.get_docstring(node) else node.body
+        delegates = len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call)
+        if (names & VALIDATORS and not delegates) or node.col_offset == 0:
+            found.append(f"{node.lineno} {node.name}")
+    return found
+
+
+def test_a_validator_with_logic_or_a_decorated_function_is_found_and_a_delegating_validator_is_not():
+    source = """
+class Rule(Model):
+    @field_validator("period_seconds")
+    @classmethod
+    def _period(cls, value):
+        return whole_minutes(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merged(cls, data):
+        if not isinstance(data, dict):
+            return data
+        return dict(data)
+
+@cache
+def partitions(): ...
+"""
+    assert validators_with_logic(source) == ["10 _merged", "16 partitions"]
+
+
+def test_mutmut_reaches_the_work_of_the_settings_validators():
+    package = ROOT / "settings"
+    found = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in sorted(package.glob("*.py"))
+        for hit in validators_with_logic(path.read_text())
+    ]
+    assert found == []
