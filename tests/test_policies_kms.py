@@ -105,3 +105,19 @@ def test_protect_is_required_when_configured(policy_pack):
 def test_a_key_policy_that_is_not_json_is_reported(policy_pack):
     result = policy_pack.check(document(resource(KEY_TYPE, "bad", {**KEY["inputs"], "policy": "{"})))
     assert messages(result, "aws-kms-key-policy-not-public")[0].startswith("policy is not valid JSON")
+
+
+def test_a_key_without_rotation_says_what_it_has(report):
+    """The reader learns whether rotation was switched off or left to the provider's default."""
+    assert messages(report, "aws-kms-key-rotation", variant_urn(KEY, "no-rotation")) == [
+        "enableKeyRotation is false (the provider default is false)"
+    ]
+    assert messages(report, "aws-kms-key-rotation", variant_urn(KEY, "rotation-default")) == [
+        "enableKeyRotation is not set (the provider default is false)"
+    ]
+
+
+def test_a_rotation_period_over_the_maximum_names_both(report):
+    assert messages(report, "aws-kms-key-rotation", variant_urn(KEY, "rotation-two-years")) == [
+        "rotationPeriodInDays is 730; at most 365"
+    ]
