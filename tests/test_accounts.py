@@ -80,9 +80,11 @@ def test_every_pair_of_stacks_is_compared_past_the_pairs_that_pass():
 
 
 def test_allowed_accounts_that_are_not_a_list_are_left_to_the_settings_check():
-    # A scalar is not read as a list of characters (the stack's own validation names it).
-    malformed = {**STAGING, "aws:allowedAccountIds": "123456789012"}
-    assert shared_account_problems({"prod": PROD, "staging": malformed}) == []
+    # `aws:allowedAccountIds: 123456789012` (a YAML number, no list) or a string is not compared;
+    # the stack's own validation names it.
+    for malformed in (123456789012, "123456789012"):
+        staging = {**STAGING, "aws:allowedAccountIds": malformed}
+        assert shared_account_problems({"prod": PROD, "staging": staging}) == []
 
 
 def test_the_stack_files_of_another_project_root_are_compared(tmp_path):
