@@ -8,7 +8,17 @@ import pytest
 import yaml
 
 from settings import ConfigError
-from settings.stack_config import ROOT, StackFileError, _yaml_line, read_stack_config, stack_names, unknown_stack
+from settings.stack_config import (
+    ROOT,
+    SecureValue,
+    StackFileError,
+    _yaml_line,
+    project_name,
+    read_stack_config,
+    runtime_config,
+    stack_names,
+    unknown_stack,
+)
 
 
 def _error(tmp_path, text: str) -> list[str]:
@@ -136,3 +146,37 @@ def test_nested_lists_and_mappings_read_in_full(tmp_path):
 )
 def test_a_yaml_error_without_a_position_names_the_file_and_what_it_says(error, line):
     assert _yaml_line(Path("/elsewhere/FILE"), error).replace("/elsewhere/", "") == line
+
+
+def test_the_project_name_comes_from_pulumi_yaml(tmp_path):
+    assert project_name() == "webapp"
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    assert project_name(tmp_path) == "other"
+
+
+def test_an_unknown_stack_of_another_root_lists_that_roots_stacks(tmp_path):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    with pytest.raises(StackFileError) as caught:
+        read_stack_config("nosuch", root=tmp_path)
+    assert caught.value.lines == ["stack nosuch does not exist: no Pulumi.nosuch.yaml (stacks: dev)"]
+
+
+def test_a_secure_value_is_kept_as_its_ciphertext_and_passed_to_the_program_as_a_secret(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(
+        "config:\n  webapp:token:\n    secure: v1:abc\n  webapp:notSecret:\n    secure: v1:abc\n    other: 1\n"
+        "  webapp:network: {azCount: 2}\n  aws:region: us-east-1\n"
+    )
+    config = read_stack_config("dev", config_file=path)
+    assert isinstance(config["webapp:token"], SecureValue) and config["webapp:token"] == "v1:abc"
+    assert config["webapp:notSecret"] == {"secure": "v1:abc", "other": 1}
+    # As the language host passes config: every value a string, objects as JSON, secrets by name.
+    assert runtime_config(config) == (
+        {
+            "webapp:token": "[secret]",
+            "webapp:notSecret": '{"secure": "v1:abc", "other": 1}',
+            "webapp:network": '{"azCount": 2}',
+            "aws:region": "us-east-1",
+        },
+        ["webapp:token"],
+    )
