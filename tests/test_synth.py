@@ -6,11 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from pulumi.runtime import config as runtime_config
 
-from settings.runtime import settings_or_exit
-from settings.stack_config import ROOT, read_stack_config
-from settings.stack_config import runtime_config as to_runtime_config
+from settings.stack_config import ROOT
 from tests.process_support import another_hash_seed, in_fork
 from tests.support import config_with
 from tools.synth import dumps, synthesize
@@ -126,22 +123,6 @@ def test_cli_writes_the_same_json_from_another_process(tmp_path, staging):
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == dumps(staging.document)
-
-
-def test_program_itself_exits_2_with_the_problem_lines_under_pulumi_up(capsys, monkeypatch):
-    """`pulumi up` runs __main__.py, which validates through the runtime's config map."""
-    monkeypatch.setattr("settings.runtime.pulumi.get_stack", lambda: "prod")
-    config = read_stack_config("prod")
-    config["webapp:database"] = {"backupRetentionDays": 2}
-    values, secret_keys = to_runtime_config(config)
-    runtime_config.set_all_config(values, secret_keys)
-    try:
-        with pytest.raises(SystemExit) as exited:
-            settings_or_exit()
-    finally:
-        runtime_config.set_all_config({}, [])
-    assert exited.value.code == 2
-    assert capsys.readouterr().err == "prod: database.backupRetentionDays: prod keeps backups at least 7 days (got 2)\n"
 
 
 def test_a_synth_gives_the_sdk_back_its_stack_capture():
