@@ -208,3 +208,15 @@ def test_a_stack_not_held_to_accounts_takes_a_key_admin_role_of_any_account():
     other = "arn:aws:iam::999999999999:role/key-admins"
     config = config_with("prod", {"aws:allowedAccountIds": None, "webapp:encryption": {"keyAdminRoleArns": [other]}})
     assert load_settings("prod", config).encryption.key_admin_role_arns == [other]
+
+
+def test_a_key_admin_role_outside_every_allowed_account_names_them_all():
+    other = "arn:aws:iam::999999999999:role/key-admins"
+    config = {
+        "aws:allowedAccountIds": ["123456789012", "210987654321"],
+        "webapp:encryption": {"keyAdminRoleArns": [other]},
+    }
+    assert [line for line in rejection("prod", config) if "keyAdminRoleArns" in line] == [
+        "prod: encryption.keyAdminRoleArns[0]: must be a role of the stack's account (123456789012, 210987654321) "
+        f"(got {other})"
+    ]
