@@ -7,7 +7,7 @@ from typing import Any
 import botocore
 import pytest
 
-from settings import ConfigError, load_settings
+from settings import ConfigError, load_settings, with_usage
 from settings.stack_config import ROOT
 from tests.support import WEB_SERVICE, config_with, rejection
 from tools import synth
@@ -236,3 +236,29 @@ def test_the_error_message_is_every_problem_line():
         load_settings("prod", config_with("prod", {"webapp:network": {"azCount": 2, "natMode": "single"}}))
     assert str(caught.value) == "\n".join(caught.value.lines)
     assert len(caught.value.lines) == 2
+
+
+def test_a_usage_file_lays_its_keys_over_the_stacks_usage():
+    # `tools.cost --usage FILE`: a what-if over the stack's own usage, nested keys one by one.
+    usage = load_settings("staging", config_with("staging", {})).usage
+    what_if = with_usage(usage, {"requestsPerMonth": 2_000_000, "logs": {"service": 4}}, "what-if.yaml")
+    assert (what_if.requests_per_month, what_if.logs.service) == (2_000_000, 4)
+    assert (what_if.logs.database, what_if.nat_processed_gb) == (usage.logs.database, usage.nat_processed_gb)
+
+
+@pytest.mark.parametrize(
+    "overrides, line",
+    [
+        ([1, 2], "what-if.yaml: usage: must be a mapping of usage keys (got list)"),
+        ({"natGB": 3}, "what-if.yaml: usage.natGB: unknown key (got 3)"),
+        (
+            {"logs": {"cache": -1}},
+            "what-if.yaml: usage.logs.cache: input should be greater than or equal to 0 (got -1)",
+        ),
+    ],
+)
+def test_a_usage_file_that_does_not_fit_is_rejected_naming_the_file_and_key(overrides, line):
+    usage = load_settings("staging", config_with("staging", {})).usage
+    with pytest.raises(ConfigError) as caught:
+        with_usage(usage, overrides, "what-if.yaml")
+    assert caught.value.lines == [line]
