@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import pytest
 
-from settings import load_settings
-from settings.alarms import AlarmSettings, Rule
+from settings import alarms, load_settings
+from settings.alarms import AlarmSettings, Rule, settings_table
 from tests.support import config_with, rejection
 
 
@@ -152,3 +153,17 @@ def test_prod_must_page_someone():
 
 def test_staging_may_run_without_subscribers():
     assert load_settings("staging", config_with("staging", {"webapp:alarms": None})).alarms.critical.emails == []
+
+
+def test_a_fresh_import_builds_the_same_alarm_defaults_and_docs_table():
+    # The alarms' defaults are built once, when settings/alarms.py is imported (`_rule`), before
+    # any test runs. The module's code run again, as a module object of its own (sys.modules and
+    # the classes every other test uses stay as they are), must build the same defaults and the
+    # same docs table (`alarm-settings`).
+    spec = importlib.util.spec_from_file_location(alarms.__name__, alarms.__file__)
+    assert spec is not None and spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    assert fresh.AlarmSettings is not AlarmSettings
+    assert fresh.AlarmSettings().model_dump(by_alias=True) == AlarmSettings().model_dump(by_alias=True)
+    assert fresh.settings_table() == settings_table()
