@@ -48,6 +48,11 @@ def test_performance_insights_refuses_what_rds_does_not(days):
     ]
 
 
+def test_prod_keeps_backups_for_at_least_seven_days():
+    config = config_with("prod", {"webapp:database": {"backupRetentionDays": 7}})
+    assert load_settings("prod", config).database.backup_retention_days == 7
+
+
 def test_a_replica_class_that_cannot_run_the_engine_version_is_refused():
     database = {"readReplicas": 1, "replicaInstanceClass": "db.r4.large"}
     assert rejection("prod", {"webapp:database": database}) == [
@@ -108,6 +113,20 @@ def test_an_unknown_engine_version_is_named_once_not_again_for_the_replica_class
             {"appUser": "rds_iam"},
             "prod: database.appUser: must not be one of admin, postgres, rdsadmin, root, public, none, current_user, "
             "session_user, current_role, pg_*, rds_* (got rds_iam)",
+        ),
+        (
+            {"appUser": "postgres"},
+            "prod: database.appUser: must not be one of admin, postgres, rdsadmin, root, public, none, current_user, "
+            "session_user, current_role, pg_*, rds_* (got postgres)",
+        ),
+        (
+            {"appUser": "public"},
+            "prod: database.appUser: must not be one of admin, postgres, rdsadmin, root, public, none, current_user, "
+            "session_user, current_role, pg_*, rds_* (got public)",
+        ),
+        (
+            {"deletionProtection": False},
+            "prod: database.deletionProtection: prod keeps deletion protection on (got false)",
         ),
         (
             {"appUser": 'app"; DROP ROLE x; --'},
