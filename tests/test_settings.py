@@ -194,6 +194,12 @@ def test_cross_field_problems_are_reported_beside_type_errors():
     assert [line.split(":")[1].strip() for line in lines] == ["network.vpcCidr", "database.multiAz"]
 
 
+def test_cross_field_problems_of_a_camel_case_section_are_reported_beside_type_errors():
+    overrides = {"webapp:network": {"vpcCidr": "nope"}, "webapp:loadBalancer": {"deletionProtection": False}}
+    lines = rejection("prod", overrides)
+    assert [line.split(":")[1].strip() for line in lines] == ["network.vpcCidr", "loadBalancer.deletionProtection"]
+
+
 def test_synth_cli_rejects_a_yaml_syntax_error_with_exit_2_and_no_traceback(tmp_path, capsys):
     # The command's main() in this process: test_synth runs `python -m tools.synth` itself.
     broken = tmp_path / "Pulumi.prod.yaml"
