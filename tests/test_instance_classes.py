@@ -147,6 +147,8 @@ def test_a_family_runs_the_postgresql_majors_from_its_first_to_its_last(name, ve
         ("cache.c7gn.large", "redis", "6.2", "cache.c7gn runs Redis OSS 7.0 and newer, not 6.2"),
         ("cache.t4g.small", "redis", "5.0.6", None),
         ("cache.r7g.large", "valkey", "8.0", None),
+        # Valkey is judged as the Redis OSS 7.2 it replaces, whatever its own version number.
+        ("cache.c7gn.large", "valkey", "1.0", None),
         ("cache.t2.small", "valkey", "8.0", "ElastiCache no longer creates clusters on cache.t2 nodes"),
     ],
 )
