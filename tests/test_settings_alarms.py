@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from settings import alarms, load_settings
-from settings.alarms import AlarmSettings, Rule, settings_table
+from settings.alarms import MAX_BURN_RATE, AlarmSettings, Rule, settings_table
 from tests.support import config_with, rejection
 
 
@@ -58,6 +58,12 @@ def test_the_5xx_keys_are_spelled_as_written():
 def test_hourly_periods_may_span_up_to_seven_days():
     rule = _alarms(wafBlockedRequests={"periodSeconds": 3600, "evaluationPeriods": 168}).waf_blocked_requests
     assert rule.window_seconds == 7 * 86400
+
+
+def test_the_lowest_objective_a_fast_burn_can_alarm_on_is_accepted():
+    # At 14.4x a budget of 100 / 14.4 % is all requests failing: the burn-rate alarm can still fire.
+    floor = 100 - 100 / MAX_BURN_RATE
+    assert _alarms(slo={"availabilityPercent": floor}).slo.availability_percent == floor
 
 
 def test_periods_under_an_hour_may_span_exactly_one_day():

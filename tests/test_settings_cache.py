@@ -83,6 +83,30 @@ def test_cache_rejections(stack, cache, line):
     assert rejection(stack, {"webapp:cache": cache}) == [line]
 
 
+@pytest.mark.parametrize(
+    "cache, lines",
+    [
+        (
+            {"numNodes": 1},
+            [
+                "prod: cache.numNodes: prod runs at least 2 cache nodes (got 1)",
+                "prod: cache.numNodes: automatic failover and Multi-AZ need at least 2 nodes (got 1)",
+            ],
+        ),
+        (
+            {"automaticFailover": False},
+            [
+                "prod: cache.automaticFailover: prod needs automatic failover and Multi-AZ (got false)",
+                "prod: cache.automaticFailover: Multi-AZ needs automatic failover (got false)",
+            ],
+        ),
+        ({"multiAz": False}, ["prod: cache.automaticFailover: prod needs automatic failover and Multi-AZ (got true)"]),
+    ],
+)
+def test_prod_runs_two_nodes_with_automatic_failover_across_azs(cache, lines):
+    assert rejection("prod", {"webapp:cache": cache}) == lines
+
+
 def test_redis_7_is_accepted_with_its_own_parameter_group_family():
     cache = load_settings(
         "prod", config_with("prod", {"webapp:cache": {"engine": "redis", "engineVersion": "7.1"}})
