@@ -112,3 +112,46 @@ def test_every_policy_hands_its_check_a_copy_of_its_own(monkeypatch: pytest.Monk
     webapp_policies = importlib.import_module("webapp_policies")
     unmarked = [policy.name for policy in webapp_policies.all_policies() if not hasattr(policy, "control")]
     assert unmarked == []
+
+
+def test_the_stack_checks_leave_the_plain_values_they_share_as_they_found_them(prod, monkeypatch):
+    """Each resource is made plain once for all the stack policies of a call: a check that wrote
+    to what it was given would change what the next check sees. Every stack check of the pack
+    runs over the prod stack; the shared plain values must still equal fresh ones."""
+    from types import SimpleNamespace
+
+    monkeypatch.syspath_prepend(str(ROOT / "policies"))
+    webapp_policies = importlib.import_module("webapp_policies")
+    controls = importlib.import_module("webapp_policies.controls")
+    from pulumi_policy import StackValidationPolicy
+
+    resources = [
+        SimpleNamespace(
+            resource_type=r["type"],
+            name=r["name"],
+            urn=r["urn"],
+            props=r["outputs"],
+            parent=None,
+            dependencies=[],
+            property_dependencies={},
+            opts=SimpleNamespace(protect=r["options"]["protect"]),
+        )
+        for r in prod.resources
+    ]
+    stack_policies = [p for p in webapp_policies.all_policies() if isinstance(p, StackValidationPolicy)]
+    assert len(stack_policies) > 10
+    shared = [controls._plain_once(r.props) for r in resources]  # noqa: SLF001 (the values the checks share)
+    handed: list = []
+    convert = controls._stack_resource  # noqa: SLF001
+
+    def noting(resource):
+        handed.append(converted := convert(resource))
+        return converted
+
+    monkeypatch.setattr(controls, "_stack_resource", noting)
+    args = SimpleNamespace(resources=resources, get_config=lambda: {})
+    for policy in stack_policies:
+        policy.validate(args, lambda *_: None)
+    assert len(handed) == len(stack_policies) * len(resources)
+    assert {id(resource.props) for resource in handed} == {id(value) for value in shared}
+    assert shared == [controls.plain(r.props) for r in resources]

@@ -18,6 +18,7 @@ from pulumi_policy import (
 )
 
 from .values import UNKNOWN, BadJson, Unknown, flag, items, json_document, lookup, number, plain
+from .wire import same_answer_for_same_object
 
 FSBP = "AWS Foundational Security Best Practices"
 FSBP_VERSION = "1.0.0"
@@ -266,12 +267,19 @@ def stack_policy(control: Control, types: Iterable[str]) -> Callable[[StackCheck
     return decorate
 
 
+# Every stack policy of an AnalyzeStack call gets the same prepared properties of a resource
+# (wire.install); each resource is made plain once for all of them, not once per stack policy (a
+# fifth of the pack's time in a check of the prod stack). The checks share that plain value and
+# never write to it (tests/test_policies_wire.py runs them all and compares).
+_plain_once = same_answer_for_same_object(plain)
+
+
 def _stack_resource(resource) -> StackResource:
     return StackResource(
         type=resource.resource_type,
         name=resource.name,
         urn=resource.urn,
-        props=plain(resource.props),
+        props=_plain_once(resource.props),
         parent=resource.parent.urn if resource.parent is not None else None,
         dependencies=[d.urn for d in resource.dependencies],
         property_dependencies={k: [d.urn for d in v] for k, v in resource.property_dependencies.items()},
