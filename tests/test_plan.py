@@ -198,6 +198,24 @@ def test_the_program_import_names_every_pulumi_aws_service_a_module_uses(tmp_pat
     assert plan._aws_names(module) == {("ec2", "Vpc"), ("rds", "ParameterGroupParameterArgs")}
 
 
+def test_the_program_import_reads_any_alias_of_pulumi_aws_and_only_it(tmp_path):
+    module = tmp_path / "component.py"
+    module.write_text(
+        "import pulumi_aws\nimport pulumi_aws as provider\n"
+        "bucket = pulumi_aws.s3.Bucket\nkey = provider.kms.Key\nvpc = settings.aws.ec2.Vpc\n"
+    )
+    assert plan._aws_names(module) == {("s3", "Bucket"), ("kms", "Key")}
+
+
+def test_a_name_the_scan_finds_that_pulumi_aws_lacks_is_not_imported(tmp_path, monkeypatch):
+    module = tmp_path / "component.py"
+    module.write_text("import pulumi_aws as aws\n# aws.nosuchservice.Thing and aws.ec2.NoSuchResource\n")
+    monkeypatch.setattr(plan, "_project_files", lambda: [module])
+    monkeypatch.setattr(plan, "_imports", lambda tree: iter(()))
+    plan.import_program()
+    assert "pulumi_aws.nosuchservice" not in sys.modules
+
+
 def planned_against(monkeypatch, capsys, base, head, problem=None) -> tuple[int, str]:
     """`plan --stack staging --base main` with `head` as the synth and `base` as main's."""
 
