@@ -100,3 +100,13 @@ def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
         document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config
     )
     assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == []
+
+
+def test_a_default_subnet_group_says_why_it_is_one(report):
+    subnet_group = "aws-elasticache-replication-group-subnet-group"
+    assert messages(report, subnet_group, variant_urn(CACHE, "no-subnet-group")) == [
+        "subnetGroupName is not set, so the cache lands in the default subnet group"
+    ]
+    assert messages(report, subnet_group, variant_urn(CACHE, "default-subnet-group")) == [
+        "subnetGroupName is 'default'"
+    ]

@@ -164,3 +164,11 @@ def test_a_replica_is_held_to_the_encryption_and_monitoring_controls(policy_pack
     assert messages(result, "aws-rds-instance-storage-encrypted") and messages(
         result, "aws-rds-instance-enhanced-monitoring"
     )
+
+
+def test_a_default_subnet_group_says_why_it_is_one(report):
+    subnet_group = "aws-rds-instance-subnet-group"
+    assert messages(report, subnet_group, variant_urn(DB, "no-subnet-group")) == [
+        "dbSubnetGroupName is not set, so the instance lands in the default subnet group"
+    ]
+    assert messages(report, subnet_group, variant_urn(DB, "default-subnet-group")) == ["dbSubnetGroupName is 'default'"]

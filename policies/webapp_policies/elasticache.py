@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from .controls import Control, resource_policy
-from .values import UNKNOWN, aws_managed_key, show
+from .values import UNKNOWN, aws_managed_key, default_subnet_group, show
 
 REPLICATION_GROUP = ("aws:elasticache/replicationGroup:ReplicationGroup",)
 
@@ -187,13 +187,7 @@ auto_minor_upgrade = resource_policy(
 
 
 def _subnet_group(cache, config):
-    name = cache.get("subnetGroupName")
-    if name is UNKNOWN:
-        return
-    if name is None:
-        yield "subnetGroupName is not set, so the cache lands in the default subnet group"
-    elif name.lower() == "default":
-        yield "subnetGroupName is 'default'"
+    yield from default_subnet_group(cache.get("subnetGroupName"), "subnetGroupName", "cache")
 
 
 subnet_group = resource_policy(

@@ -7,7 +7,7 @@ from pulumi_policy import Severity
 
 from .controls import Control, resource_policy
 from .rds import INSTANCE, is_replica
-from .values import UNKNOWN, aws_managed_key, show
+from .values import UNKNOWN, aws_managed_key, default_subnet_group, show
 
 # Default ports by engine family, used when `port` is absent (the engine's default applies).
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "oracle": 1521, "sqlserver": 1433, "db2": 50000}
@@ -108,13 +108,7 @@ non_default_admin_username = resource_policy(
 
 
 def _subnet_group(db, config):
-    name = db.get("dbSubnetGroupName")
-    if name is UNKNOWN:
-        return
-    if name is None:
-        yield "dbSubnetGroupName is not set, so the instance lands in the default subnet group"
-    elif name.lower() == "default":
-        yield "dbSubnetGroupName is 'default'"
+    yield from default_subnet_group(db.get("dbSubnetGroupName"), "dbSubnetGroupName", "instance")
 
 
 subnet_group = resource_policy(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from pulumi_policy import proxy as _proxy
@@ -139,6 +139,17 @@ def json_document(value: Any) -> Any:
 def aws_managed_key(key: str) -> bool:
     """An AWS-managed KMS key (`alias/aws/<service>`), which the account cannot control."""
     return "alias/aws/" in key
+
+
+def default_subnet_group(name: Any, key: str, what: str) -> Iterator[str]:
+    """The problem with a subnet group `name` (the input `key`) that leaves `what` in the default
+    subnet group, the default VPC's subnets: unset, or the group named "default"."""
+    if name is UNKNOWN:
+        return
+    if name is None:
+        yield f"{key} is not set, so the {what} lands in the default subnet group"
+    elif name.lower() == "default":
+        yield f"{key} is 'default'"
 
 
 def show(value: Any) -> str:
