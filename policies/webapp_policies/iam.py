@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -97,6 +98,14 @@ def _known_list(value) -> list:
     return [] if value is UNKNOWN else value
 
 
+def allowed_statements(resource) -> tuple[list[str], list[tuple[str, Any]]]:
+    """Messages for the resource's documents that are not valid JSON, and (where, statement) for
+    every Allow statement of its known documents."""
+    found, problems = documents(resource)
+    known = [(where, document) for where, document in found if document is not UNKNOWN and document is not None]
+    return problems, [(where, statement) for where, document in known for statement in allows(document)]
+
+
 def allows(document):
     for statement in statements(document):
         if statement.get("Effect") == "Allow":
@@ -104,17 +113,14 @@ def allows(document):
 
 
 def _no_full_admin(resource, config):
-    found, problems = documents(resource)
+    problems, allowed = allowed_statements(resource)
     yield from problems
-    for where, document in found:
-        if document is UNKNOWN or document is None:
-            continue
-        for statement in allows(document):
-            everywhere = "*" in as_list(statement.get("Resource"))
-            if everywhere and any(a in ("*", "*:*") for a in as_list(statement.get("Action"))):
-                yield f'{where} allows Action "*" on Resource "*"'
-            elif everywhere and statement.get("NotAction") is not None:
-                yield f'{where} allows everything but {show(statement.get("NotAction"))} on Resource "*"'
+    for where, statement in allowed:
+        everywhere = "*" in as_list(statement.get("Resource"))
+        if everywhere and any(a in ("*", "*:*") for a in as_list(statement.get("Action"))):
+            yield f'{where} allows Action "*" on Resource "*"'
+        elif everywhere and statement.get("NotAction") is not None:
+            yield f'{where} allows everything but {show(statement.get("NotAction"))} on Resource "*"'
     for arn in policy_arns(resource):
         if isinstance(arn, str) and ADMIN_POLICY.match(arn):
             yield f"attaches {arn}"
@@ -135,27 +141,22 @@ no_full_admin = resource_policy(
 
 
 def _no_service_wildcards(resource, config):
-    found, problems = documents(resource)
+    problems, allowed = allowed_statements(resource)
     yield from problems
-    for where, document in found:
-        if document is UNKNOWN or document is None:
+    for where, statement in allowed:
+        actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+        wildcards = [a for a in actions if SERVICE_WILDCARD.match(a)]
+        if wildcards:
+            yield f"{where} allows whole services: {', '.join(wildcards)}"
+        if "*" not in as_list(statement.get("Resource")) or statement.get("Condition"):
             continue
-        for statement in allows(document):
-            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
-            wildcards = [a for a in actions if SERVICE_WILDCARD.match(a)]
-            if wildcards:
-                yield f"{where} allows whole services: {', '.join(wildcards)}"
-            if "*" not in as_list(statement.get("Resource")) or statement.get("Condition"):
-                continue
-            writes = [
-                a
-                for a in actions
-                if ":" in a
-                and a.split(":", 1)[1].startswith(WRITE_VERBS)
-                and a not in config["wildcardResourceActions"]
-            ]
-            if writes:
-                yield f'{where} allows {", ".join(writes)} on Resource "*"'
+        writes = [
+            a
+            for a in actions
+            if ":" in a and a.split(":", 1)[1].startswith(WRITE_VERBS) and a not in config["wildcardResourceActions"]
+        ]
+        if writes:
+            yield f'{where} allows {", ".join(writes)} on Resource "*"'
 
 
 no_service_wildcards = resource_policy(
