@@ -121,3 +121,17 @@ def test_a_rotation_period_over_the_maximum_names_both(report):
     assert messages(report, "aws-kms-key-rotation", variant_urn(KEY, "rotation-two-years")) == [
         "rotationPeriodInDays is 730; at most 365"
     ]
+
+
+def test_a_rotation_period_of_exactly_the_maximum_passes(policy_pack):
+    yearly = resource(KEY_TYPE, "yearly", {**KEY["inputs"], "rotationPeriodInDays": 365.0})
+    assert messages(policy_pack.check(document(yearly)), "aws-kms-key-rotation") == []
+
+
+def test_a_statement_without_a_sid_is_named_by_its_position(policy_pack):
+    unnamed = {k: v for k, v in POLICY["Statement"][1].items() if k != "Sid"}
+    public = {"Statement": [POLICY["Statement"][0], {**unnamed, "Principal": {"AWS": "*"}}], "Version": "2012-10-17"}
+    key = resource(KEY_TYPE, "unnamed", {**KEY["inputs"], "policy": json.dumps(public)})
+    assert messages(policy_pack.check(document(key)), PUBLIC) == [
+        'statement 1 allows {"AWS": "*"} without an account condition'
+    ]
