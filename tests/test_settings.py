@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import botocore
 import pytest
 
 from settings import ConfigError, load_settings, with_usage
 from settings.stack_config import ROOT
-from tests.support import WEB_SERVICE, config_with, rejection
+from tests.support import config_with, rejection
 from tools import synth
 
 
@@ -106,51 +104,6 @@ def test_default_tags_name_environment_project_owner_cost_centre_and_tool():
 )
 def test_network_and_stack_rejections(overrides, line):
     assert rejection("prod", overrides) == [line]
-
-
-def _web(**fields: Any) -> dict[str, Any]:
-    return {"webapp:services": [{**WEB_SERVICE, **fields}]}
-
-
-@pytest.mark.parametrize(
-    "fields, line",
-    [
-        (
-            {"cpu": 300},
-            "prod: services[0].cpu: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384 CPU units (got 300)",
-        ),
-        (
-            {"cpu": 2048, "memory": 2048},
-            "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096 to 16384 MiB in steps of 1024 (got 2048)",
-        ),
-        (
-            {"cpu": 8192, "memory": 17408},
-            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384 to 61440 MiB in steps of 4096 (got 17408)",
-        ),
-        (
-            {"cpu": 256, "memory": 1536},
-            "prod: services[0].memory: Fargate with 256 CPU units accepts 512, 1024 or 2048 MiB (got 1536)",
-        ),
-        (
-            {"cpu": 512, "memory": 512},
-            "prod: services[0].memory: Fargate with 512 CPU units accepts 1024, 2048, 3072 or 4096 MiB (got 512)",
-        ),
-        (
-            {"minCount": 4, "desiredCount": 3, "maxCount": 20},
-            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) (got 3)",
-        ),
-        (
-            {"minCount": 4, "desiredCount": 30, "maxCount": 20},
-            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) (got 30)",
-        ),
-        (
-            {"minCount": 1, "desiredCount": 1},
-            "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)",
-        ),
-    ],
-)
-def test_service_rejections(fields, line):
-    assert rejection("prod", _web(**fields)) == [line]
 
 
 @pytest.mark.parametrize(

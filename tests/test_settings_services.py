@@ -217,9 +217,23 @@ def test_one_web_service_and_workers_are_accepted():
             "prod: services[0].memory: Fargate with 512 CPU units accepts 1024, 2048, 3072 or 4096 MiB (got 512)",
         ),
         (
+            {"cpu": 256, "memory": 1536},
+            "prod: services[0].memory: Fargate with 256 CPU units accepts 512, 1024 or 2048 MiB (got 1536)",
+        ),
+        (
+            {"cpu": 2048, "memory": 2048},
+            "prod: services[0].memory: Fargate with 2048 CPU units accepts 4096 to 16384 MiB in steps of 1024 "
+            "(got 2048)",
+        ),
+        (
             {"cpu": 8192, "memory": 18432},
             "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384 to 61440 MiB in steps of 4096 "
             "(got 18432)",
+        ),
+        (
+            {"cpu": 8192, "memory": 17408},
+            "prod: services[0].memory: Fargate with 8192 CPU units accepts 16384 to 61440 MiB in steps of 4096 "
+            "(got 17408)",
         ),
     ],
 )
@@ -247,7 +261,21 @@ def test_every_edge_of_the_fargate_table_is_accepted(cpu, memory):
             "(got 5)",
         ),
         (
+            {"minCount": 4, "desiredCount": 3, "maxCount": 20},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) "
+            "(got 3)",
+        ),
+        (
+            {"minCount": 4, "desiredCount": 30, "maxCount": 20},
+            "prod: services[0].desiredCount: task counts must satisfy minCount (4) <= desiredCount <= maxCount (20) "
+            "(got 30)",
+        ),
+        (
             {"minCount": 1, "desiredCount": 1, "maxCount": 4},
+            "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)",
+        ),
+        (
+            {"minCount": 1, "desiredCount": 1},
             "prod: services[0].minCount: prod runs at least 2 tasks per service (got 1)",
         ),
     ],
