@@ -1,4 +1,4 @@
-"""Shared fixtures: the real stacks, synthesized once per test process, the policy pack, started
+"""Shared fixtures: the real stacks and a variant of each, synthesized once per test process, the policy pack, started
 once per test process, and a moto account.
 
 Imports happen inside the fixtures: pytest-xdist's controller loads this file too, and runs no
@@ -38,6 +38,22 @@ def staging() -> Synth:
     from tests.support import synth
 
     return synth("staging")
+
+
+@pytest.fixture(scope="session")
+def optional_prod() -> Synth:
+    """Prod with its optional features on (tests.support.optional_prod)."""
+    from tests.support import optional_prod
+
+    return optional_prod()
+
+
+@pytest.fixture(scope="session")
+def optional_staging() -> Synth:
+    """Staging with settings away from its defaults (tests.support.optional_staging)."""
+    from tests.support import optional_staging
+
+    return optional_staging()
 
 
 @pytest.fixture(scope="session")

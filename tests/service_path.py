@@ -1,20 +1,11 @@
-"""Helpers for the service-path tests (load balancer, firewall, services): a prod synth with every
-optional feature of the service path turned on, and lookups of security group rules, listener
-rules and the web service's resources."""
+"""Helpers for the service-path tests (load balancer, firewall, services): lookups of security
+group rules, listener rules and the web service's resources."""
 
 from __future__ import annotations
 
 import json
-from functools import cache
-from typing import Any
 
-import pytest
-
-import composition
-from components.common import ServiceLink
-from settings.stack_config import read_stack_config
-from tests.support import Synth, config_with, plain
-from tools.synth import synthesize
+from tests.support import Synth, plain
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -27,53 +18,6 @@ TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 WORLD = ("0.0.0.0/0", "::/0")
-
-# What the custom synth changes in the prod stack file.
-EXISTING_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-TEST_CIDRS = ["203.0.113.0/24", "2001:db8::/32"]
-CONFIG_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/web/api-AbCdEf:token::"
-CONFIG_SECRET_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-# One more data store's link, as a store hands it to a service (beside the stack's own links).
-LINK = ServiceLink(
-    environment={"LEDGER_HOST": "ledger.internal", "LEDGER_PORT": "5432"},
-    secrets={"LEDGER_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ledger-XyZ123:password::"},
-    secret_arns=["arn:aws:secretsmanager:us-east-1:123456789012:secret:ledger-XyZ123"],
-    key_arns=["arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555"],
-)
-
-
-def _custom_overrides() -> dict[str, Any]:
-    web = {
-        **read_stack_config("prod")["webapp:services"][0],
-        "secrets": {"API_TOKEN": CONFIG_SECRET},
-        "secretKeyArns": [CONFIG_SECRET_KEY],
-    }
-    return {
-        "webapp:dns": {"certificateArn": EXISTING_CERTIFICATE},
-        "webapp:loadBalancer": {"tlsPolicy": "ELBSecurityPolicy-TLS13-1-3-2021-06", "testListenerCidrs": TEST_CIDRS},
-        "webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "off"}},
-        "webapp:services": [web],
-    }
-
-
-@cache
-def _custom_document() -> str:
-    """The prod stack with an existing certificate, another TLS 1.3 policy, an open test
-    listener, a managed rule group off, config secrets, a data-store link and deployment alarms."""
-    services = composition._services
-
-    def linked_services(*args: Any, links: Any = None, **kwargs: Any) -> Any:
-        links = dict(links or {})
-        links["web"] = [*links.get("web", ()), LINK]
-        return services(*args, links=links, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(composition, "_services", linked_services)
-        return json.dumps(synthesize("prod", config_with("prod", _custom_overrides())))
-
-
-def custom_synth() -> Synth:
-    return Synth(json.loads(_custom_document()))
 
 
 def depends_on_urn(resource: dict, key: str, urn: str) -> bool:

@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import pytest
+
+import composition
+from components.common import ServiceLink
 from settings import ConfigError, load_settings
 from settings.stack_config import read_stack_config
 from tools.synth import is_secret, synthesize
@@ -110,6 +114,107 @@ def _synth_cached(stack: str, overrides_json: str) -> str:
 def synth(stack: str, overrides: dict[str, Any] | None = None) -> Synth:
     """Synthesize `stack` (with config overrides); cached per process, returns a fresh copy."""
     return Synth(json.loads(_synth_cached(stack, json.dumps(overrides or {}, sort_keys=True))))
+
+
+# What the optional prod variant changes in the prod stack file (optional_prod below).
+EXISTING_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+TEST_CIDRS = ["203.0.113.0/24", "2001:db8::/32"]
+CONFIG_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/web/api-AbCdEf:token::"
+CONFIG_SECRET_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+# One more data store's link, as a store hands it to a service (beside the stack's own links).
+LINK = ServiceLink(
+    environment={"LEDGER_HOST": "ledger.internal", "LEDGER_PORT": "5432"},
+    secrets={"LEDGER_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ledger-XyZ123:password::"},
+    secret_arns=["arn:aws:secretsmanager:us-east-1:123456789012:secret:ledger-XyZ123"],
+    key_arns=["arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555"],
+)
+CLUSTER_MODE = {"clusterMode": "enabled", "deployedClusterMode": "enabled"}
+OPTIONAL_PROD = {
+    "webapp:dns": {"certificateArn": EXISTING_CERTIFICATE},
+    "webapp:loadBalancer": {"tlsPolicy": "ELBSecurityPolicy-TLS13-1-3-2021-06", "testListenerCidrs": TEST_CIDRS},
+    "webapp:firewall": {"managedRules": {"AWSManagedRulesSQLiRuleSet": "off"}},
+    "webapp:database": {
+        "readReplicas": 2,
+        "replicaInstanceClass": "db.r7g.large",
+        "backupReplicationRegion": "eu-west-1",
+    },
+    "webapp:alarms": {"databaseReplicaLagSeconds": {"threshold": 5}},
+    "webapp:cache": {**CLUSTER_MODE, "shards": 3, "replicasPerShard": 1},
+}
+
+
+def _optional_prod_overrides() -> dict[str, Any]:
+    web = {
+        **read_stack_config("prod")["webapp:services"][0],
+        "secrets": {"API_TOKEN": CONFIG_SECRET},
+        "secretKeyArns": [CONFIG_SECRET_KEY],
+        "strategy": "canary",
+        "canaryPercent": 5,
+        "canaryBakeMinutes": 15,
+    }
+    return {**OPTIONAL_PROD, "webapp:services": [web]}
+
+
+@cache
+def _optional_prod_document() -> str:
+    services = composition._services
+
+    def linked_services(*args: Any, links: Any = None, **kwargs: Any) -> Any:
+        links = dict(links or {})
+        links["web"] = [*links.get("web", ()), LINK]
+        return services(*args, links=links, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(composition, "_services", linked_services)
+        return json.dumps(synthesize("prod", config_with("prod", _optional_prod_overrides())))
+
+
+def optional_prod() -> Synth:
+    """Prod with the optional features on, each set away from its default, so that one synth
+    (0.6-0.9 CPU-s) shows that each setting reaches its component: an existing certificate,
+    another TLS 1.3 policy, an open test listener, a managed rule group off, config secrets and
+    a data-store link on the only service (web, deployed canary 5% for 15 minutes), two read
+    replicas of a smaller class with a 5 s lag alarm, backups replicated to eu-west-1, and a
+    cluster-mode cache of three shards of one replica. These settings touch different
+    components; a test of one of them reads only its component's resources."""
+    return Synth(json.loads(_optional_prod_document()))
+
+
+# What the optional staging variant changes in the staging stack file (optional_staging below).
+STAGING_KEY_ADMINS = "arn:aws:iam::111122223333:role/platform/key-admins"  # Pulumi.staging.yaml's account
+# Staging with two e-mail addresses and an HTTPS endpoint paged, nobody warned, and a slower
+# unhealthy-host deployment alarm (2 of 2 periods of 120 s).
+CUSTOM_ALARMS = {
+    "critical": {
+        "emails": ["oncall@example.com", "lead@example.com"],
+        "httpsEndpoints": ["https://events.example.com/integration/abc/enqueue"],
+    },
+    "warning": {},
+    "deploymentUnhealthyHosts": {"periodSeconds": 120, "evaluationPeriods": 2, "datapointsToAlarm": 2},
+}
+# The web service with a name the credential rule flags, allowlisted in its settings.
+ALLOWLISTED_WEB = {
+    **WEB_SERVICE,
+    "environment": {"PARTITION_KEY": "tenant"},
+    "allowedPlainNames": ["PARTITION_KEY"],
+    "egressToInternet": True,
+}
+OPTIONAL_STAGING = {
+    "webapp:alarms": {**CUSTOM_ALARMS, "slo": {"availabilityPercent": 99.5}},
+    "webapp:encryption": {"keyAdminRoleArns": [STAGING_KEY_ADMINS]},
+    "webapp:services": [ALLOWLISTED_WEB],
+    "webapp:cache": {"engine": "redis", "engineVersion": "7.1", "nodeType": "cache.r6gd.xlarge"},
+    "webapp:network": {"interfaceEndpoints": True, "interfaceEndpointAzCount": 1},
+}
+
+
+def optional_staging() -> Synth:
+    """Staging with settings away from its defaults, one synth for the tests that each need one
+    of them to reach its component: alarm subscribers (CUSTOM_ALARMS) and a 99.5% availability
+    objective, configured key administrators, a web service with an allowlisted plain name
+    (the only service), a Redis OSS 7.1 cache on data-tiering r6gd nodes, and interface
+    endpoints in the first AZ only."""
+    return synth("staging", OPTIONAL_STAGING)
 
 
 def plain(value: Any) -> Any:

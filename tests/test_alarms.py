@@ -19,7 +19,7 @@ from settings import load_settings
 from settings.instance_classes import db_memory_gib
 from settings.stack_config import ROOT
 from tests.observability import PUBLISHED, SOURCES, STACKS, source_values, stack
-from tests.support import Synth, config_with, plain, synth
+from tests.support import CUSTOM_ALARMS, Synth, config_with, plain
 from tools.synth import is_secret
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -450,23 +450,10 @@ def test_the_docs_state_the_rollback_figures():
     assert slow == [str(Alarms.latency_rollback_seconds(settings_of("prod").alarms))]
 
 
-# Staging with two e-mail addresses and an HTTPS endpoint paged, nobody warned, and a slower
-# unhealthy-host deployment alarm (2 of 2 periods of 120 s).
-CUSTOM = {
-    "webapp:alarms": {
-        "critical": {
-            "emails": ["oncall@example.com", "lead@example.com"],
-            "httpsEndpoints": ["https://events.example.com/integration/abc/enqueue"],
-        },
-        "warning": {},
-        "deploymentUnhealthyHosts": {"periodSeconds": 120, "evaluationPeriods": 2, "datapointsToAlarm": 2},
-    }
-}
-
-
 @pytest.fixture(scope="module")
-def custom() -> Synth:
-    return synth("staging", CUSTOM)
+def custom(optional_staging: Synth) -> Synth:
+    """Staging with the subscribers and deployment alarm of tests.support.CUSTOM_ALARMS."""
+    return optional_staging
 
 
 def test_every_configured_subscriber_is_subscribed_to_its_topic(custom):
@@ -490,7 +477,7 @@ def test_https_endpoints_are_secrets_in_state(custom):
 
 
 def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
-    alarms = load_settings("staging", config_with("staging", CUSTOM)).alarms
+    alarms = load_settings("staging", config_with("staging", {"webapp:alarms": CUSTOM_ALARMS})).alarms
     measured = max(detection_seconds(m) for m in error_members(custom)) + ROLLBACK_TRAFFIC_SHIFT_SECONDS
     assert measured == Alarms.rollback_seconds(alarms) == 2 * 120 + ROLLBACK_TRAFFIC_SHIFT_SECONDS
 
@@ -498,11 +485,11 @@ def test_the_rollback_figure_follows_the_deployment_alarm_settings(custom):
 # The alarm catalogue
 
 
-def test_every_alarm_is_a_kind_of_the_catalogue_and_every_kind_exists(prod, staging):
+def test_every_alarm_is_a_kind_of_the_catalogue_and_every_kind_exists(prod, staging, optional_prod):
     patterns = {kind: re.compile(re.sub(r"<[a-z]+>", "[a-z0-9-]+", kind)) for kind in KINDS}
     used = set()
-    # Read replicas are off in both stack files; prod with one shows their kind.
-    for s in (prod, staging, synth("prod", {"webapp:database": {"readReplicas": 1}})):
+    # Read replicas are off in both stack files; the optional prod variant has two.
+    for s in (prod, staging, optional_prod):
         for a in all_alarms(s):
             kinds = [k for k, p in patterns.items() if p.fullmatch(short(s, a))]
             assert kinds, short(s, a)
@@ -536,8 +523,8 @@ def test_a_burn_alarm_needs_both_windows_over_the_budget_rate(prod, kind, severi
         assert period * inputs["evaluationPeriods"] <= 86400
 
 
-def test_the_burn_thresholds_follow_the_availability_objective():
-    overrides = {"webapp:alarms": {"slo": {"availabilityPercent": 99.5}}}
-    s = synth("staging", overrides)
+def test_the_burn_thresholds_follow_the_availability_objective(optional_staging):
+    # Its availability objective is 99.5%: half a percent of error budget.
+    s = optional_staging
     assert alarm(s, "slo-fast-burn-1h")["inputs"]["threshold"] == pytest.approx(14.4 * 0.5)
     assert alarm(s, "slo-slow-burn-30m")["inputs"]["threshold"] == pytest.approx(6 * 0.5)

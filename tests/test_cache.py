@@ -66,14 +66,15 @@ def test_parameter_group_family_matches_the_engine_version(prod):
     assert {p["name"]: p["value"] for p in parameters["parameters"]} == {"maxmemory-policy": "volatile-lru"}
 
 
-def test_redis_gets_a_redis_parameter_group():
-    stack = synth("staging", {"webapp:cache": {"engine": "redis", "engineVersion": "7.1"}})
-    assert source(stack, "parameterGroupName")["inputs"]["family"] == "redis7"
+def test_redis_gets_a_redis_parameter_group(optional_staging):
+    # Its cache is Redis OSS 7.1.
+    assert inputs(optional_staging)["engine"] == "redis"
+    assert source(optional_staging, "parameterGroupName")["inputs"]["family"] == "redis7"
 
 
-def test_data_tiering_is_on_for_r6gd_nodes_only(prod):
-    stack = synth("staging", {"webapp:cache": {"nodeType": "cache.r6gd.xlarge"}})
-    group = stack.one("aws:elasticache/replicationGroup:ReplicationGroup")
+def test_data_tiering_is_on_for_r6gd_nodes_only(prod, optional_staging):
+    # Its cache runs on cache.r6gd.xlarge nodes.
+    group = optional_staging.one("aws:elasticache/replicationGroup:ReplicationGroup")
     assert group["inputs"]["nodeType"] == "cache.r6gd.xlarge" and group["inputs"]["dataTieringEnabled"] is True
     assert "dataTieringEnabled" not in prod.one("aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.components_support import alarms
 from tests.data_tier import app_containers, environment
-from tests.support import Synth, rejection, synth
+from tests.support import CLUSTER_MODE, Synth, rejection
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-ENABLED = {"clusterMode": "enabled", "deployedClusterMode": "enabled"}
+ENABLED = CLUSTER_MODE
 
 
 @pytest.fixture(scope="module")
-def clustered() -> Synth:
-    return synth("prod", {"webapp:cache": {**ENABLED, "shards": 3, "replicasPerShard": 1}})
+def clustered(optional_prod: Synth) -> Synth:
+    """Prod with a cluster-mode cache of three shards of one replica (tests.support.optional_prod)."""
+    return optional_prod
 
 
 def test_three_shards_of_one_replica_make_a_cluster_mode_group(clustered):
@@ -56,10 +58,18 @@ def test_every_node_has_its_alarms_named_by_its_node_id(clustered):
 
 
 def test_adding_a_shard_keeps_every_alarm_of_the_others(clustered):
-    four = synth("prod", {"webapp:cache": {**ENABLED, "shards": 4, "replicasPerShard": 1}})
-    before = {a["urn"] for a in clustered.of_type(ALARM)}
+    # The alarms component alone, watching three shards and then four.
+    three, four = (alarms("prod", {"webapp:cache": {**ENABLED, "shards": n, "replicasPerShard": 1}}) for n in (3, 4))
+    before = {a["urn"] for a in three.of_type(ALARM)}
     after = {a["urn"] for a in four.of_type(ALARM)}
     assert before < after
+    assert {urn for urn in after - before if "-cache-0004-" not in urn} == set()
+    # Alone, the component names the cache's alarms as it does in the stack.
+    assert cache_alarms(three) == cache_alarms(clustered)
+
+
+def cache_alarms(stack: Synth) -> set[str]:
+    return {a["urn"] for a in stack.of_type(ALARM) if a["name"].startswith("alarms-cache-")}
 
 
 def test_cluster_mode_disabled_keeps_the_node_count_and_endpoints(prod):

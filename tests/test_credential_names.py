@@ -11,7 +11,7 @@ import pytest
 from policies.webapp_policies.names import ALLOWLIST_LABEL, credential_problem, words
 from settings import ConfigError, load_settings
 from tests.policy_support import document, messages, resource
-from tests.support import WEB_SERVICE, config_with, synth
+from tests.support import ALLOWLISTED_WEB, WEB_SERVICE, config_with
 
 POLICY = "aws-ecs-task-definition-no-secrets-in-environment"
 WEB = WEB_SERVICE
@@ -153,11 +153,10 @@ def test_the_pack_honours_the_allowlist_label(report):
     assert messages(report, POLICY, ALLOWLISTED["urn"]) == []
 
 
-def test_an_allowlist_in_the_settings_reaches_the_pack_through_the_synth(policy_pack):
-    service = {**WEB, "environment": {"PARTITION_KEY": "tenant"}, "allowedPlainNames": ["PARTITION_KEY"]}
-    # Staging has no interface endpoints: its services reach AWS through NAT.
-    service["egressToInternet"] = True
-    stack = synth("staging", {"webapp:services": [service]})
+def test_an_allowlist_in_the_settings_reaches_the_pack_through_the_synth(policy_pack, optional_staging):
+    # Its only service is ALLOWLISTED_WEB: PARTITION_KEY in plain environment, allowlisted.
+    assert ALLOWLISTED_WEB["allowedPlainNames"] == ["PARTITION_KEY"]
+    stack = optional_staging
     (web_task,) = [t for t in stack.of_type("aws:ecs/taskDefinition:TaskDefinition") if "web" in t["name"]]
     (app, *_) = json.loads(web_task["inputs"]["containerDefinitions"])
     assert app["dockerLabels"] == {ALLOWLIST_LABEL: "PARTITION_KEY"}

@@ -255,8 +255,9 @@ def test_replicated_backups_are_encrypted_with_a_protected_key_of_that_region(pr
     assert key["options"]["protect"] is True
 
 
-def test_backup_region_comes_from_config():
-    stack = synth("prod", {"webapp:database": {"backupReplicationRegion": "eu-west-1"}})
+def test_backup_region_comes_from_config(optional_prod):
+    # Its backups are replicated to eu-west-1.
+    stack = optional_prod
     replication = stack.one(REPLICATION)
     assert stack.by_urn[replication["provider"].rsplit("::", 1)[0]]["inputs"]["region"] == "eu-west-1"
 

@@ -120,9 +120,13 @@ def test_services_start_after_the_bootstrap(prod, staging):
 
 
 def test_a_different_app_user_changes_the_version_so_the_bootstrap_runs_again(prod):
-    from tests.support import synth
+    from tests.components_support import database
 
-    other = synth("prod", {"webapp:database": {"appUser": "orders"}})
+    # The database and its bootstrap alone, with prod's app user and then another.
+    same, other = (
+        database("prod", overrides, bootstrap=True) for overrides in ({}, {"webapp:database": {"appUser": "orders"}})
+    )
+    assert invocation_input(same)["version"] == invocation_input(prod)["version"]
     assert invocation_input(other)["appUser"] == "orders"
     assert invocation_input(other)["version"] != invocation_input(prod)["version"]
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from tests.components_support import database
 from tests.diff_support import edited, of_type, renamed, resource, without_component
-from tests.support import synth
 from tools.diff import compare
 from tools.diff.__main__ import main
 from tools.diff.render import markdown, text
@@ -31,9 +31,10 @@ def paths(change):
 # --- the review's acceptance cases, on prod -----------------------------------------------------
 
 
-def test_a_changed_rds_instance_class_is_an_update(prod):
-    head = synth("prod", {"webapp:database": {"instanceClass": "db.r7g.2xlarge"}})
-    report = compare(prod.document, head.document)
+def test_a_changed_rds_instance_class_is_an_update():
+    # The database component alone, before and after.
+    base, head = (database("prod", o) for o in ({}, {"webapp:database": {"instanceClass": "db.r7g.2xlarge"}}))
+    report = compare(base.document, head.document)
     change = change_of(report, "database-instance")
     assert (change.action, change.blocking) == ("update", False)
     assert paths(change)["instanceClass"] == ("db.r7g.xlarge", "db.r7g.2xlarge")
@@ -56,9 +57,10 @@ def test_a_replaced_subnet_replaces_what_is_bound_to_its_id(prod):
     assert change_of(report, "alb-lb").action == "update"  # an ALB's subnets change in place
 
 
-def test_a_changed_database_name_is_a_blocking_replace(prod):
-    head = synth("prod", {"webapp:database": {"databaseName": "orders"}})
-    report = compare(prod.document, head.document)
+def test_a_changed_database_name_is_a_blocking_replace():
+    # The database component alone, before and after.
+    base, head = (database("prod", o) for o in ({}, {"webapp:database": {"databaseName": "orders"}}))
+    report = compare(base.document, head.document)
     change = change_of(report, "database-instance")
     assert (change.action, change.protected, change.blocking) == ("replace", True, True)
     assert "protected" in change.reason and "dbName forces a new resource" in change.reason
@@ -117,8 +119,14 @@ def test_a_urn_change_with_an_alias_is_the_same_resource(prod):
 
 
 def test_container_definitions_are_diffed_by_container_and_variable(prod):
-    head = synth("prod", {"webapp:database": {"databaseName": "orders"}})
-    task = change_of(compare(prod.document, head.document), "web-task")
+    def rename_database(document):
+        task = resource(document, "web-task")
+        containers = json.loads(task["inputs"]["containerDefinitions"])
+        web = next(c for c in containers if c["name"] == "web")
+        next(e for e in web["environment"] if e["name"] == "DATABASE_NAME")["value"] = "orders"
+        task["inputs"]["containerDefinitions"] = json.dumps(containers)
+
+    task = change_of(compare(prod.document, edited(prod.document, rename_database)), "web-task")
     assert paths(task) == {"containerDefinitions[web].environment[DATABASE_NAME].value": ("app", "orders")}
 
 

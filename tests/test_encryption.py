@@ -11,7 +11,7 @@ import pytest
 from components.common import AwsContext
 from components.encryption import CRYPTOGRAPHIC_ACTIONS, KeyArgs, key_policy_document
 from settings import load_settings
-from tests.support import Synth, config_with, rejection, synth
+from tests.support import STAGING_KEY_ADMINS, Synth, config_with, rejection
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
@@ -175,12 +175,14 @@ def test_a_grant_statement_for_aws_resources_is_accepted():
     assert grant in json.loads(policy)["Statement"]
 
 
-def test_configured_key_admin_roles_replace_the_created_role():
-    staging_admins = "arn:aws:iam::111122223333:role/platform/key-admins"  # Pulumi.staging.yaml's account
-    stack = synth("staging", {"webapp:encryption": {"keyAdminRoleArns": [staging_admins]}})
-    assert not [r for r in stack.of_type(ROLE) if r["name"] == "key-admin-role"]
-    for key in stack.of_type(KEY):
-        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": staging_admins}
+def test_configured_key_admin_roles_replace_the_created_role(staging, optional_staging):
+    # optional_staging names STAGING_KEY_ADMINS as its key administrators; staging itself names none.
+    assert [r for r in staging.of_type(ROLE) if r["name"] == "key-admin-role"]
+    assert not [r for r in optional_staging.of_type(ROLE) if r["name"] == "key-admin-role"]
+    keys = optional_staging.of_type(KEY)
+    assert keys
+    for key in keys:
+        assert by_sid(key, "KeyAdministrators")["Principal"] == {"AWS": STAGING_KEY_ADMINS}
 
 
 def test_key_admin_roles_must_be_role_arns():

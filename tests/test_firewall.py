@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settings.edge import MANAGED_RULE_GROUPS
-from tests.service_path import custom_synth, statements
+from tests.service_path import statements
 from tests.support import Synth
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
@@ -69,8 +69,8 @@ def test_staging_runs_managed_groups_in_count_mode(staging):
     assert rules(staging)["rate-limit"]["action"] == {"block": {}}
 
 
-def test_a_managed_group_switched_off_is_absent_and_the_others_keep_their_priority(prod):
-    custom = custom_synth()
+def test_a_managed_group_switched_off_is_absent_and_the_others_keep_their_priority(prod, optional_prod):
+    custom = optional_prod
     assert "AWSManagedRulesSQLiRuleSet" not in rules(custom)
     kept = {name: rule["priority"] for name, rule in rules(custom).items()}
     assert kept == {name: rule["priority"] for name, rule in rules(prod).items() if name in kept}

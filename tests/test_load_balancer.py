@@ -7,14 +7,11 @@ import pytest
 from settings.edge import TLS13_POLICIES
 from tests.service_path import (
     EGRESS,
-    EXISTING_CERTIFICATE,
     INGRESS,
     SECURITY_GROUP,
-    TEST_CIDRS,
     WORLD,
     alb_group,
     child_of,
-    custom_synth,
     depends_on_urn,
     listener,
     peer,
@@ -22,7 +19,7 @@ from tests.service_path import (
     service_group,
     statements,
 )
-from tests.support import Synth
+from tests.support import EXISTING_CERTIFICATE, TEST_CIDRS, Synth
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -30,8 +27,9 @@ RECORD = "aws:route53/record:Record"
 
 
 @pytest.fixture(scope="module")
-def custom() -> Synth:
-    return custom_synth()
+def custom(optional_prod: Synth) -> Synth:
+    """Prod with an existing certificate, another TLS 1.3 policy and an open test listener."""
+    return optional_prod
 
 
 def alb(stack: Synth) -> dict:

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from settings.network import INTERFACE_ENDPOINTS
-from tests.support import Synth, primary_region, rejection, synth
+from tests.components_support import network
+from tests.support import Synth, primary_region, rejection
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -129,8 +130,9 @@ def test_prod_interface_endpoints_have_an_interface_in_every_private_subnet(prod
     assert [sorted(urns) for urns in interface_endpoint_subnets(prod)] == [private] * len(INTERFACE_ENDPOINTS)
 
 
-def test_interface_endpoints_can_sit_in_the_first_az_only():
-    stack = synth("staging", {"webapp:network": {"interfaceEndpoints": True, "interfaceEndpointAzCount": 1}})
+def test_interface_endpoints_can_sit_in_the_first_az_only(optional_staging):
+    # Its interface endpoints are on, in one AZ.
+    stack = optional_staging
     first = next(s["urn"] for s in subnets_by_tier(stack)["private"] if s["name"] == "network-private-0")
     assert interface_endpoint_subnets(stack) == [[first]] * len(INTERFACE_ENDPOINTS)
 
@@ -188,9 +190,11 @@ def test_the_endpoints_admit_https_only_from_the_services_and_the_database_boots
 
 
 def test_adding_an_az_keeps_every_existing_subnet_unchanged(staging):
-    three = synth("staging", {"webapp:network": {"azCount": 3}})
-    before = {s["name"]: s["inputs"]["cidrBlock"] for s in staging.of_type(SUBNET)}
+    # The network component alone, over staging's two AZs and then three.
+    two, three = (network("staging", {"webapp:network": {"azCount": n}}) for n in (2, 3))
+    before = {s["name"]: s["inputs"]["cidrBlock"] for s in two.of_type(SUBNET)}
     after = {s["name"]: s["inputs"]["cidrBlock"] for s in three.of_type(SUBNET)}
+    assert before == {s["name"]: s["inputs"]["cidrBlock"] for s in staging.of_type(SUBNET)}
     assert len(after) == len(before) + 3
     assert {name: after[name] for name in before} == before
 

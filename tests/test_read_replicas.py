@@ -1,4 +1,5 @@
-"""Read replicas of the database (`database.readReplicas`): what prod synthesizes with two."""
+"""Read replicas of the database (`database.readReplicas`): what prod synthesizes with two (the
+optional prod variant, tests.support.optional_prod: two replicas of db.r7g.large, a 5 s lag alarm)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import json
 
 import pytest
 
+from settings import load_settings
 from tests.data_tier import app_containers, environment
-from tests.support import Synth, rejection, synth
+from tests.support import Synth, config_with, rejection
 
 INSTANCE = "aws:rds/instance:Instance"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 @pytest.fixture(scope="module")
-def replicated() -> Synth:
-    return synth("prod", {"webapp:database": {"readReplicas": 2}})
+def replicated(optional_prod: Synth) -> Synth:
+    return optional_prod
 
 
 def replicas(stack: Synth) -> list[dict]:
@@ -80,22 +82,19 @@ def test_replicas_export_their_logs_into_encrypted_log_groups_made_first(replica
 
 
 def test_the_class_is_the_primarys_unless_overridden(replicated):
-    assert {r["inputs"]["instanceClass"] for r in replicas(replicated)} == {"db.r7g.xlarge"}
-    smaller = synth("prod", {"webapp:database": {"readReplicas": 1, "replicaInstanceClass": "db.r7g.large"}})
-    assert [r["inputs"]["instanceClass"] for r in replicas(smaller)] == ["db.r7g.large"]
+    assert replicated.one(INSTANCE, "database-instance")["inputs"]["instanceClass"] == "db.r7g.xlarge"
+    assert [r["inputs"]["instanceClass"] for r in replicas(replicated)] == ["db.r7g.large"] * 2
+    unset = load_settings("prod", config_with("prod", {"webapp:database": {"readReplicas": 1}})).database
+    assert (unset.replica_instance_class, unset.replica_class) == (None, "db.r7g.xlarge")
 
 
 def test_each_replica_has_a_lag_alarm_with_the_configured_threshold(replicated):
     alarms = {a["inputs"]["name"]: a["inputs"] for a in replicated.of_type(ALARM) if "replica" in a["inputs"]["name"]}
     lag = {name: inputs for name, inputs in alarms.items() if name.startswith("webapp-prod-database-replica-")}
     assert sorted(lag) == ["webapp-prod-database-replica-1-lag", "webapp-prod-database-replica-2-lag"]
-    assert {(i["metricName"], i["threshold"]) for i in lag.values()} == {("ReplicaLag", 30)}
-    tighter = synth(
-        "prod",
-        {"webapp:database": {"readReplicas": 1}, "webapp:alarms": {"databaseReplicaLagSeconds": {"threshold": 5}}},
-    )
-    (alarm,) = [a for a in tighter.of_type(ALARM) if a["inputs"]["name"].endswith("replica-1-lag")]
-    assert alarm["inputs"]["threshold"] == 5
+    assert {(i["metricName"], i["threshold"]) for i in lag.values()} == {("ReplicaLag", 5)}
+    # Unconfigured, the threshold is 30 s.
+    assert load_settings("prod", config_with("prod", {})).alarms.database_replica_lag_seconds.threshold == 30
 
 
 def test_the_services_receive_the_replicas_as_read_hosts(replicated):

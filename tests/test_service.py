@@ -26,7 +26,7 @@ from tests.service_path import (
     service_group,
     statements,
 )
-from tests.support import Synth, config_with, synth
+from tests.support import Synth, config_with
 
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
@@ -226,9 +226,9 @@ def web_with(stack: str, **fields) -> dict:
     return {"webapp:services": [{**s, **fields} if s.get("kind", "web") == "web" else s for s in services]}
 
 
-def test_a_canary_web_service_deploys_canary_with_its_slice_and_bake():
-    stack = synth("prod", web_with("prod", strategy="canary", canaryPercent=5, canaryBakeMinutes=15))
-    service = ecs_service(stack, "web")
+def test_a_canary_web_service_deploys_canary_with_its_slice_and_bake(optional_prod):
+    # Its web service is deployed canary, 5% for 15 minutes.
+    service = ecs_service(optional_prod, "web")
     config = {k: v for k, v in service["inputs"]["deploymentConfiguration"].items() if k != "lifecycleHooks"}
     assert config == {
         "strategy": "CANARY",

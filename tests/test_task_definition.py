@@ -12,23 +12,20 @@ from components.common import ServiceLink
 from components.task_definition import task_inputs
 from settings import load_settings
 from tests.service_path import (
-    CONFIG_SECRET,
-    CONFIG_SECRET_KEY,
-    LINK,
     allowed,
     child_of,
     containers,
-    custom_synth,
     role,
     role_policies,
     statements,
 )
-from tests.support import Synth, config_with
+from tests.support import CONFIG_SECRET, CONFIG_SECRET_KEY, LINK, Synth, config_with
 
 
 @pytest.fixture(scope="module")
-def custom() -> Synth:
-    return custom_synth()
+def custom(optional_prod: Synth) -> Synth:
+    """Prod whose web service has config secrets and one more data store's link."""
+    return optional_prod
 
 
 def services_of(stack: Synth) -> list[str]:
