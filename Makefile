@@ -73,10 +73,10 @@ cost: venv
 prices: venv
 	$(PY) -m tools.cost.prices
 
-# --dist loadscope: a module's tests run in one worker, so module-scoped fixtures (the real stacks'
-# policy reports, the custom synths) are built once per run, not once per worker.
+# Two workers forked after collection (tests/fork_workers.py), each taking whole modules, so
+# module-scoped fixtures (the policy reports, the custom synths) are built once per run.
 test: venv
-	$(PY) -m pytest -n 2 --dist loadscope -q
+	$(PY) -m pytest --forks 2 -q
 
 LINT_PATHS := __main__.py composition settings components tools ops policies tests functions
 

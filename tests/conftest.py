@@ -1,8 +1,8 @@
-"""Shared fixtures: the real stacks and a variant of each, synthesized once per test process, the policy pack, started
-once per test process, and a moto account.
+"""Shared fixtures: the real stacks and a variant of each, synthesized once before the tests run,
+the policy pack, started once per test process, and a moto account.
 
-Imports happen inside the fixtures: pytest-xdist's controller loads this file too, and runs no
-test that would need them."""
+Imports happen inside the fixtures, so a run that needs none of them (one settings module) pays
+for none of them."""
 
 from __future__ import annotations
 
@@ -16,11 +16,27 @@ if TYPE_CHECKING:
     from tests.support import Synth
 
 
+SESSION_SYNTHS = {"prod", "staging", "optional_prod", "optional_staging"}
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Once everything is imported (pulumi-aws, moto, boto3: millions of objects that live as long
     as the process), move it out of the collector's reach and let young objects pile up longer
     before a collection: every full collection would otherwise walk all of it again. This takes
-    about a sixth off the suite's CPU time (gc.freeze in the Python docs)."""
+    about a sixth off the suite's CPU time (gc.freeze in the Python docs).
+
+    The stacks the collected tests use (the session fixtures below) are synthesized here, before
+    any test runs, so that forked workers (tests.fork_workers) inherit them instead of each
+    synthesizing its own: tests.support caches each synth per process."""
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    if wanted & SESSION_SYNTHS and not session.config.option.collectonly:
+        from tests import support
+
+        for name in sorted(wanted & SESSION_SYNTHS):
+            if name in ("prod", "staging"):
+                support.synth(name)
+            else:
+                getattr(support, name)()
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)

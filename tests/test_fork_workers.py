@@ -1,0 +1,177 @@
+"""tests.fork_workers: the suite's runner forks workers after collection; what it reports must be
+what pytest itself would report for the same tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fork_workers import by_module, unfinished
+
+pytest_plugins = ["pytester"]
+
+# Two modules: one with a module fixture that records each setup, and every kind of outcome.
+SAMPLE = {
+    "test_outcomes": """
+        import os, warnings, pytest
+
+        @pytest.fixture(scope="module")
+        def recorded(tmp_path_factory):
+            with open(os.environ["SETUPS"], "a") as log:
+                log.write(f"{os.getpid()} outcomes\\n")
+
+        def test_passes(recorded):
+            pass
+
+        def test_fails(recorded):
+            print("what the test printed")
+            assert 1 == 2
+
+        def test_warns():
+            warnings.warn(DeprecationWarning("an old call"))
+
+        @pytest.mark.skip(reason="not here")
+        def test_skipped():
+            pass
+
+        @pytest.mark.xfail(strict=True)
+        def test_expected_failure():
+            assert 0
+    """,
+    "test_crash": """
+        import os
+
+        def test_before():
+            pass
+
+        def test_dies():
+            os._exit(9)
+
+        def test_after_the_crash():
+            pass
+    """,
+}
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    pytester.makepyfile(**SAMPLE)
+    setups = pytester.path / "setups.log"
+    monkeypatch.setenv("SETUPS", str(setups))
+
+    def run_with(*args: str) -> tuple[pytest.RunResult, list[str]]:
+        result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", *args)
+        return result, setups.read_text().splitlines() if setups.exists() else []
+
+    return run_with
+
+
+def test_every_test_is_reported_once_with_its_outcome(run):
+    result, _ = run("-rA")
+    result.assert_outcomes(passed=4, failed=2, skipped=1, xfailed=1, warnings=1)
+    assert result.ret == 1
+
+
+def test_a_failure_shows_its_assertion_and_what_it_printed(run):
+    result, _ = run()
+    result.stdout.fnmatch_lines(
+        ["*def test_fails*", "E       assert 1 == 2", "*Captured stdout call*", "what the test printed"]
+    )
+
+
+def test_a_warning_raised_in_a_worker_reaches_the_summary(run):
+    result, _ = run()
+    result.stdout.fnmatch_lines(
+        ["*warnings summary*", "test_outcomes.py::test_warns", "*DeprecationWarning: an old call"]
+    )
+
+
+def test_a_module_fixture_is_set_up_once(run):
+    _, setups = run()
+    assert len(setups) == 1 and setups[0].endswith(" outcomes")
+
+
+def test_a_worker_that_dies_fails_its_test_and_a_new_worker_runs_the_rest(run):
+    result, _ = run("-rA")
+    result.stdout.fnmatch_lines(["_* test_dies _*", "the fork worker running this test died: exit status 9"])
+    result.stdout.fnmatch_lines(["PASSED test_crash.py::test_after_the_crash"])
+
+
+# Two tests that print while the other is running, in two workers (each waits for the other's flag).
+CONCURRENT = """
+    import os, time
+    from pathlib import Path
+
+    def test_{side}():
+        print("printed by {side}")
+        Path(os.environ["FLAGS"], "{side}").touch()
+        deadline = time.monotonic() + 30
+        while not Path(os.environ["FLAGS"], "{other}").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+"""
+
+
+def test_a_report_shows_only_what_its_own_test_printed(pytester, monkeypatch):
+    pytester.makepyfile(
+        test_left=CONCURRENT.format(side="left", other="right"),
+        test_right=CONCURRENT.format(side="right", other="left"),
+    )
+    monkeypatch.setenv("FLAGS", str(pytester.path))
+    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", "-rP")
+    result.assert_outcomes(passed=2)
+    for side in ("left", "right"):
+        result.stdout.fnmatch_lines([f"_* test_{side} _*", "*Captured stdout call*", f"printed by {side}"])
+    assert sorted(line for line in result.stdout.lines if line.startswith("printed by")) == [
+        "printed by left",
+        "printed by right",
+    ]
+
+
+# One module fails at once; the other holds a session fixture and runs long after that failure.
+FAILS_FIRST = """
+    import os
+    from pathlib import Path
+
+    def test_fails():
+        Path(os.environ["FLAGS"], "failed").touch()
+        assert 0
+"""
+RUNS_LONG = """
+    import os, time
+    from pathlib import Path
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def resource():
+        yield
+        Path(os.environ["FLAGS"], "torn-down").touch()
+
+    @pytest.mark.parametrize("step", range(100))
+    def test_step(resource, step):
+        deadline = time.monotonic() + 30
+        while not Path(os.environ["FLAGS"], "failed").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+"""
+
+
+def test_exit_first_interrupts_the_other_workers_which_tear_their_fixtures_down(pytester, monkeypatch):
+    pytester.makepyfile(test_fails_first=FAILS_FIRST, test_runs_long=RUNS_LONG)
+    monkeypatch.setenv("FLAGS", str(pytester.path))
+    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", "-x")
+    result.stdout.fnmatch_lines(["*stopping after 1 failures*"])
+    assert result.ret == 1
+    assert result.parseoutcomes().get("passed", 0) < 50
+    assert (pytester.path / "torn-down").exists()
+
+
+def test_what_a_dead_worker_left_is_the_rest_of_its_module_then_its_later_modules():
+    # Modules of 3 and 2 tests; the worker had all of module 0 and module 1 from its second test.
+    assert unfinished([3, 2], [(0, 0), (1, 1)], finished=2) == [(0, 2), (1, 1)]
+    assert unfinished([3, 2], [(0, 0), (1, 1)], finished=3) == [(1, 1)]
+    assert unfinished([3, 2], [(0, 1), (1, 0)], finished=3) == [(1, 1)]
+
+
+def test_tests_are_grouped_by_module_in_collection_order(pytester):
+    pytester.makepyfile(test_one="def test_a(): pass\ndef test_b(): pass", test_two="def test_c(): pass")
+    items, _ = pytester.inline_genitems()
+    assert [[item.name for item in module] for module in by_module(items)] == [["test_a", "test_b"], ["test_c"]]
