@@ -3,8 +3,15 @@ what pytest itself would report for the same tests."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
 import pytest
 
+from settings.stack_config import ROOT
 from tests.fork_workers import by_module, unfinished
 
 pytest_plugins = ["pytester"]
@@ -52,46 +59,67 @@ SAMPLE = {
 }
 
 
-@pytest.fixture
-def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
-    pytester.makepyfile(**SAMPLE)
-    setups = pytester.path / "setups.log"
-    monkeypatch.setenv("SETUPS", str(setups))
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[pytest.RunResult, list[str]]:
+    """One run of SAMPLE in two workers, in a process of its own (a fork of this big one would
+    cost more), with -rA so that every outcome is listed; and the module fixture's setup log."""
+    folder = tmp_path_factory.mktemp("sample")
+    for name, source in SAMPLE.items():
+        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    setups = folder / "setups.log"
+    environment = {**os.environ, "SETUPS": str(setups), "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "tests.fork_workers",
+        "--forks",
+        "2",
+        "-rA",
+        "-p",
+        "no:cacheprovider",
+    ]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, timeout=120)
+    result = pytest.RunResult(
+        done.returncode, done.stdout.splitlines(), done.stderr.splitlines(), time.monotonic() - started
+    )
+    return result, setups.read_text().splitlines() if setups.exists() else []
 
-    def run_with(*args: str) -> tuple[pytest.RunResult, list[str]]:
-        result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", *args)
-        return result, setups.read_text().splitlines() if setups.exists() else []
 
-    return run_with
-
-
-def test_every_test_is_reported_once_with_its_outcome(run):
-    result, _ = run("-rA")
+@pytest.mark.spawns
+def test_every_test_is_reported_once_with_its_outcome(sample):
+    result, _ = sample
     result.assert_outcomes(passed=4, failed=2, skipped=1, xfailed=1, warnings=1)
     assert result.ret == 1
 
 
-def test_a_failure_shows_its_assertion_and_what_it_printed(run):
-    result, _ = run()
+@pytest.mark.spawns
+def test_a_failure_shows_its_assertion_and_what_it_printed(sample):
+    result, _ = sample
     result.stdout.fnmatch_lines(
         ["*def test_fails*", "E       assert 1 == 2", "*Captured stdout call*", "what the test printed"]
     )
 
 
-def test_a_warning_raised_in_a_worker_reaches_the_summary(run):
-    result, _ = run()
+@pytest.mark.spawns
+def test_a_warning_raised_in_a_worker_reaches_the_summary(sample):
+    result, _ = sample
     result.stdout.fnmatch_lines(
         ["*warnings summary*", "test_outcomes.py::test_warns", "*DeprecationWarning: an old call"]
     )
 
 
-def test_a_module_fixture_is_set_up_once(run):
-    _, setups = run()
+@pytest.mark.spawns
+def test_a_module_fixture_is_set_up_once(sample):
+    _, setups = sample
     assert len(setups) == 1 and setups[0].endswith(" outcomes")
 
 
-def test_a_worker_that_dies_fails_its_test_and_a_new_worker_runs_the_rest(run):
-    result, _ = run("-rA")
+@pytest.mark.spawns
+def test_a_worker_that_dies_fails_its_test_and_a_new_worker_runs_the_rest(sample):
+    result, _ = sample
     result.stdout.fnmatch_lines(["_* test_dies _*", "the fork worker running this test died: exit status 9"])
     result.stdout.fnmatch_lines(["PASSED test_crash.py::test_after_the_crash"])
 
@@ -116,7 +144,7 @@ def test_a_report_shows_only_what_its_own_test_printed(pytester, monkeypatch):
         test_right=CONCURRENT.format(side="right", other="left"),
     )
     monkeypatch.setenv("FLAGS", str(pytester.path))
-    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", "-rP")
+    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-rP")
     result.assert_outcomes(passed=2)
     for side in ("left", "right"):
         result.stdout.fnmatch_lines([f"_* test_{side} _*", "*Captured stdout call*", f"printed by {side}"])
@@ -157,7 +185,7 @@ RUNS_LONG = """
 def test_exit_first_interrupts_the_other_workers_which_tear_their_fixtures_down(pytester, monkeypatch):
     pytester.makepyfile(test_fails_first=FAILS_FIRST, test_runs_long=RUNS_LONG)
     monkeypatch.setenv("FLAGS", str(pytester.path))
-    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-p", "no:xdist", "-x")
+    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-x")
     result.stdout.fnmatch_lines(["*stopping after 1 failures*"])
     assert result.ret == 1
     assert result.parseoutcomes().get("passed", 0) < 50
