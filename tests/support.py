@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from functools import cache
+import os
+import pickle
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import composition
 from components.common import ServiceLink
 from settings import ConfigError, load_settings
 from settings.stack_config import read_stack_config
+from tools.plan import import_program
 from tools.synth import is_secret, synthesize
 
 # A web service as a test stack names it: images pinned by digest in the stack's private ECR, as
@@ -104,16 +106,52 @@ def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-@cache
-def _synth_cached(stack: str, overrides_json: str) -> str:
-    overrides = json.loads(overrides_json)
-    config = config_with(stack, overrides) if overrides else None
-    return json.dumps(synthesize(stack, config=config))
+# Every synth document made in this process, as JSON, by what was synthesized (stack, overrides).
+_DOCUMENTS: dict[str, str] = {}
+
+
+def _document(key: str, build: Callable[[], dict[str, Any]]) -> str:
+    if key not in _DOCUMENTS:
+        _DOCUMENTS[key] = json.dumps(build())
+    return _DOCUMENTS[key]
 
 
 def synth(stack: str, overrides: dict[str, Any] | None = None) -> Synth:
     """Synthesize `stack` (with config overrides); cached per process, returns a fresh copy."""
-    return Synth(json.loads(_synth_cached(stack, json.dumps(overrides or {}, sort_keys=True))))
+    key = f"{stack} {json.dumps(overrides or {}, sort_keys=True)}"
+    config = config_with(stack, overrides) if overrides else None
+    return Synth(json.loads(_document(key, lambda: synthesize(stack, config=config))))
+
+
+def synthesize_ahead(*synths: Callable[[], Synth], processes: int = 2) -> None:
+    """Make the documents `synths` build (calls of synth, optional_prod, ...) in `processes` forked
+    children at once, and keep them in this process's cache, as if it had built them: the suite's
+    session synths take half the wall time before its workers fork. A child that fails leaves
+    its documents to be built where a test needs them, which then shows the error."""
+    import_program()  # once, here: the children and every later fork share the loaded modules
+    children = []
+    for share in range(processes):
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(reader)
+            status = 1
+            try:
+                for build in synths[share::processes]:
+                    build()
+                with os.fdopen(writer, "wb") as out:
+                    pickle.dump(_DOCUMENTS, out)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writer)
+        children.append((pid, reader))
+    for pid, reader in children:
+        with os.fdopen(reader, "rb") as source:
+            data = source.read()
+        _, status = os.waitpid(pid, 0)
+        if status == 0:
+            _DOCUMENTS.update(pickle.loads(data))
 
 
 # What the optional prod variant changes in the prod stack file (optional_prod below).
@@ -155,8 +193,7 @@ def _optional_prod_overrides() -> dict[str, Any]:
     return {**OPTIONAL_PROD, "webapp:services": [web]}
 
 
-@cache
-def _optional_prod_document() -> str:
+def _optional_prod_document() -> dict[str, Any]:
     services = composition._services
 
     def linked_services(*args: Any, links: Any = None, **kwargs: Any) -> Any:
@@ -166,7 +203,7 @@ def _optional_prod_document() -> str:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(composition, "_services", linked_services)
-        return json.dumps(synthesize("prod", config_with("prod", _optional_prod_overrides())))
+        return synthesize("prod", config_with("prod", _optional_prod_overrides()))
 
 
 def optional_prod() -> Synth:
@@ -177,7 +214,7 @@ def optional_prod() -> Synth:
     replicas of a smaller class with a 5 s lag alarm, backups replicated to eu-west-1, and a
     cluster-mode cache of three shards of one replica. These settings touch different
     components; a test of one of them reads only its component's resources."""
-    return Synth(json.loads(_optional_prod_document()))
+    return Synth(json.loads(_document("prod optional", _optional_prod_document)))
 
 
 # What the optional staging variant changes in the staging stack file (optional_staging below).
