@@ -27,11 +27,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     before a collection: every full collection would otherwise walk all of it again. This takes
     about a sixth off the suite's CPU time (gc.freeze in the Python docs).
 
-    The stacks the collected tests use (the session fixtures below) are synthesized here, two at
-    a time, before any test runs, so that forked workers (tests.fork_workers) inherit them
-    instead of each synthesizing its own: tests.support caches each synth per process."""
+    When the tests run in forked workers (tests.fork_workers), the stacks they use (the session
+    fixtures below) are synthesized here, two at a time, before any test runs: the workers
+    inherit them instead of each synthesizing its own (tests.support caches each synth per
+    process). In one process, as for one file or a mutant, each is made when a test first needs it."""
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    if wanted.intersection(SESSION_SYNTHS) and not session.config.option.collectonly:
+    forked = session.config.getoption("forks", 0) >= 2 and not session.config.option.collectonly
+    if forked and wanted.intersection(SESSION_SYNTHS):
         from functools import partial
 
         from tests import support

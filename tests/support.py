@@ -106,8 +106,20 @@ def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-# Every synth document made in this process, as JSON, by what was synthesized (stack, overrides).
-_DOCUMENTS: dict[str, str] = {}
+class Documents(dict[str, str]):
+    """Synth documents as JSON, by what was synthesized (stack and overrides). It clears like a
+    functools cache (`cache_clear`): the mutation run (tests.mutation_support) clears every cache
+    of the project before a mutant runs, so that no mutant is handed the unmutated program's synth."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+    def cache_info(self) -> int:
+        return len(self)
+
+
+# Every synth document made in this process.
+_DOCUMENTS = Documents()
 
 
 def _document(key: str, build: Callable[[], dict[str, Any]]) -> str:

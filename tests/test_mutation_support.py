@@ -11,6 +11,7 @@ import pytest
 
 from settings.stack_config import ROOT
 from tests.mutation_support import clear_project_caches, ordered, own_tests, pack_mutant, reached
+from tests.support import Documents
 
 FUNCTIONS = {
     "ecs": ["policies.webapp_policies.ecs.x_check"],
@@ -54,6 +55,13 @@ def test_what_an_earlier_run_cached_is_dropped_before_a_mutant_runs():
     library.load("a")
     assert clear_project_caches({"tests.support": synths, "yaml": library}) == 1
     assert synths.synth.cache_info().currsize == 0 and library.load.cache_info().currsize == 1
+
+
+def test_the_synth_documents_are_dropped_before_a_mutant_runs():
+    support = ModuleType("tests.support")
+    support._DOCUMENTS = Documents({"prod {}": "{}"})
+    assert clear_project_caches({"tests.support": support}) == 1
+    assert support._DOCUMENTS == {}
 
 
 MUTANT_TESTS = [
