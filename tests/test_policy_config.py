@@ -28,6 +28,22 @@ def test_a_policy_entry_overrides_all(policy_pack):
     assert {v.policy for v in report.violations} == {"aws-rds-instance-copy-tags-to-snapshots"}
 
 
+def test_checks_alternating_between_configs_each_follow_their_own(policy_pack):
+    """One pack process checks under many configs (tools.plan: one per stack) and reconciles
+    each config once: a config seen before must not leave its levels to the next check."""
+
+    def fired(config):
+        return {(v.policy, v.enforcement) for v in policy_pack.check(document(UNENCRYPTED_DB), config).violations}
+
+    only_tags = {"all": "disabled", "aws-rds-instance-copy-tags-to-snapshots": "mandatory"}
+    everything = fired({"all": "mandatory"})
+    assert fired(only_tags) == {("aws-rds-instance-copy-tags-to-snapshots", "mandatory")}
+    assert fired({"all": "mandatory"}) == everything and len(everything) > 1
+    assert fired({**only_tags, "aws-rds-instance-copy-tags-to-snapshots": "advisory"}) == {
+        ("aws-rds-instance-copy-tags-to-snapshots", "advisory")
+    }
+
+
 def test_schema_defaults_apply_when_the_config_says_nothing(policy_pack):
     db = resource("aws:rds/instance:Instance", "db", {**UNENCRYPTED_DB["inputs"], "backupRetentionPeriod": 6.0})
     assert messages(policy_pack.check(document(db), {}), "aws-rds-instance-backup-retention") == [

@@ -165,6 +165,10 @@ class PolicyPack:
         self._stderr: list[str] = []
         self._info: analyzer_pb2.AnalyzerInfo | None = None
         self.levels: dict[str, str] = {}
+        # Each policy config reconciled once (its JSON text -> the reconciled config): reconciling
+        # validates every policy's properties against its schema (3 ms of CPU), and a process that
+        # checks many documents (tools.plan, the test suite's hundreds) uses few configs.
+        self._reconciled: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
 
     @property
     def info(self) -> analyzer_pb2.AnalyzerInfo:
@@ -275,7 +279,10 @@ class PolicyPack:
     # -- checks -----------------------------------------------------------------------------
 
     def configure(self, config: dict[str, Any]) -> None:
-        reconciled = reconcile(self.info, config)
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._reconciled:
+            self._reconciled[key] = reconcile(self.info, config)
+        reconciled = self._reconciled[key]
         self.levels = {name: level for name, (level, _) in reconciled.items()}
         self.stub.Configure(
             analyzer_pb2.ConfigureAnalyzerRequest(
