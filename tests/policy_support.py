@@ -160,20 +160,22 @@ def renamed(resources: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]
     return found
 
 
-def with_unknowns(*resources: dict[str, Any]) -> list[dict[str, Any]]:
+def with_unknowns(*resources: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """The scenario `resources` once per value nested in any of them (in its inputs and, at the
-    same place, its outputs), that value replaced with the unknown sentinel; all copies renamed
-    apart so they can share one document."""
-    found = []
+    same place, its outputs), that value replaced with the unknown sentinel: (which value, that
+    scenario), each to be checked as a stack of its own, as the engine previews one stack. Only
+    the changed record is a copy; the others are the scenario's own records under their own
+    names, so the pack's remembered answer for each of them applies (RememberingAnalyzer), and a
+    check analyzes one resource instead of the whole scenario."""
     for index, record in enumerate(resources):
         every = dict.fromkeys(list(paths(record["inputs"])) + list(paths(record["outputs"])))
         for path in every:
-            scenario = [copy.deepcopy(r) for r in resources]
+            unknown = dict(record)
             for field in ("inputs", "outputs"):
-                if _has(scenario[index][field], path):
-                    scenario[index][field] = changed(scenario[index][field], path, UNKNOWN)
-            found += renamed(scenario, f"-u{len(found)}")
-    return found
+                if _has(record[field], path):
+                    unknown[field] = changed(record[field], path, UNKNOWN)
+            where = f"{record['name']} {'.'.join(map(str, path))}"
+            yield where, [*resources[:index], unknown, *resources[index + 1 :]]
 
 
 def _has(value: Any, path: tuple) -> bool:
