@@ -81,6 +81,13 @@ def test_different_messages_are_prepared_apart(sdk: ModuleType) -> None:
     assert (postgres["port"], redis["port"]) == (5432.0, 6379.0)
 
 
+def test_messages_decoded_one_after_another_each_decode_as_themselves(sdk: ModuleType) -> None:
+    """A message is known again by its identity: one freed after its decoding must not leave
+    its identity, and its answer, to the next message made at the same address."""
+    decoded = [sdk.json_format.MessageToDict(_struct({"port": float(port)})) for port in range(200)]
+    assert [value["port"] for value in decoded] == [float(port) for port in range(200)]
+
+
 def test_a_step_given_an_equal_but_other_object_prepares_it_again(sdk: ModuleType) -> None:
     first, second = {"port": 5432.0}, {"port": 5432.0}
     assert sdk.deserialize_properties(first) is not sdk.deserialize_properties(second)

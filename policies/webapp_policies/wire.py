@@ -42,7 +42,17 @@ class _DecodingOnce(ModuleType):
     def MessageToDict(message: Message, **options: Any) -> dict[str, Any]:  # noqa: N802 (protobuf's name)
         if options:
             return json_format.MessageToDict(message, **options)
-        return _decoded(type(message), message.SerializeToString(deterministic=True))
+        return _decoded_object(message)
+
+
+def _decode_object(message: Message) -> dict[str, Any]:
+    # The SDK decodes one message object once per policy: an Analyze request's properties for
+    # every resource policy, each resource of an AnalyzeStack request for every stack policy.
+    # protobuf's runtime (upb) hands out the same Python object for a submessage as long as it is
+    # referenced, so that object is known again before it is serialized as the key once more
+    # (the serializing was a fifth of the pack's time in a check of the prod stack). A request
+    # is never changed after it arrives.
+    return _decoded(type(message), message.SerializeToString(deterministic=True))
 
 
 def _decode(kind: type[Message], wire: bytes) -> dict[str, Any]:
@@ -70,6 +80,9 @@ def same_answer_for_same_object(step: Callable[..., Any]) -> Callable[..., Any]:
         return answer
 
     return functools.update_wrapper(remembered, step)
+
+
+_decoded_object = same_answer_for_same_object(_decode_object)
 
 
 def install(sdk: ModuleType) -> None:
