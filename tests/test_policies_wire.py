@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import deserialize, proxy
+from pulumi_policy import policy as sdk_policy
 
 from policies.webapp_policies import wire
 from settings.stack_config import ROOT
@@ -41,6 +42,8 @@ def _sdk_module(steps: dict) -> ModuleType:
     module = ModuleType("pulumi_policy.policy")
     for name, value in steps.items():
         setattr(module, name, value)
+    # A subclass of the SDK's servicer, for install() to change instead of the SDK's own.
+    module._PolicyAnalyzerServicer = type("_PolicyAnalyzerServicer", (sdk_policy._PolicyAnalyzerServicer,), {})  # noqa: SLF001
     return module
 
 
@@ -104,6 +107,38 @@ def test_decoding_options_go_to_protobuf_undecoded_once(sdk: ModuleType) -> None
 def test_an_sdk_without_one_of_the_steps_is_refused(missing: str) -> None:
     with pytest.raises(RuntimeError, match=f"no {missing}: the SDK changed"):
         wire.install(_sdk_module({name: step for name, step in STEPS.items() if name != missing}))
+
+
+@pytest.mark.parametrize("missing", wire.SERVICER_STEPS)
+def test_an_sdk_whose_servicer_lacks_one_of_its_steps_is_refused(missing: str) -> None:
+    module = _sdk_module(STEPS)
+    setattr(module._PolicyAnalyzerServicer, missing, None)  # noqa: SLF001
+    with pytest.raises(RuntimeError, match=f"no _PolicyAnalyzerServicer.{missing}: the SDK changed"):
+        wire.install(module)
+
+
+def test_a_resource_messages_options_and_provider_are_prepared_once_each(sdk: ModuleType) -> None:
+    """What the servicer hands every policy about one resource message: its options and its
+    provider, prepared once for all of them; another resource message gets its own."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    def request(region: str):
+        return analyzer_pb2.AnalyzeRequest(
+            urn="urn:pulumi:prod::webapp::aws:s3/bucket:Bucket::logs",
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=True),
+            provider=analyzer_pb2.AnalyzerProviderResource(
+                type="pulumi:providers:aws", name="default", properties=_struct({"region": region})
+            ),
+        )
+
+    servicer = sdk._PolicyAnalyzerServicer.__new__(sdk._PolicyAnalyzerServicer)  # noqa: SLF001
+    east, west = request("us-east-1"), request("us-west-2")
+    options = servicer._get_resource_options(east)  # noqa: SLF001
+    provider = servicer._get_provider_resource(east)  # noqa: SLF001
+    assert options.protect is True and provider.props["region"] == "us-east-1"
+    assert servicer._get_resource_options(east) is options  # noqa: SLF001
+    assert servicer._get_provider_resource(east) is provider  # noqa: SLF001
+    assert servicer._get_provider_resource(west).props["region"] == "us-west-2"  # noqa: SLF001
 
 
 def test_an_sdk_decoding_with_something_else_is_refused() -> None:
