@@ -45,9 +45,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             "optional_staging": support.optional_staging,
         }
         support.synthesize_ahead(*(builders[name] for name in SESSION_SYNTHS if name in wanted))
+    if forked and "aws" in wanted:
+        warm_moto()
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
+
+
+def warm_moto() -> None:
+    """A web stack and a database built in a throwaway moto account, then forgotten: what the
+    first moto test of a process pays for otherwise, about 1 CPU-s (moto's EC2, ELB, ECS,
+    CloudWatch and RDS backends imported, those services' API models loaded by botocore and by
+    moto, the shared session's clients built). Done before the workers fork, it is paid once."""
+    import os
+    from unittest import mock
+
+    from moto import mock_aws
+
+    from tests.ops_support import database, web_stack
+
+    with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}), mock_aws():
+        web_stack()
+        database()
+        forget_accounts()
 
 
 @pytest.fixture(scope="session")
