@@ -86,7 +86,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
             worker.interrupt()
         for worker in workers:
             worker.wait()
-    _remember_durations(config, modules)
+    if not (session.shouldfail or session.shouldstop):
+        _remember_durations(config)
     if session.shouldfail:
         raise session.Failed(session.shouldfail)
     if session.shouldstop:
@@ -115,7 +116,7 @@ def _longest_first(config: pytest.Config, modules: list[list[pytest.Item]]) -> l
     return sorted(range(len(modules)), key=lambda index: -seconds[index])
 
 
-def _remember_durations(config: pytest.Config, modules: list[list[pytest.Item]]) -> None:
+def _remember_durations(config: pytest.Config) -> None:
     durations = config.stash.get(_DURATIONS, {})
     cache = getattr(config, "cache", None)
     if cache and durations:
@@ -173,6 +174,7 @@ def _serve(
                 )
             elif kind == "done":
                 del live[fd]
+                worker.wait()
         if session.shouldfail or session.shouldstop:
             for worker in live.values():
                 worker.interrupt()
