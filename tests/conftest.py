@@ -14,11 +14,23 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.support import Synth
+    from tests.synth_ahead import Ahead
 
 
-# The session fixtures that synthesize, in an order that balances two processes: the first
-# synth in a process costs most.
-SESSION_SYNTHS = ("prod", "staging", "optional_staging", "optional_prod")
+_AHEAD: pytest.StashKey[Ahead] = pytest.StashKey()
+
+
+def _forked(config: pytest.Config) -> bool:
+    return config.getoption("forks", 0) >= 2 and not config.option.collectonly
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """When the tests run in forked workers (tests.fork_workers), a child starts making the session
+    synths now, while this process collects (tests.synth_ahead)."""
+    if _forked(config):
+        from tests.synth_ahead import Ahead
+
+        config.stash[_AHEAD] = Ahead()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -27,26 +39,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     before a collection: every full collection would otherwise walk all of it again. This takes
     about a sixth off the suite's CPU time (gc.freeze in the Python docs).
 
-    When the tests run in forked workers (tests.fork_workers), the stacks they use (the session
-    fixtures below) are synthesized here, two at a time, before any test runs: the workers
-    inherit them instead of each synthesizing its own (tests.support caches each synth per
-    process). In one process, as for one file or a mutant, each is made when a test first needs it."""
-    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    forked = session.config.getoption("forks", 0) >= 2 and not session.config.option.collectonly
-    if forked and wanted.intersection(SESSION_SYNTHS):
-        from functools import partial
+    Before forked workers start, this process also prepares what every worker would otherwise
+    pay for on its own: the program's modules imported, the session synths taken from the child
+    that made them, moto warmed up. In one process (one file, a mutant), each is made when a test
+    first needs it."""
+    ahead = session.config.stash.get(_AHEAD, None)
+    if ahead is not None:
+        from tests.synth_ahead import SESSION_SYNTHS
 
-        from tests import support
+        wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+        synths_wanted = bool(wanted.intersection(SESSION_SYNTHS))
+        if synths_wanted:
+            from tools.plan import import_program
 
-        builders = {
-            "prod": partial(support.synth, "prod"),
-            "staging": partial(support.synth, "staging"),
-            "optional_prod": support.optional_prod,
-            "optional_staging": support.optional_staging,
-        }
-        support.synthesize_ahead(*(builders[name] for name in SESSION_SYNTHS if name in wanted))
-    if forked and "aws" in wanted:
-        warm_moto()
+            import_program()
+        if "aws" in wanted:
+            warm_moto()
+        if synths_wanted:
+            ahead.take()
+        else:
+            ahead.cancel()
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import pickle
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -16,7 +14,6 @@ import composition
 from components.common import ServiceLink
 from settings import ConfigError, load_settings
 from settings.stack_config import read_stack_config
-from tools.plan import import_program
 from tools.synth import is_secret, synthesize
 
 # A web service as a test stack names it: images pinned by digest in the stack's private ECR, as
@@ -143,35 +140,14 @@ def synth(stack: str, overrides: dict[str, Any] | None = None) -> Synth:
     return Synth(json.loads(_document(key, lambda: synthesize(stack, config=config))))
 
 
-def synthesize_ahead(*synths: Callable[[], Synth], processes: int = 2) -> None:
-    """Make the documents `synths` build (calls of synth, optional_prod, ...) in `processes` forked
-    children at once, and keep them in this process's cache, as if it had built them: the suite's
-    session synths take half the wall time before its workers fork. A child that fails leaves
-    its documents to be built where a test needs them, which then shows the error."""
-    import_program()  # once, here: the children and every later fork share the loaded modules
-    children = []
-    for share in range(processes):
-        reader, writer = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(reader)
-            status = 1
-            try:
-                for build in synths[share::processes]:
-                    build()
-                with os.fdopen(writer, "wb") as out:
-                    pickle.dump(_DOCUMENTS, out)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(writer)
-        children.append((pid, reader))
-    for pid, reader in children:
-        with os.fdopen(reader, "rb") as source:
-            data = source.read()
-        _, status = os.waitpid(pid, 0)
-        if status == 0:
-            _DOCUMENTS.update(pickle.loads(data))
+def documents() -> dict[str, str]:
+    """The synth documents this process made, for another process to `keep`."""
+    return dict(_DOCUMENTS)
+
+
+def keep(made: dict[str, str]) -> None:
+    """Take synth documents another process made (tests.synth_ahead) as if made here."""
+    _DOCUMENTS.update(made)
 
 
 # What the optional prod variant changes in the prod stack file (optional_prod below).
