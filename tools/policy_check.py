@@ -27,6 +27,7 @@ e.g. policies/venv/bin/python as the Pulumi CLI would create it.
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import re
@@ -176,6 +177,12 @@ class PolicyPack:
         if self._info is None:
             raise RuntimeError("the policy pack is not started")
         return self._info
+
+    @functools.cached_property
+    def categories(self) -> dict[str, str]:
+        """Each policy's category: its first tag (webapp_policies.controls.Control.tags). Worked out
+        once: a check reads it for each of its ~240 responses."""
+        return {p.name: (p.tags[0] if p.tags else "") for p in self.info.policies}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -358,8 +365,7 @@ class PolicyPack:
     def _violations(
         self, response: analyzer_pb2.AnalyzeResponse, default_urn: str, by_urn: dict[str, dict[str, Any]]
     ) -> Iterable[Violation]:
-        # A policy's category is its first tag (webapp_policies.controls.Control.tags).
-        categories = {p.name: (p.tags[0] if p.tags else "") for p in self.info.policies}
+        categories = self.categories
         for diagnostic in response.diagnostics:
             level = LEVELS[diagnostic.enforcementLevel]
             if level == "disabled":
