@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
+
+from tests.support import copied
 
 Document = dict[str, Any]
 
 
 def edited(base: Document, edit: Callable[[Document], None]) -> Document:
     """A deep copy of `base` after `edit` changed it in place."""
-    head = copy.deepcopy(base)
+    head = copied(base)
     edit(head)
     return head
 

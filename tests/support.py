@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -15,6 +16,8 @@ from components.common import ServiceLink
 from settings import ConfigError, load_settings
 from settings.stack_config import read_stack_config
 from tools.synth import is_secret, synthesize
+
+T = TypeVar("T")
 
 # A web service as a test stack names it: images pinned by digest in the stack's private ECR, as
 # prod requires (the digests are made up).
@@ -248,6 +251,13 @@ def optional_staging() -> Synth:
     (the only service), a Redis OSS 7.1 cache on data-tiering r6gd nodes, and interface
     endpoints in the first AZ only."""
     return synth("staging", OPTIONAL_STAGING)
+
+
+def copied(value: T) -> T:
+    """A deep copy of synth data (JSON values): a pickle round trip is six times faster than
+    copy.deepcopy on a whole stack's document (7 against 43 ms of CPU for prod), and the suite
+    copies documents some hundred times to edit them."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
 
 def plain(value: Any) -> Any:

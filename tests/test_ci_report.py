@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from settings.stack_config import ROOT
+from tests.support import copied
 from tools import ci_report
 from tools.ci_report import Outcome, main, summary, write
 
@@ -31,7 +31,7 @@ def outcome(status: int, output: str) -> Outcome:
 def test_real_stack_writes_plan_policy_and_summary_and_exits_with_the_verdict(tmp_path, monkeypatch, staging):
     # The session's synth of the stack (test_synth checks that one synth gives the same JSON as
     # another); the policy check starts its own pack, as in CI.
-    monkeypatch.setattr(ci_report, "synthesize", lambda stack, config_file=None: copy.deepcopy(staging.document))
+    monkeypatch.setattr(ci_report, "synthesize", lambda stack, config_file=None: copied(staging.document))
     status = main(["--stack", "staging", "--out", str(tmp_path)])
     directory = tmp_path / "staging"
     assert (directory / "plan.txt").read_text().startswith("Stack webapp/staging: ")

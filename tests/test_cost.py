@@ -4,7 +4,6 @@ synth documents; what-ifs edit a copy of a document the way the program would re
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from settings import load_settings
-from tests.support import Synth, config_with
+from tests.support import Synth, config_with, copied
 from tools.cost import cli
 from tools.cost.estimate import Estimate, estimate
 from tools.cost.prices import load
@@ -28,7 +27,7 @@ def priced(document: dict[str, Any], stack: str, usage_overrides: dict[str, Any]
 
 def edited(stack: Synth, type_: str, **inputs: Any) -> dict[str, Any]:
     """A copy of the stack's document with these inputs set on its one resource of `type_`."""
-    document = copy.deepcopy(stack.document)
+    document = copied(stack.document)
     (resource,) = [r for r in document["resources"] if r["type"] == type_]
     resource["inputs"].update(inputs)
     return document
@@ -40,7 +39,7 @@ def lines_of(result: Estimate, type_: str) -> list[float]:
 
 def run_cli(monkeypatch, capsys, stack: Synth, *args: str) -> tuple[int, str, str]:
     """`python -m tools.cost` in process, on the session's synth of the stack."""
-    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(stack.document))
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copied(stack.document))
     status = cli.main(["--stack", stack.document["stack"], *args])
     out, err = capsys.readouterr()
     return status, out, err
@@ -138,7 +137,7 @@ def test_an_unchanged_stack_has_an_empty_delta(staging, monkeypatch, capsys, tmp
 
 def test_arm64_tasks_cost_less_than_x86_64(staging):
     arm = lines_of(priced(staging.document, "staging"), "aws:ecs/service:Service")
-    document = copy.deepcopy(staging.document)
+    document = copied(staging.document)
     for resource in document["resources"]:
         if resource["type"] == "aws:ecs/taskDefinition:TaskDefinition":
             resource["inputs"]["runtimePlatform"]["cpuArchitecture"] = "X86_64"
@@ -147,8 +146,8 @@ def test_arm64_tasks_cost_less_than_x86_64(staging):
 
 
 def test_a_type_without_a_price_model_is_listed_unpriced_never_zero(staging):
-    document = copy.deepcopy(staging.document)
-    table = copy.deepcopy(document["resources"][-1])
+    document = copied(staging.document)
+    table = copied(document["resources"][-1])
     table.update(
         urn=table["urn"].rsplit("::", 2)[0] + "::aws:dynamodb/table:Table::sessions", type="aws:dynamodb/table:Table"
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from settings import load_settings
 from settings.stack_config import ROOT
-from tests.support import Synth, config_with, rejection
+from tests.support import Synth, config_with, copied, rejection
 from tools import plan
 from tools.cost import cli
 from tools.policy_report import Report
@@ -28,7 +27,7 @@ def stack_file(tmp_path: Path, stack: str, **sections: object) -> Path:
 
 
 def run_plan(monkeypatch, capsys, stack: Synth, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(plan, "synthesize", lambda name, config=None: copy.deepcopy(stack.document))
+    monkeypatch.setattr(plan, "synthesize", lambda name, config=None: copied(stack.document))
     status = plan.main(["--stack", stack.document["stack"], *args])
     out, err = capsys.readouterr()
     return status, out, err
@@ -122,7 +121,7 @@ def test_stack_usage_overrides_the_documented_defaults():
 def test_a_usage_file_overrides_the_stack_usage_key_by_key(staging, monkeypatch, capsys, tmp_path):
     usage = tmp_path / "usage.yaml"
     usage.write_text("requestsPerMonth: 2000000\nlogs:\n  service: 4\n")
-    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(staging.document))
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copied(staging.document))
     assert cli.main(["--stack", "staging", "--json", "--usage", str(usage)]) == 0
     lines = yaml.safe_load(capsys.readouterr().out)["lines"]
     waf = next(line for line in lines if line["description"] == "requests inspected")
@@ -147,7 +146,7 @@ def test_a_usage_file_overrides_the_stack_usage_key_by_key(staging, monkeypatch,
 def test_a_bad_usage_file_is_one_line_exit_2(text, line, staging, monkeypatch, capsys, tmp_path):
     usage = tmp_path / "usage.yaml"
     usage.write_text(text)
-    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(staging.document))
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copied(staging.document))
     assert cli.main(["--stack", "staging", "--usage", str(usage)]) == 2
     out, err = capsys.readouterr()
     assert (out, err) == ("", line.format(path=usage) + "\n")
@@ -155,6 +154,6 @@ def test_a_bad_usage_file_is_one_line_exit_2(text, line, staging, monkeypatch, c
 
 def test_a_missing_usage_file_is_one_line_exit_2(staging, monkeypatch, capsys, tmp_path):
     missing = tmp_path / "nope.yaml"
-    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(staging.document))
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copied(staging.document))
     assert cli.main(["--stack", "staging", "--usage", str(missing)]) == 2
     assert capsys.readouterr().err == f"{missing}: usage: cannot read the usage file (got No such file or directory)\n"

@@ -3,7 +3,6 @@ response shapes: nothing leaves the machine)."""
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from tests.pricelist_records import (
     rds_instance,
     response,
 )
+from tests.support import copied
 from tools.cost import cli, prices
 from tools.cost.catalog import spec
 from tools.cost.estimate import estimate
@@ -217,7 +217,7 @@ def test_live_prices_the_stack_with_fresh_prices_for_exactly_its_keys(staging, p
                 )
             expect(stubber, query.service, query.filters, [answers])
     monkeypatch.setattr(prices, "pricing_client", lambda: client)
-    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copy.deepcopy(staging.document))
+    monkeypatch.setattr(cli, "synthesize", lambda name, config=None: copied(staging.document))
     assert cli.main(["--stack", "staging", "--json", "--live"]) == 0
     live = json.loads(capsys.readouterr().out)
     assert live["priceDate"] == datetime.date.today().isoformat()

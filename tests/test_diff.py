@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from tests.components_support import database
 from tests.diff_support import edited, of_type, renamed, resource, without_component
+from tests.support import copied
 from tools.diff import compare
 from tools.diff.__main__ import main
 from tools.diff.render import markdown, text
@@ -77,7 +77,7 @@ def test_a_removed_cache_is_a_blocking_delete(prod):
 
 def test_an_added_alarm_is_a_create(prod):
     def add_alarm(document):
-        alarm = copy.deepcopy(of_type(document, ALARM)[0])
+        alarm = copied(of_type(document, ALARM)[0])
         renamed(alarm, "alarms-new-alarm")
         document["resources"].append(alarm)
 

@@ -4,7 +4,6 @@ stacks; with --policy, each stack checked by its own pack process."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from settings.stack_config import ROOT
 from tests.diff_support import edited, without_component
 from tests.diff_support import resource as diff_resource
 from tests.policy_support import document, resource
+from tests.support import copied
 from tools import ci_report, plan, policy_config
 
 SEPARATOR = "\n" + "=" * 72 + "\n\n"
@@ -92,7 +92,7 @@ def test_a_forked_worker_plans_its_stack_as_this_process_does(capsys, monkeypatc
     monkeypatch.setattr(
         plan,
         "synthesize",
-        lambda stack, config: copy.deepcopy(staging.document) if stack == "staging" else _small(stack),
+        lambda stack, config: copied(staging.document) if stack == "staging" else _small(stack),
     )
     expected = [plan.plan_stack(stack, None).out for stack in ("staging", "prod")]
     assert (status, err) == (0, "")

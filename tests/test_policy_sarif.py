@@ -1,7 +1,6 @@
 """tools.policy_sarif: a policy check as SARIF 2.1.0, valid against the OASIS schema (kept as
 tests/fixtures/sarif-2.1.0.json, the errata01 text as published), for GitHub code scanning."""
 
-import copy
 import json
 
 import jsonschema
@@ -9,6 +8,7 @@ import pytest
 
 from settings.stack_config import ROOT
 from tests.policy_support import document, resource
+from tests.support import copied
 from tools import policy_check
 from tools.policy_config import stack_policy_config
 from tools.policy_report import Report, Source, Violation
@@ -29,7 +29,7 @@ def _skip_final_snapshot(doc):
 @pytest.fixture(scope="module")
 def mutated(prod, tmp_path_factory):
     """The prod synth with the database's final snapshot skipped, as a file."""
-    doc = copy.deepcopy(prod.document)
+    doc = copied(prod.document)
     _skip_final_snapshot(doc)
     path = tmp_path_factory.mktemp("sarif") / "synth-prod.json"
     path.write_text(json.dumps(doc))
@@ -61,7 +61,7 @@ def test_the_sarif_of_a_mutated_prod_synth_validates_against_the_schema(log):
 
 
 def test_the_schema_fixture_rejects_what_sarif_forbids(log):
-    broken = copy.deepcopy(log)
+    broken = copied(log)
     broken["runs"][0]["results"][0]["level"] = "fatal"
     assert not jsonschema.Draft4Validator(SCHEMA).is_valid(broken)
 

@@ -2,11 +2,11 @@
 advisory waived for a written reason, and careless changes to the prod synth are blocked, naming
 the resource."""
 
-import copy
 import json
 
 import pytest
 
+from tests.support import copied
 from tools.policy_check import stack_urn
 from tools.policy_config import read_policy_config, reconcile, stack_policy_config
 from tools.policy_report import read_waivers, waivers_path
@@ -250,7 +250,7 @@ def mutated(policy_pack, prod):
         if mutation not in reports:
             needs, change, _ = MUTATIONS[mutation]
             _require(prod, needs)
-            doc = copy.deepcopy(prod.document)
+            doc = copied(prod.document)
             change(doc)
             config, waivers = (
                 read_policy_config(stack_policy_config("prod")),
@@ -299,7 +299,7 @@ def test_a_violation_carries_the_source_line_the_synth_recorded(policy_pack, pro
 
 
 def test_resources_are_analyzed_in_dependency_order_whatever_the_document_order(policy_pack, prod, prod_report):
-    shuffled = copy.deepcopy(prod.document)
+    shuffled = copied(prod.document)
     shuffled["resources"].reverse()
     config, waivers = read_policy_config(stack_policy_config("prod")), read_waivers(waivers_path("prod"), "prod")
     assert policy_pack.check(shuffled, config, waivers).violations == prod_report.violations
