@@ -139,6 +139,9 @@ def clear_project_caches(modules: dict[str, ModuleType | None] | None = None) ->
         if module is None or name.split(".")[0] not in PROJECT:
             continue
         for value in list(vars(module).values()):
+            # A class that clears like a cache (tests.support.Documents) is not one; its instances are.
+            if isinstance(value, type):
+                continue
             if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
                 value.cache_clear()
                 cleared += 1

@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 from settings.stack_config import ROOT
+from tests import support
 from tests.mutation_support import clear_project_caches, ordered, own_tests, pack_mutant, reached
 from tests.support import Documents
 
@@ -57,11 +58,16 @@ def test_what_an_earlier_run_cached_is_dropped_before_a_mutant_runs():
     assert synths.synth.cache_info().currsize == 0 and library.load.cache_info().currsize == 1
 
 
-def test_the_synth_documents_are_dropped_before_a_mutant_runs():
-    support = ModuleType("tests.support")
-    support._DOCUMENTS = Documents({"prod {}": "{}"})
-    assert clear_project_caches({"tests.support": support}) == 1
-    assert support._DOCUMENTS == {}
+def test_the_synth_documents_and_stack_files_are_dropped_before_a_mutant_runs(monkeypatch: pytest.MonkeyPatch):
+    """The helpers' module itself, as the mutation run finds it: its Documents class, which
+    clears like a cache but is not one, beside the documents and the stack files read."""
+    documents = Documents({"prod {}": "{}"})
+    stack_files = functools.cache(lambda stack: {"webapp:network": {}})
+    stack_files("prod")
+    monkeypatch.setattr(support, "_DOCUMENTS", documents)
+    monkeypatch.setattr(support, "_stack_file_config", stack_files)
+    assert clear_project_caches({"tests.support": support}) == 2
+    assert documents == {} and stack_files.cache_info().currsize == 0
 
 
 MUTANT_TESTS = [
