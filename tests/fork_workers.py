@@ -38,6 +38,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# How the main process stops a worker (-x after a failure, the run interrupted): a signal of its
+# own, which the worker turns into the KeyboardInterrupt of a Ctrl-C. Not SIGINT: a shell without
+# job control starts a background job (`make test &` or `make mutate &` in a script) with SIGINT
+# ignored, which the workers inherit, and -x would then leave the other worker running to the end.
+STOP = signal.SIGUSR1
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 # Each message is a length-prefixed pickle of (kind, payload) on a pipe.
 
 
@@ -196,6 +207,7 @@ class _Worker:
         orders_out, orders_in = os.pipe()
         pid = os.fork()
         if pid == 0:
+            signal.signal(STOP, _stopped)
             os.close(reports_out)
             os.close(orders_in)
             code = 3
@@ -219,7 +231,7 @@ class _Worker:
     def interrupt(self) -> None:
         if self.pid and not self.interrupted:
             self.interrupted = True
-            os.kill(self.pid, signal.SIGINT)
+            os.kill(self.pid, STOP)
 
     def wait(self) -> int:
         if self.pid:
@@ -287,6 +299,7 @@ def _work(session: pytest.Session, modules: list[list[pytest.Item]], index: int,
     except KeyboardInterrupt:
         # Interrupted (Ctrl-C, or the run stops): tear the fixtures down, once.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(STOP, signal.SIG_IGN)
         session._setupstate.teardown_exact(None)  # type: ignore[attr-defined]  # what the last test's teardown runs
         return 2
     _send(reports, "done")

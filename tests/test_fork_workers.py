@@ -4,6 +4,7 @@ what pytest itself would report for the same tests."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -182,10 +183,22 @@ RUNS_LONG = """
 """
 
 
-def test_exit_first_interrupts_the_other_workers_which_tear_their_fixtures_down(pytester, monkeypatch):
+# A run started from a terminal, and one started in the background by a shell without job control
+# (a script's `make test &`), which hands the run SIGINT ignored.
+SIGINT_AT_START = pytest.mark.parametrize(
+    "sigint", [signal.default_int_handler, signal.SIG_IGN], ids=["sigint-handled", "sigint-ignored"]
+)
+
+
+@SIGINT_AT_START
+def test_exit_first_interrupts_the_other_workers_which_tear_their_fixtures_down(pytester, monkeypatch, sigint):
     pytester.makepyfile(test_fails_first=FAILS_FIRST, test_runs_long=RUNS_LONG)
     monkeypatch.setenv("FLAGS", str(pytester.path))
-    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-x")
+    previous = signal.signal(signal.SIGINT, sigint)
+    try:
+        result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2", "-x")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     result.stdout.fnmatch_lines(["*stopping after 1 failures*"])
     assert result.ret == 1
     assert result.parseoutcomes().get("passed", 0) < 50
