@@ -145,15 +145,22 @@ def test_one_stack_is_planned_in_this_process(monkeypatch):
     assert (only.stack, only.status) == ("prod", 0) and only.out.startswith("Stack webapp/prod: 1 resources")
 
 
-def _slow_first(stack: str, *_: object) -> plan.StackPlan:
-    if stack == "prod":
-        time.sleep(0.5)
-    return plan.StackPlan(stack, out=f"{stack} out\n", err=f"{stack} err\n", status={"prod": 1, "staging": 0}[stack])
+def test_output_follows_the_stack_order_whatever_order_the_workers_finish_in(capsys, monkeypatch, tmp_path):
+    staging_done = tmp_path / "staging-done"
 
+    def prod_after_staging(stack: str, *_: object) -> plan.StackPlan:
+        if stack == "prod":
+            deadline = time.monotonic() + 30
+            while not staging_done.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            staging_done.touch()
+        return plan.StackPlan(
+            stack, out=f"{stack} out\n", err=f"{stack} err\n", status={"prod": 1, "staging": 0}[stack]
+        )
 
-def test_output_follows_the_stack_order_whatever_order_the_workers_finish_in(capsys, monkeypatch):
     monkeypatch.setattr(plan, "import_program", lambda: None)
-    monkeypatch.setattr(plan, "plan_stack", _slow_first)
+    monkeypatch.setattr(plan, "plan_stack", prod_after_staging)
     assert plan.main(["--stack", "prod", "--stack", "staging"]) == 1
     assert capsys.readouterr() == ("prod out\n" + SEPARATOR + "staging out\n", "prod err\nstaging err\n")
 
