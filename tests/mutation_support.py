@@ -132,11 +132,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 PROJECT = ("settings", "components", "policies", "webapp_policies", "composition", "tools", "ops", "tests")
 
 
-def clear_project_caches(modules: dict[str, ModuleType | None] | None = None) -> int:
-    """Clear the functools caches of the project's imported modules; how many there were."""
+def clear_project_caches(
+    modules: dict[str, ModuleType | None] | None = None, packages: tuple[str, ...] = PROJECT
+) -> int:
+    """Clear the functools caches of the project's imported modules (of `packages`); how many there were."""
     cleared = 0
     for name, module in list((sys.modules if modules is None else modules).items()):
-        if module is None or name.split(".")[0] not in PROJECT:
+        if module is None or name.split(".")[0] not in packages:
             continue
         for value in list(vars(module).values()):
             # A class that clears like a cache (tests.support.Documents) is not one; its instances are.
@@ -169,6 +171,19 @@ def recording() -> bool:
     from mutmut.mutation.trampoline import get_mutant_under_test
 
     return get_mutant_under_test() == "stats"
+
+
+# The program's own packages: what the tests' helpers cache (tests.support's synths) stays.
+CODE = tuple(package for package in PROJECT if package != "tests")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """In the stats run, each test starts with the program's caches empty: mutmut credits a
+    function to the tests that run it, and a cached one (settings.regions.partitions) ran only for
+    the first test that needed it, so its mutants ran against that one test alone and survived."""
+    if recording():
+        clear_project_caches(packages=CODE)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,7 +11,7 @@ import pytest
 
 from settings.stack_config import ROOT
 from tests import support
-from tests.mutation_support import clear_project_caches, ordered, own_tests, pack_mutant, reached
+from tests.mutation_support import CODE, clear_project_caches, ordered, own_tests, pack_mutant, reached
 from tests.support import Documents
 
 FUNCTIONS = {
@@ -68,6 +68,17 @@ def test_the_synth_documents_and_stack_files_are_dropped_before_a_mutant_runs(mo
     monkeypatch.setattr(support, "_stack_file_config", stack_files)
     assert clear_project_caches({"tests.support": support}) == 2
     assert documents == {} and stack_files.cache_info().currsize == 0
+
+
+def test_between_the_stats_runs_tests_only_the_programs_caches_are_dropped():
+    program = ModuleType("settings.regions")
+    program.partitions = functools.cache(lambda: {"aws": ("us-east-1",)})
+    program.partitions()
+    helpers = ModuleType("tests.support")
+    helpers.synth = functools.cache(lambda stack: {"stack": stack})
+    helpers.synth("prod")
+    assert clear_project_caches({"settings.regions": program, "tests.support": helpers}, packages=CODE) == 1
+    assert program.partitions.cache_info().currsize == 0 and helpers.synth.cache_info().currsize == 1
 
 
 MUTANT_TESTS = [
