@@ -120,6 +120,10 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
             {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "strategy": "canary"}]},
             "prod: services[1].strategy: only a web service has it (workers deploy rolling) (got set)",
         ),
+        (
+            {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "smokeTests": [{"path": "/ok"}]}]},
+            "prod: services[1].smokeTests: only a web service has it (workers deploy rolling) (got set)",
+        ),
     ],
 )
 def test_service_rejections(overrides, line):
