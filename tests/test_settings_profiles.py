@@ -37,3 +37,8 @@ def test_a_service_that_is_not_a_mapping_is_rejected_by_its_index():
     assert rejection("prod", {"webapp:services": [WEB_SERVICE, "jobs"]}) == [
         "prod: services[1]: input should be a valid dictionary or instance of ServiceSettings (got jobs)"
     ]
+
+
+def test_a_stack_without_services_is_told_they_are_required():
+    # The profile's per-kind service defaults are no list of services to fall back on.
+    assert rejection("prod", {"webapp:services": None}) == ["prod: services: required (got nothing)"]
