@@ -139,8 +139,11 @@ def _document(key: str, build: Callable[[], dict[str, Any]]) -> str:
 def synth(stack: str, overrides: dict[str, Any] | None = None) -> Synth:
     """Synthesize `stack` (with config overrides); cached per process, returns a fresh copy."""
     key = f"{stack} {json.dumps(overrides or {}, sort_keys=True)}"
-    config = config_with(stack, overrides) if overrides else None
-    return Synth(json.loads(_document(key, lambda: synthesize(stack, config=config))))
+
+    def build() -> dict[str, Any]:
+        return synthesize(stack, config=config_with(stack, overrides) if overrides else None)
+
+    return Synth(json.loads(_document(key, build)))
 
 
 def documents() -> dict[str, str]:
