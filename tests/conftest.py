@@ -84,32 +84,32 @@ def warm_moto() -> None:
 
 @pytest.fixture(scope="session")
 def prod() -> Synth:
-    from tests.support import synth
+    from tests.synth_ahead import build
 
-    return synth("prod")
+    return build("prod")
 
 
 @pytest.fixture(scope="session")
 def staging() -> Synth:
-    from tests.support import synth
+    from tests.synth_ahead import build
 
-    return synth("staging")
+    return build("staging")
 
 
 @pytest.fixture(scope="session")
 def optional_prod() -> Synth:
     """Prod with its optional features on (tests.support.optional_prod)."""
-    from tests.support import optional_prod
+    from tests.synth_ahead import build
 
-    return optional_prod()
+    return build("optional_prod")
 
 
 @pytest.fixture(scope="session")
 def optional_staging() -> Synth:
     """Staging with settings away from its defaults (tests.support.optional_staging)."""
-    from tests.support import optional_staging
+    from tests.synth_ahead import build
 
-    return optional_staging()
+    return build("optional_staging")
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ SESSION_SYNTHS = ("prod", "staging", "optional_prod", "optional_staging")
 
 
 def build(name: str) -> Any:
-    """What the session fixture `name` returns (tests.support caches its document)."""
+    """What the session fixture `name` returns (tests.support caches its document): the fixtures
+    in tests/conftest.py and the child here make each synth the same way."""
     from tests import support
 
     if name in ("prod", "staging"):
