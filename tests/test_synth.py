@@ -9,6 +9,7 @@ import pytest
 
 from settings.stack_config import ROOT
 from tests import synth_ahead
+from tests.components_support import build
 from tests.process_support import another_hash_seed, in_fork
 from tests.support import config_with
 from tools.synth import dumps, synthesize
@@ -132,7 +133,10 @@ def test_a_synth_gives_the_sdk_back_its_stack_capture():
     from pulumi.runtime import resource as runtime_resource
 
     before = runtime_resource._get_stack_trace  # noqa: SLF001 (the SDK hook the synth swaps)
-    synthesize("staging")
+    during = []
+    build("staging", lambda: during.append(runtime_resource._get_stack_trace))  # noqa: SLF001
+    (hook_during_the_run,) = during
+    assert hook_during_the_run is not before
     assert runtime_resource._get_stack_trace is before  # noqa: SLF001
     assert before.__module__ == "pulumi.runtime.resource"
 
