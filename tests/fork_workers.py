@@ -8,7 +8,8 @@ workers share all of it copy-on-write.
 
 Scheduling is by module, as with xdist's `--dist loadscope`: a worker takes the next module from a
 queue the main process holds, so module fixtures are built once, and a worker that finishes
-early takes more. A worker runs each test through pytest's own protocol and relays its reports and
+early takes more. The modules that use one of the session fixtures named in the `fork_together`
+ini option go to one worker, so that fixture is set up once (Queue). A worker runs each test through pytest's own protocol and relays its reports and
 warnings. The main process logs them as if it had run the test itself, so every reporter
 (terminal, --junitxml, --durations, -x) works unchanged.
 
@@ -35,6 +36,12 @@ import pytest
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("fork workers").addoption(
         "--forks", type=int, default=0, metavar="N", help="run the tests in N forked workers (0: in this process)"
+    )
+    parser.addini(
+        "fork_together",
+        type="args",
+        default=[],
+        help="session fixtures whose modules run in one worker, which sets each up once (a process, a cache)",
     )
 
 
@@ -88,7 +95,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # one base directory, made before the fork
     gc.collect()
     gc.freeze()  # the inherited heap stays out of the workers' collections, so its pages stay shared
-    queue = [(index, 0) for index in _longest_first(config, modules)]
+    together = groups(modules, config.getini("fork_together"))
+    queue = Queue([(index, 0) for index in _longest_first(config, modules)], together)
     workers = [_Worker.fork(session, modules, index) for index in range(min(forks, len(modules)))]
     try:
         _serve(session, modules, workers, queue)
@@ -112,6 +120,46 @@ def by_module(items: list[pytest.Item]) -> list[list[pytest.Item]]:
     for item in items:
         modules.setdefault(_path(item), []).append(item)
     return list(modules.values())
+
+
+def groups(modules: list[list[pytest.Item]], together: list[str]) -> list[str | None]:
+    """Each module's group: the first of the `together` fixtures its tests use, or None."""
+    used = [{name for item in module for name in getattr(item, "fixturenames", ())} for module in modules]
+    return [next((name for name in together if name in names), None) for names in used]
+
+
+class Queue:
+    """The work units (module index, first test) not handed out yet, in order. A module of a group
+    (the modules that use one of the `fork_together` fixtures, the policy pack's process above
+    all) goes to the worker that took the group's first module, which has the fixture set up and
+    whatever it remembers: the pack answers each resource it has seen before from memory, and
+    the suite's policy tests re-send the real stacks' resources hundreds of times. Another worker
+    takes such a module only when nothing else is left, rather than idle."""
+
+    def __init__(self, units: list[tuple[int, int]], groups: list[str | None]):
+        self.units, self.groups = units, groups
+        self.holders: dict[str, object] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.units)
+
+    def take(self, worker: object) -> tuple[int, int] | None:
+        if not self.units:
+            return None
+        position = next(
+            (i for i, (module, _) in enumerate(self.units) if self.holders.get(self.groups[module], worker) is worker),
+            0,
+        )
+        unit = self.units.pop(position)
+        group = self.groups[unit[0]]
+        if group is not None:
+            self.holders.setdefault(group, worker)
+        return unit
+
+    def put_back(self, units: list[tuple[int, int]], worker: object) -> None:
+        """A dead worker's unfinished units, first in the queue; its groups go to whoever comes next."""
+        self.units[:0] = units
+        self.holders = {group: holder for group, holder in self.holders.items() if holder is not worker}
 
 
 # Modules start longest first (by the last run's durations, kept in pytest's cache), so no worker
@@ -141,14 +189,12 @@ def _path(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def _serve(
-    session: pytest.Session, modules: list[list[pytest.Item]], workers: list[_Worker], queue: list[tuple[int, int]]
-) -> None:
+def _serve(session: pytest.Session, modules: list[list[pytest.Item]], workers: list[_Worker], queue: Queue) -> None:
     hook = session.config.hook
     durations = session.config.stash.setdefault(_DURATIONS, {})
     live = {worker.reports: worker for worker in workers}
     for worker in workers:
-        worker.assign(queue)
+        worker.assign(queue.take(worker))
     while live:
         for fd in select.select(list(live), [], [])[0]:
             worker = live[fd]
@@ -161,10 +207,10 @@ def _serve(
                     replacement = _Worker.fork(session, modules, len(workers))
                     workers.append(replacement)
                     live[replacement.reports] = replacement
-                    replacement.assign(queue)
+                    replacement.assign(queue.take(replacement))
                 continue
             if kind == "next":
-                worker.assign([] if session.shouldfail or session.shouldstop else queue)
+                worker.assign(None if session.shouldfail or session.shouldstop else queue.take(worker))
             elif kind == "logstart":
                 worker.running = payload
                 hook.pytest_runtest_logstart(nodeid=payload[0], location=payload[1])
@@ -219,8 +265,7 @@ class _Worker:
         os.close(orders_out)
         return cls(pid, reports_out, orders_in)
 
-    def assign(self, queue: list[tuple[int, int]]) -> None:
-        unit = queue.pop(0) if queue else None
+    def assign(self, unit: tuple[int, int] | None) -> None:
         if unit is not None:
             self.assigned.append(unit)
         try:
@@ -242,7 +287,7 @@ class _Worker:
             return status
         return 0
 
-    def lost(self, session: pytest.Session, modules: list[list[pytest.Item]], queue: list[tuple[int, int]]) -> bool:
+    def lost(self, session: pytest.Session, modules: list[list[pytest.Item]], queue: Queue) -> bool:
         """The worker ended without saying it was done. Unless it was interrupted, the test it was
         running fails, and what it had not run yet goes back to the front of the queue; True then."""
         status = self.wait()
@@ -260,7 +305,7 @@ class _Worker:
         session.config.hook.pytest_runtest_logreport(report=report)
         if self.running:
             session.config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
-        queue[:0] = unfinished([len(m) for m in modules], self.assigned, self.done + 1)
+        queue.put_back(unfinished([len(m) for m in modules], self.assigned, self.done + 1), self)
         return True
 
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from settings.stack_config import ROOT
-from tests.fork_workers import by_module, unfinished
+from tests.fork_workers import Queue, by_module, groups, unfinished
 
 pytest_plugins = ["pytester"]
 
@@ -216,3 +216,41 @@ def test_tests_are_grouped_by_module_in_collection_order(pytester):
     pytester.makepyfile(test_one="def test_a(): pass\ndef test_b(): pass", test_two="def test_c(): pass")
     items, _ = pytester.inline_genitems()
     assert [[item.name for item in module] for module in by_module(items)] == [["test_a", "test_b"], ["test_c"]]
+
+
+# Modules 0 and 2 use the pack, module 1 does not.
+PACK_GROUPS = ["policy_pack", None, "policy_pack"]
+
+
+def test_the_modules_of_a_group_go_to_the_worker_that_took_its_first():
+    queue = Queue([(0, 0), (2, 0), (1, 0)], PACK_GROUPS)
+    first, second = object(), object()
+    assert queue.take(first) == (0, 0)
+    assert queue.take(second) == (1, 0)
+    assert queue.take(first) == (2, 0)
+
+
+def test_another_worker_takes_a_module_of_a_group_rather_than_idle():
+    queue = Queue([(0, 0), (2, 0)], PACK_GROUPS)
+    first, second = object(), object()
+    assert queue.take(first) == (0, 0)
+    assert queue.take(second) == (2, 0)
+    assert queue.take(second) is None
+
+
+def test_a_dead_workers_modules_come_back_first_and_its_groups_go_to_the_next_taker():
+    queue = Queue([(0, 0), (1, 0), (2, 0)], PACK_GROUPS)
+    dead, other = object(), object()
+    assert queue.take(dead) == (0, 0)
+    queue.put_back([(0, 3)], dead)
+    assert queue.take(other) == (0, 3)
+    assert queue.take(dead) == (1, 0)
+    assert queue.take(other) == (2, 0)
+
+
+def test_a_module_is_in_the_group_of_the_first_listed_fixture_any_of_its_tests_uses(pytester):
+    pytester.makeconftest("import pytest\n@pytest.fixture(scope='session')\ndef pack(): pass\n")
+    pytester.makepyfile(test_one="def test_a(): pass\ndef test_b(pack): pass", test_two="def test_c(tmp_path): pass")
+    items, _ = pytester.inline_genitems()
+    assert groups(by_module(items), ["pack", "tmp_path"]) == ["pack", "tmp_path"]
+    assert groups(by_module(items), ["other"]) == [None, None]
