@@ -69,20 +69,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def warm_moto() -> None:
-    """A web stack and a database built in a throwaway moto account, then forgotten: what the
-    first moto test of a process pays for otherwise, about 1 CPU-s (moto's EC2, ELB, ECS,
+    """A web stack and a database built in a moto account as `aws` makes it, then forgotten: what
+    the first moto test of a process pays for otherwise, about 1 CPU-s (moto's EC2, ELB, ECS,
     CloudWatch and RDS backends imported, those services' API models loaded by botocore and by
-    moto, the shared session's clients built). Done before the workers fork, it is paid once."""
-    import os
-    from unittest import mock
-
+    moto, the shared session's clients built), and the first run of each builder, which records
+    the state later calls restore (tests.moto_support.snapshotted). Done before the workers fork,
+    it is paid once."""
     from moto import mock_aws
 
+    from tests.moto_support import forget_accounts
     from tests.ops_support import database, web_stack
 
-    with mock.patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}), mock_aws():
-        web_stack()
-        database()
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        fake_account(patch)
+        for build in (web_stack, database):
+            forget_accounts()
+            build()
         forget_accounts()
 
 
@@ -166,7 +168,18 @@ def moto_mock() -> Iterator[None]:
 @pytest.fixture
 def aws(moto_mock: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account; fake credentials so nothing can reach a real endpoint."""
-    from tests.ops_support import REGION, quicken_moto
+    from tests.moto_support import forget_accounts
+
+    fake_account(monkeypatch)
+    forget_accounts()
+    yield
+    forget_accounts()
+
+
+def fake_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of a moto account (`aws`): fake credentials, moto's settings, quicker moto."""
+    from tests.moto_support import quicken_moto
+    from tests.ops_support import REGION
 
     quicken_moto(monkeypatch)
     for name, value in {
@@ -183,27 +196,3 @@ def aws(moto_mock: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN"):
         monkeypatch.delenv(name, raising=False)
-    forget_accounts()
-    yield
-    forget_accounts()
-
-
-def forget_accounts() -> None:
-    """Every region of every account of every service back to nothing, as moto's reset leaves
-    them (BackendDict.reset: what mock_aws runs when it starts and stops, and what moto's reset
-    API runs), without what makes that reset slow in moto 5.2.5: it builds every region's
-    backend again only to drop it (EC2's default VPC, and, once `aws` has taken
-    MOTO_EC2_LOAD_DEFAULT_AMIS away at a module's end, its catalogue of AMIs), and it drops each
-    service's per-account table, whose list of regions the next request reads again from
-    botocore's endpoint data. Here the tables stay and the region backends go; a region's
-    backend is built, empty, at the first request that reaches it, as after a reset. Measured on
-    the moto tests (tests/test_ops_*.py and the bootstrap handler's): 12.5 CPU-s before, 9.1 after.
-    """
-    from moto.core.base_backend import BackendDict, backend_lock
-    from moto.core.model_instances import reset_model_data
-
-    with backend_lock:
-        for service in BackendDict._instances:
-            for account in service.values():
-                account.clear()
-    reset_model_data()

@@ -16,16 +16,12 @@ from functools import cache
 from typing import Any
 
 import boto3
-import moto.core.responses  # before SESSION: moto hooks only the boto3 sessions created after its import
-import moto.core.utils
-import moto.kms.models
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto.kms.utils import generate_private_key
 
 from ops.aws import Aws
 from ops.cli import Context, main
@@ -33,6 +29,7 @@ from ops.outputs import Outputs
 from ops.progress import Clock, Progress
 from settings import load_settings
 from settings.stack_config import read_stack_config
+from tests.moto_support import snapshotted
 
 
 class SharedClients(boto3.session.Session):
@@ -148,38 +145,6 @@ def failing(error: ClientError, times: int, then: Callable[..., Any]) -> Callabl
         return then(**kwargs)
 
     return call
-
-
-def quicken_moto(monkeypatch: Any) -> None:
-    """Take out two costs of moto 5.2.5 that no test needs, measured in this suite's CPU time:
-    the key pair of every KMS key (DeferredKeyPair), and, at every request, listing its response
-    class's methods with `inspect.getmembers` to find the action's (about 0.4 ms a request; a
-    class's methods do not change, so one list per class does)."""
-    monkeypatch.setattr(moto.kms.models, "generate_private_key", DeferredKeyPair)
-    monkeypatch.setattr(moto.core.responses, "method_names_from_class", _method_names)
-
-
-_method_names = cache(moto.core.utils.method_names_from_class)
-
-
-class DeferredKeyPair:
-    """The key pair moto keeps for a KMS key, generated on first use.
-
-    moto 5.2.5 generates a key pair at every CreateKey, a 2048-bit RSA pair for a symmetric key
-    too (about 65 ms of CPU each), though only an asymmetric key's Sign, Verify and GetPublicKey
-    use it."""
-
-    def __init__(self, key_spec: str):
-        self._key_spec = key_spec
-        self._pair: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        # Only what the instance lacks: the pair's methods (a copy looks for dunders before init).
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._pair is None:
-            self._pair = generate_private_key(self._key_spec)
-        return getattr(self._pair, name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,6 +403,7 @@ def task_definition(family: str, cpu: str = "2048") -> str:
     )["taskDefinition"]["taskDefinitionArn"]
 
 
+@snapshotted
 def web_stack(weights: tuple[int, int] = (100, 0), revisions: int = 2) -> dict[str, Any]:
     """ALB with blue/green target groups on a production and a test rule, an ECS cluster with
     the web service on the newest of `revisions` task definition revisions, blue's targets
@@ -521,6 +487,7 @@ def web_stack(weights: tuple[int, int] = (100, 0), revisions: int = 2) -> dict[s
     }
 
 
+@snapshotted
 def database() -> dict[str, Any]:
     """A PostgreSQL instance in a subnet group with its security group and parameter group, and
     the automated snapshot moto takes on creation. Returns the stack outputs."""

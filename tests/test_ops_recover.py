@@ -17,6 +17,7 @@ import pytest
 
 from ops import recover, restore
 from ops.site import site_of
+from tests.moto_support import snapshotted
 from tests.ops_support import (
     ACCOUNT,
     SESSION,
@@ -95,6 +96,7 @@ BACKUP = {
 }
 
 
+@snapshotted
 def recovery_site() -> dict[str, Any]:
     """The prod database in us-east-1 and its recovery site in us-west-2; the stack outputs."""
     values = database()
