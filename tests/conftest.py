@@ -78,7 +78,7 @@ def warm_moto() -> None:
     from moto import mock_aws
 
     from tests.moto_support import forget_accounts
-    from tests.ops_support import database, web_stack
+    from tests.ops_builders import database, web_stack
 
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         fake_account(patch)

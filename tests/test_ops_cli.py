@@ -10,7 +10,8 @@ import pytest
 from ops.cli import COMMANDS as OPS_COMMANDS
 from ops.cli import parser
 from settings.stack_config import ROOT
-from tests.ops_support import run_cli, web_stack
+from tests.ops_builders import web_stack
+from tests.ops_support import run_cli
 
 COMMANDS = ["preflight", "status", "rollback", "restore-drill", "recover", "snapshot", "verify"]
 

@@ -13,26 +13,18 @@ import boto3
 
 from ops import preflight
 from ops.preflight import covers
-from tests.ops_support import (
-    ACCOUNT,
-    FakeClock,
-    Patched,
-    access_denied,
-    aws_session,
+from tests.ops_builders import (
     certificate,
-    client,
     ecr_image,
     ecs_service_linked_role,
     elastic_ips,
     fargate_usage,
     hosted_zone,
     network,
-    outputs,
-    quotas,
-    run_cli,
-    stack_settings,
     task_definition,
 )
+from tests.ops_fakes import Patched, quotas
+from tests.ops_support import ACCOUNT, FakeClock, access_denied, aws_session, client, outputs, run_cli, stack_settings
 
 DOMAIN = "app.example.com"  # Pulumi.prod.yaml
 # What prod needs at a deploy's peak: its one web service's max tasks, twice, and a NAT gateway

@@ -18,14 +18,14 @@ import pytest
 from ops import recover, restore
 from ops.site import site_of
 from tests.moto_support import snapshotted
+from tests.ops_builders import database
+from tests.ops_fakes import Patched
 from tests.ops_support import (
     ACCOUNT,
     SESSION,
     FakeClock,
-    Patched,
     aws_session,
     client,
-    database,
     outputs,
     progress,
     run_cli,

@@ -19,16 +19,15 @@ from moto.rds.models import rds_backends
 
 from ops import restore
 from ops.restore import CheckFailed, Endpoint
+from tests.ops_builders import database
+from tests.ops_fakes import Patched, failing
 from tests.ops_support import (
     REGION,
     FakeClock,
-    Patched,
     access_denied,
     aws_session,
     client,
     client_error,
-    database,
-    failing,
     outputs,
     progress,
     run_cli,

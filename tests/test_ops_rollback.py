@@ -10,16 +10,9 @@ from __future__ import annotations
 
 import io
 
-from tests.ops_support import (
-    FakeClock,
-    FakeDeployment,
-    FakeEcsDeployments,
-    client,
-    client_error,
-    run_cli,
-    task_definition,
-    web_stack,
-)
+from tests.ops_builders import task_definition, web_stack
+from tests.ops_fakes import FakeDeployment, FakeEcsDeployments
+from tests.ops_support import FakeClock, client, client_error, run_cli
 
 DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/webapp/web/abc123"
 POLL_SECONDS = 15  # rollback.run's default interval

@@ -12,7 +12,9 @@ from moto.rds.models import rds_backends
 
 from ops import snapshot
 from ops.snapshot import tag_value
-from tests.ops_support import REGION, FakeClock, Patched, client, database, run_cli
+from tests.ops_builders import database
+from tests.ops_fakes import Patched
+from tests.ops_support import REGION, FakeClock, client, run_cli
 
 BACKUP = "us-west-2"
 INSTANCE = "webapp-prod-db"

@@ -9,16 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.ops_support import (
-    FakeDeployment,
-    FakeEcsDeployments,
-    Patched,
-    access_denied,
-    client,
-    composite_alarm,
-    run_cli,
-    web_stack,
-)
+from tests.ops_builders import web_stack
+from tests.ops_fakes import FakeDeployment, FakeEcsDeployments, Patched, composite_alarm
+from tests.ops_support import access_denied, client, run_cli
 
 WEB_DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/webapp/web/abc123"
 

@@ -23,16 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from ops import verify
-from tests.ops_support import (
-    FakeDeployment,
-    FakeEcsDeployments,
-    Patched,
-    _certificate_key,
-    client,
-    composite_alarm,
-    run_cli,
-    web_stack,
-)
+from tests.ops_builders import _certificate_key, web_stack
+from tests.ops_fakes import FakeDeployment, FakeEcsDeployments, Patched, composite_alarm
+from tests.ops_support import client, run_cli
 
 HEALTH = "/healthz"
 
