@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.moto_support import forget_accounts, snapshotted, untouched
+from tests.ops_builders import task_definition
 from tests.ops_support import client
 
 runs: list[str] = []
@@ -16,18 +17,7 @@ def tagged_vpc(name: str) -> dict[str, Any]:
     runs.append(name)
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=_tags(name))["Vpc"]["VpcId"]
-    alarm = f"{name}-alarm"
-    client("cloudwatch").put_metric_alarm(
-        AlarmName=alarm,
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Statistic="Average",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=90,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    return {"vpc": vpc, "alarm": alarm}
+    return {"vpc": vpc, "task_definition": task_definition(name)}
 
 
 def _tags(name: str) -> list[dict[str, Any]]:
@@ -46,7 +36,7 @@ def test_a_second_build_in_a_fresh_account_is_the_first_restored_across_services
     again = tagged_vpc("restored")
     assert runs == [] and again == first
     assert named_vpcs() == {first["vpc"]: "restored"}
-    assert [a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]] == [first["alarm"]]
+    assert client("ecs").list_task_definitions()["taskDefinitionArns"] == [first["task_definition"]]
 
 
 def test_what_a_test_changes_after_a_restore_does_not_reach_the_next_one(aws):
