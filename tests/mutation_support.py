@@ -21,8 +21,8 @@ own (tools.policy_check.PolicyPack).
 - mutmut hands a mutant's tests to pytest fastest first, whatever their file, and pytest runs them
   in that order: a module's fixtures (a custom synth, a policy table's report) were set up again
   each time its tests came back, and the tests written for the mutated module ran wherever their
-  speed put them. They run first here, then the other files, cheapest first, one file at a time;
-  mutmut's `-x` stops at the first failure."""
+  speed put them. They run first here, then the other files, cheapest first counting the session
+  synths a file would build, one file at a time; mutmut's `-x` stops at the first failure."""
 
 from __future__ import annotations
 
@@ -106,16 +106,47 @@ def own_tests(test_file: str, mutant: str) -> bool:
     return module == subject or module.startswith(subject + "_") or subject.startswith(module + "_")
 
 
-def ordered(nodeids: list[str], mutant: str, durations: dict[str, float]) -> list[int]:
+# What a mutant's run pays to set up a session fixture the first time a test needs it, in CPU
+# seconds (measured in a mutant's forked run): a whole-stack synth, the policy pack's process. mutmut
+# measures only the tests' calls, not their fixtures' setup.
+SETUP_COST = {"prod": 0.5, "staging": 0.5, "optional_prod": 0.5, "optional_staging": 0.5, "policy_pack": 0.5}
+
+
+def ordered(
+    nodeids: list[str],
+    mutant: str,
+    durations: dict[str, float],
+    fixtures: dict[str, tuple[str, ...]] | None = None,
+) -> list[int]:
     """The order (indexes into `nodeids`) to run a mutant's tests in: those of its own test files
-    first, then the other files, cheapest first (the sum of their tests' `durations`), each file's
-    tests in a row and in their order."""
-    files = [nodeid.partition("::")[0] for nodeid in nodeids]
+    first, then the other files, each file's tests in a row and in their order. The next file is
+    always the one that costs least to run from where the run is: the sum of its tests' `durations`
+    plus the setup of the session fixtures (SETUP_COST, by each test's `fixtures`) that no file
+    before it built. A file of the prod stack's tests costs next to nothing once prod is built,
+    while the file that needs the first staging synth pays for it."""
+    fixtures = fixtures or {}
+    files: dict[str, list[int]] = {}
     cost: dict[str, float] = {}
-    for nodeid, file in zip(nodeids, files, strict=True):
+    needs: dict[str, set[str]] = {}
+    for index, nodeid in enumerate(nodeids):
+        file = nodeid.partition("::")[0]
+        files.setdefault(file, []).append(index)
         cost[file] = cost.get(file, 0.0) + durations.get(nodeid, 0.0)
-    rank = {file: (not own_tests(file, mutant), cost[file], file) for file in cost}
-    return sorted(range(len(nodeids)), key=lambda index: rank[files[index]])
+        needs.setdefault(file, set()).update(name for name in fixtures.get(nodeid, ()) if name in SETUP_COST)
+    built: set[str] = set()
+
+    def marginal(file: str) -> tuple[float, str]:
+        return cost[file] + sum(SETUP_COST[name] for name in needs[file] - built), file
+
+    order: list[int] = []
+    own = [file for file in files if own_tests(file, mutant)]
+    for group in (own, [file for file in files if file not in own]):
+        while group:
+            file = min(group, key=marginal)
+            group.remove(file)
+            order += files[file]
+            built |= needs[file]
+    return order
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -125,7 +156,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mutant = get_mutant_under_test()
     if mutant in NOT_A_MUTANT:
         return
-    order = ordered([item.nodeid for item in items], mutant, state().duration_by_test)
+    fixtures = {item.nodeid: tuple(getattr(item, "fixturenames", ())) for item in items}
+    order = ordered([item.nodeid for item in items], mutant, state().duration_by_test, fixtures)
     items[:] = [items[index] for index in order]
 
 
@@ -215,3 +247,32 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         tables = {path.stem.removeprefix("test_policies_") for path in Path("tests").glob("test_policies_*.py")}
         for name in reached(str(item.path), functions, tables):
             record_trampoline_hit(name)
+
+
+def cpu_line(mutant: str, stats: dict[str, list[pytest.TestReport]]) -> str:
+    """A mutant's line in the MUTATE_CPU_LOG file: its name, the CPU seconds of its run's process
+    and of the children it waited for (the policy pack's process), how many tests ran, and the
+    tests that failed (none: it survived). Tab-separated."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ran = sum(len(stats.get(outcome, [])) for outcome in ("passed", "failed", "error"))
+    failed = " ".join(report.nodeid for report in stats.get("failed", []) + stats.get("error", []))
+    cpu = f"{own.ru_utime + own.ru_stime:.2f}\t{children.ru_utime + children.ru_stime:.2f}"
+    return f"{mutant}\t{cpu}\t{ran}\t{failed}\n"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """With MUTATE_CPU_LOG naming a file, each mutant's run appends its cpu_line to it: what a
+    mutant costs, and which test killed it (a mutant's process is forked from mutmut's, so its
+    CPU time starts at zero)."""
+    from mutmut.mutation.trampoline import get_mutant_under_test
+
+    path = os.environ.get("MUTATE_CPU_LOG")
+    mutant = get_mutant_under_test()
+    if not path or mutant in NOT_A_MUTANT:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    with open(path, "a") as log:
+        log.write(cpu_line(mutant, getattr(reporter, "stats", {})))

@@ -11,7 +11,7 @@ import pytest
 
 from settings.stack_config import ROOT
 from tests import support
-from tests.mutation_support import CODE, clear_project_caches, ordered, own_tests, pack_mutant, reached
+from tests.mutation_support import CODE, clear_project_caches, cpu_line, ordered, own_tests, pack_mutant, reached
 from tests.support import Documents
 
 FUNCTIONS = {
@@ -104,6 +104,58 @@ def test_a_mutants_own_tests_run_first_then_the_other_files_cheapest_first_a_fil
         "tests/test_policy_stacks.py::test_prod_passes",
         "tests/test_policy_stacks.py::test_staging_passes",
     ]
+
+
+# The tests of a component mutant, with the session fixtures each needs: the component's own file
+# builds prod; the dashboard's file is quick but needs the staging synth too.
+SYNTH_TESTS = {
+    "tests/test_dashboard.py::test_widgets": ("staging", "prod", "request"),
+    "tests/test_service.py::test_cluster": ("prod",),
+    "tests/test_cache.py::test_auth_token": ("prod",),
+    "tests/test_policy_stacks.py::test_prod_passes": ("policy_pack", "prod"),
+    "tests/test_encryption.py::test_key_policy": ("optional_staging", "prod"),
+}
+SYNTH_DURATIONS = {
+    "tests/test_dashboard.py::test_widgets": 0.01,
+    "tests/test_service.py::test_cluster": 0.2,
+    "tests/test_cache.py::test_auth_token": 0.3,
+    "tests/test_policy_stacks.py::test_prod_passes": 0.3,
+    "tests/test_encryption.py::test_key_policy": 0.05,
+}
+
+
+def test_the_next_file_is_the_cheapest_counting_the_session_synths_it_would_build():
+    tests = list(SYNTH_TESTS)
+    order = ordered(tests, "components.cache.xǁCacheǁ__init____mutmut_3", SYNTH_DURATIONS, SYNTH_TESTS)
+    assert [tests[index].partition("::")[0] for index in order] == [
+        "tests/test_cache.py",  # its own, first
+        "tests/test_service.py",  # prod is built: 0.2 s
+        "tests/test_dashboard.py",  # 0.01 s and a staging synth
+        "tests/test_encryption.py",  # 0.05 s and a synth
+        "tests/test_policy_stacks.py",  # 0.3 s and the pack's process
+    ]
+
+
+def test_without_the_fixtures_known_the_order_is_by_the_tests_durations():
+    tests = list(SYNTH_TESTS)
+    order = ordered(tests, "components.cache.xǁCacheǁ__init____mutmut_3", SYNTH_DURATIONS)
+    assert [tests[index].partition("::")[0] for index in order][1:] == [
+        "tests/test_dashboard.py",
+        "tests/test_encryption.py",
+        "tests/test_service.py",
+        "tests/test_policy_stacks.py",
+    ]
+
+
+def test_a_mutants_cpu_line_names_it_its_cpu_seconds_the_tests_run_and_the_one_that_killed_it():
+    passed = pytest.TestReport("tests/test_cache.py::test_a", ("", 0, ""), {}, "passed", None, "call")
+    failed = pytest.TestReport("tests/test_cache.py::test_b", ("", 0, ""), {}, "failed", None, "call")
+    name, own, children, ran, killer = cpu_line(
+        "components.cache.x_f__mutmut_1", {"passed": [passed], "failed": [failed]}
+    ).split("\t")
+    assert (name, ran, killer) == ("components.cache.x_f__mutmut_1", "2", "tests/test_cache.py::test_b\n")
+    assert float(own) > 0 and float(children) >= 0
+    assert cpu_line("components.cache.x_f__mutmut_2", {"passed": [passed]}).endswith("\t1\t\n")
 
 
 def test_own_tests_are_found_for_settings_and_for_the_packs_tables():

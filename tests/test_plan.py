@@ -80,6 +80,7 @@ def _small(stack: str, config: object = None) -> dict:
     return {**document(LOG_GROUP), "stack": stack}
 
 
+@pytest.mark.fork_safety
 def test_a_forked_worker_plans_its_stack_as_this_process_does(capsys, monkeypatch, staging):
     # One real stack beside a small one: the real synth runs in a worker forked after the imports.
     real = plan.synthesize

@@ -155,6 +155,7 @@ def _failing_then_good_synth() -> int:
     return 0
 
 
+@pytest.mark.fork_safety
 def test_a_fork_of_a_process_that_synthesized_ends_a_failing_program_and_synthesizes_again(staging):
     # The mutation run forks each mutant's tests from a process that ran every synth once; a
     # mutant that breaks the program must end that run with its error (a killed mutant), not
