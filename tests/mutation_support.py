@@ -9,20 +9,23 @@ own (tools.policy_check.PolicyPack).
   clean run (mutant "stats"). The pack's process is out of its sight, and could not record anything
   (mutmut's configuration is not in its working directory): there the pack runs unmutated, and each
   test that uses the pack is recorded as reaching the pack's functions: a test of
-  tests/test_policies_<m>.py those of webapp_policies/<m>*.py and of the modules no such table
-  covers (values, documents, ...), any other test (the real stacks, the CLI) all of them.
+  tests/test_policies_<m>.py (or of tests/test_policies.py about the table of <m>) those of
+  webapp_policies/<m>*.py and of the modules no table covers (values, documents, wire, ...), any
+  other test (the real stacks, the CLI) all of them.
 - mutmut credits what a fixture's setup reaches to the test that happened to set it up first. The
   session and module fixtures (the stacks' synths above all) run the whole program once for many
   tests: what their setup reaches is credited to every test that uses them, so a mutant of a
   component runs against every test of the stacks it changes, not one.
 - mutmut forks each mutant's test run from a process that has already run the tests once: what
   the project caches per process (tests.support's synths above all) would hand the mutant the
-  unmutated program's results. Every functools cache of the project is cleared first.
+  unmutated program's results. Every functools cache of the project is cleared first, but for
+  the synth documents when the mutant is in a pack module the program does not import.
 - mutmut hands a mutant's tests to pytest fastest first, whatever their file, and pytest runs them
   in that order: a module's fixtures (a custom synth, a policy table's report) were set up again
   each time its tests came back, and the tests written for the mutated module ran wherever their
-  speed put them. They run first here, then the other files, cheapest first counting the session
-  synths a file would build, one file at a time; mutmut's `-x` stops at the first failure."""
+  speed put them. They run first here (with tests/test_policies.py's tests of the mutated
+  module's table), then the other files, cheapest first counting the session synths a file would
+  build, one file at a time; mutmut's `-x` stops at the first failure."""
 
 from __future__ import annotations
 
@@ -81,9 +84,22 @@ def pack_functions(package: Path = PACK_PACKAGE) -> dict[str, list[str]]:
     return functions
 
 
-def reached(test_file: str, functions: dict[str, list[str]], tables: set[str]) -> list[str]:
-    """The pack functions a test in `test_file` that uses the pack is taken to reach."""
-    stem = Path(test_file).stem.removeprefix("test_policies_")
+def policy_tables(tests: Path = Path("tests")) -> set[str]:
+    """The services with a policy table: each tests/test_policies_<service>.py that defines a
+    `TABLE` (tests/test_policies_wire.py tests the machinery every table goes through instead)."""
+    return {
+        path.stem.removeprefix("test_policies_")
+        for path in tests.glob("test_policies_*.py")
+        if "\nTABLE = " in path.read_text()
+    }
+
+
+def reached(test_file: str, functions: dict[str, list[str]], tables: set[str], service: str | None = None) -> list[str]:
+    """The pack functions a test in `test_file` that uses the pack is taken to reach. A test of
+    tests/test_policies.py, which holds every table to the same rules, is parametrized by the
+    `service` whose table it checks and reads only that table's policies: it reaches what that
+    service's own table file reaches."""
+    stem = service if service in tables else Path(test_file).stem.removeprefix("test_policies_")
     if stem not in tables:
         return [name for names in functions.values() for name in names]
     own = [module for module in functions if module == stem or module.startswith(stem + "_")]
@@ -110,6 +126,18 @@ def own_tests(test_file: str, mutant: str) -> bool:
 # seconds (measured in a mutant's forked run): a whole-stack synth, the policy pack's process. mutmut
 # measures only the tests' calls, not their fixtures' setup.
 SETUP_COST = {"prod": 0.5, "staging": 0.5, "optional_prod": 0.5, "optional_staging": 0.5, "policy_pack": 0.5}
+# Holds every policy table to the same rules, one test per service (its first parameter).
+TABLE_RULES = "tests/test_policies.py"
+
+
+def own_test(nodeid: str, mutant: str) -> bool:
+    """Whether the test `nodeid` is one of the mutant's own (own_tests), or a test of
+    tests/test_policies.py about the table of the mutant's module (`[kms-no-rotation]`)."""
+    file, _, test = nodeid.partition("::")
+    if file == TABLE_RULES and "[" in test:
+        service = test.partition("[")[2].partition("-")[0].removesuffix("]")
+        return own_tests(f"tests/test_policies_{service}.py", mutant)
+    return own_tests(file, mutant)
 
 
 def ordered(
@@ -118,34 +146,35 @@ def ordered(
     durations: dict[str, float],
     fixtures: dict[str, tuple[str, ...]] | None = None,
 ) -> list[int]:
-    """The order (indexes into `nodeids`) to run a mutant's tests in: those of its own test files
-    first, then the other files, each file's tests in a row and in their order. The next file is
-    always the one that costs least to run from where the run is: the sum of its tests' `durations`
-    plus the setup of the session fixtures (SETUP_COST, by each test's `fixtures`) that no file
-    before it built. A file of the prod stack's tests costs next to nothing once prod is built,
-    while the file that needs the first staging synth pays for it."""
+    """The order (indexes into `nodeids`) to run a mutant's tests in: its own tests first
+    (own_test), then the other files, each file's tests in a row and in their order. The next file
+    is always the one that costs least to run from where the run is: the sum of its tests'
+    `durations` plus the setup of the session fixtures (SETUP_COST, by each test's `fixtures`) that
+    no file before it built. A file of the prod stack's tests costs next to nothing once prod is
+    built, while the file that needs the first staging synth pays for it."""
     fixtures = fixtures or {}
-    files: dict[str, list[int]] = {}
-    cost: dict[str, float] = {}
-    needs: dict[str, set[str]] = {}
+    # A file's tests, apart from its own tests of the mutant's table (tests/test_policies.py).
+    files: dict[tuple[str, bool], list[int]] = {}
+    cost: dict[tuple[str, bool], float] = {}
+    needs: dict[tuple[str, bool], set[str]] = {}
     for index, nodeid in enumerate(nodeids):
-        file = nodeid.partition("::")[0]
-        files.setdefault(file, []).append(index)
-        cost[file] = cost.get(file, 0.0) + durations.get(nodeid, 0.0)
-        needs.setdefault(file, set()).update(name for name in fixtures.get(nodeid, ()) if name in SETUP_COST)
+        group = (nodeid.partition("::")[0], own_test(nodeid, mutant))
+        files.setdefault(group, []).append(index)
+        cost[group] = cost.get(group, 0.0) + durations.get(nodeid, 0.0)
+        needs.setdefault(group, set()).update(name for name in fixtures.get(nodeid, ()) if name in SETUP_COST)
     built: set[str] = set()
 
-    def marginal(file: str) -> tuple[float, str]:
-        return cost[file] + sum(SETUP_COST[name] for name in needs[file] - built), file
+    def marginal(group: tuple[str, bool]) -> tuple[float, str]:
+        return cost[group] + sum(SETUP_COST[name] for name in needs[group] - built), group[0]
 
     order: list[int] = []
-    own = [file for file in files if own_tests(file, mutant)]
-    for group in (own, [file for file in files if file not in own]):
-        while group:
-            file = min(group, key=marginal)
-            group.remove(file)
-            order += files[file]
-            built |= needs[file]
+    own = [group for group in files if group[1]]
+    for groups in (own, [group for group in files if not group[1]]):
+        while groups:
+            group = min(groups, key=marginal)
+            groups.remove(group)
+            order += files[group]
+            built |= needs[group]
     return order
 
 
@@ -182,8 +211,38 @@ def clear_project_caches(
     return cleared
 
 
+# The pack's modules that the program imports: the stack settings and the task definitions check
+# credential names with `names` (tests/test_mutation_support.py holds the program's imports to
+# this). A mutant of any other pack module runs in the pack's process and in tests of the pack,
+# never in a synth.
+PROGRAM_IMPORTS = (PREFIX + "webapp_policies", PREFIX + "webapp_policies.names")
+
+
+def synths_unchanged(mutant: str) -> bool:
+    """Whether `mutant` leaves every synth as the unmutated program makes it: a mutant of a pack
+    module the program does not import (mutmut names a mutant `<module>.<function>__mutmut_<n>`)."""
+    module = mutant.rpartition(".")[0]
+    return module.startswith(PREFIX + "webapp_policies.") and module not in PROGRAM_IMPORTS
+
+
+def clear_caches_for(mutant: str, modules: dict[str, ModuleType | None] | None = None) -> None:
+    """Empty the project's caches before `mutant`'s tests (clear_project_caches), but for the
+    synth documents (tests.support) where the mutant cannot change them: a pack mutant's tests
+    then check the stacks mutmut's process synthesized for its clean run (about 2 CPU-s a mutant
+    whose tests reach the real stacks). mutmut's forced failure runs in that process before the
+    mutants are forked from it, and keeps them for them."""
+    modules = sys.modules if modules is None else modules
+    helpers = modules.get("tests.support")
+    kept = helpers.documents() if helpers is not None and (mutant == "fail" or synths_unchanged(mutant)) else {}
+    clear_project_caches(modules)
+    if helpers is not None:
+        helpers.keep(kept)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    clear_project_caches()
+    from mutmut.mutation.trampoline import get_mutant_under_test
+
+    clear_caches_for(get_mutant_under_test())
     from tools.policy_check import PolicyPack
 
     spawn = PolicyPack.spawn
@@ -243,9 +302,9 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         for name in FIXTURE_HITS.get(fixture, ()):
             record_trampoline_hit(name)
     if "policy_pack" in fixtures:
-        functions = pack_functions()
-        tables = {path.stem.removeprefix("test_policies_") for path in Path("tests").glob("test_policies_*.py")}
-        for name in reached(str(item.path), functions, tables):
+        callspec = getattr(item, "callspec", None)
+        service = callspec.params.get("service") if callspec is not None else None
+        for name in reached(str(item.path), pack_functions(), policy_tables(), service):
             record_trampoline_hit(name)
 
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import ast
 import functools
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from settings.stack_config import ROOT
 from tests import support
-from tests.mutation_support import CODE, clear_project_caches, cpu_line, ordered, own_tests, pack_mutant, reached
+from tests.mutation_support import (
+    CODE,
+    PROGRAM_IMPORTS,
+    clear_caches_for,
+    clear_project_caches,
+    cpu_line,
+    ordered,
+    own_tests,
+    pack_mutant,
+    policy_tables,
+    reached,
+    synths_unchanged,
+)
 from tests.support import Documents
 
 FUNCTIONS = {
@@ -47,6 +60,22 @@ def test_any_other_test_of_the_pack_reaches_all_of_it():
     assert len(reached("tests/test_policy_stacks.py", FUNCTIONS, TABLES)) == 4
 
 
+def test_a_test_of_the_tables_rules_reaches_what_its_services_table_reaches():
+    assert reached("tests/test_policies.py", FUNCTIONS, TABLES, service="ecs") == [
+        "policies.webapp_policies.ecs.x_check",
+        "policies.webapp_policies.values.x_tag",
+    ]
+    assert len(reached("tests/test_policies.py", FUNCTIONS, TABLES)) == 4
+
+
+def test_the_policy_tables_are_the_policy_test_files_with_a_table(tmp_path):
+    (tmp_path / "test_policies_kms.py").write_text('"""Keys."""\n\nTABLE = PolicyTable(KEY)\n')
+    (tmp_path / "test_policies_wire.py").write_text('"""The machinery."""\n\nDOCUMENT = {}\n')
+    (tmp_path / "test_kms.py").write_text("TABLE = None\n")
+    assert policy_tables(tmp_path) == {"kms"}
+    assert {"kms", "rds", "ec2"} <= policy_tables(ROOT / "tests") and "wire" not in policy_tables(ROOT / "tests")
+
+
 def test_what_an_earlier_run_cached_is_dropped_before_a_mutant_runs():
     synths = ModuleType("tests.support")
     synths.synth = functools.cache(lambda stack: {"stack": stack})
@@ -79,6 +108,93 @@ def test_between_the_stats_runs_tests_only_the_programs_caches_are_dropped():
     helpers.synth("prod")
     assert clear_project_caches({"settings.regions": program, "tests.support": helpers}, packages=CODE) == 1
     assert program.partitions.cache_info().currsize == 0 and helpers.synth.cache_info().currsize == 1
+
+
+def test_the_synths_stay_only_for_a_mutant_of_a_pack_module_the_program_does_not_import():
+    assert synths_unchanged("policies.webapp_policies.kms.x__rotation__mutmut_3")
+    assert synths_unchanged("policies.webapp_policies.wire.xǁPreparedǁproperties__mutmut_1")
+    assert not synths_unchanged("policies.webapp_policies.names.x_credential_problem__mutmut_1")
+    assert not synths_unchanged("policies.webapp_policies.x_all_policies__mutmut_1")
+    assert not synths_unchanged("components.cache.x_f__mutmut_1")
+    assert not synths_unchanged("settings.windows.x_overlaps__mutmut_1")
+
+
+def helpers_with_a_synth(monkeypatch: pytest.MonkeyPatch) -> tuple[Documents, functools._lru_cache_wrapper]:
+    documents = Documents({"prod {}": "{}"})
+    stack_files = functools.cache(lambda stack: {"webapp:network": {}})
+    stack_files("prod")
+    monkeypatch.setattr(support, "_DOCUMENTS", documents)
+    monkeypatch.setattr(support, "_stack_file_config", stack_files)
+    return documents, stack_files
+
+
+@pytest.mark.parametrize("mutant", ["policies.webapp_policies.kms.x__rotation__mutmut_3", "fail"])
+def test_a_pack_mutant_and_the_forced_failure_keep_the_synths_and_drop_the_rest(monkeypatch, mutant):
+    """mutmut forks the mutants from the process that ran the clean tests and then the forced
+    failure: the documents those made are what a pack mutant's tests check."""
+    documents, stack_files = helpers_with_a_synth(monkeypatch)
+    clear_caches_for(mutant, {"tests.support": support})
+    assert documents == {"prod {}": "{}"} and stack_files.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    "mutant", ["policies.webapp_policies.names.x_words__mutmut_1", "components.cache.x_f__mutmut_1", ""]
+)
+def test_a_mutant_the_program_runs_drops_the_synths(monkeypatch, mutant):
+    documents, _ = helpers_with_a_synth(monkeypatch)
+    clear_caches_for(mutant, {"tests.support": support})
+    assert documents == {}
+
+
+def program_sources(root: Path) -> list[Path]:
+    """Every Python file of the project but the pack's own and the tests'."""
+    folders = [
+        path
+        for path in sorted(root.iterdir())
+        if path.is_dir() and not path.name.startswith(".") and path.name not in ("policies", "tests", "mutants")
+    ]
+    return [root / "__main__.py", *(path for folder in folders for path in sorted(folder.rglob("*.py")))]
+
+
+PACKAGE = "policies.webapp_policies"
+
+
+def pack_imports(path: Path, package: str, pack: Path) -> set[str]:
+    """The pack modules (`policies.webapp_policies[.<m>]`) that the source `path` imports, when
+    `package` is the package it belongs to (its relative imports); a name taken from the pack's
+    package that is not one of its modules (`all_policies`) shows as `<package>:<name>`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("policies")}
+        elif isinstance(node, ast.ImportFrom):
+            module = (
+                f"{package}.{node.module}" if node.level and node.module else package if node.level else node.module
+            )
+            if not module or not module.startswith("policies"):
+                continue
+            found.add(module)
+            if module == PACKAGE:
+                found |= {
+                    f"{module}.{alias.name}" if (pack / f"{alias.name}.py").exists() else f"{module}:{alias.name}"
+                    for alias in node.names
+                }
+    # Importing a module of the pack runs its package's __init__ first.
+    return found | ({PACKAGE} if any(name.startswith(PACKAGE + ".") for name in found) else set())
+
+
+def test_the_program_imports_no_pack_module_but_names():
+    """A synth runs what the program imports: with none of the pack's checks among it, a mutant of
+    a check cannot change a synth, and the mutation run keeps the stacks across such mutants."""
+    pack = ROOT / "policies" / "webapp_policies"
+    found = set().union(*(pack_imports(path, "", pack) for path in program_sources(ROOT)))
+    read: set[str] = set()
+    while unread := {name for name in found if ":" not in name} - read:
+        for name in unread:
+            source = pack / "__init__.py" if name == PACKAGE else pack / f"{name.rpartition('.')[2]}.py"
+            found |= pack_imports(source, PACKAGE, pack)
+        read |= unread
+    assert sorted(found) == sorted(PROGRAM_IMPORTS)
 
 
 MUTANT_TESTS = [
@@ -156,6 +272,27 @@ def test_a_mutants_cpu_line_names_it_its_cpu_seconds_the_tests_run_and_the_one_t
     assert (name, ran, killer) == ("components.cache.x_f__mutmut_1", "2", "tests/test_cache.py::test_b\n")
     assert float(own) > 0 and float(children) >= 0
     assert cpu_line("components.cache.x_f__mutmut_2", {"passed": [passed]}).endswith("\t1\t\n")
+
+
+def test_the_tests_of_a_pack_modules_table_run_first_with_its_own_file():
+    tests = [
+        "tests/test_policy_stacks.py::test_prod_passes",
+        "tests/test_policies.py::test_each_case_fires_exactly_its_policies[rds-public]",
+        "tests/test_policies.py::test_unknown_values_never_violate[kms]",
+        "tests/test_policies.py::test_each_case_fires_exactly_its_policies[kms-no-rotation]",
+        "tests/test_policies.py::test_every_policy_of_the_pack_has_a_case_that_fires_it",
+        "tests/test_policies_kms.py::test_messages",
+    ]
+    durations = {tests[0]: 1.0, tests[1]: 2.0, tests[5]: 0.1}
+    order = ordered(tests, "policies.webapp_policies.kms.x__rotation__mutmut_3", durations)
+    assert [tests[index] for index in order] == [
+        "tests/test_policies.py::test_unknown_values_never_violate[kms]",
+        "tests/test_policies.py::test_each_case_fires_exactly_its_policies[kms-no-rotation]",
+        "tests/test_policies_kms.py::test_messages",
+        "tests/test_policy_stacks.py::test_prod_passes",
+        "tests/test_policies.py::test_each_case_fires_exactly_its_policies[rds-public]",
+        "tests/test_policies.py::test_every_policy_of_the_pack_has_a_case_that_fires_it",
+    ]
 
 
 def test_own_tests_are_found_for_settings_and_for_the_packs_tables():
