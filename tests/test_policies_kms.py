@@ -37,6 +37,7 @@ KEY = resource(
 )
 STATEMENT = ("policy", "Statement", 1)
 PUBLIC = "aws-kms-key-policy-not-public"
+WINDOW = "aws-kms-key-deletion-window"
 NAMED = "aws-kms-key-policy-named-principals"
 IN_ACCOUNT = {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "rds.us-east-1.amazonaws.com"}}
 BREAKS = {
@@ -135,3 +136,34 @@ def test_a_statement_without_a_sid_is_named_by_its_position(policy_pack):
     assert messages(policy_pack.check(document(key)), PUBLIC) == [
         'statement 1 allows {"AWS": "*"} without an account condition'
     ]
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the key: each names the setting or the statement and
+    what it holds."""
+    said = {
+        variant: [
+            line for policy in (PUBLIC, NAMED, WINDOW) for line in messages(report, policy, variant_urn(KEY, variant))
+        ]
+        for variant in BREAKS
+        if not TABLE.cases[variant].fires.isdisjoint((PUBLIC, NAMED, WINDOW))
+    }
+    assert said == {
+        "public-statement": [
+            'statement NamedConsumersDecrypt allows {"AWS": "*"} without an account condition',
+            'statement NamedConsumersDecrypt allows the wildcard principal {"AWS": "*"}',
+        ],
+        "wildcard-principal-string": [
+            "statement AccountAdministers allows '*' without an account condition",
+            "statement AccountAdministers allows the wildcard principal '*'",
+        ],
+        "account-bound-wildcard": ["statement NamedConsumersDecrypt allows the wildcard principal '*'"],
+        "wildcard-among-named": [
+            f'statement NamedConsumersDecrypt allows the wildcard principal {{"AWS": ["{EXECUTION_ROLE}", "*"]}}'
+        ],
+        "not-principal": [f'statement NamedConsumersDecrypt allows everyone but {{"AWS": "{EXECUTION_ROLE}"}}'],
+        "default-key-policy": ["policy is not set, so the key gets AWS's default policy instead of a reviewed one"],
+        "lockout-check-bypassed": ["bypassPolicyLockoutSafetyCheck is true"],
+        "seven-day-window": ["deletionWindowInDays is 7; at least 30 required"],
+        "disabled": ["isEnabled is false"],
+    }
