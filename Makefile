@@ -73,10 +73,10 @@ cost: venv
 prices: venv
 	$(PY) -m tools.cost.prices
 
-# Two workers forked after collection (tests/fork_workers.py), each taking whole modules, so
-# module-scoped fixtures (the policy reports, the custom synths) are built once per run.
+# One worker per CPU, forked after collection (tests/fork_workers.py), each taking whole modules,
+# so module-scoped fixtures (the policy reports, the custom synths) are built once per run.
 test: venv
-	$(PY) -m pytest --forks 2 -q
+	$(PY) -m pytest --forks auto -q
 
 LINT_PATHS := __main__.py composition settings components tools ops policies tests functions
 

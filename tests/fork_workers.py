@@ -33,9 +33,18 @@ from typing import Any
 import pytest
 
 
+def forks(value: str) -> int:
+    """--forks: a number of workers, or `auto`, one per CPU this process may run on."""
+    return len(os.sched_getaffinity(0)) if value == "auto" else int(value)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("fork workers").addoption(
-        "--forks", type=int, default=0, metavar="N", help="run the tests in N forked workers (0: in this process)"
+        "--forks",
+        type=forks,
+        default=0,
+        metavar="N",
+        help="run the tests in N forked workers, or `auto`: one per CPU (0 or 1: in this process)",
     )
     parser.addini(
         "fork_together",
@@ -337,7 +346,11 @@ def _work(session: pytest.Session, modules: list[list[pytest.Item]], index: int,
     factory._basetemp.mkdir()
     _capture_on_its_own(config)
     config.pluginmanager.unregister(name="terminalreporter")  # the main process reports
-    config.pluginmanager.register(_Relay(config, reports), "fork-relay")
+    relay = _Relay(config, reports)
+    config.pluginmanager.register(relay, "fork-relay")
+    # Registering replays the main process's warnings to the relay (pytest_warning_recorded is a
+    # historic hook): the main process has reported those already.
+    relay.relaying = True
     try:
         for item, next_item in _with_successors(modules, orders, reports):
             item.ihook.pytest_runtest_protocol(item=item, nextitem=next_item)
@@ -385,6 +398,7 @@ class _Relay:
 
     def __init__(self, config: pytest.Config, fd: int):
         self.config, self.fd = config, fd
+        self.relaying = False
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         _send(self.fd, "logstart", (nodeid, location))
@@ -397,6 +411,8 @@ class _Relay:
         _send(self.fd, "logfinish", (nodeid, location))
 
     def pytest_warning_recorded(self, warning_message: warnings.WarningMessage, when: str, nodeid: str) -> None:
+        if not self.relaying:
+            return
         category = warning_message.category
         try:
             pickle.dumps(category)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from settings.stack_config import ROOT
-from tests.fork_workers import Queue, by_module, groups, unfinished
+from tests.fork_workers import Queue, by_module, forks, groups, unfinished
 
 pytest_plugins = ["pytester"]
 
@@ -205,6 +205,17 @@ def test_exit_first_interrupts_the_other_workers_which_tear_their_fixtures_down(
     assert (pytester.path / "torn-down").exists()
 
 
+def test_a_warning_the_main_process_recorded_is_reported_once(pytester):
+    # A collection warning is recorded before the fork; each worker, the one that replaces a dead
+    # worker too, would otherwise send it back when its relay registers (a historic hook).
+    pytester.makepyfile(
+        test_warns_at_import="import warnings\nwarnings.warn(UserWarning('at import'))\ndef test_a(): pass",
+        test_dies="import os\ndef test_dies(): os._exit(9)\ndef test_after(): pass",
+    )
+    result = pytester.runpytest("-p", "tests.fork_workers", "--forks", "2")
+    result.assert_outcomes(passed=2, failed=1, warnings=1)
+
+
 def test_what_a_dead_worker_left_is_the_rest_of_its_module_then_its_later_modules():
     # Modules of 3 and 2 tests; the worker had all of module 0 and module 1 from its second test.
     assert unfinished([3, 2], [(0, 0), (1, 1)], finished=2) == [(0, 2), (1, 1)]
@@ -254,3 +265,8 @@ def test_a_module_is_in_the_group_of_the_first_listed_fixture_any_of_its_tests_u
     items, _ = pytester.inline_genitems()
     assert groups(by_module(items), ["pack", "tmp_path"]) == ["pack", "tmp_path"]
     assert groups(by_module(items), ["other"]) == [None, None]
+
+
+def test_auto_forks_one_worker_per_cpu_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    assert (forks("auto"), forks("2")) == (3, 2)
