@@ -529,6 +529,20 @@ def test_run_steps_only_call_make_targets_a_developer_has():
         assert set(w for w in words[1:] if "=" not in w) <= targets, f"{where}: {command}"
 
 
+def test_every_test_job_runs_the_suite_as_ci_does():
+    """The deploy workflow's tests gate production: they install and run what a pull request's
+    do, as .ci/run does, through one composite action."""
+    test_jobs = {(name, job_id): job for name, job_id, job in all_jobs() if job_id == "test"}
+    assert set(test_jobs) == {("pull-request", "test"), ("deploy", "test")}
+    for job in test_jobs.values():
+        step_using(job["steps"], "./.github/actions/test-suite")
+    assert [where for where, command in _run_steps() if "make test" in command] == ["test-suite"]
+    steps = composite("test-suite")["runs"]["steps"]
+    runs = [step.get("run") for step in steps]
+    assert runs[-1] == "make test" and {"make graphviz", "make postgresql"} <= set(runs)
+    assert step_using(steps, "actions/cache")["with"]["path"] == ".pytest_cache/v/fork_workers/"
+
+
 def test_the_download_cache_is_keyed_on_every_lock_file():
     steps = composite("setup")["runs"]["steps"]
     cache = step_using(steps, "actions/cache")["with"]
