@@ -133,8 +133,20 @@ def test_a_statement_without_a_sid_is_named_by_its_position(policy_pack):
     unnamed = {k: v for k, v in POLICY["Statement"][1].items() if k != "Sid"}
     public = {"Statement": [POLICY["Statement"][0], {**unnamed, "Principal": {"AWS": "*"}}], "Version": "2012-10-17"}
     key = resource(KEY_TYPE, "unnamed", {**KEY["inputs"], "policy": json.dumps(public)})
-    assert messages(policy_pack.check(document(key)), PUBLIC) == [
-        'statement 1 allows {"AWS": "*"} without an account condition'
+    result = policy_pack.check(document(key))
+    assert messages(result, PUBLIC) == ['statement 1 allows {"AWS": "*"} without an account condition']
+    assert messages(result, NAMED) == ['statement 1 allows the wildcard principal {"AWS": "*"}']
+
+
+def test_a_wildcard_after_a_deny_statement_is_still_found(policy_pack):
+    """A Deny statement is passed over, not the end of the review: the Allow statements after it
+    are read too."""
+    deny = {"Sid": "DenyOutsideRds", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    wildcard = {**POLICY["Statement"][1], "Principal": "*", "Condition": IN_ACCOUNT}
+    policy = {**POLICY, "Statement": [POLICY["Statement"][0], deny, wildcard]}
+    key = resource(KEY_TYPE, "denied", {**KEY["inputs"], "policy": json.dumps(policy)})
+    assert messages(policy_pack.check(document(key)), NAMED) == [
+        "statement NamedConsumersDecrypt allows the wildcard principal '*'"
     ]
 
 
