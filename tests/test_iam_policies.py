@@ -15,7 +15,8 @@ import pytest
 
 from settings.stack_config import ROOT
 from tools import iam_policies
-from tools.iam_actions import ACTIONS, PIPELINE_COMMANDS, is_aws
+from tools.iam_actions import ACTIONS, PARTS, is_aws
+from tools.iam_actions.commands import PIPELINE_COMMANDS
 
 POLICIES = iam_policies.POLICY_DIR
 READ_LEVELS = {"Read", "List"}
@@ -60,7 +61,13 @@ def level(reference: dict[str, Any], action: str) -> str | None:
 
 def test_every_aws_resource_type_of_both_stacks_has_its_actions(prod, staging):
     missing = [t for t in aws_types(prod, staging) if t not in ACTIONS]
-    assert missing == [], f"add these types to tools/iam_actions.py: {missing}"
+    assert missing == [], f"add these types to their part of tools/iam_actions/: {missing}"
+
+
+def test_each_resource_type_is_in_one_part_of_the_table():
+    """The parts are merged into one table, where a type written in two parts would keep only one
+    part's actions."""
+    assert sum(len(part) for part in PARTS) == len(ACTIONS)
 
 
 def test_the_deploy_policy_creates_updates_and_deletes_every_type_of_both_stacks(prod, staging):

@@ -34,7 +34,8 @@ from typing import Any
 
 from settings import PROJECT
 from settings.stack_config import ROOT
-from tools.iam_actions import ACTIONS, PIPELINE_COMMANDS, PROVIDER
+from tools.iam_actions import ACTIONS, PROVIDER
+from tools.iam_actions.commands import PIPELINE_COMMANDS
 
 POLICY_DIR = ROOT / "iam"
 MANAGED_POLICY_MAX_CHARS = 6144
