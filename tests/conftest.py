@@ -123,11 +123,11 @@ def policy_pack():
     """The CrossGuard pack in policies/, running as its own process for the whole session. It
     remembers its answer to each resource and each stack under each config (RememberingAnalyzer): the real
     stacks' mutations re-check 170 resources of which one or two changed."""
-    from tests.policy_support import RememberingAnalyzer
+    from tests.policy_support import UNMUTATED_PACK_ANSWERS, RememberingAnalyzer
     from tools.policy_check import PolicyPack
 
     with PolicyPack() as pack:
-        pack.stub = RememberingAnalyzer(pack.stub)
+        pack.stub = RememberingAnalyzer(pack.stub, UNMUTATED_PACK_ANSWERS)
         yield pack
 
 

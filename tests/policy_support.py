@@ -282,16 +282,25 @@ def removed(name: str):
     return edit
 
 
+# The session pack's answers, kept by the process beyond its session (RememberingAnalyzer): a
+# mutation run forks each mutant's tests from a process that ran them on the unmutated program, so
+# a mutant of the program (not of the pack) re-checks only the resources it changed, where each
+# fork's new pack process re-checked every resource of every stack (about 3 CPU-s a mutant).
+# tests.mutation_support empties it for a mutant of the pack itself.
+UNMUTATED_PACK_ANSWERS: dict[tuple[bytes, ...], Any] = {}
+
+
 class RememberingAnalyzer:
     """The pack's analyzer stub, answering an Analyze or AnalyzeStack it has already answered
     under the same Configure and ConfigureStack from memory: a policy's verdict on a resource (on
     the stack) depends on nothing else (the engine calls Analyze with exactly these three), and
-    re-checking a real stack after one mutation re-sends some 170 unchanged resources."""
+    re-checking a real stack after one mutation re-sends some 170 unchanged resources. `answers`,
+    when given, is a memory shared with earlier analyzers of the same pack code."""
 
-    def __init__(self, stub: Any):
+    def __init__(self, stub: Any, answers: dict[tuple[bytes, ...], Any] | None = None):
         self._stub = stub
         self._context: tuple[bytes, ...] = ()
-        self._answers: dict[tuple[bytes, ...], Any] = {}
+        self._answers: dict[tuple[bytes, ...], Any] = {} if answers is None else answers
 
     def Configure(self, request: Any, **kwargs: Any) -> Any:  # noqa: N802 (gRPC method name)
         self._context = (request.SerializeToString(deterministic=True),)

@@ -20,6 +20,7 @@ from tests.mutation_support import (
     cpu_line,
     ordered,
     own_tests,
+    pack_answers_hold,
     pack_mutant,
     policy_tables,
     reached,
@@ -46,6 +47,14 @@ def test_the_pack_runs_unmutated_while_mutmut_records_which_tests_reach_what():
 
 def test_a_mutant_of_the_program_reaches_the_pack_unchanged():
     assert pack_mutant("settings.windows.x_overlaps__mutmut_1") == "settings.windows.x_overlaps__mutmut_1"
+
+
+def test_the_packs_remembered_answers_hold_for_any_mutant_but_the_packs_own():
+    assert pack_answers_hold("components.network.xǁNetworkǁ__init____mutmut_3")
+    assert pack_answers_hold("settings.windows.x_overlaps__mutmut_1")
+    assert pack_answers_hold("stats") and pack_answers_hold("")
+    assert not pack_answers_hold("policies.webapp_policies.ecs.x_check__mutmut_3")
+    assert not pack_answers_hold("policies.webapp_policies.values.x_show__mutmut_1")
 
 
 def test_a_policy_table_reaches_its_modules_and_the_shared_ones():
