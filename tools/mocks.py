@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pulumi
 
-from tools.mock_resources import ACCOUNT_ID, GENERATORS, PARTITION, MockContext, by_name
+from tools.mock_resources import GENERATORS
+from tools.mock_resources.context import ACCOUNT_ID, PARTITION, MockContext, by_name
 
 
 def _invoke_azs(args: dict, region: str) -> dict:
