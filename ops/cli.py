@@ -37,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from settings import ConfigError, StackSettings, load_settings
 from settings.stack_config import read_stack_config
 
-from . import preflight, recover, restore, rollback, snapshot, status, verify
+from . import preflight, recover, restore, restore_checks, rollback, snapshot, status, verify
 from .aws import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Aws, OpsError, describe_error
 from .command import Command
 from .outputs import Outputs, load_outputs
@@ -104,9 +104,12 @@ def parser() -> argparse.ArgumentParser:
     drill.add_argument(
         "--connect-timeout",
         type=_positive,
-        default=restore.TCP_CHECK_BUDGET,
+        default=restore_checks.TCP_CHECK_BUDGET,
         metavar="SECONDS",
-        help=f"whole budget of the tcp check, its attempts and gaps included (default {restore.TCP_CHECK_BUDGET:g})",
+        help=(
+            "whole budget of the tcp check, its attempts and gaps included "
+            f"(default {restore_checks.TCP_CHECK_BUDGET:g})"
+        ),
     )
     drill.add_argument("--instance-class", help="class of the temporary instance (default: the snapshot's)")
     drill.add_argument("--timeout", type=float, default=120, metavar="MINUTES", help="how long to wait (default 120)")
@@ -237,12 +240,12 @@ def _run(args: argparse.Namespace, context: Context, progress: Progress) -> Any:
     )
 
 
-def _check(args: argparse.Namespace, context: Context) -> restore.Check:
+def _check(args: argparse.Namespace, context: Context) -> restore_checks.Check:
     if args.check_command:
-        return restore.command_check(args.check_command)
+        return restore_checks.command_check(args.check_command)
     if (args.check or ("none" if args.recovery_site else "tcp")) == "none":
-        return restore.no_check
-    return restore.tcp_check(budget=args.connect_timeout, clock=context.clock)
+        return restore_checks.no_check
+    return restore_checks.tcp_check(budget=args.connect_timeout, clock=context.clock)
 
 
 def _terminal_confirmation(context: Context) -> rollback.Confirm | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ops import recover, restore
+from ops import recover, restore, restore_checks
 from ops.site import site_of
 from tests.moto_support import snapshotted
 from tests.ops_builders import database
@@ -313,7 +313,7 @@ def test_the_drill_can_prove_the_cross_region_path(aws):
     aws_ = aws_session({"rds": backups.wrap})
     aws_.region = SITE
     site = site_of(outputs(values))
-    report = restore.run(outputs(values), aws_, progress(FakeClock(NOW)), check=restore.no_check, site=site)
+    report = restore.run(outputs(values), aws_, progress(FakeClock(NOW)), check=restore_checks.no_check, site=site)
     assert report.ok, report.render()
     assert report.restored_from == f"replicated backups in {SITE} at the latest restorable time"
     (request,) = backups.requests

@@ -8,7 +8,6 @@ DeleteDBInstance (`ops_support.Patched`).
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
 
 from ops import restore
-from ops.restore import CheckFailed, Endpoint
+from ops.restore_checks import CheckFailed, Endpoint
 from tests.ops_builders import database
 from tests.ops_fakes import Patched, failing
 from tests.ops_support import (
@@ -211,41 +210,6 @@ def test_a_point_in_time_on_the_command_line_is_read_as_utc(aws, tmp_path):
     argv = ["restore-drill", "--stack", "prod", "--json", "--check", "none", "--point-in-time", "2026-03-01T03:30:00"]
     result = run_cli(argv, tmp_path, values=database())
     assert result.json()["restoredFrom"] == f"{SOURCE} at point in time 2026-03-01T03:30:00+00:00"
-
-
-def test_the_tcp_check_passes_when_the_port_accepts_connections():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        assert restore.tcp_check(budget=1)(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION)).startswith(
-            "TCP connection"
-        )
-
-
-def test_the_tcp_check_fails_when_nothing_listens():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]  # closed again when the block ends
-    with pytest.raises(CheckFailed, match=f"cannot open a TCP connection to 127.0.0.1:{port} in 3 attempt"):
-        restore.tcp_check(budget=30, clock=FakeClock())(Endpoint(TEMPORARY, "127.0.0.1", port, "app", REGION))
-
-
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        return server.getsockname()[1]  # closed again when the block ends
-
-
-def test_the_tcp_check_retries_three_times_five_seconds_apart():
-    clock = FakeClock()
-    with pytest.raises(CheckFailed):
-        restore.tcp_check(budget=30, clock=clock)(Endpoint(TEMPORARY, "127.0.0.1", closed_port(), "app", REGION))
-    assert clock.sleeps == [5.0, 5.0]
-
-
-def test_the_tcp_check_stays_within_its_budget_gaps_included():
-    clock = FakeClock()
-    with pytest.raises(CheckFailed, match="in 2 attempt"):
-        restore.tcp_check(budget=7, clock=clock)(Endpoint(TEMPORARY, "127.0.0.1", closed_port(), "app", REGION))
-    # One gap fits in 7 s; a second would end after the budget, so the check gives up instead.
-    assert clock.t <= 7 and clock.sleeps == [5.0]
 
 
 def test_connect_timeout_on_the_command_line_is_the_tcp_checks_whole_budget(aws, tmp_path):
