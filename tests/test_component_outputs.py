@@ -4,12 +4,11 @@ one of its own resources' outputs, under the name the component gives it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support import Synth
+from tests.support import Synth, walk
 
 # Each component type of the prod stack, with the names of the outputs it registers.
 OUTPUTS = {
@@ -78,17 +77,6 @@ def components(stack: Synth) -> list[dict[str, Any]]:
     return [r for r in stack.resources if not r["custom"] and r["type"].startswith("webapp:components:")]
 
 
-def scalars(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from scalars(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from scalars(item)
-    else:
-        yield value
-
-
 def resource_outputs(stack: Synth, component: dict[str, Any]) -> set[str]:
     """Every value that a resource below `component` (at any depth) reports as an output."""
     parents = {r["urn"]: r.get("parent") for r in stack.resources}
@@ -98,7 +86,9 @@ def resource_outputs(stack: Synth, component: dict[str, Any]) -> set[str]:
         while parent and parent != component["urn"]:
             parent = parents.get(parent)
         if parent:
-            values.update(str(value) for value in scalars(resource.get("outputs", {})))
+            values.update(
+                str(value) for value in walk(resource.get("outputs", {})) if not isinstance(value, dict | list)
+            )
     return values
 
 
