@@ -1,11 +1,14 @@
-"""The alarm catalogue: a kind names its alarms, and only a metric alarm kind has a threshold."""
+"""The alarm catalogue: a kind names its alarms, only a metric alarm kind has a threshold, and the
+documented alarm table is the catalogue's."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.alarm_catalogue import KINDS
+from components.alarm_catalogue import KINDS, alarm_table
 from settings.alarms import AlarmSettings
+from settings.stack_config import ROOT
+from tools.docs import find_blocks
 
 
 def test_an_alarm_name_fills_the_kinds_placeholders():
@@ -38,3 +41,12 @@ def test_a_composite_kind_has_no_threshold(kind):
     with pytest.raises(ValueError, match="composite"):
         KINDS[kind].rule(AlarmSettings())
     assert KINDS[kind].window(AlarmSettings()) == "as its members"
+
+
+def test_the_documented_alarm_table_is_the_one_the_catalogue_renders():
+    # What the on-call reads when an alarm fires (docs/observability.md): each alarm's condition,
+    # window, setting, severity and what to do, as the catalogue gives them to the alarms.
+    page = ROOT / "docs" / "observability.md"
+    text = page.read_text()
+    (block,) = [block for block in find_blocks(page, text) if block.name == "alarm-table"]
+    assert block.content(text) == alarm_table()
