@@ -210,8 +210,13 @@ class PolicyPack:
         # served, and no other local user can reach it.
         self._engine_dir = tempfile.TemporaryDirectory(prefix="policy-engine-")
         self.engine_address = f"unix:{self._engine_dir.name}/engine.sock"
-        self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."],
+        self._process = self._start([self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."])
+
+    def _start(self, command: list[str]) -> subprocess.Popen:
+        """The pack's process, running `command` in the pack's directory (the mutation run's
+        plugin, tests/mutation_support.py, forks it from a process that has imported the pack)."""
+        return subprocess.Popen(
+            command,
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
