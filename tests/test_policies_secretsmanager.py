@@ -57,3 +57,35 @@ def test_a_secret_without_rotation_is_caught(report):
 def test_exempt_secrets_follow_the_policy_config(policy_pack):
     result = policy_pack.check(document(SECRET), {"aws-secretsmanager-secret-rotation": {"exemptSecrets": ["tok*"]}})
     assert messages(result, "aws-secretsmanager-secret-rotation") == []
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the secret: the key it uses, or how often it rotates
+    against the longest interval allowed."""
+    said = {
+        variant: [
+            line
+            for policy in ("aws-secretsmanager-secret-customer-managed-key", "aws-secretsmanager-secret-rotation")
+            for line in messages(report, policy, variant_urn(SECRET, variant))
+        ]
+        for variant in ("default-key", "aws-managed-key", "rotates-yearly")
+    }
+    assert said == {
+        "default-key": ["kmsKeyId is not set, so the secret uses the AWS-managed key aws/secretsmanager"],
+        "aws-managed-key": ["kmsKeyId 'alias/aws/secretsmanager' is an AWS-managed key"],
+        "rotates-yearly": ["rotates every 365 days; at most 90"],
+    }
+
+
+def test_a_rotation_of_exactly_the_longest_interval_passes(policy_pack):
+    quarterly = {**ROTATION, "inputs": {**ROTATION["inputs"], "rotationRules": {"automaticallyAfterDays": 90.0}}}
+    quarterly["outputs"] = quarterly["inputs"]
+    assert messages(policy_pack.check(document(SECRET, quarterly)), "aws-secretsmanager-secret-rotation") == []
+
+
+def test_a_secret_after_an_exempt_one_is_still_checked(policy_pack):
+    other = resource("aws:secretsmanager/secret:Secret", "other", {"name": "webapp/test/other", "kmsKeyId": KEY})
+    result = policy_pack.check(
+        document(SECRET, other), {"aws-secretsmanager-secret-rotation": {"exemptSecrets": ["tok*"]}}
+    )
+    assert messages(result, "aws-secretsmanager-secret-rotation") == ["no secret rotation names it as secretId"]
