@@ -179,3 +179,13 @@ def test_each_break_tells_the_reviewer_what_is_wrong(report):
         "seven-day-window": ["deletionWindowInDays is 7; at least 30 required"],
         "disabled": ["isEnabled is false"],
     }
+
+
+def test_an_unnamed_not_principal_statement_is_named_by_its_position(policy_pack):
+    unnamed = {k: v for k, v in POLICY["Statement"][1].items() if k not in ("Sid", "Principal")}
+    everyone_but = {**unnamed, "NotPrincipal": {"AWS": EXECUTION_ROLE}}
+    policy = {**POLICY, "Statement": [POLICY["Statement"][0], everyone_but]}
+    key = resource(KEY_TYPE, "everyone-but", {**KEY["inputs"], "policy": json.dumps(policy)})
+    assert messages(policy_pack.check(document(key)), NAMED) == [
+        f'statement 1 allows everyone but {{"AWS": "{EXECUTION_ROLE}"}}'
+    ]

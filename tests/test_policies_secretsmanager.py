@@ -83,9 +83,13 @@ def test_a_rotation_of_exactly_the_longest_interval_passes(policy_pack):
     assert messages(policy_pack.check(document(SECRET, quarterly)), "aws-secretsmanager-secret-rotation") == []
 
 
-def test_a_secret_after_an_exempt_one_is_still_checked(policy_pack):
-    other = resource("aws:secretsmanager/secret:Secret", "other", {"name": "webapp/test/other", "kmsKeyId": KEY})
-    result = policy_pack.check(
-        document(SECRET, other), {"aws-secretsmanager-secret-rotation": {"exemptSecrets": ["tok*"]}}
+def test_the_secrets_around_an_exempt_one_are_still_checked(policy_pack):
+    """One before it and one after it, by name and in the document."""
+    alpha, zulu = (
+        resource("aws:secretsmanager/secret:Secret", name, {"name": f"webapp/test/{name}", "kmsKeyId": KEY})
+        for name in ("alpha", "zulu")
     )
-    assert messages(result, "aws-secretsmanager-secret-rotation") == ["no secret rotation names it as secretId"]
+    result = policy_pack.check(
+        document(alpha, SECRET, zulu), {"aws-secretsmanager-secret-rotation": {"exemptSecrets": ["tok*"]}}
+    )
+    assert sorted(v.urn for v in result.by_policy("aws-secretsmanager-secret-rotation")) == [alpha["urn"], zulu["urn"]]
