@@ -153,3 +153,25 @@ def test_inline_policies_of_a_role_are_read(policy_pack):
     assert messages(policy_pack.check(document(role)), "aws-iam-policy-no-full-admin") == [
         'inline policy everything allows Action "*" on Resource "*"'
     ]
+
+
+def test_administrator_access_is_caught_however_the_role_gets_it(policy_pack):
+    """In the role's own managed policy list, or in an exclusive attachments resource."""
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    role = resource(ROLE_TYPE, "managed", {**ROLE["inputs"], "managedPolicyArns": [admin]})
+    exclusive = resource(
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "exclusive",
+        {"roleName": "task", "policyArns": [admin]},
+    )
+    result = policy_pack.check(document(role, exclusive))
+    assert sorted((v.urn, v.message) for v in result.by_policy("aws-iam-policy-no-full-admin")) == [
+        (role["urn"], f"attaches {admin}"),
+        (exclusive["urn"], f"attaches {admin}"),
+    ]
+
+
+def test_an_inline_policy_that_is_not_json_is_named(policy_pack):
+    role = resource(ROLE_TYPE, "broken", {**ROLE["inputs"], "inlinePolicies": [{"name": "half", "policy": "{"}]})
+    said = messages(policy_pack.check(document(role)), "aws-iam-policy-no-full-admin")
+    assert len(said) == 1 and said[0].startswith("inline policy half is not valid JSON")
