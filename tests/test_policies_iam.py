@@ -3,7 +3,7 @@ role managed both ways, which tests/test_policies.py runs; here the messages and
 
 import json
 
-from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
+from tests.policy_support import ACCOUNT, DELETE, UNKNOWN, PolicyTable, document, messages, resource, variant_urn
 
 ROLE_TYPE = "aws:iam/role:Role"
 TRUST = {
@@ -175,3 +175,61 @@ def test_an_inline_policy_that_is_not_json_is_named(policy_pack):
     role = resource(ROLE_TYPE, "broken", {**ROLE["inputs"], "inlinePolicies": [{"name": "half", "policy": "{"}]})
     said = messages(policy_pack.check(document(role)), "aws-iam-policy-no-full-admin")
     assert len(said) == 1 and said[0].startswith("inline policy half is not valid JSON")
+
+
+def policy_with(*statements: dict) -> dict:
+    return resource(
+        "aws:iam/policy:Policy",
+        "checked",
+        {"policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})},
+    )
+
+
+def test_every_way_of_allowing_everything_is_named(policy_pack):
+    """Action "*:*" is "*" too, and NotAction on "*" allows all but what it lists."""
+    checked = policy_with(
+        {"Effect": "Allow", "Action": "*:*", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+    )
+    assert messages(policy_pack.check(document(checked)), "aws-iam-policy-no-full-admin") == [
+        'policy allows Action "*" on Resource "*"',
+        'policy allows everything but ["iam:*", "organizations:*"] on Resource "*"',
+    ]
+
+
+def test_every_service_wildcard_and_write_on_any_resource_is_listed(policy_pack):
+    checked = policy_with(
+        {"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "arn:aws:s3:::bucket"},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "*"},
+    )
+    assert messages(policy_pack.check(document(checked)), "aws-iam-policy-no-service-wildcards") == [
+        "policy allows whole services: s3:*, sqs:*",
+        'policy allows s3:PutObject, s3:DeleteObject on Resource "*"',
+    ]
+
+
+def test_a_write_on_any_resource_under_a_condition_passes(policy_pack):
+    """The condition scopes it, as a resource ARN would (aws:ResourceTag, aws:SourceVpce)."""
+    checked = policy_with(
+        {
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/app": "webapp"}},
+        }
+    )
+    assert messages(policy_pack.check(document(checked)), "aws-iam-policy-no-service-wildcards") == []
+
+
+def test_a_role_whose_inline_policies_are_unknown_is_judged_at_the_next_preview(policy_pack):
+    role = resource(ROLE_TYPE, "later", {**ROLE["inputs"], "inlinePolicies": UNKNOWN})
+    result = policy_pack.check(document(role))
+    assert [v.line() for v in result.violations if v.policy.startswith("aws-iam-")] == []
+
+
+def test_a_public_trust_statement_without_a_sid_is_named_by_its_position(policy_pack):
+    public = {**TRUST, "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    role = resource(ROLE_TYPE, "open", {**ROLE["inputs"], "assumeRolePolicy": json.dumps(public)})
+    assert messages(policy_pack.check(document(role)), "aws-iam-role-trust-not-public") == [
+        'trust statement 0 lets {"AWS": "*"} assume the role'
+    ]
