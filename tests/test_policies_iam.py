@@ -233,3 +233,44 @@ def test_a_public_trust_statement_without_a_sid_is_named_by_its_position(policy_
     assert messages(policy_pack.check(document(role)), "aws-iam-role-trust-not-public") == [
         'trust statement 0 lets {"AWS": "*"} assume the role'
     ]
+
+
+def role_with(name: str, **outputs) -> dict:
+    return resource(ROLE_TYPE, name, ROLE["inputs"], outputs={**ROLE["outputs"], **outputs})
+
+
+def attached(kind: str, record: str, role: dict, **inputs) -> dict:
+    return resource(kind, record, {"role": f"{role['name']}-1", **inputs}, deps={"role": [role["urn"]]})
+
+
+def test_each_role_that_mixes_its_own_policies_with_attachment_resources_is_named(policy_pack):
+    """Roles without attachment resources (first and last) are passed over, and a role whose own
+    lists are unknown is judged at the next preview; the others name what they declare themselves."""
+    other = f"arn:aws:iam::{ACCOUNT}:policy/other"
+    readonly = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    own = {"name": "own", "policy": json.dumps(PERMISSIONS)}
+    first, last = (
+        role_with("aa-plain", managedPolicyArns=[readonly]),
+        role_with("zz-plain", managedPolicyArns=[readonly]),
+    )
+    by_attachment = role_with("attached", managedPolicyArns=[other], inlinePolicies=[own])
+    by_role_policy = role_with("inline", managedPolicyArns=[readonly, other], inlinePolicies=[{"name": "perms"}])
+    unknown_managed = role_with("unknown-managed", managedPolicyArns=UNKNOWN, inlinePolicies=[own])
+    unknown_inline = role_with("unknown-inline", managedPolicyArns=[], inlinePolicies=UNKNOWN)
+    records = [
+        first,
+        by_attachment,
+        attached(ATTACHMENT["type"], "attached-other", by_attachment, policyArn=other),
+        by_role_policy,
+        attached(ROLE_POLICY["type"], "inline-perms", by_role_policy, name="perms", policy=json.dumps(PERMISSIONS)),
+        unknown_managed,
+        attached(ATTACHMENT["type"], "unknown-managed-other", unknown_managed, policyArn=other),
+        unknown_inline,
+        attached(ROLE_POLICY["type"], "unknown-inline-perms", unknown_inline, name="perms", policy="{}"),
+        last,
+    ]
+    result = policy_pack.check(document(*records))
+    assert sorted((v.urn, v.message) for v in result.by_policy("aws-iam-role-no-mixed-policies")) == [
+        (by_attachment["urn"], "declares inline policy own itself besides attachment resources"),
+        (by_role_policy["urn"], f"declares {readonly}, {other} itself besides attachment resources"),
+    ]
