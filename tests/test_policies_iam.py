@@ -274,3 +274,23 @@ def test_each_role_that_mixes_its_own_policies_with_attachment_resources_is_name
         (by_attachment["urn"], "declares inline policy own itself besides attachment resources"),
         (by_role_policy["urn"], f"declares {readonly}, {other} itself besides attachment resources"),
     ]
+
+
+def trusting(name: str, **statement) -> dict:
+    trust = {**TRUST, "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", **statement}]}
+    return resource(ROLE_TYPE, name, {**ROLE["inputs"], "assumeRolePolicy": json.dumps(trust)})
+
+
+def test_a_service_trust_is_bound_by_the_source_account_arn_or_organization_only(policy_pack):
+    services = {"Service": ["ecs-tasks.amazonaws.com", "events.amazonaws.com"]}
+    by_arn = trusting("by-arn", Principal=services, Condition={"ArnLike": {"aws:SourceArn": "arn:aws:ecs:*"}})
+    by_org = trusting("by-org", Principal=services, Condition={"StringEquals": {"aws:SourceOrgID": "o-a1b2c3"}})
+    unbound = trusting("unbound", Principal=services, Condition={"StringEquals": {"sts:ExternalId": "webapp"}})
+    public = trusting("public", Principal="*", Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})
+    result = policy_pack.check(document(by_arn, by_org, unbound, public))
+    assert [(v.urn, v.message) for v in result.by_policy("aws-iam-role-trust-confused-deputy")] == [
+        (
+            unbound["urn"],
+            "trusts ecs-tasks.amazonaws.com, events.amazonaws.com without an aws:SourceAccount or aws:SourceArn condition",
+        )
+    ]
