@@ -69,3 +69,31 @@ def test_a_read_replica_needs_no_final_snapshot(policy_pack):
     inputs = {k: v for k, v in INSTANCE["inputs"].items() if k != "finalSnapshotIdentifier"}
     replica = resource("aws:rds/instance:Instance", "replica", {**inputs, "replicateSourceDb": "webapp-test-database"})
     assert messages(policy_pack.check(document(replica)), INSTANCE_POLICY) == []
+
+
+def test_each_break_tells_the_reviewer_what_is_lost(report):
+    """The PR report shows these lines under the instance, the cluster or the replication group."""
+    said = {
+        variant: messages(report, policy, variant_urn(record, variant))
+        for record, policy, variants in (
+            (INSTANCE, INSTANCE_POLICY, ("instance-skipped-as-string", "instance-unnamed", "instance-empty-name")),
+            (CLUSTER, CLUSTER_POLICY, ("cluster-skipped", "cluster-unnamed")),
+            (CACHE, CACHE_POLICY, ("cache-unnamed",)),
+        )
+        for variant in variants
+    }
+    refuses = "the provider refuses to delete an instance without it unless skipFinalSnapshot is true"
+    assert said == {
+        "instance-skipped-as-string": [
+            "skipFinalSnapshot is true, so deleting or replacing the instance keeps no final snapshot"
+        ],
+        "instance-unnamed": [f"finalSnapshotIdentifier is not set: {refuses}"],
+        "instance-empty-name": [f"finalSnapshotIdentifier is '': {refuses}"],
+        "cluster-skipped": ["skipFinalSnapshot is true, so deleting or replacing the cluster keeps no final snapshot"],
+        "cluster-unnamed": [
+            "finalSnapshotIdentifier is not set: without it, deleting the cluster keeps no final snapshot"
+        ],
+        "cache-unnamed": [
+            "finalSnapshotIdentifier is not set, so deleting or replacing the replication group keeps no final snapshot"
+        ],
+    }
