@@ -15,6 +15,7 @@ that mutmut stops), as a pack process ended with its parent's pipes before.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -53,23 +54,30 @@ def serve(path: str, pack_dir: Path) -> None:
     listener.bind(path)
     listener.listen()
     listener.settimeout(1.0)
+    # Ended by its starter or by the end of mutmut's process: the socket and its directory go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("ready", flush=True)
-    while os.getppid() == parent:  # mutmut's process ended: so does this one
-        try:
-            connection, _ = listener.accept()
-        except TimeoutError:
-            continue
-        with connection:
-            message, fds, _, _ = socket.recv_fds(connection, 65536, 3)
-            request = json.loads(message)
-            pid = os.fork()
-            if pid == 0:
-                listener.close()
-                connection.close()
-                _run_pack(request, fds)
-            for fd in fds:
-                os.close(fd)
-            connection.sendall(str(pid).encode())
+    try:
+        while os.getppid() == parent:
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                message, fds, _, _ = socket.recv_fds(connection, 65536, 3)
+                request = json.loads(message)
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    connection.close()
+                    _run_pack(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                connection.sendall(str(pid).encode())
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            os.rmdir(os.path.dirname(path))
 
 
 def _run_pack(request: dict[str, Any], fds: list[int]) -> None:
@@ -77,6 +85,7 @@ def _run_pack(request: dict[str, Any], fds: list[int]) -> None:
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
