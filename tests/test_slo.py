@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from components.slo import threshold_percent
+from settings.alarms import SloSettings
+
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
@@ -52,3 +55,24 @@ def test_each_window_alarms_on_the_albs_5xx_ratio_over_its_burn_rate_share_of_th
         },
     ]
     assert found["alarmDescription"].startswith("[warning] ALB, 99.9% availability: ")
+
+
+@pytest.mark.parametrize(
+    "composite, severity, windows",
+    [("slo-fast-burn", "critical", ("1h", "5m")), ("slo-slow-burn", "warning", ("6h", "30m"))],
+)
+def test_each_burn_pages_when_both_its_windows_alarm_and_says_which_objective(prod, composite, severity, windows):
+    (found,) = [
+        r["inputs"]
+        for r in prod.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+        if r["inputs"]["alarmName"] == f"webapp-prod-{composite}"
+    ]
+    assert found["alarmRule"] == " AND ".join(f'ALARM("webapp-prod-{composite}-{window}")' for window in windows)
+    assert found["alarmDescription"].startswith(f"[{severity}] ALB, 99.9% availability: ")
+
+
+def test_a_threshold_is_kept_to_a_millionth_of_a_percent():
+    # The product of a burn rate and a budget carries float noise beyond it (14.4 x 0.1 is
+    # 1.4400000000000002), which a plan would show as a change from one release to the next.
+    assert threshold_percent(SloSettings(availabilityPercent=99.876543), 14.4) == 1.777781
+    assert threshold_percent(SloSettings(availabilityPercent=99.9), 14.4) == 1.44
