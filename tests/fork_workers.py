@@ -9,9 +9,10 @@ workers share all of it copy-on-write.
 Scheduling is by module, as with xdist's `--dist loadscope`: a worker takes the next module from a
 queue the main process holds, so module fixtures are built once, and a worker that finishes
 early takes more. The modules that use one of the session fixtures named in the `fork_together`
-ini option go to one worker, so that fixture is set up once (Queue). A worker runs each test through pytest's own protocol and relays its reports and
-warnings. The main process logs them as if it had run the test itself, so every reporter
-(terminal, --junitxml, --durations, -x) works unchanged.
+ini option go to one worker, so that fixture is set up once (Queue). A worker runs each test
+through pytest's own protocol and relays its reports and warnings. The main process logs them as
+if it had run the test itself, so every reporter (terminal, --junitxml, --durations, -x) works
+unchanged.
 
 A worker that dies mid-test fails that test and the run. Ctrl-C, or -x after a failure, interrupts
 the workers; each one tears its fixtures down (the policy pack, PostgreSQL) before it exits.
@@ -148,9 +149,6 @@ class Queue:
     def __init__(self, units: list[tuple[int, int]], groups: list[str | None]):
         self.units, self.groups = units, groups
         self.holders: dict[str, object] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self.units)
 
     def take(self, worker: object) -> tuple[int, int] | None:
         if not self.units:
