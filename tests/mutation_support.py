@@ -48,6 +48,8 @@ import pytest
 PACK_PACKAGE = Path("policies/webapp_policies")
 PREFIX = "policies."
 VARIABLE = "MUTANT_UNDER_TEST"
+# How mutmut names the mutants of the pack's modules (their file's path, dotted).
+PACK_MUTANTS = PREFIX + "webapp_policies"
 
 
 def pack_mutant(name: str) -> str | None:
@@ -55,14 +57,14 @@ def pack_mutant(name: str) -> str | None:
     prefix, any other mutant as it is, nothing (unmutated code) during the stats run."""
     if name in ("stats", "list_all_tests", "mutant_generation"):
         return None
-    return name.removeprefix(PREFIX) if name.startswith(PREFIX + "webapp_policies") else name
+    return name.removeprefix(PREFIX) if name.startswith(PACK_MUTANTS) else name
 
 
 def pack_answers_hold(name: str) -> bool:
     """Whether the pack answers what it answered unmutated while `name` is the active mutant: for
     any mutant but one of the pack's own (the pack's process imports none of the program's
     modules)."""
-    return not name.startswith(PREFIX + "webapp_policies")
+    return not name.startswith(PACK_MUTANTS)
 
 
 @contextmanager
@@ -228,14 +230,14 @@ def clear_project_caches(
 # credential names with `names` (tests/test_mutation_support.py holds the program's imports to
 # this). A mutant of any other pack module runs in the pack's process and in tests of the pack,
 # never in a synth.
-PROGRAM_IMPORTS = (PREFIX + "webapp_policies", PREFIX + "webapp_policies.names")
+PROGRAM_IMPORTS = (PACK_MUTANTS, PACK_MUTANTS + ".names")
 
 
 def synths_unchanged(mutant: str) -> bool:
     """Whether `mutant` leaves every synth as the unmutated program makes it: a mutant of a pack
     module the program does not import (mutmut names a mutant `<module>.<function>__mutmut_<n>`)."""
     module = mutant.rpartition(".")[0]
-    return module.startswith(PREFIX + "webapp_policies.") and module not in PROGRAM_IMPORTS
+    return module.startswith(PACK_MUTANTS + ".") and module not in PROGRAM_IMPORTS
 
 
 def clear_caches_for(mutant: str, modules: dict[str, ModuleType | None] | None = None) -> None:
