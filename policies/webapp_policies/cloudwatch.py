@@ -117,7 +117,8 @@ def _stateful_coverage(stack, config):
     alarms = stack.of_type(METRIC_ALARM)
     for resource in stack.of_type(config["statefulTypes"]):
         if not any(_watches(alarm, resource) for alarm in alarms):
-            if any(has_unknown(alarm.get("dimensions")) for alarm in alarms):
+            # An alarm whose metric is not known yet (preview) may be this resource's.
+            if any(has_unknown(alarm.get("dimensions")) or has_unknown(alarm.get("metricQueries")) for alarm in alarms):
                 continue
             yield resource.urn, "no CloudWatch alarm watches its metrics"
 
