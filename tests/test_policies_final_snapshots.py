@@ -52,7 +52,13 @@ TABLE = (
             "cluster-unnamed": (CLUSTER_POLICY, ("finalSnapshotIdentifier",), DELETE),
         },
     )
-    .breaks("cache", {"cache-unnamed": (CACHE_POLICY, ("finalSnapshotIdentifier",), DELETE)})
+    .breaks(
+        "cache",
+        {
+            "cache-unnamed": (CACHE_POLICY, ("finalSnapshotIdentifier",), DELETE),
+            "cache-empty-name": (CACHE_POLICY, ("finalSnapshotIdentifier",), ""),
+        },
+    )
 )
 
 
@@ -78,7 +84,7 @@ def test_each_break_tells_the_reviewer_what_is_lost(report):
         for record, policy, variants in (
             (INSTANCE, INSTANCE_POLICY, ("instance-skipped-as-string", "instance-unnamed", "instance-empty-name")),
             (CLUSTER, CLUSTER_POLICY, ("cluster-skipped", "cluster-unnamed")),
-            (CACHE, CACHE_POLICY, ("cache-unnamed",)),
+            (CACHE, CACHE_POLICY, ("cache-unnamed", "cache-empty-name")),
         )
         for variant in variants
     }
@@ -95,5 +101,8 @@ def test_each_break_tells_the_reviewer_what_is_lost(report):
         ],
         "cache-unnamed": [
             "finalSnapshotIdentifier is not set, so deleting or replacing the replication group keeps no final snapshot"
+        ],
+        "cache-empty-name": [
+            "finalSnapshotIdentifier is '', so deleting or replacing the replication group keeps no final snapshot"
         ],
     }
