@@ -1,7 +1,9 @@
 """Secrets Manager policies: the encrypted, rotated secret and its breaks, which
 tests/test_policies.py runs; here the message of a secret nobody rotates and the policy config."""
 
-from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, resource, variant_urn
+import pytest
+
+from tests.policy_support import ACCOUNT, DELETE, UNKNOWN, PolicyTable, document, messages, resource, variant_urn
 
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f"
 SECRET = resource(
@@ -93,3 +95,47 @@ def test_the_secrets_around_an_exempt_one_are_still_checked(policy_pack):
         document(alpha, SECRET, zulu), {"aws-secretsmanager-secret-rotation": {"exemptSecrets": ["tok*"]}}
     )
     assert sorted(v.urn for v in result.by_policy("aws-secretsmanager-secret-rotation")) == [alpha["urn"], zulu["urn"]]
+
+
+def rotation_of(name: str, secret: dict, rules: dict, deps: dict | None = None) -> dict:
+    return resource(
+        ROTATION["type"],
+        name,
+        {**ROTATION["inputs"], "secretId": secret["outputs"]["arn"], "rotationRules": rules},
+        deps=deps or {"secretId": [secret["urn"]]},
+    )
+
+
+def test_only_a_rotation_whose_secret_id_names_the_secret_rotates_it(policy_pack):
+    # A rotation of another secret that takes some other input from this one does not rotate it.
+    other = resource(
+        SECRET["type"],
+        "other",
+        {"kmsKeyId": KEY},
+        outputs={"kmsKeyId": KEY, "arn": f"{SECRET['outputs']['arn']}-other"},
+    )
+    elsewhere = rotation_of(
+        "other-rotation",
+        other,
+        {"automaticallyAfterDays": 30.0},
+        deps={"secretId": [other["urn"]], "rotationLambdaArn": [SECRET["urn"]]},
+    )
+    result = policy_pack.check(document(SECRET, other, elsewhere))
+    assert {v.urn: v.message for v in result.by_policy("aws-secretsmanager-secret-rotation")} == {
+        SECRET["urn"]: "no secret rotation names it as secretId"
+    }
+
+
+@pytest.mark.parametrize(
+    "first",
+    [{"scheduleExpression": "rate(30 days)"}, {"automaticallyAfterDays": UNKNOWN}],
+    ids=["scheduled", "unknown"],
+)
+def test_every_rotation_of_a_secret_is_held_to_the_longest_interval(policy_pack, first):
+    # Two rotations of one secret fight over its one rotation configuration: a passing (or not yet
+    # known) first one does not excuse a yearly second one.
+    rotations = [rotation_of("first", SECRET, first), rotation_of("second", SECRET, {"automaticallyAfterDays": 365.0})]
+    result = policy_pack.check(document(SECRET, *rotations))
+    assert messages(result, "aws-secretsmanager-secret-rotation", SECRET["urn"]) == [
+        "rotates every 365 days; at most 90"
+    ]
