@@ -3,6 +3,8 @@ role managed both ways, which tests/test_policies.py runs; here the messages and
 
 import json
 
+import pytest
+
 from tests.policy_support import ACCOUNT, DELETE, UNKNOWN, PolicyTable, document, messages, resource, variant_urn
 
 ROLE_TYPE = "aws:iam/role:Role"
@@ -221,17 +223,19 @@ def test_a_write_on_any_resource_under_a_condition_passes(policy_pack):
     assert messages(policy_pack.check(document(checked)), "aws-iam-policy-no-service-wildcards") == []
 
 
-def test_a_role_whose_inline_policies_are_unknown_is_judged_at_the_next_preview(policy_pack):
-    role = resource(ROLE_TYPE, "later", {**ROLE["inputs"], "inlinePolicies": UNKNOWN})
+@pytest.mark.parametrize("own", ["inlinePolicies", "managedPolicyArns"])
+def test_a_role_whose_own_policies_are_unknown_is_judged_at_the_next_preview(policy_pack, own):
+    role = resource(ROLE_TYPE, "later", {**ROLE["inputs"], own: UNKNOWN})
     result = policy_pack.check(document(role))
     assert [v.line() for v in result.violations if v.policy.startswith("aws-iam-")] == []
 
 
-def test_a_public_trust_statement_without_a_sid_is_named_by_its_position(policy_pack):
-    public = {**TRUST, "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+@pytest.mark.parametrize("sid, named", [({}, "0"), ({"Sid": "Anyone"}, "Anyone")], ids=["position", "sid"])
+def test_a_public_trust_statement_is_named_by_its_sid_or_its_position(policy_pack, sid, named):
+    public = {**TRUST, "Statement": [{**sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
     role = resource(ROLE_TYPE, "open", {**ROLE["inputs"], "assumeRolePolicy": json.dumps(public)})
     assert messages(policy_pack.check(document(role)), "aws-iam-role-trust-not-public") == [
-        'trust statement 0 lets {"AWS": "*"} assume the role'
+        f'trust statement {named} lets {{"AWS": "*"}} assume the role'
     ]
 
 
@@ -274,6 +278,53 @@ def test_each_role_that_mixes_its_own_policies_with_attachment_resources_is_name
         (by_attachment["urn"], "declares inline policy own itself besides attachment resources"),
         (by_role_policy["urn"], f"declares {readonly}, {other} itself besides attachment resources"),
     ]
+
+
+def test_roles_with_unknown_policies_are_judged_at_the_next_preview_and_the_roles_after_them_now(policy_pack):
+    """A role whose attachment's policy ARN is unknown (its state still lists the policy), and one
+    whose own list holds an unknown ARN, pass; a mixed role after them (by name) is still named."""
+    other = f"arn:aws:iam::{ACCOUNT}:policy/other"
+    unknown_attachment = role_with("unknown-attachment", managedPolicyArns=[other], inlinePolicies=[])
+    unknown_own = role_with("unknown-own", managedPolicyArns=[UNKNOWN], inlinePolicies=[])
+    mixed = role_with("zz-mixed", managedPolicyArns=[other], inlinePolicies=[{"name": "own"}])
+    records = [
+        unknown_attachment,
+        attached(ATTACHMENT["type"], "unknown-attachment-arn", unknown_attachment, policyArn=UNKNOWN),
+        unknown_own,
+        attached(ATTACHMENT["type"], "unknown-own-other", unknown_own, policyArn=other),
+        mixed,
+        attached(ATTACHMENT["type"], "zz-mixed-other", mixed, policyArn=other),
+    ]
+    result = policy_pack.check(document(*records))
+    assert [(v.urn, v.message) for v in result.by_policy("aws-iam-role-no-mixed-policies")] == [
+        (mixed["urn"], "declares inline policy own itself besides attachment resources")
+    ]
+
+
+def test_another_roles_policies_that_take_an_input_from_a_role_are_not_its_own(policy_pack):
+    """Only a `role` input makes an attachment or a role policy the role's: another role's policy
+    granting iam:PassRole on it, or an attachment whose policy ARN is computed from it, leave a
+    role that declares its policies itself alone."""
+    passed = role_with("passed", inlinePolicies=[{"name": "own", "policy": json.dumps(PERMISSIONS)}])
+    passing = role_with("passing")
+    pass_role = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": passed["outputs"]["arn"]}
+    records = [
+        passed,
+        passing,
+        resource(
+            ROLE_POLICY["type"],
+            "passing-pass-role",
+            {"role": "passing-1", "name": "pass-role", "policy": json.dumps({**PERMISSIONS, "Statement": [pass_role]})},
+            deps={"role": [passing["urn"]], "policy": [passed["urn"]]},
+        ),
+        resource(
+            ATTACHMENT["type"],
+            "passing-derived",
+            {"role": "passing-1", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/for-passed"},
+            deps={"role": [passing["urn"]], "policyArn": [passed["urn"]]},
+        ),
+    ]
+    assert messages(policy_pack.check(document(*records)), "aws-iam-role-no-mixed-policies") == []
 
 
 def trusting(name: str, **statement) -> dict:
