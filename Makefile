@@ -104,12 +104,14 @@ docs: venv
 #   make mutate                           the mutants not measured yet (the first time: all), then the scores
 #   make mutate MUTATE="settings.windows" only these modules' mutants, measured again, then the scores
 #   make mutate MUTATE_TIME=320m          stops (as Ctrl-C does, keeping what it measured) after that long
-# At the lowest priority and one mutant at a time by default, so it only takes idle CPU.
+# At the lowest priority and one mutant at a time by default, so it only takes idle CPU. mutmut gets
+# SIGINT's default action back: a shell starts a background job (`make mutate &`, nohup) with SIGINT
+# ignored, and MUTATE_TIME's SIGINT would then never stop it.
 MUTATE ?=
 MUTATE_CHILDREN ?= 1
 MUTATE_TIME ?=
 mutate: venv
-	nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) $(VENV)/bin/mutmut run \
+	nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) env --default-signal=INT $(VENV)/bin/mutmut run \
 		--max-children $(MUTATE_CHILDREN) $(foreach module,$(MUTATE),"$(module).*") || test $$? -eq 124
 	@$(MAKE) --no-print-directory mutate-score
 
