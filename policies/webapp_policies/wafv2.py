@@ -25,9 +25,11 @@ def _counting(override):
 
 
 def _inline_rules(acl):
-    """(managed rule group name or None, counts only) for the ACL's own rules, or UNKNOWN."""
+    """(managed rule group name or None, counts only) for the ACL's own rules, or UNKNOWN; an
+    unknown name or override stays in its pair (the check waits for it), while an unknown in the
+    rest of a rule (its metric name, say) does not hide a missing rule group."""
     rules = acl.items("rules")
-    if rules is UNKNOWN or has_unknown(rules):
+    if rules is UNKNOWN:
         return UNKNOWN
     found = [
         (lookup(rule, "statement.managedRuleGroupStatement.name"), _counting(lookup(rule, "overrideAction")))
