@@ -50,6 +50,8 @@ BREAKS = {
     "single-az": ("aws-elasticache-replication-group-multi-az", ("multiAzEnabled",), False),
     "one-node": ("aws-elasticache-replication-group-multi-az", ("numCacheClusters",), 1.0),
     "node-count-unset": ("aws-elasticache-replication-group-multi-az", ("numCacheClusters",), DELETE),
+    "failover-unset": ("aws-elasticache-replication-group-multi-az", ("automaticFailoverEnabled",), DELETE),
+    "multi-az-unset": ("aws-elasticache-replication-group-multi-az", ("multiAzEnabled",), DELETE),
     "snapshots-off": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), 0.0),
     "snapshots-1-day": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), 1.0),
     "snapshots-unset": ("aws-elasticache-replication-group-snapshot-retention", ("snapshotRetentionLimit",), DELETE),
@@ -110,3 +112,36 @@ def test_a_default_subnet_group_says_why_it_is_one(report):
     assert messages(report, subnet_group, variant_urn(CACHE, "default-subnet-group")) == [
         "subnetGroupName is 'default'"
     ]
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the replication group: each names the setting and
+    what it holds (or that it is not set, and what the provider then does)."""
+    said = {
+        variant: [line for policy in TABLE.policies for line in messages(report, policy, variant_urn(CACHE, variant))]
+        for variant in BREAKS
+    }
+    assert said == {
+        "at-rest-off": ["atRestEncryptionEnabled is false (set it explicitly: the default is false for redis)"],
+        "at-rest-implicit": ["atRestEncryptionEnabled is not set (set it explicitly: the default is false for redis)"],
+        "service-key": ["kmsKeyId is not set, so data at rest uses the service-managed key"],
+        "aws-managed-key": ["kmsKeyId 'alias/aws/elasticache' is an AWS-managed key"],
+        "transit-off": ["transitEncryptionEnabled is false"],
+        "transit-unset": ["transitEncryptionEnabled is not set"],
+        "transit-preferred": ["transitEncryptionMode is 'preferred', so clients may still connect without TLS"],
+        "no-auth": ["neither authToken nor userGroupIds is set, so any client that reaches the port gets in"],
+        "no-failover": ["automaticFailoverEnabled is false (the provider default is false)"],
+        "single-az": ["multiAzEnabled is false (the provider default is false)"],
+        "one-node": ["numCacheClusters is 1 (the provider default is 1); at least 2 needed"],
+        "node-count-unset": ["numCacheClusters is not set (the provider default is 1); at least 2 needed"],
+        "failover-unset": ["automaticFailoverEnabled is not set (the provider default is false)"],
+        "multi-az-unset": ["multiAzEnabled is not set (the provider default is false)"],
+        "snapshots-off": ["snapshotRetentionLimit is 0 (0 or unset turns snapshots off); at least 7 days required"],
+        "snapshots-1-day": ["snapshotRetentionLimit is 1 (0 or unset turns snapshots off); at least 7 days required"],
+        "snapshots-unset": [
+            "snapshotRetentionLimit is not set (0 or unset turns snapshots off); at least 7 days required"
+        ],
+        "no-minor-upgrades": ["autoMinorVersionUpgrade is false"],
+        "default-subnet-group": ["subnetGroupName is 'default'"],
+        "no-subnet-group": ["subnetGroupName is not set, so the cache lands in the default subnet group"],
+    }
