@@ -5,7 +5,7 @@ overrides, through the same validation as a deploy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi_aws as aws
@@ -61,10 +61,13 @@ def network(stack: str, overrides: dict[str, Any]) -> Synth:
     return build(stack, program)
 
 
-def database(stack: str, overrides: dict[str, Any], *, bootstrap: bool = False) -> Synth:
+def database(
+    stack: str, overrides: dict[str, Any], *, bootstrap: bool = False, availability_zones: Sequence[str] = ZONES
+) -> Synth:
     """The Database component of `stack` with these config overrides (and the bootstrap that
-    creates its application role, if asked), alone; a second-region provider for its
-    replicated backups when the settings replicate them, as the composition makes."""
+    creates its application role, if asked), alone, its replicas spread over
+    `availability_zones`; a second-region provider for its replicated backups when the
+    settings replicate them, as the composition makes."""
     settings = settings_with(stack, overrides)
 
     def program() -> None:
@@ -80,7 +83,7 @@ def database(stack: str, overrides: dict[str, Any], *, bootstrap: bool = False) 
                 subnet_ids=ISOLATED_SUBNETS,
                 log_key_arn=LOG_KEY,
                 backup_provider=backup_provider,
-                availability_zones=ZONES,
+                availability_zones=availability_zones,
             ),
         )
         if bootstrap:

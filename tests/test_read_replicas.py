@@ -1,5 +1,7 @@
-"""Read replicas of the database (`database.readReplicas`): what prod synthesizes with two (the
-optional prod variant, tests.support.optional_prod: two replicas of db.r7g.large, a 5 s lag alarm)."""
+"""Read replicas of the database (`database.readReplicas`): each replica's inputs, on the Database
+component built alone (tests.components_support) with settings away from their defaults, and
+what prod synthesizes with two (the optional prod variant, tests.support.optional_prod: two
+replicas of db.r7g.large, a 5 s lag alarm)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,133 @@ import json
 import pytest
 
 from settings import load_settings
+from settings.database import DatabaseSettings
+from tests.components_support import LOG_KEY, database, settings_with
 from tests.data_tier import app_containers, environment
 from tests.support import Synth, config_with, rejection
 
 INSTANCE = "aws:rds/instance:Instance"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+# Every setting a replica takes from the database's away from its default, so that an input the
+# replica dropped (left to RDS's default) shows.
+PROD = {
+    "webapp:database": {
+        "readReplicas": 2,
+        "replicaInstanceClass": "db.r7g.large",
+        "port": 5433,
+        "maxAllocatedStorageGb": 2000,
+        "logRetentionDays": 731,
+        "monitoringIntervalSeconds": 30,
+        "performanceInsightsRetentionDays": 31,
+        "caCertificate": "rds-ca-ecc384-g1",
+        "maintenanceWindow": "sat:05:00-sat:06:00",
+    }
+}
+# Staging applies changes at once and neither protects nor keeps a database from deletion.
+STAGING = {"webapp:database": {"readReplicas": 1}}
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[str, tuple[Synth, DatabaseSettings]]:
+    """The Database component alone, per stack, with its settings: prod's replicas spread over
+    the three AZs, staging's given none (RDS picks)."""
+    return {
+        "prod": (database("prod", PROD), settings_with("prod", PROD).database),
+        "staging": (database("staging", STAGING, availability_zones=()), settings_with("staging", STAGING).database),
+    }
+
+
+def test_a_replica_is_private_single_az_in_the_primarys_subnets_and_security_group_on_its_port(alone):
+    stack, settings = alone["prod"]
+    primary = stack.one(INSTANCE, "database-instance")["inputs"]
+    for replica in replicas(stack):
+        inputs = replica["inputs"]
+        assert inputs["dbSubnetGroupName"] == primary["dbSubnetGroupName"]
+        assert inputs["vpcSecurityGroupIds"] == primary["vpcSecurityGroupIds"]
+        assert inputs["port"] == settings.port == primary["port"]
+        # The replica is the read capacity, not the standby: the primary's Multi-AZ is the failover.
+        assert (inputs["multiAz"], inputs["publiclyAccessible"], inputs["networkType"]) == (False, False, "IPV4")
+
+
+def test_a_replica_stores_like_the_primary_encrypted_with_its_key_and_logs_in_with_iam(alone):
+    stack, settings = alone["prod"]
+    primary = stack.one(INSTANCE, "database-instance")["inputs"]
+    for replica in replicas(stack):
+        inputs = replica["inputs"]
+        assert (inputs["storageType"], inputs["maxAllocatedStorage"]) == ("gp3", settings.max_allocated_storage_gb)
+        assert (inputs["storageEncrypted"], inputs["kmsKeyId"]) == (True, primary["kmsKeyId"])
+        # The primary's parameters (TLS only, slow query and DDL logging) hold on the replica too.
+        assert inputs["parameterGroupName"] == primary["parameterGroupName"]
+        assert inputs["iamDatabaseAuthenticationEnabled"] is True
+
+
+def test_a_replica_exports_its_logs_and_keeps_performance_insights_as_long_as_the_settings_say(alone):
+    stack, settings = alone["prod"]
+    for replica in replicas(stack):
+        inputs = replica["inputs"]
+        assert inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+        assert inputs["monitoringInterval"] == settings.monitoring_interval_seconds
+        assert inputs["performanceInsightsRetentionPeriod"] == settings.performance_insights_retention_days
+
+
+@pytest.mark.parametrize("stack_name", ["prod", "staging"])
+def test_a_replica_is_protected_and_changed_as_the_settings_say_and_takes_no_final_snapshot(alone, stack_name):
+    stack, settings = alone[stack_name]
+    assert replicas(stack)
+    for replica in replicas(stack):
+        inputs = replica["inputs"]
+        assert (inputs["deletionProtection"], replica["options"]["protect"]) == (
+            settings.deletion_protection,
+            settings.protect,
+        )
+        # RDS refuses a final snapshot of a read replica; without skipFinalSnapshot the provider
+        # asks for a final snapshot identifier and the replica cannot be deleted.
+        assert inputs["skipFinalSnapshot"] is True
+        assert inputs["copyTagsToSnapshot"] is True
+        assert inputs["applyImmediately"] is settings.apply_immediately
+        assert (inputs["autoMinorVersionUpgrade"], inputs["maintenanceWindow"], inputs["caCertIdentifier"]) == (
+            True,
+            settings.maintenance_window,
+            settings.ca_certificate,
+        )
+
+
+def test_a_replica_is_named_and_tagged_after_the_primary_it_copies(alone):
+    stack, _ = alone["prod"]
+    for number, replica in enumerate(replicas(stack), start=1):
+        assert replica["inputs"]["identifier"] == f"webapp-prod-database-replica-{number}"
+        assert replica["inputs"]["tags"] == {
+            "Name": f"webapp-prod-database-replica-{number}",
+            "replica-of": "webapp-prod-database",
+        }
+
+
+def test_a_replicas_log_groups_keep_its_logs_as_long_as_the_settings_say_encrypted(alone):
+    stack, settings = alone["prod"]
+    groups = {g["name"]: g["inputs"] for g in stack.of_type(LOG_GROUP) if "-replica-" in g["name"]}
+    assert groups == {
+        f"database-replica-{number}-{export}-logs": {
+            "name": f"/aws/rds/instance/webapp-prod-database-replica-{number}/{export}",
+            "retentionInDays": settings.log_retention_days,
+            "kmsKeyId": LOG_KEY,
+        }
+        for number in (1, 2)
+        for export in ("postgresql", "upgrade")
+    }
+
+
+def test_a_replicas_resources_are_children_of_the_database(alone):
+    stack, _ = alone["prod"]
+    component = stack.one("webapp:components:Database")["urn"]
+    made = [r for r in stack.resources if "-replica-" in r["name"]]
+    assert len(made) == 6 and {r["parent"] for r in made} == {component}
+
+
+def test_without_azs_a_replica_is_left_to_the_az_rds_picks(alone):
+    stack, _ = alone["staging"]
+    assert [r["inputs"].get("availabilityZone") for r in replicas(stack)] == [None]
 
 
 @pytest.fixture(scope="module")
