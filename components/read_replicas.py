@@ -109,7 +109,7 @@ def _replica(parent: pulumi.Resource, name: str, args: ReplicaArgs, number: int)
 
 
 def _zone(zones: Sequence[str], primary: str | None, number: int) -> str:
-    """Replica `number`'s AZ: the AZs other than the primary's in turn (all of them when the
-    primary's is not among them)."""
+    """Replica `number`'s AZ: the AZs other than the primary's in turn (the primary's when it is
+    the only one)."""
     others = [zone for zone in zones if zone != primary] or list(zones)
     return others[(number - 1) % len(others)]

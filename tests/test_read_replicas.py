@@ -134,6 +134,38 @@ def test_a_replicas_resources_are_children_of_the_database(alone):
     assert len(made) == 6 and {r["parent"] for r in made} == {component}
 
 
+def test_a_replica_has_the_primarys_time_limits_and_keeps_the_az_it_was_created_in(alone):
+    stack, _ = alone["prod"]
+    primary = stack.one(INSTANCE, "database-instance")["options"]
+    for replica in replicas(stack):
+        # Creating a replica copies the whole database from a snapshot of the primary: it takes as
+        # long as the primary's own create, beyond the provider's 40 minutes.
+        assert replica["options"]["customTimeouts"] == primary["customTimeouts"] != {}
+        # A Multi-AZ failover of the primary moves the AZ the replicas were spread by; the replicas
+        # stay where they are rather than being replaced.
+        assert replica["options"]["ignoreChanges"] == ["availabilityZone"]
+
+
+@pytest.mark.parametrize(
+    ("zones", "placed"),
+    [
+        (
+            ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"],
+            ["us-east-1b", "us-east-1c", "us-east-1d", "us-east-1b"],
+        ),
+        # None of them the primary's: all of them in turn.
+        (["us-east-1c", "us-east-1d"], ["us-east-1c", "us-east-1d", "us-east-1c", "us-east-1d"]),
+        # Only the primary's: there, rather than nowhere.
+        (["us-east-1a"], ["us-east-1a"] * 4),
+    ],
+)
+def test_replicas_take_the_azs_other_than_the_primarys_in_turn(zones, placed):
+    stack = database("staging", {"webapp:database": {"readReplicas": 4}}, availability_zones=zones)
+    # The mocks place the primary, which names no AZ, in the region's first.
+    assert stack.one(INSTANCE, "database-instance")["outputs"]["availabilityZone"] == "us-east-1a"
+    assert [r["inputs"]["availabilityZone"] for r in replicas(stack)] == placed
+
+
 def test_without_azs_a_replica_is_left_to_the_az_rds_picks(alone):
     stack, _ = alone["staging"]
     assert [r["inputs"].get("availabilityZone") for r in replicas(stack)] == [None]
