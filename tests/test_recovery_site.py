@@ -1,13 +1,22 @@
-"""The recovery site: the pilot light prod keeps in its backup region for a region-loss recovery."""
+"""The recovery site: the pilot light prod keeps in its backup region for a region-loss recovery.
+
+The first tests read the site built alone (tests.components_support) as the composition builds it:
+through the backup region's provider, with settings from prod's stack file and overrides. The
+others read it in prod's whole stack."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from settings import load_settings
+from components.recovery_site import RecoverySite, RecoverySiteArgs
+from settings import StackSettings, load_settings
+from settings.recovery import RECOVERY_TIERS
+from tests.components_support import CONTEXT, build, settings_with
 from tests.support import Synth, config_with, rejection
 from tests.test_cost import priced
 
@@ -27,6 +36,185 @@ def site(stack: Synth, type_: str) -> list[dict]:
 
 def in_backup_region(stack: Synth, type_: str) -> list[dict]:
     return [r for r in stack.of_type(type_) if region_of(stack, r) == "us-west-2"]
+
+
+BACKUP_REGION = "us-west-2"
+BACKUP_ZONES = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
+KEY_ADMIN = "arn:aws:iam::123456789012:role/webapp-prod-key-admin"
+# Another range, two of the region's four zones and another retention than the defaults: what the
+# site reads from its settings shows in what it builds.
+OVERRIDES = {"webapp:recovery": {"vpcCidr": "10.210.0.0/20", "azCount": 2, "flowLogRetentionDays": 90}}
+
+
+@pytest.fixture(scope="module")
+def settings() -> StackSettings:
+    return settings_with("prod", OVERRIDES)
+
+
+@pytest.fixture(scope="module")
+def alone(settings) -> Synth:
+    """The site as composition._recovery_site builds it, under the backup region's provider."""
+
+    def program() -> None:
+        provider = aws.Provider("aws-backup-region", region=BACKUP_REGION)
+        RecoverySite(
+            "recovery",
+            RecoverySiteArgs(
+                settings=settings.recovery,
+                database=settings.database,
+                context=CONTEXT,
+                region=BACKUP_REGION,
+                availability_zones=BACKUP_ZONES,
+                provider=provider,
+                key_administrators=[KEY_ADMIN],
+                protect=True,
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    return build("prod", program)
+
+
+def custom(stack: Synth) -> list[dict]:
+    return [r for r in stack.resources if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+
+
+def test_every_resource_of_the_site_is_its_own_and_made_in_the_backup_region(alone):
+    # A resource the site does not parent is not the site's in the plan, the state and its URN;
+    # one made through the default provider lands in the primary region, the region a
+    # region-loss recovery cannot count on.
+    site_urn = alone.one("webapp:components:RecoverySite")["urn"]
+    provider = alone.one("pulumi:providers:aws", "aws-backup-region")
+    keys = {r["urn"] for r in alone.of_type("webapp:components:EncryptionKey")}
+    assert {alone.by_urn[k]["parent"] for k in keys} == {site_urn}
+    for resource in custom(alone):
+        assert resource["parent"] in {site_urn, *keys}, resource["name"]
+        assert resource["provider"].startswith(f"{provider['urn']}::"), resource["name"]
+
+
+def test_the_vpc_has_the_configured_range_amazon_dns_and_its_name(alone, settings):
+    # A restored RDS instance is reached by its endpoint's DNS name: the VPC's Amazon-provided
+    # DNS resolves it (enableDnsSupport) and gives instances DNS hostnames (enableDnsHostnames),
+    # both required by RDS for a DB instance in a VPC (RDS User Guide, "Working with a DB
+    # instance in a VPC").
+    vpc = alone.one("aws:ec2/vpc:Vpc", "recovery-vpc")
+    assert vpc["inputs"] == {
+        "cidrBlock": settings.recovery.vpc_cidr,
+        "enableDnsHostnames": True,
+        "enableDnsSupport": True,
+        "tags": {"Name": "recovery-vpc"},
+    }
+    assert vpc["options"]["protect"] is True
+
+
+def test_the_vpcs_default_security_group_is_managed_without_any_rule(alone):
+    # An unmanaged default group allows all traffic between its members and all egress (FSBP EC2.2).
+    group = alone.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "recovery-default-sg")
+    assert group["inputs"] == {"vpcId": alone.one("aws:ec2/vpc:Vpc")["id"], "ingress": [], "egress": []}
+
+
+def test_each_tier_has_a_subnet_in_each_configured_zone_and_its_own_route_table(alone, settings):
+    vpc = alone.one("aws:ec2/vpc:Vpc")["id"]
+    zones = BACKUP_ZONES[: settings.recovery.az_count]
+    for tier in RECOVERY_TIERS:
+        table = alone.one("aws:ec2/routeTable:RouteTable", f"recovery-{tier}-rt")
+        assert table["inputs"] == {"vpcId": vpc, "tags": {"Name": f"recovery-{tier}"}}
+        for index, zone in enumerate(zones):
+            subnet = alone.one("aws:ec2/subnet:Subnet", f"recovery-{tier}-{index}")
+            assert subnet["inputs"] == {
+                "vpcId": vpc,
+                "cidrBlock": settings.recovery.subnet_cidr(tier, index),
+                "availabilityZone": zone,
+                "mapPublicIpOnLaunch": False,
+                "tags": {"Name": f"recovery-{tier}-{zone}", "tier": tier},
+            }
+            association = alone.one(
+                "aws:ec2/routeTableAssociation:RouteTableAssociation", f"recovery-{tier}-{index}-rta"
+            )
+            assert association["inputs"] == {"routeTableId": table["id"], "subnetId": subnet["id"]}
+    assert len(alone.of_type("aws:ec2/subnet:Subnet")) == len(RECOVERY_TIERS) * len(zones)
+
+
+def isolated_subnets(stack: Synth) -> list[str]:
+    return [stack.one("aws:ec2/subnet:Subnet", f"recovery-isolated-{i}")["id"] for i in range(2)]
+
+
+def test_the_restored_database_and_cache_get_the_isolated_subnets_named_for_them(alone):
+    database = alone.one("aws:rds/subnetGroup:SubnetGroup", "recovery-db-subnets")
+    assert database["inputs"] == {
+        "subnetIds": isolated_subnets(alone),
+        "description": "Isolated subnets of webapp-prod-recovery for a restored database",
+    }
+    assert database["options"]["protect"] is True
+    cache = alone.one("aws:elasticache/subnetGroup:SubnetGroup", "recovery-cache-subnets")
+    assert cache["inputs"] == {
+        "subnetIds": isolated_subnets(alone),
+        "description": "Isolated subnets of webapp-prod-recovery for a recreated cache",
+    }
+
+
+def test_the_parameter_group_is_the_primarys_family_and_parameters(alone, settings):
+    group = alone.one("aws:rds/parameterGroup:ParameterGroup", "recovery-db-params")["inputs"]
+    database = settings.database
+    assert group["family"] == database.parameter_group_family
+    assert group["description"] == (
+        f"PostgreSQL {database.major_version} restored into {BACKUP_REGION}: the primary's parameters"
+    )
+    assert {p["name"]: p["value"] for p in group["parameters"]} == database.parameters
+
+
+def test_the_restored_databases_security_group_is_in_the_site_named_and_without_rules(alone):
+    group = alone.one("aws:ec2/securityGroup:SecurityGroup", "recovery-db-sg")
+    assert group["inputs"] == {
+        "vpcId": alone.one("aws:ec2/vpc:Vpc")["id"],
+        "description": "Restored PostgreSQL of webapp-prod-recovery: closed until recovery admits the services",
+        "tags": {"Name": "recovery-db"},
+    }
+
+
+def test_the_keys_say_what_they_encrypt_and_only_the_logs_key_lets_cloudwatch_logs_in(alone):
+    data = alone.one("aws:kms/key:Key", "recovery-encryption-key")["inputs"]
+    logs = alone.one("aws:kms/key:Key", "recovery-logs-key")["inputs"]
+    assert data["description"] == f"webapp-prod-recovery: data restored into {BACKUP_REGION} (master secret, cache)"
+    assert logs["description"] == f"webapp-prod-recovery: CloudWatch Logs in {BACKUP_REGION}"
+    data_statements = {s["Sid"]: s for s in json.loads(data["policy"])["Statement"]}
+    logs_statements = {s["Sid"]: s for s in json.loads(logs["policy"])["Statement"]}
+    assert sorted(data_statements) == ["AccountAdministers", "KeyAdministrators"]
+    assert sorted(logs_statements) == ["AccountAdministers", "CloudWatchLogsEncrypts", "KeyAdministrators"]
+    assert data_statements["KeyAdministrators"]["Principal"] == {"AWS": KEY_ADMIN}
+    assert logs_statements["KeyAdministrators"]["Principal"] == {"AWS": KEY_ADMIN}
+    # The site's log groups are in the backup region: that region's Logs service principal, and
+    # only log groups of this account there in the encryption context.
+    encrypts = logs_statements["CloudWatchLogsEncrypts"]
+    assert encrypts["Principal"] == {"Service": f"logs.{BACKUP_REGION}.amazonaws.com"}
+    assert encrypts["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{BACKUP_REGION}:123456789012:log-group:*"}
+    }
+
+
+def test_the_flow_logs_are_kept_as_configured_under_the_sites_logs_key(alone, settings):
+    log_group = alone.one("aws:cloudwatch/logGroup:LogGroup", "recovery-flow-logs")["inputs"]
+    assert log_group["retentionInDays"] == settings.recovery.flow_log_retention_days
+    assert log_group["kmsKeyId"] == alone.one("aws:kms/key:Key", "recovery-logs-key")["outputs"]["arn"]
+    flow_log = alone.one("aws:ec2/flowLog:FlowLog", "recovery-flow-log")["inputs"]
+    assert flow_log["vpcId"] == alone.one("aws:ec2/vpc:Vpc")["id"]
+
+
+def test_the_site_registers_what_recover_restores_into(alone):
+    outputs = alone.one("webapp:components:RecoverySite")["outputs"]
+    resource = {r["name"]: r for r in custom(alone)}
+    assert outputs == {
+        "region": BACKUP_REGION,
+        "vpc_id": resource["recovery-vpc"]["id"],
+        "private_subnet_ids": [resource[f"recovery-private-{i}"]["id"] for i in range(2)],
+        "isolated_subnet_ids": isolated_subnets(alone),
+        "db_subnet_group_name": resource["recovery-db-subnets"]["outputs"]["name"],
+        "cache_subnet_group_name": resource["recovery-cache-subnets"]["outputs"]["name"],
+        "parameter_group_name": resource["recovery-db-params"]["outputs"]["name"],
+        "database_security_group_id": resource["recovery-db-sg"]["id"],
+        "key_arn": resource["recovery-encryption-key"]["outputs"]["arn"],
+        "logs_key_arn": resource["recovery-logs-key"]["outputs"]["arn"],
+    }
 
 
 def test_prod_builds_the_site_in_the_backup_region(prod):
