@@ -14,6 +14,7 @@
 #   make mutate            mutation testing of settings/, components/ and the policy pack (slow: hours)
 #   make mutate-score      the mutation scores per module and package from what mutants/ holds
 #   make mutate-report     the surviving mutants, each with its diff (also into mutants/survivors.txt)
+#   make mutate-survivors  the surviving mutants (of MUTATE's modules) measured again, after new tests
 #   make postgresql        install Debian's PostgreSQL (the bootstrap function's tests start a cluster) when missing
 
 PYTHON ?= python3.11
@@ -28,7 +29,7 @@ STACK_ARGS := $(if $(STACK),--stack $(STACK),)
 export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: venv plan policy synth cost prices test bench bench-tests lint format lock docs clean graphviz postgresql diagrams \
-	mutate mutate-score mutate-report
+	mutate mutate-survivors mutate-score mutate-report
 
 # .venv holds exactly requirements.lock: uv (bootstrapped by pip from its own hashed lock) syncs it,
 # checking every hash and removing whatever the lock does not list. It compiles the bytecode, as
@@ -110,9 +111,19 @@ docs: venv
 MUTATE ?=
 MUTATE_CHILDREN ?= 1
 MUTATE_TIME ?=
+MUTMUT_RUN = nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) env --default-signal=INT \
+	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
 mutate: venv
-	nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) env --default-signal=INT $(VENV)/bin/mutmut run \
-		--max-children $(MUTATE_CHILDREN) $(foreach module,$(MUTATE),"$(module).*") || test $$? -eq 124
+	$(MUTMUT_RUN) $(foreach module,$(MUTATE),"$(module).*") || test $$? -eq 124
+	@$(MAKE) --no-print-directory mutate-score
+
+# The survivors (of MUTATE's modules, or all) measured again, after tests were written for them: far
+# cheaper than their modules again. Without survivors it runs nothing (mutmut given no name would
+# run every mutant not measured yet).
+mutate-survivors: venv
+	@names="$$($(PY) -m tools.mutation survivors --names $(MUTATE))" && \
+	if [ -z "$$names" ]; then echo "no survivors to measure again"; else \
+		$(MUTMUT_RUN) $$names || test $$? -eq 124; fi
 	@$(MAKE) --no-print-directory mutate-score
 
 mutate-score: venv

@@ -64,6 +64,18 @@ def test_survivors_are_listed_with_their_module():
     ]
 
 
+def test_the_survivors_to_measure_again_are_named_alone_one_a_line_for_the_modules_asked(capsys):
+    skips = [Skip(DAILY, "equivalent: recorded for this test")]
+    assert mutation.main(["survivors", "--names", "--mutants", str(MUTANTS), "components.cluster"]) == 0
+    assert capsys.readouterr().out == "components.cluster.xǁClusterǁ__init____mutmut_2\n"
+    names = mutation.survivor_names(MUTANTS, skips, ["settings"]).splitlines()
+    assert names == [f"settings.windows.x_overlaps__mutmut_{n}" for n in (2, 3, 4)]
+
+
+def test_a_module_asked_for_is_matched_whole_not_as_the_start_of_another_name():
+    assert mutation.survivor_names(MUTANTS, [], ["settings.window", "components.clust"]) == ""
+
+
 def test_the_scores_go_to_the_job_summary_as_a_code_block(tmp_path, monkeypatch, capsys):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

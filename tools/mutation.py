@@ -3,6 +3,10 @@
     python -m tools.mutation score                killed / (measured - skipped) per module, then per package
     python -m tools.mutation survivors [--diff]   the survivors not on the skip list (also into
                                                   mutants/survivors.txt)
+    python -m tools.mutation survivors --names [MODULE ...]
+                                                  their names alone, of these modules (dotted, as
+                                                  components.cache) or all: what `make
+                                                  mutate-survivors` measures again
 
 mutmut (`make mutate`) keeps one `<file>.py.meta` per mutated file under mutants/: each mutant's
 name and the exit status of the tests run against it. A mutant is *killed* when a test failed,
@@ -176,6 +180,19 @@ def score(mutants: Path, skips: Sequence[Skip]) -> str:
     return f"{modules}\n\n{table(by_package(recorded))}"
 
 
+def in_modules(name: str, modules: Sequence[str]) -> bool:
+    """Whether the mutant `name` (`components.cache.x_f__mutmut_1`) is of one of `modules`
+    (`components.cache`, or a package: `components`); any module when none is given."""
+    return not modules or any(name.startswith(module + ".") for module in modules)
+
+
+def survivor_names(mutants: Path, skips: Sequence[Skip], modules: Sequence[str] = ()) -> str:
+    """The survivors' names, one a line, of `modules` (in_modules)."""
+    recorded = read_modules(mutants, skips)
+    names = (name for result in recorded.values() for name in result.survivors if in_modules(name, modules))
+    return "\n".join(names)
+
+
 def survivors(mutants: Path, skips: Sequence[Skip], diff: bool) -> str:
     recorded = read_modules(mutants, skips)
     lines = []
@@ -200,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     score_parser = commands.add_parser("score", help="mutation score per module and package")
     survivors_parser = commands.add_parser("survivors", help="surviving mutants not on the skip list")
     survivors_parser.add_argument("--diff", action="store_true", help="each with its diff")
+    survivors_parser.add_argument("--names", action="store_true", help="their names alone, one a line")
+    survivors_parser.add_argument("modules", nargs="*", help="with --names: only these modules' (components.cache)")
     for sub in (score_parser, survivors_parser):
         sub.add_argument("--mutants", type=Path, default=MUTANTS, help="mutmut's directory (default: mutants/)")
         sub.add_argument("--skips", type=Path, default=SKIPS, help="the skip list")
@@ -212,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if step_summary:
                 with open(step_summary, "a") as summary:
                     summary.write(f"```\n{out}\n```\n")
+        elif args.names:
+            out = survivor_names(args.mutants, skips, args.modules)
+        elif args.modules:
+            raise UsageError("modules select survivors by name only: add --names")
         else:
             out = survivors(args.mutants, skips, args.diff)
             (args.mutants / "survivors.txt").write_text(out + "\n" if out else "")
