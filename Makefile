@@ -103,7 +103,7 @@ docs: venv
 # Mutation testing (docs/development.md): mutmut, configured in pyproject.toml, mutates one function
 # at a time and runs the tests that reach it. It keeps what it measured in mutants/:
 #   make mutate                           the mutants not measured yet (the first time: all), then the scores
-#   make mutate MUTATE="settings.windows" only these modules' mutants, measured again, then the scores
+#   make mutate MUTATE="settings.windows" only these modules' (or packages') mutants not measured yet
 #   make mutate MUTATE_TIME=320m          stops (as Ctrl-C does, keeping what it measured) after that long
 # At the lowest priority and one mutant at a time by default, so it only takes idle CPU. mutmut gets
 # SIGINT's default action back: a shell starts a background job (`make mutate &`, nohup) with SIGINT
@@ -113,13 +113,17 @@ MUTATE_CHILDREN ?= 1
 MUTATE_TIME ?=
 MUTMUT_RUN = nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) env --default-signal=INT \
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
+# mutmut measures again every mutant it is given by name, so MUTATE's modules are handed over as
+# the names of their mutants still to measure (tools.mutation unmeasured): a run stopped part-way
+# through resumes where it stopped. Given no name at all, mutmut runs every mutant not measured.
 mutate: venv
-	$(MUTMUT_RUN) $(foreach module,$(MUTATE),"$(module).*") || test $$? -eq 124
+	@$(if $(MUTATE),names="$$($(PY) -m tools.mutation unmeasured $(MUTATE))" && \
+	if [ -z "$$names" ]; then echo "nothing left to measure in $(MUTATE)"; else \
+		$(MUTMUT_RUN) $$names || test $$? -eq 124; fi,$(MUTMUT_RUN) || test $$? -eq 124)
 	@$(MAKE) --no-print-directory mutate-score
 
-# The survivors (of MUTATE's modules, or all) measured again, after tests were written for them: far
-# cheaper than their modules again. Without survivors it runs nothing (mutmut given no name would
-# run every mutant not measured yet).
+# The survivors (of MUTATE's modules, or all) measured again, after tests were written for them:
+# far cheaper than their modules again.
 mutate-survivors: venv
 	@names="$$($(PY) -m tools.mutation survivors --names $(MUTATE))" && \
 	if [ -z "$$names" ]; then echo "no survivors to measure again"; else \

@@ -3,6 +3,8 @@ into scores per package and the list of survivors, leaving out the skip list's m
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import shutil
 import subprocess
 import tomllib
@@ -74,6 +76,37 @@ def test_the_survivors_to_measure_again_are_named_alone_one_a_line_for_the_modul
 
 def test_a_module_asked_for_is_matched_whole_not_as_the_start_of_another_name():
     assert mutation.survivor_names(MUTANTS, [], ["settings.window", "components.clust"]) == ""
+
+
+def test_a_stopped_run_resumes_with_the_mutants_not_measured_yet_by_name(tmp_path):
+    mutants, root = recorded_tree(tmp_path)
+    assert mutation.to_measure(mutants, [], ["settings.windows"], root) == "settings.windows.x_parse_window__mutmut_1"
+
+
+def test_a_module_not_recorded_yet_is_measured_whole():
+    assert mutation.to_measure(MUTANTS, [], ["components.cache"]) == "components.cache.*"
+
+
+def test_a_module_changed_since_mutmut_copied_it_is_measured_whole_but_not_its_submodules(tmp_path):
+    mutants, root = recorded_tree(tmp_path)
+    copied = (mutants / "components" / "cluster.py").stat().st_mtime
+    os.utime(root / "components" / "cluster.py", (copied + 1, copied + 1))
+    assert mutation.to_measure(mutants, [], ["components"], root) == "components.cluster.x[_ǁ]*"
+    assert fnmatch.fnmatchcase("components.cluster.xǁClusterǁ__init____mutmut_2", "components.cluster.x[_ǁ]*")
+    assert not fnmatch.fnmatchcase("settings.windows.x_f__mutmut_1", mutation.own_mutants("settings/__init__.py"))
+
+
+def recorded_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """The recorded mutants/ tree with its mutated copies, and sources older than those beside it."""
+    mutants, root = tmp_path / "mutants", tmp_path / "repo"
+    shutil.copytree(MUTANTS, mutants)
+    for meta in MUTANTS.rglob("*.meta"):
+        module = meta.relative_to(MUTANTS).with_suffix("")
+        (mutants / module).touch()
+        (root / module).parent.mkdir(parents=True, exist_ok=True)
+        (root / module).touch()
+        os.utime(root / module, (0, 0))
+    return mutants, root
 
 
 def test_the_scores_go_to_the_job_summary_as_a_code_block(tmp_path, monkeypatch, capsys):

@@ -7,6 +7,9 @@
                                                   their names alone, of these modules (dotted, as
                                                   components.cache) or all: what `make
                                                   mutate-survivors` measures again
+    python -m tools.mutation unmeasured MODULE ...
+                                                  the names of these modules' mutants not measured
+                                                  yet: what `make mutate MUTATE=...` measures
 
 mutmut (`make mutate`) keeps one `<file>.py.meta` per mutated file under mutants/: each mutant's
 name and the exit status of the tests run against it. A mutant is *killed* when a test failed,
@@ -65,6 +68,7 @@ class Tally:
     skipped: int = 0
     not_measured: int = 0
     survivors: list[str] = field(default_factory=list)
+    unmeasured: list[str] = field(default_factory=list)
 
     @property
     def measured(self) -> int:
@@ -78,6 +82,7 @@ class Tally:
         for name in ("killed", "survived", "no_tests", "timeouts", "other", "skipped", "not_measured"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.survivors += other.survivors
+        self.unmeasured += other.unmeasured
 
 
 def read_skips(text: str, source: str = "mutation_skips.txt") -> list[Skip]:
@@ -107,6 +112,7 @@ def tally(exit_codes: dict[str, int | None], skips: Sequence[Skip]) -> Tally:
             result.skipped += 1
         elif code in NOT_MEASURED:
             result.not_measured += 1
+            result.unmeasured.append(name)
         elif code in KILLED:
             result.killed += 1
         elif code in TIMEOUT:
@@ -189,8 +195,39 @@ def in_modules(name: str, modules: Sequence[str]) -> bool:
 def survivor_names(mutants: Path, skips: Sequence[Skip], modules: Sequence[str] = ()) -> str:
     """The survivors' names, one a line, of `modules` (in_modules)."""
     recorded = read_modules(mutants, skips)
-    names = (name for result in recorded.values() for name in result.survivors if in_modules(name, modules))
-    return "\n".join(names)
+    return "\n".join(name for result in recorded.values() for name in result.survivors if in_modules(name, modules))
+
+
+def dotted(module: str) -> str:
+    """`components.cache` for components/cache.py, `settings` for settings/__init__.py."""
+    return module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def own_mutants(module: str) -> str:
+    """The fnmatch pattern of one module's mutants alone: mutmut names a function's `x_<name>` and a
+    method's `xǁ<class>ǁ<name>`, so a package's pattern leaves its submodules' out."""
+    return f"{dotted(module)}.x[_ǁ]*"
+
+
+def to_measure(mutants: Path, skips: Sequence[Skip], modules: Sequence[str], root: Path = ROOT) -> str:
+    """What `make mutate MUTATE=...` hands mutmut, one a line: the mutants of `modules` not measured
+    yet, by name (mutmut measures again every mutant it is given by name, so naming the modules
+    would measure their measured mutants again). A module mutmut has not recorded, or whose source
+    is newer than its mutated copy (mutmut makes that module's mutants again), goes whole, by
+    pattern."""
+    recorded = read_modules(mutants, skips)
+    lines: list[str] = []
+    for asked in modules:
+        found = [m for m in recorded if dotted(m) == asked or dotted(m).startswith(asked + ".")]
+        if not found:
+            lines.append(f"{asked}.*")
+        for module in found:
+            copy = mutants / module
+            if not copy.exists() or (root / module).stat().st_mtime > copy.stat().st_mtime:
+                lines.append(own_mutants(module))
+            else:
+                lines += recorded[module].unmeasured
+    return "\n".join(lines)
 
 
 def survivors(mutants: Path, skips: Sequence[Skip], diff: bool) -> str:
@@ -219,7 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     survivors_parser.add_argument("--diff", action="store_true", help="each with its diff")
     survivors_parser.add_argument("--names", action="store_true", help="their names alone, one a line")
     survivors_parser.add_argument("modules", nargs="*", help="with --names: only these modules' (components.cache)")
-    for sub in (score_parser, survivors_parser):
+    unmeasured_parser = commands.add_parser("unmeasured", help="the names of the mutants not measured yet")
+    unmeasured_parser.add_argument("modules", nargs="+", help="modules or packages (components.cache, components)")
+    for sub in (score_parser, survivors_parser, unmeasured_parser):
         sub.add_argument("--mutants", type=Path, default=MUTANTS, help="mutmut's directory (default: mutants/)")
         sub.add_argument("--skips", type=Path, default=SKIPS, help="the skip list")
     args = parser.parse_args(argv)
@@ -231,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if step_summary:
                 with open(step_summary, "a") as summary:
                     summary.write(f"```\n{out}\n```\n")
+        elif args.command == "unmeasured":
+            out = to_measure(args.mutants, skips, args.modules)
         elif args.names:
             out = survivor_names(args.mutants, skips, args.modules)
         elif args.modules:
