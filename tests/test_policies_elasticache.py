@@ -87,13 +87,30 @@ def test_preferred_transit_mode_says_plaintext_is_still_accepted(report):
     ) == ["transitEncryptionMode is 'preferred', so clients may still connect without TLS"]
 
 
-def test_sharded_groups_need_a_replica_per_shard(policy_pack):
+def sharded(**shards) -> dict:
+    """The compliant group in cluster mode: numNodeGroups shards instead of numCacheClusters."""
     inputs = {k: v for k, v in CACHE["inputs"].items() if k != "numCacheClusters"}
-    sharded = resource(REPLICATION_GROUP, "sharded", {**inputs, "numNodeGroups": 2.0, "replicasPerNodeGroup": 0.0})
-    result = policy_pack.check(document(sharded))
+    return resource(REPLICATION_GROUP, "sharded", {**inputs, "numNodeGroups": 2.0, **shards})
+
+
+def test_sharded_groups_need_a_replica_per_shard(policy_pack):
+    result = policy_pack.check(document(sharded(replicasPerNodeGroup=0.0)))
     assert messages(result, "aws-elasticache-replication-group-multi-az") == [
         "replicasPerNodeGroup is 0, so shards have no replica"
     ]
+
+
+def test_a_sharded_group_without_replicas_per_shard_has_none(policy_pack):
+    # The provider's replicas_per_node_group defaults to 0 (no replica in any shard).
+    result = policy_pack.check(document(sharded()))
+    assert messages(result, "aws-elasticache-replication-group-multi-az") == [
+        "replicasPerNodeGroup is not set, so shards have no replica"
+    ]
+
+
+def test_a_sharded_group_with_one_replica_per_shard_passes(policy_pack):
+    result = policy_pack.check(document(sharded(replicasPerNodeGroup=1.0)))
+    assert messages(result, "aws-elasticache-replication-group-multi-az") == []
 
 
 def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
@@ -102,6 +119,17 @@ def test_minimum_snapshot_days_come_from_the_policy_config(policy_pack):
         document(*broken([CACHE], 0, {"three": (None, ("snapshotRetentionLimit",), 3.0)})), config
     )
     assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == []
+
+
+def test_an_unset_snapshot_retention_fails_even_a_one_day_minimum(policy_pack):
+    # Unset is 0 days: no automatic snapshots at all.
+    config = {"aws-elasticache-replication-group-snapshot-retention": {"minimumDays": 1}}
+    result = policy_pack.check(
+        document(*broken([CACHE], 0, {"unset": (None, ("snapshotRetentionLimit",), DELETE)})), config
+    )
+    assert messages(result, "aws-elasticache-replication-group-snapshot-retention") == [
+        "snapshotRetentionLimit is not set (0 or unset turns snapshots off); at least 1 days required"
+    ]
 
 
 def test_a_default_subnet_group_says_why_it_is_one(report):
