@@ -71,6 +71,7 @@ BREAKS = {
     "cluster": {
         "insights-off": ("aws-ecs-cluster-container-insights", ("settings", 0, "value"), "disabled"),
         "insights-unset": ("aws-ecs-cluster-container-insights", ("settings",), DELETE),
+        "insights-enabled": (None, ("settings", 0, "value"), "enabled"),
         "exec-unlogged": (
             "aws-ecs-cluster-exec-audit",
             ("configuration", "executeCommandConfiguration", "logging"),
@@ -177,3 +178,77 @@ def test_an_image_by_tag_is_named(report):
     assert messages(report, "aws-ecs-task-definition-image-digest", variant_urn(task, "image-by-tag")) == [
         f"container web: image '{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0' is not pinned by digest (@sha256:<64 hex>)"
     ]
+
+
+def test_container_definitions_that_are_not_a_list_are_reported(policy_pack):
+    task = resource(TASK_TYPE, "one-object", {**TASK["inputs"], "containerDefinitions": json.dumps(CONTAINERS[0])})
+    result = policy_pack.check(document(task))
+    assert messages(result, "aws-ecs-task-definition-logging") == ["containerDefinitions is not a JSON list"]
+
+
+def test_a_container_without_a_name_is_still_checked(policy_pack):
+    # ECS refuses a container definition without a name only when the task definition is
+    # registered; the preview still shows what else is wrong with it.
+    nameless = {k: v for k, v in CONTAINERS[0].items() if k != "name"}
+    task = resource(
+        TASK_TYPE, "nameless", {**TASK["inputs"], "containerDefinitions": json.dumps([{**nameless, "user": "root"}])}
+    )
+    assert messages(policy_pack.check(document(task)), "aws-ecs-task-definition-non-root-user") == [
+        "container ?: user is 'root', so the container runs as root"
+    ]
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the cluster, the service or the task definition: a
+    container's line starts with the container's name."""
+    said = {
+        variant: messages(report, policy, variant_urn(SCENARIO[SUBJECTS[subject]], variant))
+        for subject, breaks in BREAKS.items()
+        for variant, (policy, _, _) in breaks.items()
+        if policy
+    }
+    assert said == {
+        "insights-off": ["containerInsights is 'disabled'"],
+        "insights-unset": ["containerInsights is not set"],
+        "exec-unlogged": ["executeCommandConfiguration.logging is NONE"],
+        "exec-unencrypted": ["executeCommandConfiguration.kmsKeyId is not set"],
+        "public-ip": ["networkConfiguration.assignPublicIp is true"],
+        "pinned-platform": ["platformVersion is pinned to '1.3.0'"],
+        "privileged": ["container web: privileged is true"],
+        "writable-root": ["container web: readonlyRootFilesystem is false"],
+        "writable-root-default": ["container web: readonlyRootFilesystem is not set"],
+        "host-pid": ["pidMode is host"],
+        "bridge-network": ["networkMode is 'bridge', not awsvpc"],
+        "root-user": ["container web: user is 'root', so the container runs as root"],
+        "uid-0": ["container web: user is '0:0', so the container runs as root"],
+        "image-user": ["container web: user is not set, so the container runs as root"],
+        "shared-role": ["taskRoleArn is the execution role"],
+        "no-log-driver": ["container web: logConfiguration.logDriver is not set"],
+        "aws-keys-in-env": [
+            "container web: environment variable AWS_SECRET_ACCESS_KEY is never allowed in plain environment "
+            "(Security Hub ECS.8; AWS credentials come from the task role)"
+        ],
+        "password-in-env": [
+            "container web: environment variable DATABASE_PASSWORD looks like a credential (the word PASSWORD); "
+            "pass it under secrets with valueFrom"
+        ],
+        "master-secret": [
+            f"container web: secret REDIS_AUTH_TOKEN is the RDS-managed master secret arn:aws:secretsmanager:us-east-1:"
+            f"{ACCOUNT}:secret:rds!db-0f4b8c9e-5a2d-4e7f-9c1b-3d6e8f0a2b4c-XyZ123:password::"
+        ],
+        "master-secret-arn-in-env": [
+            f"container web: environment variable DB_SECRET_ARN names the RDS-managed master secret "
+            f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-0f4b8c9e-5a2d-4e7f-9c1b-3d6e8f0a2b4c-XyZ123"
+        ],
+        "secret-not-an-arn": [
+            "container web: secret REDIS_AUTH_TOKEN has valueFrom 'plaintext', not a Secrets Manager or SSM ARN"
+        ],
+        "image-by-tag": [
+            f"container web: image '{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp:1.0.0' is not pinned by digest "
+            "(@sha256:<64 hex>)"
+        ],
+        "short-digest": [
+            f"container web: image '{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/webapp@sha256:{DIGEST[:12]}' is not "
+            "pinned by digest (@sha256:<64 hex>)"
+        ],
+    }
