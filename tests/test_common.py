@@ -1,20 +1,86 @@
-"""components/common.py: what every component shares. A Deferred (a key policy's principals made
-later in the program) settles with the program's error when the program fails first, so that what
+"""components/common.py: what every component shares, each built or called alone: a tier's subnet,
+the roles ECS itself assumes, the IAM documents (their text in sorted keys, as the other policies,
+so that no plan shows a change of order), and a Deferred (a key policy's principals made later in
+the program), which settles with the program's error when the program fails first, so that what
 waits for it ends the run with that error instead of waiting forever."""
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.common import Deferred
-from tests.components_support import build
+from components.common import TYPE_PREFIX, Deferred, ecs_role, ecs_trust_policy, tier_subnet
+from tests.components_support import VPC, build
+from tests.support import Synth
 
 ERROR = "web: DATABASE_HOST is defined twice in its environment and secrets"
+HOOK = "arn:aws:lambda:us-east-1:123456789012:function:webapp-prod-smoke-test"
+
+
+class Parent(pulumi.ComponentResource):
+    """A component making a subnet and an ECS role, as the network and the smoke test do."""
+
+    def __init__(self) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Network", "network", None, None)
+        tier_subnet(self, VPC, "network", "isolated", 2, "us-east-1c", "10.0.42.0/24")
+        ecs_role(
+            "hook-invoke",
+            "ECS invokes the smoke-test hook",
+            self,
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": HOOK},
+        )
+
+
+@pytest.fixture(scope="module")
+def made() -> Synth:
+    def program() -> None:
+        Parent()
+
+    return build("prod", program)
+
+
+def test_a_tier_subnet_is_in_its_az_without_public_ips_named_and_tagged_with_its_tier(made):
+    assert made.named("network-isolated-2")["inputs"] == {
+        "vpcId": VPC,
+        "cidrBlock": "10.0.42.0/24",
+        "availabilityZone": "us-east-1c",
+        "mapPublicIpOnLaunch": False,
+        "tags": {"Name": "network-isolated-us-east-1c", "tier": "isolated"},
+    }
+
+
+def test_only_ecs_may_assume_an_ecs_role_and_its_policy_allows_only_the_statements_given(made):
+    role = made.named("hook-invoke")
+    assert role["inputs"]["description"] == "ECS invokes the smoke-test hook"
+    assert role["inputs"]["assumeRolePolicy"] == ecs_trust_policy()
+    policy = made.named("hook-invoke-policy")["inputs"]
+    assert policy["role"] == role["id"]
+    assert json.loads(policy["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": HOOK}],
+    }
+
+
+def test_the_helpers_resources_are_children_of_the_component_that_asked(made):
+    component = made.one(f"{TYPE_PREFIX}:Network")["urn"]
+    assert {r["name"]: r["parent"] for r in made.resources if r["custom"]} == dict.fromkeys(
+        ("network-isolated-2", "hook-invoke", "hook-invoke-policy"), component
+    )
+
+
+def test_the_ecs_trust_policy_lets_ecs_alone_assume_a_role_in_sorted_keys():
+    text = ecs_trust_policy()
+    assert json.loads(text) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    assert text == json.dumps(json.loads(text), sort_keys=True)
 
 
 @contextmanager
@@ -40,7 +106,7 @@ def test_a_deferred_failed_before_it_is_resolved_fails_what_waits_for_it_with_th
         aws.sns.Topic("waiting", policy=later.output)
         later.fail(ValueError(ERROR))
 
-    with time_limit(20), pytest.raises(ValueError, match=ERROR):
+    with time_limit(10), pytest.raises(ValueError, match=ERROR):
         build("staging", program)
 
 
