@@ -86,6 +86,8 @@ BREAKS = {
     "service": {
         "public-ip": ("aws-ecs-service-no-public-ip", ("networkConfiguration", "assignPublicIp"), True),
         "pinned-platform": ("aws-ecs-service-fargate-platform", ("platformVersion",), "1.3.0"),
+        # The provider's assign_public_ip defaults to false.
+        "public-ip-unset": (None, ("networkConfiguration", "assignPublicIp"), DELETE),
     },
     "task": {
         "privileged": ("aws-ecs-task-definition-non-privileged", CONTAINER + ("privileged",), True),
@@ -195,6 +197,28 @@ def test_a_container_without_a_name_is_still_checked(policy_pack):
     )
     assert messages(policy_pack.check(document(task)), "aws-ecs-task-definition-non-root-user") == [
         "container ?: user is 'root', so the container runs as root"
+    ]
+
+
+def with_container(name: str, **changes) -> dict:
+    """The compliant task definition, its container changed."""
+    definitions = json.dumps([{**CONTAINERS[0], **changes}])
+    return resource(TASK_TYPE, name, {**TASK["inputs"], "containerDefinitions": definitions})
+
+
+def test_a_variable_without_a_name_does_not_hide_the_next_one(policy_pack):
+    environment = [{"value": "orphan"}, {"name": "DATABASE_PASSWORD", "value": "abc"}]
+    result = policy_pack.check(document(with_container("unnamed-variable", environment=environment)))
+    assert messages(result, "aws-ecs-task-definition-no-secrets-in-environment") == [
+        "container web: environment variable DATABASE_PASSWORD looks like a credential (the word PASSWORD); "
+        "pass it under secrets with valueFrom"
+    ]
+
+
+def test_a_secret_without_value_from_is_reported(policy_pack):
+    result = policy_pack.check(document(with_container("no-value-from", secrets=[{"name": "REDIS_AUTH_TOKEN"}])))
+    assert messages(result, "aws-ecs-task-definition-no-secrets-in-environment") == [
+        "container web: secret REDIS_AUTH_TOKEN has valueFrom '', not a Secrets Manager or SSM ARN"
     ]
 
 
