@@ -121,3 +121,26 @@ def test_an_untagged_group_egressing_to_the_internet_is_named(report):
     assert messages(report, INTERNET_EGRESS, rule) == [
         "worker-sg-untagged-world-egress sends tcp 443 to 0.0.0.0/0, and is not tagged webapp:egress-to-internet=true"
     ]
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the endpoint or the egress rule: a statement is named
+    by its Sid (by its position without one) with the principal it lets in, and a rule by its
+    group, what it sends where and the tag the group lacks."""
+    said = {
+        variant: [m for p in TABLE.policies for m in messages(report, p, case.on)]
+        for variant, case in TABLE.cases.items()
+    }
+    world = f"and is not tagged {TAG}=true"
+    assert said == {
+        "no-policy": [
+            "policy is not set, so the endpoint admits any principal to any resource (AWS's full-access default)"
+        ],
+        "no-account-condition": ["statement ThisAccountOnly allows '*' without an account condition"],
+        "not-json": ["policy is not valid JSON: Expecting property name enclosed in double quotes at position 1"],
+        "gateway-public-policy": ["statement 0 allows '*' without an account condition"],
+        "untagged-world-egress": [f"worker-sg-untagged-world-egress sends tcp 443 to 0.0.0.0/0, {world}"],
+        "tagged-false": [f"worker-sg-tagged-false sends tcp 443 to 0.0.0.0/0, {world}"],
+        "inline-world-egress": [f"web-sg-inline-world-egress sends tcp 443 to 0.0.0.0/0, {world}"],
+        "ipv6-world-egress": [f"web-sg-ipv6-world-egress sends tcp 443 to ::/0, {world}"],
+    }
