@@ -117,5 +117,6 @@ def test_a_deferred_resolved_before_the_program_fails_keeps_its_value():
         later.fail(ValueError(ERROR))
         aws.sns.Topic("waiting", display_name=later.output)
 
-    stack = build("staging", program)
+    with time_limit(10):
+        stack = build("staging", program)
     assert stack.named("waiting")["inputs"]["displayName"] == stack.named("made-first")["outputs"]["arn"]
