@@ -15,12 +15,66 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.common import TYPE_PREFIX, Deferred, ecs_role, ecs_trust_policy, tier_subnet
+from components.common import (
+    TYPE_PREFIX,
+    AwsContext,
+    Deferred,
+    child,
+    ecs_role,
+    ecs_trust_policy,
+    policy_document,
+    provided,
+    service_trust_policy,
+    tier_subnet,
+)
 from tests.components_support import VPC, build
 from tests.support import Synth
 
 ERROR = "web: DATABASE_HOST is defined twice in its environment and secrets"
 HOOK = "arn:aws:lambda:us-east-1:123456789012:function:webapp-prod-smoke-test"
+
+
+CONTEXT = AwsContext(account_id="123456789012", region="us-east-1")
+
+
+def test_an_arn_names_the_partition_service_region_and_account():
+    assert CONTEXT.arn("ecs", "*") == "arn:aws:ecs:us-east-1:123456789012:*"
+    assert CONTEXT.arn("logs", "log-group:x", region="us-west-2") == "arn:aws:logs:us-west-2:123456789012:log-group:x"
+    # S3 bucket ARNs carry neither region nor account.
+    assert CONTEXT.arn("s3", "webapp-logs", region="", account=False) == "arn:aws:s3:::webapp-logs"
+    china = AwsContext(account_id="123456789012", region="cn-north-1", partition="aws-cn")
+    assert china.arn("kms", "key/*") == "arn:aws-cn:kms:cn-north-1:123456789012:key/*"
+    assert CONTEXT.service_principal("rds") == "rds.amazonaws.com"
+
+
+def test_a_value_the_provider_always_sets_passes_and_a_missing_one_fails_naming_it():
+    assert provided("arn:aws:secretsmanager:us-east-1:123456789012:secret:x", "secret ARN").endswith(":x")
+    assert provided(0, "port") == 0
+    with pytest.raises(ValueError, match="^the provider returned no master user secret ARN$"):
+        provided(None, "master user secret ARN")
+
+
+def test_a_service_trust_policy_lets_the_services_assume_a_role_only_for_this_account_in_sorted_keys():
+    one = service_trust_policy(["lambda.amazonaws.com"], CONTEXT)
+    assert json.loads(one) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+            }
+        ],
+    }
+    assert one == json.dumps(json.loads(one), sort_keys=True)
+    both = json.loads(service_trust_policy(["rds.amazonaws.com", "monitoring.rds.amazonaws.com"], CONTEXT, "arn:x"))
+    [statement] = both["Statement"]
+    assert statement["Principal"] == {"Service": ["monitoring.rds.amazonaws.com", "rds.amazonaws.com"]}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:x"},
+    }
 
 
 class Parent(pulumi.ComponentResource):
@@ -29,6 +83,18 @@ class Parent(pulumi.ComponentResource):
     def __init__(self) -> None:
         super().__init__(f"{TYPE_PREFIX}:Network", "network", None, None)
         tier_subnet(self, VPC, "network", "isolated", 2, "us-east-1c", "10.0.42.0/24")
+        aws.iam.Policy(
+            "documented",
+            policy=policy_document(
+                {
+                    "Effect": "Allow",
+                    "Action": "logs:PutLogEvents",
+                    "Resource": aws.sns.Topic("named", opts=pulumi.ResourceOptions(parent=self)).arn,
+                },
+                {"Effect": "Deny", "Action": "*", "NotResource": "*"},
+            ),
+            opts=child(self),
+        )
         ecs_role(
             "hook-invoke",
             "ECS invokes the smoke-test hook",
@@ -67,10 +133,22 @@ def test_only_ecs_may_assume_an_ecs_role_and_its_policy_allows_only_the_statemen
     }
 
 
+def test_a_policy_document_holds_the_statements_given_with_their_outputs_resolved_in_sorted_keys(made):
+    text = made.named("documented")["inputs"]["policy"]
+    assert json.loads(text) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": made.named("named")["outputs"]["arn"]},
+            {"Effect": "Deny", "Action": "*", "NotResource": "*"},
+        ],
+    }
+    assert text == json.dumps(json.loads(text), sort_keys=True)
+
+
 def test_the_helpers_resources_are_children_of_the_component_that_asked(made):
     component = made.one(f"{TYPE_PREFIX}:Network")["urn"]
     assert {r["name"]: r["parent"] for r in made.resources if r["custom"]} == dict.fromkeys(
-        ("network-isolated-2", "hook-invoke", "hook-invoke-policy"), component
+        ("network-isolated-2", "named", "documented", "hook-invoke", "hook-invoke-policy"), component
     )
 
 
