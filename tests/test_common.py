@@ -95,6 +95,7 @@ class Parent(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
+        aws.sns.Topic("kept", opts=child(self, protect=True, ignore_changes=["displayName"]))
         ecs_role(
             "hook-invoke",
             "ECS invokes the smoke-test hook",
@@ -145,10 +146,15 @@ def test_a_policy_document_holds_the_statements_given_with_their_outputs_resolve
     assert text == json.dumps(json.loads(text), sort_keys=True)
 
 
+def test_a_child_keeps_the_options_it_is_given_besides_its_parent(made):
+    options = made.named("kept")["options"]
+    assert (options["protect"], options["ignoreChanges"]) == (True, ["displayName"])
+
+
 def test_the_helpers_resources_are_children_of_the_component_that_asked(made):
     component = made.one(f"{TYPE_PREFIX}:Network")["urn"]
     assert {r["name"]: r["parent"] for r in made.resources if r["custom"]} == dict.fromkeys(
-        ("network-isolated-2", "named", "documented", "hook-invoke", "hook-invoke-policy"), component
+        ("network-isolated-2", "named", "documented", "kept", "hook-invoke", "hook-invoke-policy"), component
     )
 
 
