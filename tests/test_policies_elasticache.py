@@ -1,7 +1,17 @@
 """ElastiCache policies: the compliant replication group, its breaks and the changes that stay
 safe, which tests/test_policies.py runs; here the messages, sharded groups and the policy config."""
 
-from tests.policy_support import ACCOUNT, DELETE, PolicyTable, broken, document, messages, resource, variant_urn
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    UNKNOWN,
+    PolicyTable,
+    broken,
+    document,
+    messages,
+    resource,
+    variant_urn,
+)
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/7d1c2b3a-0e4f-4a5b-8c6d-9e0f1a2b3c4d"
@@ -110,6 +120,11 @@ def test_a_sharded_group_without_replicas_per_shard_has_none(policy_pack):
 
 def test_a_sharded_group_with_one_replica_per_shard_passes(policy_pack):
     result = policy_pack.check(document(sharded(replicasPerNodeGroup=1.0)))
+    assert messages(result, "aws-elasticache-replication-group-multi-az") == []
+
+
+def test_a_sharded_group_whose_replica_count_is_unknown_is_judged_at_the_next_preview(policy_pack):
+    result = policy_pack.check(document(sharded(replicasPerNodeGroup=UNKNOWN)))
     assert messages(result, "aws-elasticache-replication-group-multi-az") == []
 
 
