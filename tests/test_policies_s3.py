@@ -4,7 +4,17 @@ tests/test_policies.py runs; here the messages and ALB access-log buckets (held 
 
 import json
 
-from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, removed, resource, variant_urn
+from tests.policy_support import (
+    ACCOUNT,
+    DELETE,
+    UNKNOWN,
+    PolicyTable,
+    document,
+    messages,
+    removed,
+    resource,
+    variant_urn,
+)
 
 NAME = "webapp-test-data"
 ARN = f"arn:aws:s3:::{NAME}"
@@ -78,6 +88,7 @@ BREAKS = {
     "acls-enabled": ("aws-s3-bucket-ownership-enforced", "data-ownership", ("rule", "objectOwnership"), "ObjectWriter"),
     "sse-s3": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("sseAlgorithm",), "AES256"),
     "aws-managed-key": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("kmsMasterKeyId",), DELETE),
+    "aws-s3-alias": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("kmsMasterKeyId",), "alias/aws/s3"),
     "no-bucket-key": ("aws-s3-bucket-encryption", "data-sse", ("rules", 0, "bucketKeyEnabled"), False),
     "tls-optional": (
         "aws-s3-bucket-tls-only",
@@ -117,6 +128,81 @@ def test_a_bucket_without_encryption_configuration_is_named_as_sse_s3(report):
     assert messages(report, "aws-s3-bucket-encryption", variant_urn(BUCKET, "default-encryption")) == [
         "default encryption is 'AES256', not aws:kms with a customer-managed key"
     ]
+
+
+def test_each_break_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the bucket: each names the setting and what it holds."""
+    said = {
+        variant: [m for p in TABLE.policies for m in messages(report, p, case.on)]
+        for variant, case in TABLE.cases.items()
+    }
+    no_tls = "no bucket policy statement denies requests without aws:SecureTransport"
+    no_expiry = "no enabled lifecycle rule expires objects"
+    no_abort = "no enabled lifecycle rule aborts incomplete multipart uploads"
+    sse_s3 = "default encryption is 'AES256', not aws:kms with a customer-managed key"
+    assert said == {
+        "no-public-access-block": ["no public access block names it"],
+        "no-ownership-controls": ["object ownership is not managed, so ACLs stay enabled"],
+        "default-encryption": [sse_s3],
+        "no-bucket-policy": [no_tls],
+        "no-lifecycle": [no_expiry, no_abort],
+        "no-versioning": ["versioning is not enabled"],
+        "no-access-logging": ["no access logging is configured"],
+        "public-policy-allowed": ["its public access block leaves blockPublicPolicy off"],
+        "acls-enabled": ["object ownership is 'ObjectWriter', so ACLs stay enabled"],
+        "sse-s3": [sse_s3],
+        "aws-managed-key": ["kmsMasterKeyId is not set, so objects use the AWS-managed key"],
+        "aws-s3-alias": ["kmsMasterKeyId is 'alias/aws/s3', so objects use the AWS-managed key"],
+        "no-bucket-key": ["bucketKeyEnabled is not true, so every object costs a KMS request"],
+        "tls-optional": [no_tls],
+        "tls-bucket-only": [no_tls],
+        "lifecycle-disabled": [no_expiry, no_abort],
+        "objects-never-expire": [no_expiry],
+        "versioning-suspended": ["versioning is 'Suspended'"],
+        "logs-into-itself": ["logs its access into itself"],
+    }
+
+
+def s3_problems(result) -> dict:
+    return {v.message: v.urn for p in TABLE.policies for v in result.by_policy(p)}
+
+
+INLINE = {
+    "serverSideEncryptionConfiguration": {"rule": SCENARIO[3]["inputs"]["rules"][0]},
+    "lifecycleRules": [{"enabled": True, "expiration": {"days": 90.0}, "abortIncompleteMultipartUploadDays": 7.0}],
+    "policy": json.dumps(TLS_ONLY),
+    "versioning": {"enabled": True},
+    "logging": {"targetBucket": "webapp-test-access-logs", "targetPrefix": "data/"},
+}
+
+
+def inline_bucket(**changes) -> list:
+    """The compliant bucket set up by the bucket's own (deprecated) arguments instead of
+    configuration resources; public access block and ownership controls have no inline form."""
+    inline = {**INLINE, **changes}
+    bucket = resource(
+        BUCKET["type"], "data", {**BUCKET["inputs"], **inline}, outputs={**inline, "bucket": NAME, "arn": ARN}
+    )
+    return [bucket, *SCENARIO[1:3]]
+
+
+def test_a_bucket_set_up_by_its_inline_arguments_passes(policy_pack):
+    assert s3_problems(policy_pack.check(document(*inline_bucket()))) == {}
+
+
+def test_a_disabled_inline_lifecycle_rule_does_not_count(policy_pack):
+    rules = [{**INLINE["lifecycleRules"][0], "enabled": False}]
+    result = policy_pack.check(document(*inline_bucket(lifecycleRules=rules)))
+    assert s3_problems(result) == {
+        "no enabled lifecycle rule expires objects": BUCKET["urn"],
+        "no enabled lifecycle rule aborts incomplete multipart uploads": BUCKET["urn"],
+    }
+
+
+def test_configuration_resources_naming_the_bucket_literally_count(policy_pack):
+    # A resource given the bucket's name as a string has no dependency on the bucket resource.
+    literal = [BUCKET] + [{**part, "propertyDependencies": {}, "dependencies": []} for part in SCENARIO[1:]]
+    assert s3_problems(policy_pack.check(document(*literal))) == {}
 
 
 LOG_NAME = "webapp-test-alb-logs"
@@ -161,3 +247,38 @@ def test_the_sse_s3_exemption_follows_the_policy_config(policy_pack):
     assert messages(result, "aws-s3-bucket-encryption") == [
         "default encryption is 'AES256', not aws:kms with a customer-managed key"
     ]
+
+
+def test_every_load_balancer_log_bucket_is_held_to_sse_s3_and_only_those(policy_pack):
+    """One load balancer names its log bucket literally (no dependency), others through a
+    dependency, one while the bucket's name is unknown (a preview): both buckets are held to
+    SSE-S3 and the data bucket still to KMS."""
+    named = resource(
+        "aws:lb/loadBalancer:LoadBalancer", "alb-named", {"accessLogs": {"enabled": True, "bucket": LOG_NAME}}
+    )
+    other_name = "webapp-test-nlb-logs"
+    other = resource(
+        "aws:s3/bucket:Bucket", "nlb-logs", {}, outputs={"bucket": other_name, "arn": f"arn:aws:s3:::{other_name}"}
+    )
+    linked = resource(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "alb-linked",
+        {"accessLogs": {"enabled": True, "bucket": UNKNOWN}},
+        deps={"accessLogs": [other["urn"]]},
+    )
+    kms_logs = [
+        part(
+            "bucketServerSideEncryptionConfiguration",
+            f"{bucket['name']}-sse",
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
+            bucket=bucket,
+            bucket_name=bucket["outputs"]["bucket"],
+        )
+        for bucket in (LOG_BUCKET, other)
+    ]
+    result = policy_pack.check(document(*SCENARIO, LOG_BUCKET, other, linked, named, LB, *kms_logs))
+    assert {v.urn: v.message for v in result.by_policy("aws-s3-bucket-encryption")} == {
+        bucket["urn"]: "receives load balancer logs (or is exempt from KMS) but encrypts with 'aws:kms'; "
+        "ELB log delivery needs AES256"
+        for bucket in (LOG_BUCKET, other)
+    }
