@@ -83,8 +83,11 @@ SCENARIO = [
     part("bucketLogging", "data-logging", {"targetBucket": "webapp-test-access-logs", "targetPrefix": "data/"}),
 ]
 SSE_RULE = ("rules", 0, "applyServerSideEncryptionByDefault")
+TLS_STATEMENT = ("policy", "Statement", 0)
 BREAKS = {
     "public-policy-allowed": ("aws-s3-bucket-public-access-block", "data-pab", ("blockPublicPolicy",), False),
+    # The provider's default for each of the four block settings is false.
+    "block-setting-unset": ("aws-s3-bucket-public-access-block", "data-pab", ("ignorePublicAcls",), DELETE),
     "acls-enabled": ("aws-s3-bucket-ownership-enforced", "data-ownership", ("rule", "objectOwnership"), "ObjectWriter"),
     "sse-s3": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("sseAlgorithm",), "AES256"),
     "aws-managed-key": ("aws-s3-bucket-encryption", "data-sse", SSE_RULE + ("kmsMasterKeyId",), DELETE),
@@ -97,6 +100,11 @@ BREAKS = {
         "true",
     ),
     "tls-bucket-only": ("aws-s3-bucket-tls-only", "data-policy", ("policy", "Statement", 0, "Resource"), [ARN]),
+    "tls-allow": ("aws-s3-bucket-tls-only", "data-policy", TLS_STATEMENT + ("Effect",), "Allow"),
+    "tls-one-action": ("aws-s3-bucket-tls-only", "data-policy", TLS_STATEMENT + ("Action",), "s3:GetObject"),
+    "tls-any-action": (None, "data-policy", TLS_STATEMENT + ("Action",), "*"),
+    "tls-any-resource": (None, "data-policy", TLS_STATEMENT + ("Resource",), "*"),
+    "dual-layer-kms": (None, "data-sse", SSE_RULE + ("sseAlgorithm",), "aws:kms:dsse"),
     "lifecycle-disabled": ("aws-s3-bucket-lifecycle", "data-lifecycle", ("rules", 0, "status"), "Disabled"),
     "objects-never-expire": ("aws-s3-bucket-lifecycle", "data-lifecycle", ("rules", 0, "expiration"), DELETE),
     "versioning-suspended": (
@@ -149,6 +157,7 @@ def test_each_break_tells_the_reviewer_what_is_wrong(report):
         "no-versioning": ["versioning is not enabled"],
         "no-access-logging": ["no access logging is configured"],
         "public-policy-allowed": ["its public access block leaves blockPublicPolicy off"],
+        "block-setting-unset": ["its public access block leaves ignorePublicAcls off"],
         "acls-enabled": ["object ownership is 'ObjectWriter', so ACLs stay enabled"],
         "sse-s3": [sse_s3],
         "aws-managed-key": ["kmsMasterKeyId is not set, so objects use the AWS-managed key"],
@@ -156,6 +165,11 @@ def test_each_break_tells_the_reviewer_what_is_wrong(report):
         "no-bucket-key": ["bucketKeyEnabled is not true, so every object costs a KMS request"],
         "tls-optional": [no_tls],
         "tls-bucket-only": [no_tls],
+        "tls-allow": [no_tls],
+        "tls-one-action": [no_tls],
+        "tls-any-action": [],
+        "tls-any-resource": [],
+        "dual-layer-kms": [],
         "lifecycle-disabled": [no_expiry, no_abort],
         "objects-never-expire": [no_expiry],
         "versioning-suspended": ["versioning is 'Suspended'"],
