@@ -296,3 +296,10 @@ def test_every_load_balancer_log_bucket_is_held_to_sse_s3_and_only_those(policy_
         "ELB log delivery needs AES256"
         for bucket in (LOG_BUCKET, other)
     }
+
+
+def test_a_bucket_exempt_from_kms_by_the_policy_config_uses_sse_s3(policy_pack):
+    config = {"aws-s3-bucket-encryption": {"sseS3Buckets": ["da*"]}}
+    assert messages(policy_pack.check(document(*SCENARIO), config), "aws-s3-bucket-encryption") == [
+        "receives load balancer logs (or is exempt from KMS) but encrypts with 'aws:kms'; ELB log delivery needs AES256"
+    ]
