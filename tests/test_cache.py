@@ -1,11 +1,22 @@
-"""ElastiCache: engine, placement, failover, encryption, AUTH token handling, snapshots, logs."""
+"""ElastiCache: engine, placement, failover, encryption, AUTH token handling, snapshots, logs.
+
+The first tests read the cache built alone (tests.components_support) from prod's settings, with
+and without cluster mode; the others read it in the stacks."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from settings import load_settings
+from components.cache import Cache, CacheArgs
+from components.datastore import KeyAccess
+from settings import StackSettings, load_settings
 from settings.windows import overlaps
+from tests.components_support import CONTEXT, ISOLATED_SUBNETS, LOG_KEY, VPC, build, settings_with
 from tests.data_tier import (
     admitted,
     app_containers,
@@ -15,7 +26,7 @@ from tests.data_tier import (
     security_group_of,
     service_security_groups,
 )
-from tests.support import Synth, config_with, plain, synth
+from tests.support import CLUSTER_MODE, Synth, config_with, plain, synth
 from tools.synth import is_secret
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -48,6 +59,251 @@ def cache_key(stack: Synth) -> dict:
 
 def token(stack: Synth) -> str:
     return plain(stack.one(PASSWORD)["outputs"]["result"])
+
+
+KEY_ADMIN = "arn:aws:iam::123456789012:role/webapp-prod-key-admin"
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/webapp-prod-web-execution"
+WEB_SECURITY_GROUP = "sg-0f1e2d3c4b5a69788"
+CLUSTERED = {"webapp:cache": {**CLUSTER_MODE, "shards": 3, "replicasPerShard": 2}}
+
+
+def built_alone(overrides: dict[str, Any]) -> tuple[Synth, StackSettings]:
+    """The cache of prod with these overrides, alone, with what it hands the services (its
+    ServiceLink) as the stack output `link`."""
+    settings = settings_with("prod", overrides)
+
+    def program() -> None:
+        # The composition hands every component the stack's provider in its options.
+        provider = aws.Provider("aws", region=CONTEXT.region)
+        cache = Cache(
+            "cache",
+            CacheArgs(
+                settings=settings.cache,
+                context=CONTEXT,
+                vpc_id=VPC,
+                subnet_ids=ISOLATED_SUBNETS,
+                log_key_arn=LOG_KEY,
+                key_access=KeyAccess(administrators=[KEY_ADMIN], consumers=[EXECUTION_ROLE]),
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+        cache.allow_from("web", WEB_SECURITY_GROUP)
+        link = cache.link
+        pulumi.export(
+            "link",
+            {
+                "environment": link.environment,
+                "secrets": link.secrets,
+                "secret_arns": link.secret_arns,
+                "key_arns": link.key_arns,
+            },
+        )
+
+    return build("prod", program), settings
+
+
+@pytest.fixture(scope="module")
+def alone() -> tuple[Synth, StackSettings]:
+    return built_alone({})
+
+
+@pytest.fixture(scope="module")
+def alone_clustered() -> tuple[Synth, StackSettings]:
+    return built_alone(CLUSTERED)
+
+
+def test_every_resource_of_the_cache_is_its_own_and_made_through_the_provider_it_is_given(alone):
+    stack, _ = alone
+    cache = stack.one("webapp:components:Cache")["urn"]
+    key = stack.one("webapp:components:EncryptionKey")
+    provider = stack.one("pulumi:providers:aws", "aws")["urn"]
+    assert key["parent"] == cache
+    for resource in stack.resources:
+        if resource["custom"] and resource["type"] != "pulumi:providers:aws":
+            assert resource["parent"] in {cache, key["urn"]}, resource["name"]
+            if resource["type"].startswith("aws:"):
+                assert resource["provider"].startswith(f"{provider}::"), resource["name"]
+
+
+def test_the_cache_and_its_key_say_what_they_hold_and_a_service_is_let_in_on_6379(alone):
+    stack, settings = alone
+    group = stack.one("aws:ec2/securityGroup:SecurityGroup", "cache-sg")
+    assert group["inputs"] == {
+        "vpcId": VPC,
+        "description": f"{settings.cache.engine} webapp-prod-cache: only from the services using it",
+        "tags": {"Name": "cache"},
+    }
+    rule = stack.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cache-from-web")["inputs"]
+    assert (rule["securityGroupId"], rule["referencedSecurityGroupId"]) == (group["id"], WEB_SECURITY_GROUP)
+    assert (rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 6379, 6379)
+    assert stack.one("aws:kms/key:Key")["inputs"]["description"] == (
+        "ElastiCache webapp-prod-cache: data at rest, snapshots, AUTH token secret"
+    )
+
+
+def test_the_group_runs_the_configured_engine_and_nodes_encrypted_authenticated_and_snapshotted(alone):
+    stack, settings = alone
+    cache = settings.cache
+    group = stack.one(GROUP, "cache-group")
+    values = dict(group["inputs"])
+    token = values.pop("authToken")
+    assert is_secret(token) and plain(token) == plain(stack.one(PASSWORD)["outputs"]["result"])
+    assert values == {
+        "description": f"{cache.engine} {cache.engine_version} for prod",
+        "engine": cache.engine,
+        "engineVersion": cache.engine_version,
+        "nodeType": cache.node_type,
+        "clusterMode": "disabled",
+        "numCacheClusters": cache.num_nodes,
+        "automaticFailoverEnabled": cache.automatic_failover,
+        "multiAzEnabled": cache.multi_az,
+        "port": 6379,
+        "subnetGroupName": stack.one("aws:elasticache/subnetGroup:SubnetGroup")["outputs"]["name"],
+        "securityGroupIds": [stack.one("aws:ec2/securityGroup:SecurityGroup", "cache-sg")["id"]],
+        "parameterGroupName": stack.one("aws:elasticache/parameterGroup:ParameterGroup")["outputs"]["name"],
+        "atRestEncryptionEnabled": True,
+        "kmsKeyId": stack.one("aws:kms/key:Key")["outputs"]["arn"],
+        "transitEncryptionEnabled": True,
+        "transitEncryptionMode": "required",
+        "authTokenUpdateStrategy": "SET",
+        "snapshotRetentionLimit": cache.snapshot_retention_days,
+        "snapshotWindow": cache.snapshot_window,
+        "maintenanceWindow": cache.maintenance_window,
+        "finalSnapshotIdentifier": "webapp-prod-cache-final",
+        "autoMinorVersionUpgrade": True,
+        "applyImmediately": cache.apply_immediately,
+        "logDeliveryConfigurations": [
+            {
+                "destination": f"/aws/elasticache/webapp-prod-cache/{log_type}",
+                "destinationType": "cloudwatch-logs",
+                "logFormat": "json",
+                "logType": log_type,
+            }
+            for log_type in ("slow-log", "engine-log")
+        ],
+        "tags": {"Name": "webapp-prod-cache"},
+    }
+    assert group["options"]["protect"] is cache.protect is True
+
+
+def test_a_cluster_mode_group_has_shards_of_replicas_and_a_parameter_group_that_enables_it(alone_clustered):
+    stack, settings = alone_clustered
+    values = stack.one(GROUP, "cache-group")["inputs"]
+    assert (values["clusterMode"], values["numNodeGroups"], values["replicasPerNodeGroup"]) == (
+        "enabled",
+        settings.cache.shards,
+        settings.cache.replicas_per_shard,
+    )
+    assert "numCacheClusters" not in values
+    parameters = stack.one("aws:elasticache/parameterGroup:ParameterGroup")["inputs"]["parameters"]
+    assert parameters == [
+        {"name": "maxmemory-policy", "value": settings.cache.maxmemory_policy},
+        {"name": "cluster-enabled", "value": "yes"},
+    ]
+
+
+def test_one_shard_keeps_the_shard_inputs_unset_and_cluster_mode_out_of_the_parameter_group(alone):
+    stack, settings = alone
+    values = stack.one(GROUP, "cache-group")["inputs"]
+    assert "numNodeGroups" not in values and "replicasPerNodeGroup" not in values
+    assert stack.one("aws:elasticache/parameterGroup:ParameterGroup")["inputs"] == {
+        "family": settings.cache.parameter_group_family,
+        "description": f"{settings.cache.engine} {settings.cache.engine_version} for webapp-prod-cache",
+        "parameters": [{"name": "maxmemory-policy", "value": settings.cache.maxmemory_policy}],
+    }
+
+
+def test_the_subnet_group_holds_the_subnets_it_is_given(alone):
+    stack, _ = alone
+    assert stack.one("aws:elasticache/subnetGroup:SubnetGroup", "cache-subnets")["inputs"] == {
+        "subnetIds": ISOLATED_SUBNETS,
+        "description": "Isolated subnets of webapp-prod-cache",
+    }
+
+
+def test_the_token_is_64_letters_and_digits_kept_in_a_secret_under_the_cache_key(alone):
+    # 64 of the 16-128 characters ElastiCache accepts; no special character, so none of the `@`,
+    # `"` and `/` it refuses, and nothing to quote in a URL or a shell.
+    stack, _ = alone
+    assert stack.one(PASSWORD, "cache-auth-token")["inputs"] == {"length": 64, "special": False}
+    secret = stack.one(SECRET, "cache-auth-token")
+    # 30 days, the longest window: a deleted secret can be restored that long.
+    assert secret["inputs"] == {
+        "description": "AUTH token of webapp-prod-cache",
+        "kmsKeyId": stack.one("aws:kms/key:Key")["outputs"]["arn"],
+        "recoveryWindowInDays": 30,
+    }
+    version = stack.one(SECRET_VERSION, "cache-auth-token")["inputs"]
+    assert version["secretId"] == secret["id"]
+    assert is_secret(version["secretString"])
+    assert plain(version["secretString"]) == plain(stack.one(PASSWORD)["outputs"]["result"])
+
+
+def test_the_cache_key_lets_its_consumers_decrypt_only_through_elasticache_and_secrets_manager(alone):
+    stack, _ = alone
+    key = stack.one("aws:kms/key:Key", "cache-encryption-key")
+    statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
+    assert statements["KeyAdministrators"]["Principal"] == {"AWS": KEY_ADMIN}
+    consumers = statements["NamedConsumersDecrypt"]
+    assert consumers["Principal"] == {"AWS": EXECUTION_ROLE}
+    assert consumers["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": ["elasticache.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"]
+        }
+    }
+    assert key["options"]["protect"] is True
+
+
+def test_each_log_group_is_named_for_the_cache_kept_as_configured_and_encrypted(alone):
+    stack, settings = alone
+    for log_type in ("slow-log", "engine-log"):
+        assert stack.one("aws:cloudwatch/logGroup:LogGroup", f"cache-{log_type}")["inputs"] == {
+            "name": f"/aws/elasticache/webapp-prod-cache/{log_type}",
+            "retentionInDays": settings.cache.log_retention_days,
+            "kmsKeyId": LOG_KEY,
+        }
+
+
+def test_the_services_get_the_primary_and_reader_endpoints_tls_and_the_token_by_reference(alone):
+    stack, _ = alone
+    state = stack.one(GROUP)["outputs"]
+    secret = stack.one(SECRET)["outputs"]["arn"]
+    assert stack.outputs["link"] == {
+        "environment": {
+            "CACHE_HOST": state["primaryEndpointAddress"],
+            "CACHE_READER_HOST": state["readerEndpointAddress"],
+            "CACHE_PORT": "6379",
+            "CACHE_TLS": "true",
+        },
+        "secrets": {"CACHE_AUTH_TOKEN": secret},
+        "secret_arns": [secret],
+        "key_arns": [stack.one("aws:kms/key:Key")["outputs"]["arn"]],
+    }
+
+
+def test_a_cluster_mode_cache_gives_the_services_its_configuration_endpoint(alone_clustered):
+    stack, _ = alone_clustered
+    state = stack.one(GROUP)["outputs"]
+    assert stack.outputs["link"]["environment"] == {
+        "CACHE_HOST": state["configurationEndpointAddress"],
+        "CACHE_CLUSTER_MODE": "enabled",
+        "CACHE_PORT": "6379",
+        "CACHE_TLS": "true",
+    }
+
+
+def test_the_cache_registers_its_group_endpoints_port_secret_security_group_and_key(alone):
+    stack, _ = alone
+    group = stack.one(GROUP)
+    assert stack.one("webapp:components:Cache")["outputs"] == {
+        "replication_group_id": group["id"],
+        "primary_endpoint": group["outputs"]["primaryEndpointAddress"],
+        "reader_endpoint": group["outputs"]["readerEndpointAddress"],
+        "port": 6379,
+        "token_secret_arn": stack.one(SECRET)["outputs"]["arn"],
+        "security_group_id": stack.one("aws:ec2/securityGroup:SecurityGroup")["id"],
+        "key_arn": stack.one("aws:kms/key:Key")["outputs"]["arn"],
+    }
 
 
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
