@@ -1,15 +1,33 @@
-"""The database bootstrap in the real stacks: where it runs, what it may reach and read, when it
-is invoked and with what."""
+"""The database bootstrap: where it runs, what it may reach and read, when it is invoked and with
+what. The first tests read it built alone beside its database (tests.components_support), with
+and without interface endpoints; the others read it in the stacks."""
 
 from __future__ import annotations
 
+import base64
 import json
 import zipfile
+from types import SimpleNamespace
+from typing import cast
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from components.database_bootstrap import VENDORED
+from components.database import Database, DatabaseArgs
+from components.database_bootstrap import VENDORED, DatabaseBootstrap, DatabaseBootstrapArgs, _version
+from settings.functions import FunctionSettings
 from settings.stack_config import ROOT
+from tests.components_support import (
+    CONTEXT,
+    ENDPOINT_SG,
+    ISOLATED_SUBNETS,
+    LOG_KEY,
+    PRIVATE_SUBNETS,
+    VPC,
+    build,
+    settings_with,
+)
 from tests.support import Synth
 
 COMPONENT = "db-bootstrap"
@@ -17,6 +35,7 @@ INVOCATION = "aws:lambda/invocation:Invocation"
 FUNCTION = "aws:lambda/function:Function"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 def function(stack: Synth) -> dict:
@@ -34,6 +53,12 @@ def egress(stack: Synth) -> dict[str, dict]:
     }
 
 
+def reached(rule: dict) -> tuple[str | None, str | None, int, str]:
+    inputs = rule["inputs"]
+    assert inputs["fromPort"] == inputs["toPort"] and inputs["ipProtocol"] == "tcp"
+    return inputs.get("referencedSecurityGroupId"), inputs.get("cidrIpv4"), inputs["fromPort"], inputs["description"]
+
+
 def invocation_input(stack: Synth) -> dict:
     return json.loads(stack.one(INVOCATION)["inputs"]["input"])
 
@@ -41,6 +66,160 @@ def invocation_input(stack: Synth) -> dict:
 def role_statements(stack: Synth) -> dict[str, dict]:
     policy = stack.one("aws:iam/rolePolicy:RolePolicy", f"{COMPONENT}-function-policy")
     return {s["Sid"]: s for s in json.loads(policy["inputs"]["policy"])["Statement"]}
+
+
+RETENTION_DAYS = 90
+# What the version reads of a database: its names and port.
+NAMES = cast(Database, SimpleNamespace(database_name="app", app_user="app", port=5432))
+
+
+def built_alone(endpoint_security_group_id: str | None) -> Synth:
+    """Prod's database and its bootstrap alone, through the stack's provider as the composition
+    builds them; the AWS APIs reached through the interface endpoints' group, or through NAT
+    (None)."""
+    settings = settings_with("prod", {})
+
+    def program() -> None:
+        provider = aws.Provider("aws", region=CONTEXT.region)
+        opts = pulumi.ResourceOptions(provider=provider)
+        database = Database(
+            "database",
+            DatabaseArgs(
+                settings=settings.database,
+                context=CONTEXT,
+                vpc_id=VPC,
+                subnet_ids=ISOLATED_SUBNETS,
+                log_key_arn=LOG_KEY,
+                availability_zones=["us-east-1a", "us-east-1b", "us-east-1c"],
+                backup_provider=aws.Provider("aws-backup-region", region=settings.database.backup_replication_region),
+            ),
+            opts=opts,
+        )
+        DatabaseBootstrap(
+            COMPONENT,
+            DatabaseBootstrapArgs(
+                settings=FunctionSettings(log_retention_days=RETENTION_DAYS),
+                context=CONTEXT,
+                database=database,
+                vpc_id=VPC,
+                subnet_ids=PRIVATE_SUBNETS,
+                log_key_arn=LOG_KEY,
+                endpoint_security_group_id=endpoint_security_group_id,
+            ),
+            opts=opts,
+        )
+
+    return build("prod", program)
+
+
+@pytest.fixture(scope="module")
+def alone() -> Synth:
+    return built_alone(ENDPOINT_SG)
+
+
+@pytest.fixture(scope="module")
+def alone_through_nat() -> Synth:
+    return built_alone(None)
+
+
+def test_every_resource_of_the_bootstrap_is_its_own_and_made_through_the_provider_it_is_given(alone):
+    component = alone.one("webapp:components:DatabaseBootstrap")["urn"]
+    provider = alone.one("pulumi:providers:aws", "aws")["urn"]
+    function_ = alone.one("webapp:components:VpcFunction")
+    assert function_["parent"] == component
+    own = [r for r in alone.resources if r["custom"] and r["parent"] in {component, function_["urn"]}]
+    assert sorted(r["name"] for r in own) == [
+        f"{COMPONENT}-function-{suffix}"
+        for suffix in ("function", "logs", "policy", "role", "sg", "to-database", "to-endpoints")
+    ] + [f"{COMPONENT}-run"]
+    for resource in own:
+        assert resource["provider"].startswith(f"{provider}::"), resource["name"]
+
+
+def test_the_function_is_the_db_bootstrap_package_in_the_subnets_it_is_given_and_says_what_it_creates(alone):
+    inputs = function(alone)["inputs"]
+    assert inputs["description"] == "Creates the application role app of webapp-prod-database"
+    assert inputs["code"]["path"] == ".build/functions/db_bootstrap.zip"
+    assert inputs["vpcConfig"] == {"subnetIds": PRIVATE_SUBNETS, "securityGroupIds": [security_group(alone)["id"]]}
+    assert security_group(alone)["inputs"]["vpcId"] == VPC
+    log_group = alone.one(LOG_GROUP, f"{COMPONENT}-function-logs")["inputs"]
+    assert (log_group["retentionInDays"], log_group["kmsKeyId"]) == (RETENTION_DAYS, LOG_KEY)
+
+
+def test_it_reaches_the_database_on_its_port_and_secrets_manager_through_the_endpoints(alone):
+    rules = egress(alone)
+    assert sorted(rules) == ["database", "endpoints"]
+    database_sg = alone.one("aws:ec2/securityGroup:SecurityGroup", "database-sg")["id"]
+    assert {name: reached(rule) for name, rule in rules.items()} == {
+        "database": (database_sg, None, 5432, "PostgreSQL webapp-prod-database"),
+        "endpoints": (ENDPOINT_SG, None, 443, "Secrets Manager through its interface endpoint"),
+    }
+    assert "webapp:egress-to-internet" not in security_group(alone)["inputs"]["tags"]
+
+
+def test_without_endpoints_it_reaches_secrets_manager_through_nat_and_says_so(alone_through_nat):
+    rules = egress(alone_through_nat)
+    assert sorted(rules) == ["database", "https"]
+    assert reached(rules["https"]) == (None, "0.0.0.0/0", 443, "Secrets Manager through NAT (no interface endpoints)")
+    assert security_group(alone_through_nat)["inputs"]["tags"]["webapp:egress-to-internet"] == "true"
+
+
+def test_the_database_admits_the_bootstrap_by_its_security_group_under_its_name(alone):
+    rule = alone.one(INGRESS, f"database-from-{COMPONENT}")["inputs"]
+    assert rule["referencedSecurityGroupId"] == security_group(alone)["id"]
+    assert rule["description"] == f"{COMPONENT} service to database on 5432"
+
+
+def test_the_role_reads_the_master_secret_and_decrypts_it_only_through_secrets_manager(alone):
+    statements = role_statements(alone)
+    database = alone.one("webapp:components:Database")["outputs"]
+    assert statements["ReadMasterSecret"] == {
+        "Sid": "ReadMasterSecret",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": database["secret_arn"],
+    }
+    assert statements["DecryptMasterSecret"] == {
+        "Sid": "DecryptMasterSecret",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": database["key_arn"],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}},
+    }
+
+
+def test_the_invocation_runs_the_function_after_its_admission_with_the_names_and_the_version(alone):
+    invocation = alone.one(INVOCATION)
+    database = alone.one("webapp:components:Database")["outputs"]
+    version = alone.one("webapp:components:DatabaseBootstrap")["outputs"]["version"]
+    assert invocation["inputs"]["functionName"] == function(alone)["outputs"]["name"]
+    # Keys sorted: the same event is the same input, and no plan shows it changed.
+    assert invocation["inputs"]["input"] == json.dumps(
+        {
+            "appUser": "app",
+            "database": "app",
+            "host": alone.one("aws:rds/instance:Instance")["outputs"]["address"],
+            "port": 5432,
+            "secretArn": database["secret_arn"],
+            "version": version,
+        }
+    )
+    assert invocation["inputs"]["triggers"] == {"version": version}
+    assert invocation["options"]["dependsOn"] == [alone.one(INGRESS, f"database-from-{COMPONENT}")["urn"]]
+    assert alone.one("aws:rds/instance:Instance")["urn"] in invocation["dependencies"]
+
+
+def test_the_version_is_made_from_the_deployed_packages_digest_and_the_names(alone):
+    package = base64.b64decode(function(alone)["inputs"]["sourceCodeHash"]).hex()
+    assert alone.one("webapp:components:DatabaseBootstrap")["outputs"] == {
+        "function_name": function(alone)["outputs"]["name"],
+        "version": _version(package, NAMES),
+    }
+
+
+def test_the_version_of_a_package_and_names_never_changes_between_releases():
+    # A new version runs the bootstrap again on every stack at its next deploy.
+    assert _version("0" * 64, NAMES) == "ee2b80f7ff049f17"
 
 
 @pytest.mark.parametrize("stack_name", ["prod", "staging"])
