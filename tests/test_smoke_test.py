@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.smoke_test import smoke_checks
+from components.service_egress import EGRESS_TO_INTERNET_TAG
+from components.smoke_test import MAX_ATTEMPTS, REQUEST_TIMEOUT_SECONDS, RETRY_DELAY_SECONDS, smoke_checks
 from settings import load_settings
 from tests.support import Synth, config_with
+from tests.test_smoke_test_handler import smoke
 
 FUNCTION = "aws:lambda/function:Function"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -101,3 +103,70 @@ def test_the_health_path_comes_first_then_the_configured_smoke_tests():
         {"path": "/api/version", "expectStatus": 200, "expectBodyContains": "1.4"},
         {"path": "/login", "expectStatus": 200},
     ]
+
+
+class ReadKeys(dict[str, str]):
+    """The function's environment, recording the names the handler reads."""
+
+    def __init__(self, variables: dict[str, str]):
+        super().__init__(variables)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_the_handler_reads_every_variable_the_function_is_given_and_its_retry_budget(prod):
+    # A variable under a name the handler does not read is silently replaced by its default.
+    environment = ReadKeys(function(prod)["inputs"]["environment"]["variables"])
+    config = smoke.config_from(environment)
+    assert environment.read == set(environment)
+    assert (config["timeout"], config["max_attempts"], config["delay"]) == (
+        REQUEST_TIMEOUT_SECONDS,
+        MAX_ATTEMPTS,
+        RETRY_DELAY_SECONDS,
+    )
+
+
+def test_the_checks_are_written_with_sorted_keys_so_a_preview_shows_no_change_between_runs(prod):
+    checks = function(prod)["inputs"]["environment"]["variables"]["SMOKE_CHECKS"]
+    web = load_settings("prod", config_with("prod", {})).web_service
+    assert checks == json.dumps(smoke_checks(web), sort_keys=True) != json.dumps(smoke_checks(web))
+
+
+def test_the_function_says_which_service_it_tests_and_its_group_is_in_the_stacks_vpc(prod):
+    web = load_settings("prod", config_with("prod", {})).web_service.name
+    assert function(prod)["inputs"]["description"] == f"Smoke tests of a new {web} version on the test listener"
+    group = prod.one("aws:ec2/securityGroup:SecurityGroup", "smoke-test-function-sg")
+    assert group["inputs"]["vpcId"] == prod.one("aws:ec2/vpc:Vpc", "network-vpc")["id"]
+
+
+def test_the_egress_to_the_test_listener_is_open_to_the_alb_addresses_and_tagged_as_intended(prod):
+    # The ALB's public addresses are not known in advance; the tag tells the pack the open egress
+    # on that one port is intended (its VPC egress policy reads it).
+    group = prod.one("aws:ec2/securityGroup:SecurityGroup", "smoke-test-function-sg")
+    (rule,) = prod.rules_of(EGRESS, group)
+    assert rule["name"] == "smoke-test-function-to-alb-test" and rule["inputs"]["cidrIpv4"] == "0.0.0.0/0"
+    assert group["inputs"]["tags"][EGRESS_TO_INTERNET_TAG] == "true"
+
+
+def test_each_nat_admission_is_the_test_port_alone_over_tcp_and_named(prod):
+    alb_group = prod.one("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
+    rules = [r for r in prod.rules_of(INGRESS, alb_group) if r["name"].startswith("smoke-test-")]
+    for rule in rules:
+        inputs = rule["inputs"]
+        assert (inputs["fromPort"], inputs["toPort"], inputs["ipProtocol"]) == (TEST_PORT, TEST_PORT, "tcp")
+        assert inputs["tags"] == {"Name": rule["name"]}
+
+
+def test_the_invoke_role_says_what_it_is_for_and_its_statement_allows_by_sid(prod):
+    role = prod.one("aws:iam/role:Role", "smoke-test-invoke")
+    assert role["inputs"]["description"] == "ECS invokes the smoke-test hook during blue/green deployments"
+    policy = prod.one("aws:iam/rolePolicy:RolePolicy", "smoke-test-invoke-policy")
+    (statement,) = json.loads(policy["inputs"]["policy"])["Statement"]
+    assert (statement["Sid"], statement["Effect"]) == ("InvokeSmokeTest", "Allow")
