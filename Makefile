@@ -113,21 +113,23 @@ MUTATE_CHILDREN ?= 1
 MUTATE_TIME ?=
 MUTMUT_RUN = nice -n 19 $(if $(MUTATE_TIME),timeout --signal=INT $(MUTATE_TIME)) env --default-signal=INT \
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
+# $(call MUTMUT_NAMED,<tools.mutation arguments>,<what to say when they name no mutant>): mutmut on
+# the mutants tools.mutation names, never on none (mutmut given no name runs every mutant not
+# measured yet).
+MUTMUT_NAMED = names="$$($(PY) -m tools.mutation $(1))" && \
+	if [ -z "$$names" ]; then echo "$(2)"; else $(MUTMUT_RUN) $$names || test $$? -eq 124; fi
 # mutmut measures again every mutant it is given by name, so MUTATE's modules are handed over as
 # the names of their mutants still to measure (tools.mutation unmeasured): a run stopped part-way
-# through resumes where it stopped. Given no name at all, mutmut runs every mutant not measured.
+# through resumes where it stopped.
 mutate: venv
-	@$(if $(MUTATE),names="$$($(PY) -m tools.mutation unmeasured $(MUTATE))" && \
-	if [ -z "$$names" ]; then echo "nothing left to measure in $(MUTATE)"; else \
-		$(MUTMUT_RUN) $$names || test $$? -eq 124; fi,$(MUTMUT_RUN) || test $$? -eq 124)
+	@$(if $(MUTATE),$(call MUTMUT_NAMED,unmeasured $(MUTATE),nothing left to measure in $(MUTATE)),\
+		$(MUTMUT_RUN) || test $$? -eq 124)
 	@$(MAKE) --no-print-directory mutate-score
 
 # The survivors (of MUTATE's modules, or all) measured again, after tests were written for them:
 # far cheaper than their modules again.
 mutate-survivors: venv
-	@names="$$($(PY) -m tools.mutation survivors --names $(MUTATE))" && \
-	if [ -z "$$names" ]; then echo "no survivors to measure again"; else \
-		$(MUTMUT_RUN) $$names || test $$? -eq 124; fi
+	@$(call MUTMUT_NAMED,survivors --names $(MUTATE),no survivors to measure again)
 	@$(MAKE) --no-print-directory mutate-score
 
 mutate-score: venv
