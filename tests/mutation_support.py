@@ -113,11 +113,13 @@ def reached(test_file: str, functions: dict[str, list[str]], tables: set[str], s
     """The pack functions a test in `test_file` that uses the pack is taken to reach. A test of
     tests/test_policies.py, which holds every table to the same rules, is parametrized by the
     `service` whose table it checks and reads only that table's policies: it reaches what that
-    service's own table file reaches."""
+    service's own table file reaches. A further file of a table's service
+    (tests/test_policies_rds_access.py beside tests/test_policies_rds.py) reaches what the table does."""
     stem = service if service in tables else Path(test_file).stem.removeprefix("test_policies_")
-    if stem not in tables:
+    table = max((name for name in tables if stem == name or stem.startswith(name + "_")), key=len, default=None)
+    if table is None:
         return [name for names in functions.values() for name in names]
-    own = [module for module in functions if module == stem or module.startswith(stem + "_")]
+    own = [module for module in functions if module == table or module.startswith(table + "_")]
     shared = [module for module in functions if not any(module.startswith(table) for table in tables)]
     return [name for module in own + shared for name in functions[module]]
 

@@ -65,6 +65,13 @@ def test_a_policy_table_reaches_its_modules_and_the_shared_ones():
     ]
 
 
+def test_a_further_test_file_of_a_tables_service_reaches_what_the_table_does():
+    assert reached("tests/test_policies_rds_access.py", FUNCTIONS, TABLES) == reached(
+        "tests/test_policies_rds.py", FUNCTIONS, TABLES
+    )
+    assert len(reached("tests/test_policies_rdsx.py", FUNCTIONS, TABLES)) == 4
+
+
 def test_any_other_test_of_the_pack_reaches_all_of_it():
     assert len(reached("tests/test_policy_stacks.py", FUNCTIONS, TABLES)) == 4
 
