@@ -1,8 +1,9 @@
 """VPC and security group policies: the compliant three-tier network (internet -> ALB -> service
 -> database), each break of a property and of a link, which tests/test_policies.py runs; here the
-messages, the policy config, aws.ec2.SecurityGroupRule resources and mirrored state."""
+messages, the policy config, aws.ec2.SecurityGroupRule resources, mirrored state, groups known by id
+only, and values not known yet in a preview."""
 
-from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, removed, resource
+from tests.policy_support import ACCOUNT, DELETE, UNKNOWN, PolicyTable, document, messages, removed, resource
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -237,3 +238,187 @@ def test_state_listing_standalone_rules_is_not_mixed_management(policy_pack):
     service_sg["outputs"]["ingress"] = [mirrored]
     result = policy_pack.check(document(LB_SG, service_sg, SERVICE_RULE))
     assert messages(result, MIXED) == []
+
+
+def world_group(name: str, protocol: str, low: float, high: float, description: str | None = "d") -> dict:
+    """A security group with one ingress rule from 0.0.0.0/0 and ::/0 (two sources, one rule)."""
+    rule = {"protocol": protocol, "fromPort": low, "toPort": high, "cidrBlocks": WORLD, "ipv6CidrBlocks": ["::/0"]}
+    rule = rule if description is None else {**rule, "description": description}
+    return group(name, f"sg-0{name}", {"description": "Public listener", "vpcId": "vpc-0", "ingress": [rule]})
+
+
+def test_authorized_udp_ports_come_from_the_policy_config(policy_pack):
+    config = {WORLD_PORTS: {"authorizedUdpPorts": [443]}}
+    result = policy_pack.check(document(world_group("quic", "udp", 443.0, 443.0)), config)
+    assert messages(result, WORLD_PORTS) == []
+
+
+def test_a_world_port_range_names_every_high_risk_port_it_exposes(policy_pack):
+    result = policy_pack.check(document(world_group("ftp-ssh", "tcp", 20.0, 23.0)))
+    assert messages(result, HIGH_RISK) == [
+        "allows tcp 20-23 from 0.0.0.0/0, exposing 20, 21, 22, 23",
+        "allows tcp 20-23 from ::/0, exposing 20, 21, 22, 23",
+    ]
+
+
+def test_a_provider_default_description_is_shown(report):
+    assert messages(report, DESCRIPTIONS, TABLE.cases["sg-provider-description"].on) == [
+        "description is 'Managed by Pulumi'"
+    ]
+
+
+def test_a_rule_without_description_is_reported_once_whatever_its_sources(policy_pack):
+    result = policy_pack.check(document(world_group("web", "tcp", 443.0, 443.0, description=None)))
+    assert messages(result, DESCRIPTIONS) == ["the ingress rule tcp 443 from 0.0.0.0/0 has no description"]
+
+
+def test_public_ips_on_launch_are_reported_by_name(report):
+    assert messages(report, "aws-ec2-subnet-no-auto-public-ip", TABLE.cases["public-subnet-ips"].on) == [
+        "mapPublicIpOnLaunch is true"
+    ]
+
+
+def test_a_subnet_without_map_public_ip_on_launch_gets_aws_default_of_no_public_ips(policy_pack):
+    subnet = resource("aws:ec2/subnet:Subnet", "private-1", {"vpcId": "vpc-0", "cidrBlock": "10.0.32.0/20"})
+    assert messages(policy_pack.check(document(subnet)), "aws-ec2-subnet-no-auto-public-ip") == []
+
+
+FLOW_LOGS = "aws-ec2-vpc-flow-logs"
+DEFAULT_CLOSED = "aws-ec2-vpc-default-security-group-closed"
+# Named to come after VPC: the pack reviews a stack in dependency order, ties broken by URN.
+OTHER_VPC = resource("aws:ec2/vpc:Vpc", "vpc-recovery", {"cidrBlock": "10.1.0.0/16"})
+
+
+def flow_log(name: str, vpc: dict, traffic: str) -> dict:
+    inputs = {"vpcId": f"{vpc['name']}-id", "trafficType": traffic, "logDestinationType": "s3"}
+    return resource("aws:ec2/flowLog:FlowLog", name, inputs, deps={"vpcId": [vpc["urn"]]})
+
+
+def test_a_vpc_without_flow_log_is_reported_by_name(report):
+    assert messages(report, FLOW_LOGS, TABLE.cases["no-flow-log"].on) == ["no flow log names it as vpcId"]
+
+
+def test_flow_logs_of_accepted_traffic_only_are_each_shown(policy_pack):
+    logs = [flow_log("to-logs", VPC, "ACCEPT"), flow_log("to-s3", VPC, "ACCEPT")]
+    result = policy_pack.check(document(VPC, *logs))
+    assert messages(result, FLOW_LOGS) == ["flow logs capture 'ACCEPT', 'ACCEPT'"]
+
+
+def test_a_vpc_whose_flow_log_is_not_known_yet_does_not_end_the_review(policy_pack):
+    result = policy_pack.check(document(VPC, flow_log("pending", VPC, UNKNOWN), OTHER_VPC))
+    assert [v.urn for v in result.by_policy(FLOW_LOGS)] == [OTHER_VPC["urn"]]
+
+
+def test_only_a_flow_log_naming_the_vpc_as_vpc_id_covers_it(policy_pack):
+    # A subnet's flow log logs that subnet only, even when another input (its tags) came from the VPC.
+    subnet_log = resource(
+        "aws:ec2/flowLog:FlowLog",
+        "subnet-log",
+        {"subnetId": "subnet-0", "trafficType": "ALL", "tags": {"Vpc": "vpc-0"}},
+        deps={"subnetId": [SUBNET["urn"]], "tags": [VPC["urn"]]},
+    )
+    result = policy_pack.check(document(VPC, SUBNET, subnet_log))
+    assert messages(result, FLOW_LOGS, VPC["urn"]) == ["no flow log names it as vpcId"]
+
+
+def test_an_unmanaged_default_security_group_is_reported_on_its_vpc(report):
+    assert messages(report, DEFAULT_CLOSED, TABLE.cases["default-sg-unmanaged"].on) == [
+        "its default security group is not managed, so it keeps AWS's allow rules"
+    ]
+
+
+def test_only_the_default_security_group_naming_the_vpc_as_vpc_id_is_its_own(policy_pack):
+    # The recovery VPC's default group, tagged after the primary VPC, leaves the primary's unmanaged.
+    recovery_default = resource(
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "recovery-default-sg",
+        {"vpcId": "vpc-recovery-id", "ingress": [], "egress": [], "tags": {"Peer": "vpc-0"}},
+        deps={"vpcId": [OTHER_VPC["urn"]], "tags": [VPC["urn"]]},
+    )
+    result = policy_pack.check(document(VPC, OTHER_VPC, recovery_default))
+    assert [v.urn for v in result.by_policy(DEFAULT_CLOSED)] == [VPC["urn"]]
+
+
+def db_rule(name: str, **origin) -> dict:
+    """A standalone tcp 5432 rule into the database's group, from an id or CIDR written into the program."""
+    inputs = {"securityGroupId": "sg-0db", "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, **origin}
+    return resource(INGRESS, name, {**inputs, "description": name}, deps={"securityGroupId": [DB_SG["urn"]]})
+
+
+def test_a_data_tier_source_may_be_an_ecs_service_group_known_by_id_only(policy_pack):
+    # A group another stack owns reaches this one as an id: no dependency links it to the service.
+    network = {"subnets": ["subnet-0"], "securityGroups": ["sg-0shared"]}
+    service = resource("aws:ecs/service:Service", "worker", {"networkConfiguration": network})
+    result = policy_pack.check(
+        document(DB_SG, DB, service, db_rule("from-shared", referencedSecurityGroupId="sg-0shared"))
+    )
+    assert messages(result, DATA_TIER) == []
+
+
+def test_a_data_tier_source_may_be_a_vpc_function_group_known_by_id_only(policy_pack):
+    function = resource(
+        "aws:lambda/function:Function", "bootstrap", {"vpcConfig": {"securityGroupIds": ["sg-0fn"], "subnetIds": []}}
+    )
+    result = policy_pack.check(
+        document(DB_SG, DB, function, db_rule("from-function", referencedSecurityGroupId="sg-0fn"))
+    )
+    assert messages(result, DATA_TIER) == []
+
+
+ALL_EGRESS = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": WORLD, "description": "Anywhere"}
+
+
+def test_a_data_store_group_egress_is_not_a_source(policy_pack):
+    db_sg = group("db-sg", "sg-0db", {**DB_SG["inputs"], "egress": [ALL_EGRESS]})
+    result = policy_pack.check(document(SERVICE_SG, SERVICE, db_sg, DB_RULE, DB))
+    assert messages(result, DATA_TIER) == []
+
+
+def test_a_cidr_source_after_egress_and_allowed_rules_is_reported_without_the_service_remark(policy_pack):
+    db_sg = group("db-sg", "sg-0db", {**DB_SG["inputs"], "egress": [ALL_EGRESS]})
+    from_vpc = db_rule("from-vpc", cidrIpv4="10.0.0.0/16")
+    result = policy_pack.check(document(SERVICE_SG, SERVICE, db_sg, DB_RULE, from_vpc, DB))
+    assert messages(result, DATA_TIER) == ["db's security group db-sg admits tcp 5432 from 10.0.0.0/16"]
+
+
+def test_mixed_rules_name_every_inline_rule(report):
+    assert messages(report, MIXED, TABLE.cases["mixed-rules"].on) == [
+        "has inline rules (tcp 443 from 0.0.0.0/0; tcp 443 from ::/0; tcp 80 from 0.0.0.0/0; tcp 8080 to 10.0.0.0/16) "
+        "besides 1 standalone rule resource(s)"
+    ]
+
+
+def mirrored_web_sg() -> dict:
+    """The service's group as its state reads after an update: its standalone rule listed inline."""
+    service_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
+    service_sg["outputs"]["ingress"] = [
+        {"protocol": "tcp", "fromPort": 8080.0, "toPort": 8080.0, "securityGroups": ["sg-0alb"], "description": "x"}
+    ]
+    return service_sg
+
+
+# In a preview that replaces the load balancer's group, the service's rule has no source yet.
+PENDING_RULE = resource(
+    INGRESS,
+    "web-from-alb",
+    {**SERVICE_RULE["inputs"], "referencedSecurityGroupId": UNKNOWN},
+    deps=SERVICE_RULE["propertyDependencies"],
+)
+
+
+def test_mixed_rules_wait_for_a_standalone_rule_not_known_yet(policy_pack):
+    # The group's inline rule may be that rule's own mirrored state.
+    result = policy_pack.check(document(mirrored_web_sg(), PENDING_RULE))
+    assert messages(result, MIXED) == []
+
+
+def test_a_group_waiting_for_unknown_rules_does_not_end_the_review(policy_pack):
+    # Reviewed after web-sg (URN order): an inline egress rule beside a standalone ingress rule.
+    worker_sg = group(
+        "worker-sg", "sg-0worker", {"description": "Worker tasks", "vpcId": "vpc-0", "egress": [ALL_EGRESS]}
+    )
+    from_alb = ingress("worker-from-alb", worker_sg, 8080.0, "From the load balancer", source=LB_SG)
+    result = policy_pack.check(document(mirrored_web_sg(), PENDING_RULE, worker_sg, from_alb))
+    assert messages(result, MIXED) == [
+        "has inline rules (all traffic to 0.0.0.0/0) besides 1 standalone rule resource(s)"
+    ]

@@ -23,7 +23,7 @@ from .security_groups import (
     standalone_targets,
     world_ingress,
 )
-from .values import UNKNOWN, has_unknown, show
+from .values import UNKNOWN, show
 
 VPC = ("aws:ec2/vpc:Vpc",)
 SUBNET = ("aws:ec2/subnet:Subnet",)
@@ -301,12 +301,13 @@ def _no_mixed_rules(stack, config):
         standalone = [r for r in stack.of_type(STANDALONE_RULES) if group in standalone_targets(stack, r)]
         if not standalone:
             continue
-        declared = {rule.atom() for r in standalone for rule in rules_of(r)}
+        declared = [rule for r in standalone for rule in rules_of(r)]
         inline = rules_of(group)
-        if has_unknown(declared) or any(not rule.known() for rule in inline):
+        if any(not rule.known() for rule in declared + inline):
             continue
         # The state of a group lists every rule it has, including those of standalone resources.
-        extra = [rule for rule in inline if rule.atom() not in declared]
+        atoms = {rule.atom() for rule in declared}
+        extra = [rule for rule in inline if rule.atom() not in atoms]
         if extra:
             yield (
                 group.urn,
