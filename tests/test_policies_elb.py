@@ -1,6 +1,7 @@
 """Load balancer, listener and target group policies: the compliant ALB setup, each broken
 property and an ALB without WAF, which tests/test_policies.py runs; here the messages, `aws:alb`
-aliases, network load balancers and the policy config."""
+aliases, network load balancers, TLS listeners, Lambda and HTTPS target groups and the policy
+config."""
 
 from tests.policy_support import ACCOUNT, DELETE, PolicyTable, document, messages, removed, resource, variant_urn
 
@@ -78,6 +79,8 @@ BREAKS = {
         "deletable-default": ("aws-elb-load-balancer-deletion-protection", ("enableDeletionProtection",), DELETE),
         "desync-monitor": ("aws-elb-load-balancer-desync-mitigation", ("desyncMitigationMode",), "monitor"),
         "one-az": ("aws-elb-load-balancer-multi-az", ("subnets",), ["subnet-0a"]),
+        # Unset is the provider's default, defensive.
+        "desync-default": (None, ("desyncMitigationMode",), DELETE),
     },
     "http": {
         "http-forwards": ("aws-elb-listener-http-redirect", ("defaultActions", 0, "type"), "forward"),
@@ -91,6 +94,8 @@ BREAKS = {
     "https": {
         "no-certificate": ("aws-elb-listener-secure-protocol", ("certificateArn",), DELETE),
         "tcp": ("aws-elb-listener-secure-protocol", ("protocol",), "TCP"),
+        # A Network Load Balancer's TLS listener with a certificate terminates TLS as HTTPS does.
+        "tls": (None, ("protocol",), "TLS"),
         "tls-2016": ("aws-elb-listener-tls-policy", ("sslPolicy",), "ELBSecurityPolicy-2016-08"),
         "tls-default": ("aws-elb-listener-tls-policy", ("sslPolicy",), DELETE),
     },
@@ -111,8 +116,29 @@ def _internal(records):
         records["alb"][field]["internal"] = True
 
 
+def _subnet_mappings(records):
+    # Two AZs given as subnet mappings (for Elastic IPs or private addresses) instead of subnets.
+    inputs = records["alb"]["inputs"]
+    del inputs["subnets"]
+    inputs["subnetMappings"] = [{"subnetId": "subnet-0a"}, {"subnetId": "subnet-0b"}]
+
+
+def _waf_on_another_input(records):
+    # The association takes something from the load balancer, but its resourceArn names another
+    # resource: only resourceArn says what the web ACL protects.
+    waf = records["alb-waf"]
+    waf["propertyDependencies"] = {"webAclArn": [LB["urn"]]}
+    for field in ("inputs", "outputs"):
+        waf[field]["resourceArn"] = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod"
+
+
 TABLE = PolicyTable(*SCENARIO).edits(
-    {"no-waf": (WAF_POLICY, "alb", removed("alb-waf")), "internal": (None, "alb", _internal)}
+    {
+        "no-waf": (WAF_POLICY, "alb", removed("alb-waf")),
+        "waf-on-another-input": (WAF_POLICY, "alb", _waf_on_another_input),
+        "internal": (None, "alb", _internal),
+        "subnet-mappings": (None, "alb", _subnet_mappings),
+    }
 )
 for subject, breaks in BREAKS.items():
     TABLE.breaks(SCENARIO[SUBJECTS[subject]]["name"], breaks)
@@ -152,4 +178,74 @@ def test_tls_to_targets_is_required_only_when_configured(policy_pack):
     result = policy_pack.check(document(TG), {"aws-elb-target-group-health-check": {"requireTlsToTargets": True}})
     assert messages(result, "aws-elb-target-group-health-check") == [
         "protocol is HTTP, so traffic to the targets is not encrypted"
+    ]
+
+
+def test_each_case_tells_the_reviewer_what_is_wrong(report):
+    """The PR report shows these lines under the resource: each names the setting and what it
+    holds (or that it is not set, and what the provider then does)."""
+    said = {
+        variant: [line for policy in TABLE.policies for line in messages(report, policy, case.on)]
+        for variant, case in TABLE.cases.items()
+    }
+    not_a_redirect = ["an HTTP listener whose default action is not a single redirect to HTTPS"]
+    no_waf = ["internet-facing and no WAFv2 web ACL association names it as resourceArn"]
+    assert said == {
+        "no-waf": no_waf,
+        "waf-on-another-input": no_waf,
+        "internal": [],
+        "subnet-mappings": [],
+        "logs-off": ["accessLogs.enabled is false (the provider default is false)"],
+        "logs-unset": ["accessLogs.enabled is not set (the provider default is false)"],
+        "logs-no-bucket": ["accessLogs.bucket is empty"],
+        "invalid-headers-kept": ["dropInvalidHeaderFields is false (the provider default is false)"],
+        "invalid-headers-default": ["dropInvalidHeaderFields is not set (the provider default is false)"],
+        "deletable": ["enableDeletionProtection is false (the provider default is false)"],
+        "deletable-default": ["enableDeletionProtection is not set (the provider default is false)"],
+        "desync-monitor": ["desyncMitigationMode is 'monitor'"],
+        "one-az": ["spans 1 subnet(s); at least 2 AZs required"],
+        "desync-default": [],
+        "http-forwards": not_a_redirect,
+        "redirect-to-http": not_a_redirect,
+        "two-actions": not_a_redirect,
+        "no-certificate": ["a HTTPS listener without certificateArn"],
+        "tcp": ["protocol is 'TCP', which does not encrypt in transit"],
+        "tls": [],
+        "tls-2016": ["sslPolicy is 'ELBSecurityPolicy-2016-08'"],
+        "tls-default": ["sslPolicy is not set (ELBSecurityPolicy-2016-08)"],
+        "health-check-off": ["healthCheck.enabled is false"],
+        "no-health-path": ["healthCheck.path is not set"],
+        "no-matcher": ["healthCheck.matcher is not set"],
+        "no-health-check": ["healthCheck.path is not set", "healthCheck.matcher is not set"],
+    }
+
+
+def test_a_tls_listener_is_held_to_the_allowed_tls_policies(policy_pack):
+    tls = resource(
+        LISTENER, "tls", {**HTTPS["inputs"], "protocol": "TLS", "sslPolicy": "ELBSecurityPolicy-TLS-1-1-2017-01"}
+    )
+    result = policy_pack.check(document(tls))
+    assert messages(result, "aws-elb-listener-tls-policy") == ["sslPolicy is 'ELBSecurityPolicy-TLS-1-1-2017-01'"]
+
+
+def test_an_unset_ssl_policy_passes_where_the_config_allows_the_provider_default(policy_pack):
+    inputs = {k: v for k, v in HTTPS["inputs"].items() if k != "sslPolicy"}
+    config = {"aws-elb-listener-tls-policy": {"allowedPolicies": ["ELBSecurityPolicy-2016-08"]}}
+    result = policy_pack.check(document(resource(LISTENER, "legacy-clients", inputs)), config)
+    assert messages(result, "aws-elb-listener-tls-policy") == []
+
+
+def test_a_lambda_target_group_needs_no_health_check(policy_pack):
+    # Lambda targets are health-checked only when asked (health checks are off by default for them).
+    group = resource(TARGET_GROUP, "function", {"targetType": "lambda", "healthCheck": {"enabled": False}})
+    result = policy_pack.check(document(group))
+    assert messages(result, "aws-elb-target-group-health-check") == []
+
+
+def test_an_https_target_group_needs_a_health_check_path_and_matcher(policy_pack):
+    inputs = {**TG["inputs"], "port": 8443.0, "protocol": "HTTPS", "healthCheck": {"enabled": True}}
+    result = policy_pack.check(document(resource(TARGET_GROUP, "tls-targets", inputs)))
+    assert messages(result, "aws-elb-target-group-health-check") == [
+        "healthCheck.path is not set",
+        "healthCheck.matcher is not set",
     ]
