@@ -213,6 +213,52 @@ def test_a_disabled_inline_lifecycle_rule_does_not_count(policy_pack):
     }
 
 
+def test_a_problem_line_lists_every_value_found(policy_pack):
+    two_off = dict.fromkeys(("blockPublicAcls", "ignorePublicAcls"), True)
+    ownership = [
+        part("bucketOwnershipControls", f"data-ownership{n}", {"rule": {"objectOwnership": mode}})
+        for n, mode in (("", "ObjectWriter"), ("-2", "BucketOwnerPreferred"))
+    ]
+    versioning = [
+        part("bucketVersioning", f"data-versioning{n}", {"versioningConfiguration": {"status": status}})
+        for n, status in (("", "Suspended"), ("-2", "Disabled"))
+    ]
+    result = policy_pack.check(
+        document(BUCKET, part("bucketPublicAccessBlock", "data-pab", two_off), *ownership, *versioning)
+    )
+    assert [
+        *messages(result, "aws-s3-bucket-public-access-block"),
+        *messages(result, "aws-s3-bucket-ownership-enforced"),
+        *messages(result, "aws-s3-bucket-versioning"),
+    ] == [
+        "its public access block leaves blockPublicPolicy, restrictPublicBuckets off",
+        "object ownership is 'ObjectWriter', 'BucketOwnerPreferred', so ACLs stay enabled",
+        "versioning is 'Suspended', 'Disabled'",
+    ]
+
+
+def tls_problems(policy_pack, bucket_outputs: dict, arn: str) -> list[str]:
+    """The TLS-only problems of the data bucket reporting `bucket_outputs`, whose policy denies
+    plaintext on `arn` and its objects."""
+    bucket = resource(BUCKET["type"], "data", BUCKET["inputs"], outputs=bucket_outputs)
+    statement = {**TLS_ONLY["Statement"][0], "Resource": [arn, f"{arn}/*"]}
+    policy = part("bucketPolicy", "data-policy", {"policy": json.dumps({**TLS_ONLY, "Statement": [statement]})})
+    return messages(policy_pack.check(document(bucket, policy)), "aws-s3-bucket-tls-only")
+
+
+def test_the_tls_statement_must_name_the_arn_the_bucket_reports(policy_pack):
+    # GovCloud (and China) bucket ARNs have another partition than arn:aws.
+    gov_arn = f"arn:aws-us-gov:s3:::{NAME}"
+    assert tls_problems(policy_pack, {"bucket": NAME, "arn": gov_arn}, gov_arn) == []
+    assert tls_problems(policy_pack, {"bucket": NAME, "arn": gov_arn}, ARN) == [
+        "no bucket policy statement denies requests without aws:SecureTransport"
+    ]
+
+
+def test_a_bucket_reporting_no_arn_is_named_by_the_arn_its_name_makes(policy_pack):
+    assert tls_problems(policy_pack, {"bucket": NAME}, ARN) == []
+
+
 def test_configuration_resources_naming_the_bucket_literally_count(policy_pack):
     # A resource given the bucket's name as a string has no dependency on the bucket resource.
     literal = [BUCKET] + [{**part, "propertyDependencies": {}, "dependencies": []} for part in SCENARIO[1:]]
@@ -245,6 +291,12 @@ def _log_bucket_sse(algorithm: str) -> list:
 def test_an_alb_log_bucket_uses_sse_s3_and_needs_no_access_logging(policy_pack):
     result = policy_pack.check(document(*_log_bucket_sse("AES256")))
     assert messages(result, "aws-s3-bucket-encryption") == messages(result, "aws-s3-bucket-access-logging") == []
+
+
+def test_an_alb_log_bucket_needs_access_logging_when_the_policy_config_says_so(policy_pack):
+    config = {"aws-s3-bucket-access-logging": {"exemptLoadBalancerLogBuckets": False}}
+    result = policy_pack.check(document(*_log_bucket_sse("AES256")), config)
+    assert messages(result, "aws-s3-bucket-access-logging") == ["no access logging is configured"]
 
 
 def test_an_alb_log_bucket_with_kms_is_caught_because_log_delivery_would_fail(policy_pack):
@@ -303,3 +355,60 @@ def test_a_bucket_exempt_from_kms_by_the_policy_config_uses_sse_s3(policy_pack):
     assert messages(policy_pack.check(document(*SCENARIO), config), "aws-s3-bucket-encryption") == [
         "receives load balancer logs (or is exempt from KMS) but encrypts with 'aws:kms'; ELB log delivery needs AES256"
     ]
+
+
+def test_a_load_balancer_naming_its_log_bucket_after_another_holds_both_to_sse_s3(policy_pack):
+    """ELB checks that the bucket policy lets it write when access logs are enabled, so a load
+    balancer naming its log bucket literally waits for that policy (depends_on) and is checked
+    after one whose accessLogs input came from its bucket: both log buckets are held to SSE-S3
+    and need no access logging of their own."""
+    other_name = "webapp-test-nlb-logs"
+    other = resource(
+        "aws:s3/bucket:Bucket", "nlb-logs", {}, outputs={"bucket": other_name, "arn": f"arn:aws:s3:::{other_name}"}
+    )
+    sse = [
+        part(
+            "bucketServerSideEncryptionConfiguration",
+            f"{bucket['name']}-sse",
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+            bucket=bucket,
+            bucket_name=bucket["outputs"]["bucket"],
+        )
+        for bucket in (LOG_BUCKET, other)
+    ]
+    linked = resource(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "alb-linked",
+        {"accessLogs": {"enabled": True, "bucket": other_name}},
+        deps={"accessLogs": [other["urn"]]},
+    )
+    delivery = part("bucketPolicy", "alb-logs-policy", {"policy": json.dumps(TLS_ONLY)}, LOG_BUCKET, LOG_NAME)
+    named = resource(
+        "aws:lb/loadBalancer:LoadBalancer", "alb-named", {"accessLogs": {"enabled": True, "bucket": LOG_NAME}}
+    )
+    named = {
+        **named,
+        "options": {**named["options"], "dependsOn": [delivery["urn"]]},
+        "dependencies": [delivery["urn"]],
+    }
+    result = policy_pack.check(document(LOG_BUCKET, other, *sse, linked, delivery, named))
+    assert messages(result, "aws-s3-bucket-encryption") == messages(result, "aws-s3-bucket-access-logging") == []
+
+
+def test_a_bucket_receiving_access_logs_is_not_configured_by_the_logging_into_it(policy_pack):
+    """The data bucket's BucketLogging names the log bucket (its targetBucket input came from
+    it): that is the data bucket's logging, not the log bucket's."""
+    log_name = "webapp-test-access-logs"
+    logs = resource(
+        "aws:s3/bucket:Bucket", "access-logs", {}, outputs={"bucket": log_name, "arn": f"arn:aws:s3:::{log_name}"}
+    )
+    logging = resource(
+        SCENARIO[-1]["type"],
+        "data-logging",
+        {"bucket": NAME, "targetBucket": log_name, "targetPrefix": "data/"},
+        deps={"bucket": [BUCKET["urn"]], "targetBucket": [logs["urn"]]},
+    )
+    result = policy_pack.check(document(*SCENARIO[:-1], logging, logs))
+    assert {v.urn: v.message for v in result.by_policy("aws-s3-bucket-access-logging")} == {
+        logs["urn"]: "no access logging is configured"
+    }

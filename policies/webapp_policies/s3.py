@@ -315,12 +315,13 @@ def _access_logging(stack, config):
         targets = [c.get("targetBucket") for c in attached(stack, bucket, LOGGING)] + [
             bucket.get("logging.targetBucket")
         ]
-        if UNKNOWN in targets or name is UNKNOWN:
+        if UNKNOWN in targets:
             continue
         targets = [t for t in targets if t is not None]
         if not targets:
             yield bucket.urn, "no access logging is configured"
         elif all(t == name for t in targets):
+            # A name not known yet (a preview) is no known target's.
             yield bucket.urn, "logs its access into itself"
 
 
