@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from policies.webapp_policies.names import ALLOWLIST_LABEL, credential_problem, words
+from policies.webapp_policies.names import ALLOWLIST_LABEL, allowlist_label, credential_problem, words
 from settings import ConfigError, load_settings
 from tests.policy_support import document, messages, resource
 from tests.support import ALLOWLISTED_WEB, WEB_SERVICE, config_with
@@ -129,7 +129,9 @@ def task(name: str, environment: list[str], labels: dict[str, str] | None = None
 
 
 TASKS = {name: task(f"task-{index}", [name]) for index, name in enumerate(EXAMPLES)}
-ALLOWLISTED = task("allowlisted", ["PARTITION_KEY"], {ALLOWLIST_LABEL: "PARTITION_KEY"})
+# Two names, as the task definition component writes them (allowlist_label): each is honoured.
+ALLOWLISTED_NAMES = ["PARTITION_KEY", "S3_OBJECT_KEY"]
+ALLOWLISTED = task("allowlisted", ALLOWLISTED_NAMES, {ALLOWLIST_LABEL: allowlist_label(ALLOWLISTED_NAMES)})
 
 
 @pytest.fixture(scope="module")
