@@ -422,3 +422,17 @@ def test_a_group_waiting_for_unknown_rules_does_not_end_the_review(policy_pack):
     assert messages(result, MIXED) == [
         "has inline rules (all traffic to 0.0.0.0/0) besides 1 standalone rule resource(s)"
     ]
+
+
+def test_all_traffic_from_the_world_is_named_as_such(report):
+    assert messages(report, WORLD_PORTS, TABLE.cases["world-all-traffic"].on) == [
+        "allows all traffic from 0.0.0.0/0",
+        "allows all traffic from ::/0",
+    ]
+
+
+def test_a_rule_of_the_default_security_group_names_its_self_source(report):
+    case = TABLE.cases["default-sg-open"]
+    assert messages(report, DEFAULT_CLOSED, case.on) == [
+        "the default security group has a ingress rule: all traffic from self"
+    ]
