@@ -1,12 +1,23 @@
-"""Security group rules as the world-ingress policies read and show them (policies/webapp_policies/
-security_groups.py): which CIDR is the whole internet, a protocol known only by its number, and a
-port range left open or starting at port 0, each in the problem line the PR report shows. The
-three-tier scenario and its table are in tests/test_policies_ec2.py."""
+"""Security group rules as the policies read and show them (policies/webapp_policies/
+security_groups.py): which CIDR is the whole internet, a protocol known only by its number, a port
+range left open or starting at port 0, and the sources a data store's group may admit, each in the
+problem line the PR report shows. The three-tier scenario and its table are in tests/test_policies_ec2.py."""
 
 import pytest
 
-from tests.policy_support import document, messages, resource
-from tests.test_policies_ec2 import INGRESS, SERVICE_SG, WORLD_PORTS, ingress
+from tests.policy_support import UNKNOWN, document, messages, resource
+from tests.test_policies_ec2 import (
+    DATA_TIER,
+    DB,
+    EC2_RULE,
+    INGRESS,
+    MIXED,
+    SERVICE,
+    SERVICE_SG,
+    WORLD_PORTS,
+    group,
+    ingress,
+)
 
 
 def world_rule(**inputs) -> dict:
@@ -42,3 +53,76 @@ def test_a_port_range_left_open_is_every_port(policy_pack, ports):
 def test_a_port_range_from_port_0_is_shown_as_written(policy_pack):
     result = policy_pack.check(document(world_rule(ipProtocol="tcp", fromPort=0.0, toPort=80.0)))
     assert messages(result, WORLD_PORTS) == ["allows tcp 0-80 from 0.0.0.0/0"]
+
+
+def test_a_data_store_admitting_a_prefix_list_is_reported(policy_pack):
+    # A managed prefix list (a VPN's ranges, say) is no ECS service's or VPC function's group.
+    from_vpn = {
+        "protocol": "tcp",
+        "fromPort": 5432.0,
+        "toPort": 5432.0,
+        "prefixListIds": ["pl-0vpn"],
+        "description": "VPN",
+    }
+    db_sg = group("db-sg", "sg-0db", {"description": "PostgreSQL", "vpcId": "vpc-0", "ingress": [from_vpn]})
+    result = policy_pack.check(document(db_sg, DB))
+    assert messages(result, DATA_TIER) == ["db's security group db-sg admits tcp 5432 from pl-0vpn"]
+
+
+def db_group(**source) -> dict:
+    """The database's security group with one inline PostgreSQL rule from `source`."""
+    rule = {"protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "description": "PostgreSQL", **source}
+    return group("db-sg", "sg-0db", {"description": "PostgreSQL", "vpcId": "vpc-0", "ingress": [rule]})
+
+
+def test_a_data_store_admitting_a_group_no_service_uses_is_reported(policy_pack):
+    result = policy_pack.check(document(db_group(securityGroups=["sg-0vpce"]), DB))
+    assert messages(result, DATA_TIER) == [
+        "db's security group db-sg admits tcp 5432 from sg-0vpce, which no ECS service or VPC function uses"
+    ]
+
+
+def test_a_data_store_rule_whose_source_groups_are_not_known_yet_waits(policy_pack):
+    result = policy_pack.check(document(db_group(securityGroups=UNKNOWN), DB))
+    assert messages(result, DATA_TIER) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("sg-0web", []),
+        (
+            "sg-0vpce",
+            ["db's security group db-sg admits tcp 5432 from sg-0vpce, which no ECS service or VPC function uses"],
+        ),
+    ],
+)
+def test_an_ec2_security_group_rule_source_is_held_to_the_services_groups(policy_pack, source, expected):
+    db_sg = group("db-sg", "sg-0db", {"description": "PostgreSQL", "vpcId": "vpc-0"})
+    inputs = {"type": "ingress", "securityGroupId": "sg-0db", "protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0}
+    rule = resource(
+        EC2_RULE,
+        "db-from",
+        {**inputs, "sourceSecurityGroupId": source, "description": "PostgreSQL"},
+        deps={"securityGroupId": [db_sg["urn"]]},
+    )
+    result = policy_pack.check(document(db_sg, DB, SERVICE_SG, SERVICE, rule))
+    assert messages(result, DATA_TIER) == expected
+
+
+def test_state_listing_a_standalone_prefix_list_rule_is_not_mixed_management(policy_pack):
+    inputs = {"ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "description": "VPN"}
+    deps = {"securityGroupId": [SERVICE_SG["urn"]]}
+    from_vpn = resource(
+        INGRESS, "web-from-vpn", {**inputs, "securityGroupId": "sg-0web", "prefixListId": "pl-0vpn"}, deps=deps
+    )
+    service_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
+    mirrored = {
+        "protocol": "tcp",
+        "fromPort": 443.0,
+        "toPort": 443.0,
+        "prefixListIds": ["pl-0vpn"],
+        "description": "VPN",
+    }
+    service_sg["outputs"]["ingress"] = [mirrored]
+    assert messages(policy_pack.check(document(service_sg, from_vpn)), MIXED) == []
