@@ -9,6 +9,7 @@ from tests.policy_support import UNKNOWN, document, messages, resource
 from tests.test_policies_ec2 import (
     DATA_TIER,
     DB,
+    DESCRIPTIONS,
     EC2_RULE,
     INGRESS,
     MIXED,
@@ -126,3 +127,11 @@ def test_state_listing_a_standalone_prefix_list_rule_is_not_mixed_management(pol
     }
     service_sg["outputs"]["ingress"] = [mirrored]
     assert messages(policy_pack.check(document(service_sg, from_vpn)), MIXED) == []
+
+
+def test_a_rule_without_description_is_reported_while_its_source_is_not_known_yet(policy_pack):
+    # Whether the rule admits its own group is decided later; its missing description is not.
+    rule = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "self": UNKNOWN}
+    web_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0", "ingress": [rule]})
+    result = policy_pack.check(document(web_sg))
+    assert messages(result, DESCRIPTIONS) == ["the ingress rule (not known yet) has no description"]

@@ -61,7 +61,9 @@ class Rule:
 
     def shown(self) -> str:
         if not self.known():
-            return f"{self.direction} rule (not known yet)"
+            # Read after "the <direction> rule" (aws-ec2-security-group-descriptions): the only
+            # problem line that shows a rule not known yet.
+            return "(not known yet)"
         if self.protocol == "all":
             what = "all traffic"
         elif self.ports is None:
