@@ -1,0 +1,485 @@
+"""The Fargate services built alone (tests.components_support), a web service on its blue/green
+routing and a worker, each with settings away from their defaults (another port, retention,
+grace period, cooldowns and targets, a linear strategy), so that an input the component dropped
+(left to an AWS default) or an option it lost shows."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components.load_balancer import AlbTarget, BlueGreenRouting
+from components.service import FargateService, FargateServiceArgs, WebRouting
+from components.service_egress import EgressTargets
+from components.smoke_test import LifecycleHook
+from settings.services import ServiceSettings
+from tests.components_support import CONTEXT, ENDPOINT_SG, LOG_KEY, PRIVATE_SUBNETS, VPC, build, settings_with
+from tests.service_path import EGRESS, INGRESS, ROLE, ROLE_POLICY, SECURITY_GROUP, SERVICE
+from tests.support import Synth
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/webapp-prod-ecs"
+CLUSTER_NAME = "webapp-prod-ecs"
+S3_PREFIX_LIST = "pl-63a5400a"
+ALB_SG = "sg-0fedcba9876543210"
+ALB_SUFFIX = "app/webapp-prod-alb/50dc6c495c0c9188"
+PRODUCTION_LISTENER = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/webapp-prod-alb/50dc6c495c0c9188/1"
+)
+TEST_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/webapp-prod-alb/50dc6c495c0c9188/2"
+HOOK_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:webapp-prod-smoke-test"
+HOOK_ROLE = "arn:aws:iam::123456789012:role/webapp-prod-smoke-test-invoke"
+DEPLOYMENT_ALARM = "webapp-prod-web-deployment"
+DATABASE_SG = "sg-0123456789abcdef1"
+
+# Away from every default the component reads: an input left to AWS's default shows.
+WEB = {
+    "port": 8081,
+    "log_retention_days": 731,
+    "health_check_grace_period_seconds": 95,
+    "deregistration_delay_seconds": 125,
+    "strategy": "linear",
+    "linear_step_percent": 25.0,
+    "linear_step_bake_minutes": 4,
+    "bake_time_minutes": 7,
+    "cpu_target_percent": 55.0,
+    "memory_target_percent": 65.0,
+    "requests_per_target": 750,
+    "scale_out_cooldown_seconds": 45,
+    "scale_in_cooldown_seconds": 420,
+    "desired_count": 3,
+    "min_count": 2,
+    "max_count": 9,
+}
+WORKER = {
+    # Accepted, and not waited for: a rolling deploy does not bake.
+    "bake_time_minutes": 5,
+    "log_retention_days": 90,
+    "deregistration_delay_seconds": 61,
+    "cpu_target_percent": 50.0,
+    "memory_target_percent": 75.0,
+    "scale_out_cooldown_seconds": 30,
+    "scale_in_cooldown_seconds": 600,
+    "desired_count": 2,
+    "min_count": 1,
+    "max_count": 5,
+}
+
+
+def service_settings() -> dict[str, ServiceSettings]:
+    # Prod's web service, staging's worker (prod has none).
+    web = settings_with("prod", {}).web_service
+    [worker] = [s for s in settings_with("staging", {}).services if s.kind == "worker"]
+    return {"web": web.model_copy(update=WEB), "worker": worker.model_copy(update={**WORKER, "name": "jobs"})}
+
+
+def args(settings: ServiceSettings, web: WebRouting | None, **extra) -> FargateServiceArgs:
+    return FargateServiceArgs(
+        settings=settings,
+        context=CONTEXT,
+        cluster_arn=CLUSTER_ARN,
+        cluster_name=CLUSTER_NAME,
+        vpc_id=VPC,
+        subnet_ids=PRIVATE_SUBNETS,
+        log_key_arn=LOG_KEY,
+        egress=EgressTargets(S3_PREFIX_LIST, ENDPOINT_SG, endpoints=extra.pop("endpoints", ())),
+        web=web,
+        **extra,
+    )
+
+
+def routing() -> WebRouting:
+    """What the load balancer, the alarms and the smoke test hand the web service."""
+
+    def group(color: str) -> aws.lb.TargetGroup:
+        return aws.lb.TargetGroup(f"web-{color}", port=8081, protocol="HTTP", target_type="ip", vpc_id=VPC)
+
+    def rule(name: str, listener: str) -> aws.lb.ListenerRule:
+        return aws.lb.ListenerRule(f"web-{name}-rule", listener_arn=listener, actions=[], conditions=[])
+
+    hook_permission = aws.lambda_.Permission(
+        "smoke-test-invoke", action="lambda:InvokeFunction", function=HOOK_FUNCTION, principal="ecs.amazonaws.com"
+    )
+    return WebRouting(
+        alb=AlbTarget(
+            security_group_id=pulumi.Output.from_input(ALB_SG),
+            production_listener_arn=pulumi.Output.from_input(PRODUCTION_LISTENER),
+            test_listener_arn=pulumi.Output.from_input(TEST_LISTENER),
+            arn_suffix=pulumi.Output.from_input(ALB_SUFFIX),
+        ),
+        routing=BlueGreenRouting(
+            blue=group("blue"),
+            green=group("green"),
+            production_rule=rule("production", PRODUCTION_LISTENER),
+            test_rule=rule("test", TEST_LISTENER),
+        ),
+        deployment_alarm_names=[DEPLOYMENT_ALARM],
+        smoke_test=LifecycleHook(
+            function_arn=pulumi.Output.from_input(HOOK_FUNCTION),
+            role_arn=pulumi.Output.from_input(HOOK_ROLE),
+            stage="POST_TEST_TRAFFIC_SHIFT",
+            ready=hook_permission,
+        ),
+    )
+
+
+def built() -> Synth:
+    """The web service and a worker (named jobs), as composition._services builds them: after the
+    interface endpoints and what they wait for; the web service reaches the database."""
+    settings = service_settings()
+
+    def program() -> None:
+        endpoint = aws.ec2.VpcEndpoint(
+            "network-ecr-api", vpc_id=VPC, service_name="com.amazonaws.us-east-1.ecr.api", vpc_endpoint_type="Interface"
+        )
+        role_ready = aws.cloudwatch.LogGroup("db-bootstrap-ran")
+        web = FargateService("web", args(settings["web"], routing(), endpoints=[endpoint], wait_for=[role_ready]))
+        web.allow_to("database", DATABASE_SG, 5433)
+        FargateService("jobs", args(settings["worker"], None, endpoints=[endpoint], wait_for=[role_ready]))
+
+    return build("prod", program)
+
+
+@pytest.fixture(scope="module")
+def alone() -> Synth:
+    return built()
+
+
+def component(stack: Synth, name: str) -> dict:
+    return stack.one("webapp:components:FargateService", name)
+
+
+def own(stack: Synth, name: str, type_: str, resource: str | None = None) -> dict:
+    """The component's one resource of `type_` (named `resource`)."""
+    found = [
+        r
+        for r in stack.of_type(type_)
+        if r["parent"] == component(stack, name)["urn"] and resource in (None, r["name"])
+    ]
+    assert len(found) == 1, [r["name"] for r in found]
+    return found[0]
+
+
+def ecs(stack: Synth, name: str) -> dict:
+    return own(stack, name, SERVICE)
+
+
+def minutes(timeout: str) -> int:
+    match = re.fullmatch(r"(\d+)m", timeout)
+    assert match, timeout
+    return int(match[1])
+
+
+@pytest.mark.parametrize("kind, routed", [("web", False), ("worker", True)])
+def test_a_web_service_needs_its_routing_and_a_worker_must_not_have_one(kind, routed):
+    settings = service_settings()[kind]
+
+    def program() -> None:
+        FargateService(settings.name, args(settings, routing() if routed else None))
+
+    with pytest.raises(ValueError) as raised:
+        build("prod", program)
+    assert str(raised.value) == (
+        f"service {settings.name}: a web service needs its WebRouting, a worker must not have one"
+    )
+
+
+def test_every_resource_of_a_service_is_the_components_own(alone):
+    # A resource parented elsewhere gets another URN: a plan would replace it.
+    for name in ("web", "jobs"):
+        mine = {r["name"] for r in alone.resources if r["parent"] == component(alone, name)["urn"]}
+        expected = {"sg", "to-endpoints", "to-s3", "logs", "task", "execution-role", "execution-policy"}
+        expected |= {"task-role", "task-tracing", "service", "scaling", "scale-on-cpu", "scale-on-memory"}
+        if name == "web":
+            expected |= {"from-alb", "alb-to-tasks", "ecs-infrastructure", "ecs-infrastructure-policy"}
+            expected |= {"scale-on-requests", "to-database"}
+        else:
+            expected |= {"out-https"}
+        assert mine == {f"{name}-{suffix}" for suffix in expected}
+
+
+@pytest.mark.parametrize("name, tags", [("web", {}), ("jobs", {"webapp:egress-to-internet": "true"})])
+def test_the_tasks_security_group_is_in_the_vpc_named_and_described_for_its_service(alone, name, tags):
+    group = own(alone, name, SECURITY_GROUP)
+    assert group["inputs"] == {
+        "vpcId": VPC,
+        "description": f"Tasks of the {name} service",
+        "tags": {"Name": f"{name}-tasks", **tags},
+    }
+
+
+@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
+def test_the_logs_go_to_a_group_of_the_stack_and_service_under_the_logs_key_kept_as_configured(alone, name, kind):
+    assert own(alone, name, LOG_GROUP)["inputs"] == {
+        "name": f"/ecs/prod/{name}",
+        "retentionInDays": service_settings()[kind].log_retention_days,
+        "kmsKeyId": LOG_KEY,
+    }
+
+
+@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
+def test_the_service_runs_its_task_on_fargate_in_the_private_subnets_behind_its_own_group(alone, name, kind):
+    service = ecs(alone, name)
+    inputs = service["inputs"]
+    assert (inputs["name"], inputs["cluster"], inputs["desiredCount"]) == (
+        name,
+        CLUSTER_ARN,
+        service_settings()[kind].desired_count,
+    )
+    [task] = alone.depends_on(service, "taskDefinition")
+    assert task["name"] == f"{name}-task"
+    assert (inputs["launchType"], inputs["platformVersion"]) == ("FARGATE", "LATEST")
+    assert inputs["networkConfiguration"] == {
+        "subnets": PRIVATE_SUBNETS,
+        "securityGroups": [own(alone, name, SECURITY_GROUP)["id"]],
+        "assignPublicIp": False,
+    }
+    # ECS's own deployment controller: what blue/green and the rolling circuit breaker need.
+    assert inputs["deploymentController"] == {"type": "ECS"}
+
+
+@pytest.mark.parametrize("name", ["web", "jobs"])
+def test_the_service_has_no_shell_tags_its_tasks_and_deploys_wait_for_a_steady_state(alone, name):
+    inputs = ecs(alone, name)["inputs"]
+    assert inputs["enableExecuteCommand"] is False
+    assert (inputs["enableEcsManagedTags"], inputs["propagateTags"]) == (True, "SERVICE")
+    assert inputs["waitForSteadyState"] is True
+
+
+def test_a_worker_starts_new_tasks_before_old_ones_stop_and_rolls_back_a_failing_deploy(alone):
+    inputs = ecs(alone, "jobs")["inputs"]
+    # Never below the desired count during a deploy, up to twice it.
+    assert (inputs["deploymentMinimumHealthyPercent"], inputs["deploymentMaximumPercent"]) == (100, 200)
+    assert inputs["deploymentConfiguration"] == {"strategy": "ROLLING"}
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert not {"loadBalancers", "alarms", "healthCheckGracePeriodSeconds"} & set(inputs)
+
+
+def test_the_web_service_deploys_on_its_routing_in_linear_steps_after_the_smoke_test(alone):
+    inputs = ecs(alone, "web")["inputs"]
+    role = own(alone, "web", ROLE, "web-ecs-infrastructure")
+    blue, green = (alone.one("aws:lb/targetGroup:TargetGroup", f"web-{color}") for color in ("blue", "green"))
+    production, test = (alone.one("aws:lb/listenerRule:ListenerRule", f"web-{n}-rule") for n in ("production", "test"))
+    assert inputs["loadBalancers"] == [
+        {
+            "targetGroupArn": blue["outputs"]["arn"],
+            "containerName": "web",
+            "containerPort": 8081,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": green["outputs"]["arn"],
+                "productionListenerRule": production["outputs"]["arn"],
+                "testListenerRule": test["outputs"]["arn"],
+                "roleArn": role["outputs"]["arn"],
+            },
+        }
+    ]
+    assert inputs["healthCheckGracePeriodSeconds"] == 95
+    assert inputs["deploymentConfiguration"] == {
+        "strategy": "LINEAR",
+        "linearConfiguration": {"stepPercent": 25, "stepBakeTimeInMinutes": "4"},
+        "bakeTimeInMinutes": "7",
+        "lifecycleHooks": [
+            {"hookTargetArn": HOOK_FUNCTION, "roleArn": HOOK_ROLE, "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+        ],
+    }
+    assert inputs["alarms"] == {"alarmNames": [DEPLOYMENT_ALARM], "enable": True, "rollback": True}
+
+
+@pytest.mark.parametrize(
+    "name, deploy",
+    [
+        # The bake (7), the linear steps' bakes (3 x 4), the deregistration delay (125 s) rounded
+        # up to minutes, and 30 minutes for tasks to start and pass their checks.
+        ("web", 7 + 12 + 3 + 30),
+        # A rolling deploy has no bake (the worker's 5 minutes are not waited for): the
+        # deregistration delay (61 s) and the margin.
+        ("jobs", 2 + 30),
+    ],
+)
+def test_deploy_timeouts_cover_the_bake_the_traffic_shift_and_the_deregistration(alone, name, deploy):
+    options = ecs(alone, name)["options"]
+    timeouts = options["customTimeouts"]
+    assert (minutes(timeouts["create"]), minutes(timeouts["update"]), timeouts["delete"]) == (deploy, deploy, "20m")
+    assert options["ignoreChanges"] == ["desiredCount"]
+
+
+@pytest.mark.parametrize("name", ["web", "jobs"])
+def test_the_first_tasks_wait_for_the_endpoints_their_egress_and_what_they_were_told_to(alone, name):
+    waits = {alone.by_urn[urn]["name"] for urn in ecs(alone, name)["options"]["dependsOn"]}
+    expected = {"network-ecr-api", "db-bootstrap-ran", f"{name}-to-endpoints", f"{name}-to-s3"}
+    if name == "web":
+        # The ALB's path to the tasks, the role ECS moves traffic with, the hook's permission.
+        expected |= {"web-from-alb", "web-alb-to-tasks", "web-ecs-infrastructure-policy", "smoke-test-invoke"}
+    else:
+        expected |= {"jobs-out-https"}
+    assert waits == expected
+
+
+def test_only_the_alb_reaches_the_web_tasks_on_the_container_port(alone):
+    tasks = own(alone, "web", SECURITY_GROUP)["id"]
+
+    def rule(description: str, name: str, group: str, peer: str) -> dict:
+        return {
+            "securityGroupId": group,
+            "referencedSecurityGroupId": peer,
+            "ipProtocol": "tcp",
+            "fromPort": 8081,
+            "toPort": 8081,
+            "description": description,
+            "tags": {"Name": name},
+        }
+
+    assert own(alone, "web", INGRESS)["inputs"] == rule("ALB to the web container port", "web-from-alb", tasks, ALB_SG)
+    assert own(alone, "web", EGRESS, "web-alb-to-tasks")["inputs"] == rule(
+        "ALB to the web tasks (traffic and health checks)", "web-alb-to-tasks", ALB_SG, tasks
+    )
+    assert not [r for r in alone.of_type(INGRESS) if r["parent"] == component(alone, "jobs")["urn"]]
+
+
+def test_allow_to_lets_the_tasks_reach_a_store_on_its_port(alone):
+    assert own(alone, "web", EGRESS, "web-to-database")["inputs"] == {
+        "securityGroupId": own(alone, "web", SECURITY_GROUP)["id"],
+        "referencedSecurityGroupId": DATABASE_SG,
+        "ipProtocol": "tcp",
+        "fromPort": 5433,
+        "toPort": 5433,
+        "description": "web service to database on 5433",
+        "tags": {"Name": "web-to-database"},
+    }
+
+
+def test_ecs_moves_the_web_traffic_with_a_role_limited_to_its_groups_rules_and_listeners(alone):
+    role = own(alone, "web", ROLE, "web-ecs-infrastructure")
+    assert role["inputs"]["description"] == "ECS moves traffic between the blue and green target groups of the service"
+    [trust] = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
+    policy = own(alone, "web", ROLE_POLICY, "web-ecs-infrastructure-policy")
+    assert alone.depends_on(policy, "role") == [role]
+    arn = {name: alone.named(name)["outputs"]["arn"] for name in ("web-blue", "web-green")}
+    arn |= {name: alone.named(name)["outputs"]["arn"] for name in ("web-production-rule", "web-test-rule")}
+    assert json.loads(policy["inputs"]["policy"])["Statement"] == [
+        {
+            "Sid": "DescribeLoadBalancing",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "RegisterTasks",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+            "Resource": [arn["web-blue"], arn["web-green"]],
+        },
+        {
+            "Sid": "ShiftTraffic",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:ModifyRule",
+            "Resource": [arn["web-production-rule"], arn["web-test-rule"]],
+        },
+        {
+            "Sid": "ModifyListeners",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:ModifyListener",
+            "Resource": [PRODUCTION_LISTENER, TEST_LISTENER],
+        },
+    ]
+    assert not [r for r in alone.of_type(ROLE) if r["name"] == "jobs-ecs-infrastructure"]
+
+
+SCALED = {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount"}
+
+
+@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
+def test_the_task_count_scales_between_the_configured_bounds(alone, name, kind):
+    settings = service_settings()[kind]
+    assert own(alone, name, SCALING_TARGET)["inputs"] == {
+        **SCALED,
+        "resourceId": f"service/{CLUSTER_NAME}/{name}",
+        "minCapacity": settings.min_count,
+        "maxCapacity": settings.max_count,
+    }
+
+
+@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
+def test_cpu_and_memory_are_tracked_at_their_targets_with_the_configured_cooldowns(alone, name, kind):
+    settings = service_settings()[kind]
+    for metric, target, predefined in (
+        ("cpu", settings.cpu_target_percent, "ECSServiceAverageCPUUtilization"),
+        ("memory", settings.memory_target_percent, "ECSServiceAverageMemoryUtilization"),
+    ):
+        assert own(alone, name, SCALING_POLICY, f"{name}-scale-on-{metric}")["inputs"] == {
+            **SCALED,
+            "resourceId": f"service/{CLUSTER_NAME}/{name}",
+            "policyType": "TargetTrackingScaling",
+            "targetTrackingScalingPolicyConfiguration": {
+                "targetValue": target,
+                "predefinedMetricSpecification": {"predefinedMetricType": predefined},
+                "scaleOutCooldown": settings.scale_out_cooldown_seconds,
+                "scaleInCooldown": settings.scale_in_cooldown_seconds,
+            },
+        }
+
+
+def test_the_web_service_scales_on_requests_per_task_of_both_target_groups(alone):
+    def per_target(color: str) -> dict:
+        group = alone.one("aws:lb/targetGroup:TargetGroup", f"web-{color}")["outputs"]["arnSuffix"]
+        return {
+            "id": color,
+            "returnData": False,
+            "metricStat": {
+                "stat": "Sum",
+                "metric": {
+                    "namespace": "AWS/ApplicationELB",
+                    "metricName": "RequestCountPerTarget",
+                    "dimensions": [
+                        {"name": "LoadBalancer", "value": ALB_SUFFIX},
+                        {"name": "TargetGroup", "value": group},
+                    ],
+                },
+            },
+        }
+
+    assert own(alone, "web", SCALING_POLICY, "web-scale-on-requests")["inputs"] == {
+        **SCALED,
+        "resourceId": f"service/{CLUSTER_NAME}/web",
+        "policyType": "TargetTrackingScaling",
+        "targetTrackingScalingPolicyConfiguration": {
+            "targetValue": 750,
+            "customizedMetricSpecification": {
+                "metrics": [
+                    per_target("blue"),
+                    per_target("green"),
+                    {
+                        "id": "requests",
+                        "expression": "blue + green",
+                        "label": "Requests per task (live target group)",
+                        "returnData": True,
+                    },
+                ]
+            },
+            "scaleOutCooldown": 45,
+            "scaleInCooldown": 420,
+        },
+    }
+    assert not [r for r in alone.of_type(SCALING_POLICY) if r["name"] == "jobs-scale-on-requests"]
+
+
+def test_a_web_service_without_a_bake_waits_only_for_the_deregistration_and_the_margin():
+    settings = service_settings()["web"].model_copy(update={"bake_time_minutes": 0, "strategy": "blueGreen"})
+
+    def program() -> None:
+        FargateService("web", args(settings, routing()))
+
+    timeouts = ecs(build("prod", program), "web")["options"]["customTimeouts"]
+    assert (minutes(timeouts["create"]), minutes(timeouts["update"])) == (3 + 30, 3 + 30)
