@@ -135,3 +135,59 @@ def test_a_rule_without_description_is_reported_while_its_source_is_not_known_ye
     web_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0", "ingress": [rule]})
     result = policy_pack.check(document(web_sg))
     assert messages(result, DESCRIPTIONS) == ["the ingress rule (not known yet) has no description"]
+
+
+def ec2_rule(name: str, **inputs) -> dict:
+    """An aws.ec2.SecurityGroupRule into the service's group, with these inputs."""
+    return resource(
+        EC2_RULE, name, {"securityGroupId": "sg-0web", **inputs}, deps={"securityGroupId": [SERVICE_SG["urn"]]}
+    )
+
+
+def test_an_ec2_security_group_rule_with_a_description_passes(policy_pack):
+    inputs = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["10.0.0.0/16"]}
+    rule = ec2_rule("https", type="ingress", **inputs, description="From the VPC")
+    assert messages(policy_pack.check(document(rule)), DESCRIPTIONS) == []
+
+
+def test_an_ec2_security_group_rule_of_a_type_not_known_yet_is_not_reported(policy_pack):
+    rule = ec2_rule("pending", type=UNKNOWN, protocol="tcp", fromPort=443.0, toPort=443.0, description="From the VPC")
+    assert messages(policy_pack.check(document(rule)), DESCRIPTIONS) == []
+
+
+def test_mixed_rules_wait_for_an_ec2_rule_of_a_type_not_known_yet(policy_pack):
+    # The group's inline rule may be that rule's own mirrored state.
+    inputs = {
+        "protocol": "tcp",
+        "fromPort": 443.0,
+        "toPort": 443.0,
+        "cidrBlocks": ["10.0.0.0/16"],
+        "description": "VPC",
+    }
+    service_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "vpcId": "vpc-0"})
+    service_sg["outputs"]["ingress"] = [inputs]
+    result = policy_pack.check(document(service_sg, ec2_rule("pending", type=UNKNOWN, **inputs)))
+    assert messages(result, MIXED) == []
+
+
+def test_an_ec2_egress_rule_to_the_world_is_internet_egress(policy_pack):
+    rule = ec2_rule(
+        "out", type="egress", protocol="-1", fromPort=0.0, toPort=0.0, cidrBlocks=["0.0.0.0/0"], description="Out"
+    )
+    result = policy_pack.check(document(SERVICE_SG, rule))
+    assert messages(result, "aws-ec2-security-group-internet-egress") == [
+        "web-sg sends all traffic to 0.0.0.0/0, and is not tagged webapp:egress-to-internet=true"
+    ]
+
+
+def test_ingress_rules_not_known_yet_leave_the_egress_rules_checked(policy_pack):
+    to_vpc = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["10.0.0.0/16"]}
+    web_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "ingress": UNKNOWN, "egress": [to_vpc]})
+    result = policy_pack.check(document(web_sg))
+    assert messages(result, DESCRIPTIONS) == ["the egress rule tcp 443 to 10.0.0.0/16 has no description"]
+
+
+def test_an_inline_rule_not_known_yet_does_not_hide_the_next_one(policy_pack):
+    ssh = {"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": ["0.0.0.0/0"], "description": "SSH"}
+    web_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "ingress": [UNKNOWN, ssh]})
+    assert messages(policy_pack.check(document(web_sg)), WORLD_PORTS) == ["allows tcp 22 from 0.0.0.0/0"]
