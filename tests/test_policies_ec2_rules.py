@@ -1,7 +1,9 @@
 """Security group rules as the policies read and show them (policies/webapp_policies/
-security_groups.py): which CIDR is the whole internet, a protocol known only by its number, a port
-range left open or starting at port 0, and the sources a data store's group may admit, each in the
-problem line the PR report shows. The three-tier scenario and its table are in tests/test_policies_ec2.py."""
+security_groups.py): inline blocks, aws.vpc and aws.ec2 rule resources, which CIDR is the whole
+internet, a protocol known only by its number, port ranges, the sources a data store's group may
+admit, groups named by id only, and rules not known yet in a preview, each through a policy's
+verdict or the problem line the PR report shows. The three-tier scenario and its table are in
+tests/test_policies_ec2.py."""
 
 import pytest
 
@@ -19,6 +21,8 @@ from tests.test_policies_ec2 import (
     group,
     ingress,
 )
+
+INSTANCE = "aws:rds/instance:Instance"
 
 
 def world_rule(**inputs) -> dict:
@@ -191,3 +195,33 @@ def test_an_inline_rule_not_known_yet_does_not_hide_the_next_one(policy_pack):
     ssh = {"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": ["0.0.0.0/0"], "description": "SSH"}
     web_sg = group("web-sg", "sg-0web", {"description": "Web tasks", "ingress": [UNKNOWN, ssh]})
     assert messages(policy_pack.check(document(web_sg)), WORLD_PORTS) == ["allows tcp 22 from 0.0.0.0/0"]
+
+
+FROM_ENDPOINTS = "db's security group db-sg admits tcp 5432 from sg-0vpce, which no ECS service or VPC function uses"
+
+
+def rule_into_db_by_id() -> dict:
+    """A standalone rule into the database's group named by its id only (no dependency)."""
+    inputs = {"securityGroupId": "sg-0db", "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0}
+    return resource(INGRESS, "db-from-vpce", {**inputs, "referencedSecurityGroupId": "sg-0vpce", "description": "x"})
+
+
+def test_a_rule_finds_its_group_by_the_id_in_the_groups_outputs(policy_pack):
+    inputs = {"description": "PostgreSQL", "vpcId": "vpc-0"}
+    db_sg = resource("aws:ec2/securityGroup:SecurityGroup", "db-sg", inputs, outputs={**inputs, "id": "sg-0db"})
+    result = policy_pack.check(document(db_sg, DB, rule_into_db_by_id()))
+    assert messages(result, DATA_TIER) == [FROM_ENDPOINTS]
+
+
+def test_a_group_whose_id_is_not_known_yet_matches_no_rule_by_id(policy_pack):
+    # A group planned for creation has neither id nor ARN among its outputs yet.
+    inputs = {"description": "PostgreSQL", "vpcId": "vpc-0"}
+    db_sg = resource("aws:ec2/securityGroup:SecurityGroup", "db-sg", inputs, outputs=inputs)
+    result = policy_pack.check(document(db_sg, DB, rule_into_db_by_id()))
+    assert messages(result, DATA_TIER) == []
+
+
+def test_a_data_store_naming_its_group_by_id_only_is_checked(policy_pack):
+    db = resource(INSTANCE, "db", {"engine": "postgres", "vpcSecurityGroupIds": ["sg-0db"]})
+    result = policy_pack.check(document(db_group(securityGroups=["sg-0vpce"]), db))
+    assert messages(result, DATA_TIER) == [FROM_ENDPOINTS]
