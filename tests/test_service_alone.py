@@ -5,6 +5,7 @@ grace period, cooldowns and targets, a linear strategy), so that an input the co
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -475,11 +476,27 @@ def test_the_web_service_scales_on_requests_per_task_of_both_target_groups(alone
     assert not [r for r in alone.of_type(SCALING_POLICY) if r["name"] == "jobs-scale-on-requests"]
 
 
-def test_a_web_service_without_a_bake_waits_only_for_the_deregistration_and_the_margin():
-    settings = service_settings()["web"].model_copy(update={"bake_time_minutes": 0, "strategy": "blueGreen"})
+@pytest.fixture(scope="module")
+def canary() -> Synth:
+    """A web service deploying canary without a bake after the shift and without a smoke test."""
+    settings = service_settings()["web"].model_copy(
+        update={"bake_time_minutes": 0, "strategy": "canary", "canary_percent": 15.0, "canary_bake_minutes": 6}
+    )
 
     def program() -> None:
-        FargateService("web", args(settings, routing()))
+        FargateService("web", args(settings, dataclasses.replace(routing(), smoke_test=None)))
 
-    timeouts = ecs(build("prod", program), "web")["options"]["customTimeouts"]
-    assert (minutes(timeouts["create"]), minutes(timeouts["update"])) == (3 + 30, 3 + 30)
+    return build("prod", program)
+
+
+def test_a_canary_web_service_shifts_its_slice_then_the_rest_without_a_hook_it_was_not_given(canary):
+    assert ecs(canary, "web")["inputs"]["deploymentConfiguration"] == {
+        "strategy": "CANARY",
+        "canaryConfiguration": {"canaryPercent": 15, "canaryBakeTimeInMinutes": "6"},
+        "bakeTimeInMinutes": "0",
+    }
+
+
+def test_a_web_service_without_a_bake_waits_for_the_canary_the_deregistration_and_the_margin(canary):
+    timeouts = ecs(canary, "web")["options"]["customTimeouts"]
+    assert (minutes(timeouts["create"]), minutes(timeouts["update"])) == (6 + 3 + 30, 6 + 3 + 30)
