@@ -7,174 +7,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 
-import pulumi
-import pulumi_aws as aws
 import pytest
 
-from components.load_balancer import AlbTarget, BlueGreenRouting
-from components.service import FargateService, FargateServiceArgs, WebRouting
-from components.service_egress import EgressTargets
-from components.smoke_test import LifecycleHook
-from settings.services import ServiceSettings
-from tests.components_support import CONTEXT, ENDPOINT_SG, LOG_KEY, PRIVATE_SUBNETS, VPC, build, settings_with
-from tests.service_path import EGRESS, INGRESS, ROLE, ROLE_POLICY, SECURITY_GROUP, SERVICE
-from tests.support import Synth
-
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-SCALING_POLICY = "aws:appautoscaling/policy:Policy"
-CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/webapp-prod-ecs"
-CLUSTER_NAME = "webapp-prod-ecs"
-S3_PREFIX_LIST = "pl-63a5400a"
-ALB_SG = "sg-0fedcba9876543210"
-ALB_SUFFIX = "app/webapp-prod-alb/50dc6c495c0c9188"
-PRODUCTION_LISTENER = (
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/webapp-prod-alb/50dc6c495c0c9188/1"
+from components.service import FargateService
+from tests.components_support import LOG_KEY, PRIVATE_SUBNETS, VPC, build
+from tests.service_path import EGRESS, INGRESS, ROLE, ROLE_POLICY, SECURITY_GROUP
+from tests.service_support import (
+    ALB_SG,
+    CLUSTER_ARN,
+    DATABASE_SG,
+    DEPLOYMENT_ALARM,
+    HOOK_FUNCTION,
+    HOOK_ROLE,
+    LOG_GROUP,
+    PRODUCTION_LISTENER,
+    TEST_LISTENER,
+    args,
+    built,
+    component,
+    ecs,
+    minutes,
+    own,
+    routing,
+    service_settings,
 )
-TEST_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/webapp-prod-alb/50dc6c495c0c9188/2"
-HOOK_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:webapp-prod-smoke-test"
-HOOK_ROLE = "arn:aws:iam::123456789012:role/webapp-prod-smoke-test-invoke"
-DEPLOYMENT_ALARM = "webapp-prod-web-deployment"
-DATABASE_SG = "sg-0123456789abcdef1"
-
-# Away from every default the component reads: an input left to AWS's default shows.
-WEB = {
-    "port": 8081,
-    "log_retention_days": 731,
-    "health_check_grace_period_seconds": 95,
-    "deregistration_delay_seconds": 125,
-    "strategy": "linear",
-    "linear_step_percent": 25.0,
-    "linear_step_bake_minutes": 4,
-    "bake_time_minutes": 7,
-    "cpu_target_percent": 55.0,
-    "memory_target_percent": 65.0,
-    "requests_per_target": 750,
-    "scale_out_cooldown_seconds": 45,
-    "scale_in_cooldown_seconds": 420,
-    "desired_count": 3,
-    "min_count": 2,
-    "max_count": 9,
-}
-WORKER = {
-    # Accepted, and not waited for: a rolling deploy does not bake.
-    "bake_time_minutes": 5,
-    "log_retention_days": 90,
-    "deregistration_delay_seconds": 61,
-    "cpu_target_percent": 50.0,
-    "memory_target_percent": 75.0,
-    "scale_out_cooldown_seconds": 30,
-    "scale_in_cooldown_seconds": 600,
-    "desired_count": 2,
-    "min_count": 1,
-    "max_count": 5,
-}
-
-
-def service_settings() -> dict[str, ServiceSettings]:
-    # Prod's web service, staging's worker (prod has none).
-    web = settings_with("prod", {}).web_service
-    [worker] = [s for s in settings_with("staging", {}).services if s.kind == "worker"]
-    return {"web": web.model_copy(update=WEB), "worker": worker.model_copy(update={**WORKER, "name": "jobs"})}
-
-
-def args(settings: ServiceSettings, web: WebRouting | None, **extra) -> FargateServiceArgs:
-    return FargateServiceArgs(
-        settings=settings,
-        context=CONTEXT,
-        cluster_arn=CLUSTER_ARN,
-        cluster_name=CLUSTER_NAME,
-        vpc_id=VPC,
-        subnet_ids=PRIVATE_SUBNETS,
-        log_key_arn=LOG_KEY,
-        egress=EgressTargets(S3_PREFIX_LIST, ENDPOINT_SG, endpoints=extra.pop("endpoints", ())),
-        web=web,
-        **extra,
-    )
-
-
-def routing() -> WebRouting:
-    """What the load balancer, the alarms and the smoke test hand the web service."""
-
-    def group(color: str) -> aws.lb.TargetGroup:
-        return aws.lb.TargetGroup(f"web-{color}", port=8081, protocol="HTTP", target_type="ip", vpc_id=VPC)
-
-    def rule(name: str, listener: str) -> aws.lb.ListenerRule:
-        return aws.lb.ListenerRule(f"web-{name}-rule", listener_arn=listener, actions=[], conditions=[])
-
-    hook_permission = aws.lambda_.Permission(
-        "smoke-test-invoke", action="lambda:InvokeFunction", function=HOOK_FUNCTION, principal="ecs.amazonaws.com"
-    )
-    return WebRouting(
-        alb=AlbTarget(
-            security_group_id=pulumi.Output.from_input(ALB_SG),
-            production_listener_arn=pulumi.Output.from_input(PRODUCTION_LISTENER),
-            test_listener_arn=pulumi.Output.from_input(TEST_LISTENER),
-            arn_suffix=pulumi.Output.from_input(ALB_SUFFIX),
-        ),
-        routing=BlueGreenRouting(
-            blue=group("blue"),
-            green=group("green"),
-            production_rule=rule("production", PRODUCTION_LISTENER),
-            test_rule=rule("test", TEST_LISTENER),
-        ),
-        deployment_alarm_names=[DEPLOYMENT_ALARM],
-        smoke_test=LifecycleHook(
-            function_arn=pulumi.Output.from_input(HOOK_FUNCTION),
-            role_arn=pulumi.Output.from_input(HOOK_ROLE),
-            stage="POST_TEST_TRAFFIC_SHIFT",
-            ready=hook_permission,
-        ),
-    )
-
-
-def built() -> Synth:
-    """The web service and a worker (named jobs), as composition._services builds them: after the
-    interface endpoints and what they wait for; the web service reaches the database."""
-    settings = service_settings()
-
-    def program() -> None:
-        endpoint = aws.ec2.VpcEndpoint(
-            "network-ecr-api", vpc_id=VPC, service_name="com.amazonaws.us-east-1.ecr.api", vpc_endpoint_type="Interface"
-        )
-        role_ready = aws.cloudwatch.LogGroup("db-bootstrap-ran")
-        web = FargateService("web", args(settings["web"], routing(), endpoints=[endpoint], wait_for=[role_ready]))
-        web.allow_to("database", DATABASE_SG, 5433)
-        FargateService("jobs", args(settings["worker"], None, endpoints=[endpoint], wait_for=[role_ready]))
-
-    return build("prod", program)
+from tests.support import Synth
 
 
 @pytest.fixture(scope="module")
 def alone() -> Synth:
     return built()
-
-
-def component(stack: Synth, name: str) -> dict:
-    return stack.one("webapp:components:FargateService", name)
-
-
-def own(stack: Synth, name: str, type_: str, resource: str | None = None) -> dict:
-    """The component's one resource of `type_` (named `resource`)."""
-    found = [
-        r
-        for r in stack.of_type(type_)
-        if r["parent"] == component(stack, name)["urn"] and resource in (None, r["name"])
-    ]
-    assert len(found) == 1, [r["name"] for r in found]
-    return found[0]
-
-
-def ecs(stack: Synth, name: str) -> dict:
-    return own(stack, name, SERVICE)
-
-
-def minutes(timeout: str) -> int:
-    match = re.fullmatch(r"(\d+)m", timeout)
-    assert match, timeout
-    return int(match[1])
 
 
 @pytest.mark.parametrize("kind, routed", [("web", False), ("worker", True)])
@@ -396,84 +259,6 @@ def test_ecs_moves_the_web_traffic_with_a_role_limited_to_its_groups_rules_and_l
         },
     ]
     assert not [r for r in alone.of_type(ROLE) if r["name"] == "jobs-ecs-infrastructure"]
-
-
-SCALED = {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount"}
-
-
-@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
-def test_the_task_count_scales_between_the_configured_bounds(alone, name, kind):
-    settings = service_settings()[kind]
-    assert own(alone, name, SCALING_TARGET)["inputs"] == {
-        **SCALED,
-        "resourceId": f"service/{CLUSTER_NAME}/{name}",
-        "minCapacity": settings.min_count,
-        "maxCapacity": settings.max_count,
-    }
-
-
-@pytest.mark.parametrize("name, kind", [("web", "web"), ("jobs", "worker")])
-def test_cpu_and_memory_are_tracked_at_their_targets_with_the_configured_cooldowns(alone, name, kind):
-    settings = service_settings()[kind]
-    for metric, target, predefined in (
-        ("cpu", settings.cpu_target_percent, "ECSServiceAverageCPUUtilization"),
-        ("memory", settings.memory_target_percent, "ECSServiceAverageMemoryUtilization"),
-    ):
-        assert own(alone, name, SCALING_POLICY, f"{name}-scale-on-{metric}")["inputs"] == {
-            **SCALED,
-            "resourceId": f"service/{CLUSTER_NAME}/{name}",
-            "policyType": "TargetTrackingScaling",
-            "targetTrackingScalingPolicyConfiguration": {
-                "targetValue": target,
-                "predefinedMetricSpecification": {"predefinedMetricType": predefined},
-                "scaleOutCooldown": settings.scale_out_cooldown_seconds,
-                "scaleInCooldown": settings.scale_in_cooldown_seconds,
-            },
-        }
-
-
-def test_the_web_service_scales_on_requests_per_task_of_both_target_groups(alone):
-    def per_target(color: str) -> dict:
-        group = alone.one("aws:lb/targetGroup:TargetGroup", f"web-{color}")["outputs"]["arnSuffix"]
-        return {
-            "id": color,
-            "returnData": False,
-            "metricStat": {
-                "stat": "Sum",
-                "metric": {
-                    "namespace": "AWS/ApplicationELB",
-                    "metricName": "RequestCountPerTarget",
-                    "dimensions": [
-                        {"name": "LoadBalancer", "value": ALB_SUFFIX},
-                        {"name": "TargetGroup", "value": group},
-                    ],
-                },
-            },
-        }
-
-    assert own(alone, "web", SCALING_POLICY, "web-scale-on-requests")["inputs"] == {
-        **SCALED,
-        "resourceId": f"service/{CLUSTER_NAME}/web",
-        "policyType": "TargetTrackingScaling",
-        "targetTrackingScalingPolicyConfiguration": {
-            "targetValue": 750,
-            "customizedMetricSpecification": {
-                "metrics": [
-                    per_target("blue"),
-                    per_target("green"),
-                    {
-                        "id": "requests",
-                        "expression": "blue + green",
-                        "label": "Requests per task (live target group)",
-                        "returnData": True,
-                    },
-                ]
-            },
-            "scaleOutCooldown": 45,
-            "scaleInCooldown": 420,
-        },
-    }
-    assert not [r for r in alone.of_type(SCALING_POLICY) if r["name"] == "jobs-scale-on-requests"]
 
 
 @pytest.fixture(scope="module")
