@@ -225,3 +225,52 @@ def test_a_data_store_naming_its_group_by_id_only_is_checked(policy_pack):
     db = resource(INSTANCE, "db", {"engine": "postgres", "vpcSecurityGroupIds": ["sg-0db"]})
     result = policy_pack.check(document(db_group(securityGroups=["sg-0vpce"]), db))
     assert messages(result, DATA_TIER) == [FROM_ENDPOINTS]
+
+
+def component_group(name: str) -> dict:
+    """A security group in a component within a component (its URN names both parent types), its id
+    not known yet."""
+    inputs = {"description": name, "vpcId": "vpc-0"}
+    record = resource("aws:ec2/securityGroup:SecurityGroup", name, inputs, outputs=inputs)
+    return {
+        **record,
+        "urn": f"urn:pulumi:test::webapp::webapp:index:Tier$webapp:index:Service$aws:ec2/securityGroup:SecurityGroup::{name}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("web-sg", []),
+        (
+            "endpoints-sg",
+            ["db's security group db-sg admits tcp 5432 from sg-0src, which no ECS service or VPC function uses"],
+        ),
+    ],
+)
+def test_a_source_group_known_by_its_dependency_only_is_held_to_the_services_groups(policy_pack, source, expected):
+    # The service names its group by dependency; the rule's source id is the only id known.
+    web_sg, other_sg = component_group("web-sg"), component_group("endpoints-sg")
+    service = resource(
+        "aws:ecs/service:Service",
+        "web",
+        {"networkConfiguration": {"subnets": ["subnet-0"], "securityGroups": [UNKNOWN]}},
+        deps={"networkConfiguration": [web_sg["urn"]]},
+    )
+    db_sg = group("db-sg", "sg-0db", {"description": "PostgreSQL", "vpcId": "vpc-0"})
+    inputs = {
+        "securityGroupId": "sg-0db",
+        "ipProtocol": "tcp",
+        "fromPort": 5432.0,
+        "toPort": 5432.0,
+        "description": "x",
+    }
+    source_urn = {"web-sg": web_sg, "endpoints-sg": other_sg}[source]["urn"]
+    rule = resource(
+        INGRESS,
+        "db-from",
+        {**inputs, "referencedSecurityGroupId": "sg-0src"},
+        deps={"securityGroupId": [db_sg["urn"]], "referencedSecurityGroupId": [source_urn]},
+    )
+    result = policy_pack.check(document(web_sg, other_sg, service, db_sg, DB, rule))
+    assert messages(result, DATA_TIER) == expected
