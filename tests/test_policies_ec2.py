@@ -434,5 +434,5 @@ def test_all_traffic_from_the_world_is_named_as_such(report):
 def test_a_rule_of_the_default_security_group_names_its_self_source(report):
     case = TABLE.cases["default-sg-open"]
     assert messages(report, DEFAULT_CLOSED, case.on) == [
-        "the default security group has a ingress rule: all traffic from self"
+        "the default security group has an ingress rule: all traffic from self"
     ]

@@ -215,7 +215,7 @@ def _default_security_group_closed(stack, config):
         for group in groups:
             for rule in rules_of(group):
                 if rule.known():
-                    yield group.urn, f"the default security group has a {rule.direction} rule: {rule.shown()}"
+                    yield group.urn, f"the default security group has an {rule.direction} rule: {rule.shown()}"
 
 
 default_security_group_closed = stack_policy(
