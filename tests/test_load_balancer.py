@@ -17,7 +17,6 @@ from tests.service_path import (
     peer,
     ports,
     service_group,
-    statements,
 )
 from tests.support import EXISTING_CERTIFICATE, TEST_CIDRS, Synth
 
@@ -221,24 +220,6 @@ def test_access_log_bucket_blocks_public_access_and_disables_acls(prod):
     assert all(block[flag] is True for flag in flags)
     ownership = bucket_config(prod, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
-
-
-def test_access_log_bucket_policy_denies_plain_http(prod):
-    bucket_arn = child_of(prod, "alb", BUCKET)["outputs"]["arn"]
-    (deny,) = [s for s in statements(bucket_config(prod, "aws:s3/bucketPolicy:BucketPolicy")) if s["Effect"] == "Deny"]
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert (deny["Principal"], deny["Action"]) == ("*", "s3:*")
-    assert sorted(deny["Resource"]) == [bucket_arn, f"{bucket_arn}/*"]
-
-
-def test_access_log_bucket_policy_lets_only_elb_log_delivery_write_this_accounts_logs(prod):
-    bucket_arn = child_of(prod, "alb", BUCKET)["outputs"]["arn"]
-    (allow,) = [
-        s for s in statements(bucket_config(prod, "aws:s3/bucketPolicy:BucketPolicy")) if s["Effect"] == "Allow"
-    ]
-    assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-    assert allow["Action"] == "s3:PutObject"
-    assert allow["Resource"] == f"{bucket_arn}/AWSLogs/123456789012/*"
 
 
 @pytest.mark.parametrize("stack_name, days", [("prod", 365.0), ("staging", 30.0)])

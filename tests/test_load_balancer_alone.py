@@ -345,11 +345,39 @@ def test_the_access_log_bucket_policy_is_set_once_public_access_is_blocked(alone
     assert policy["inputs"]["bucket"] == stack.one("aws:s3/bucket:Bucket", "alb-access-logs")["outputs"]["bucket"]
 
 
-def test_the_access_log_bucket_policy_names_each_statement(alone):
-    # The Sids are what a reviewer and the S3 console show for each statement.
-    stack, _ = alone
+def policy_statements(stack: Synth) -> dict[str, dict]:
+    """The access-log bucket policy's statements by Sid (what a reviewer and the console show)."""
     document = json.loads(inputs(stack, "aws:s3/bucketPolicy:BucketPolicy", "alb-access-logs-policy")["policy"])
-    assert [s["Sid"] for s in document["Statement"]] == ["DenyInsecureTransport", "ElbLogDelivery"]
+    assert document["Version"] == "2012-10-17"
+    return {statement.pop("Sid"): statement for statement in document["Statement"]}
+
+
+def test_the_access_log_bucket_policy_denies_plain_http_on_the_bucket_and_its_objects(alone):
+    # FSBP S3.5: a bucket policy requires requests to use SSL.
+    stack, _ = alone
+    bucket_arn = stack.one("aws:s3/bucket:Bucket", "alb-access-logs")["outputs"]["arn"]
+    assert policy_statements(stack)["DenyInsecureTransport"] == {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def test_the_access_log_bucket_policy_lets_only_elb_log_delivery_write_this_accounts_logs(alone):
+    # The log delivery service principal (ELB User Guide, "Enable access logs for your ALB"),
+    # only under AWSLogs/<this account>/: no other account's load balancer can write here.
+    stack, _ = alone
+    bucket_arn = stack.one("aws:s3/bucket:Bucket", "alb-access-logs")["outputs"]["arn"]
+    statements = policy_statements(stack)
+    assert list(statements) == ["DenyInsecureTransport", "ElbLogDelivery"]
+    assert statements["ElbLogDelivery"] == {
+        "Effect": "Allow",
+        "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/AWSLogs/{CONTEXT.account_id}/*",
+    }
 
 
 def test_blue_and_green_target_ip_tasks_on_the_service_port_with_its_health_check(alone):
