@@ -238,7 +238,7 @@ def test_tracing_runs_the_xray_daemon_unprivileged_beside_the_app(api):
         "privileged": False,
         "readonlyRootFilesystem": True,
         "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
-        # AWS's documented reservation for the daemon, taken from the task's share.
+        # Reserved out of the task's size: the app keeps the rest.
         "cpu": 32,
         "memoryReservation": 64,
         "logConfiguration": logging(api, "api", "xray-daemon"),
