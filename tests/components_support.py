@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pulumi
 import pulumi_aws as aws
 
 from components.alarms import Alarms, AlarmsArgs
-from components.common import AwsContext
+from components.common import AwsContext, ServiceLink
 from components.database import Database, DatabaseArgs
 from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
 from components.network import Network, NetworkArgs
@@ -40,6 +41,21 @@ def build(stack: str, program: Callable[[], None]) -> Synth:
     from tools.synth import RecordingMonitor, record
 
     return Synth(record(program, RecordingMonitor(AwsMocks(CONTEXT.region)), stack))
+
+
+def export_link(link: ServiceLink) -> None:
+    """What a data store hands the services it links to, as the stack output `link`: read back from
+    the synth's outputs, with the values its resources resolved to."""
+    pulumi.export(
+        "link",
+        {
+            "environment": link.environment,
+            "secrets": link.secrets,
+            "secret_arns": link.secret_arns,
+            "key_arns": link.key_arns,
+            "task_statements": link.task_statements,
+        },
+    )
 
 
 def network(stack: str, overrides: dict[str, Any]) -> Synth:

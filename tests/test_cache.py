@@ -16,7 +16,7 @@ from components.cache import Cache, CacheArgs
 from components.datastore import KeyAccess
 from settings import StackSettings, load_settings
 from settings.windows import overlaps
-from tests.components_support import CONTEXT, ISOLATED_SUBNETS, LOG_KEY, VPC, build, settings_with
+from tests.components_support import CONTEXT, ISOLATED_SUBNETS, LOG_KEY, VPC, build, export_link, settings_with
 from tests.data_tier import (
     admitted,
     app_containers,
@@ -88,16 +88,7 @@ def built_alone(overrides: dict[str, Any]) -> tuple[Synth, StackSettings]:
             opts=pulumi.ResourceOptions(provider=provider),
         )
         cache.allow_from("web", WEB_SECURITY_GROUP)
-        link = cache.link
-        pulumi.export(
-            "link",
-            {
-                "environment": link.environment,
-                "secrets": link.secrets,
-                "secret_arns": link.secret_arns,
-                "key_arns": link.key_arns,
-            },
-        )
+        export_link(cache.link)
 
     return build("prod", program), settings
 
@@ -278,6 +269,8 @@ def test_the_services_get_the_primary_and_reader_endpoints_tls_and_the_token_by_
         "secrets": {"CACHE_AUTH_TOKEN": secret},
         "secret_arns": [secret],
         "key_arns": [stack.one("aws:kms/key:Key")["outputs"]["arn"]],
+        # An AUTH token, not IAM: the task role needs nothing to use the cache.
+        "task_statements": [],
     }
 
 

@@ -14,7 +14,7 @@ import pytest
 from components.database import Database, DatabaseArgs
 from components.datastore import KeyAccess
 from settings.database import DatabaseSettings
-from tests.components_support import CONTEXT, ISOLATED_SUBNETS, LOG_KEY, VPC, ZONES, build, settings_with
+from tests.components_support import CONTEXT, ISOLATED_SUBNETS, LOG_KEY, VPC, ZONES, build, export_link, settings_with
 from tests.support import Synth
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -76,17 +76,7 @@ def program_of(settings: DatabaseSettings, backup_provider: bool = True):
             opts=pulumi.ResourceOptions(provider=provider),
         )
         database.allow_from("web", WEB_SECURITY_GROUP)
-        link = database.link
-        pulumi.export(
-            "link",
-            {
-                "environment": link.environment,
-                "secrets": link.secrets,
-                "secret_arns": link.secret_arns,
-                "key_arns": link.key_arns,
-                "task_statements": link.task_statements,
-            },
-        )
+        export_link(database.link)
         pulumi.export("replicated_backups_arn", database.replicated_backups_arn)
 
     return program
