@@ -274,3 +274,14 @@ def test_a_source_group_known_by_its_dependency_only_is_held_to_the_services_gro
     )
     result = policy_pack.check(document(web_sg, other_sg, service, db_sg, DB, rule))
     assert messages(result, DATA_TIER) == expected
+
+
+def test_a_vpc_function_whose_network_is_not_known_yet_keeps_its_group_an_allowed_source(policy_pack):
+    # A preview that moves the function to other subnets leaves its whole vpcConfig unknown: its
+    # group, found through the dependency, stays a source the database may admit.
+    function_sg = group("bootstrap-sg", "sg-0fn", {"description": "Database bootstrap", "vpcId": "vpc-0"})
+    function = resource(
+        "aws:lambda/function:Function", "bootstrap", {"vpcConfig": UNKNOWN}, deps={"vpcConfig": [function_sg["urn"]]}
+    )
+    result = policy_pack.check(document(function_sg, function, db_group(securityGroups=["sg-0fn"]), DB))
+    assert messages(result, DATA_TIER) == []
