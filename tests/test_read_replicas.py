@@ -223,6 +223,13 @@ def test_the_monitoring_role_trusts_the_replicas_too(replicated):
     assert condition["ArnLike"]["aws:SourceArn"] == "arn:aws:rds:us-east-1:123456789012:db:webapp-prod-database*"
 
 
+def test_the_monitoring_role_trusts_a_single_replica_too(alone):
+    stack, _ = alone["staging"]
+    role = stack.one("aws:iam/role:Role", "database-monitoring-role")
+    condition = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert condition["ArnLike"]["aws:SourceArn"].endswith(":db:webapp-staging-database*")
+
+
 def test_replicas_go_to_the_azs_other_than_the_primarys(replicated):
     primary_zone = replicated.one(INSTANCE, "database-instance")["outputs"]["availabilityZone"]
     zones = [r["inputs"]["availabilityZone"] for r in replicas(replicated)]
