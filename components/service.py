@@ -158,7 +158,7 @@ class FargateService(pulumi.ComponentResource):
             propagate_tags="SERVICE",
             wait_for_steady_state=True,
             **load_balancing,
-            **({} if web else _rolling(settings)),
+            **({} if web else _rolling()),
             opts=child(
                 self,
                 depends_on=[*depends_on, *args.wait_for],
@@ -361,7 +361,7 @@ class FargateService(pulumi.ComponentResource):
         )
 
 
-def _rolling(settings: ServiceSettings) -> dict[str, Any]:
+def _rolling() -> dict[str, Any]:
     """Rolling deploys: new tasks before old ones stop; a deploy whose tasks keep failing stops
     and rolls back (the circuit breaker applies to rolling deploys only)."""
     return {
