@@ -285,3 +285,40 @@ def test_a_vpc_function_whose_network_is_not_known_yet_keeps_its_group_an_allowe
     )
     result = policy_pack.check(document(function_sg, function, db_group(securityGroups=["sg-0fn"]), DB))
     assert messages(result, DATA_TIER) == []
+
+
+def service_on_a_group_known_by_dependency_only() -> tuple[dict, dict]:
+    """A service group not created yet and the service naming it through a dependency only."""
+    web_sg = component_group("web-sg")
+    service = resource(
+        "aws:ecs/service:Service",
+        "web",
+        {"networkConfiguration": {"subnets": ["subnet-0"], "securityGroups": [UNKNOWN]}},
+        deps={"networkConfiguration": [web_sg["urn"]]},
+    )
+    return web_sg, service
+
+
+def test_an_aws_ec2_rule_from_a_service_group_known_by_dependency_only_is_allowed(policy_pack):
+    web_sg, service = service_on_a_group_known_by_dependency_only()
+    db_sg = group("db-sg", "sg-0db", {"description": "PostgreSQL", "vpcId": "vpc-0"})
+    inputs = {"type": "ingress", "securityGroupId": "sg-0db", "protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0}
+    rule = resource(
+        EC2_RULE,
+        "db-from-web",
+        {**inputs, "sourceSecurityGroupId": "sg-0src", "description": "x"},
+        deps={"securityGroupId": [db_sg["urn"]], "sourceSecurityGroupId": [web_sg["urn"]]},
+    )
+    assert messages(policy_pack.check(document(web_sg, service, db_sg, DB, rule)), DATA_TIER) == []
+
+
+def test_an_inline_rule_from_a_service_group_known_by_dependency_only_is_allowed(policy_pack):
+    web_sg, service = service_on_a_group_known_by_dependency_only()
+    rule = {"protocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "securityGroups": ["sg-0src"], "description": "x"}
+    db_sg = group(
+        "db-sg",
+        "sg-0db",
+        {"description": "PostgreSQL", "vpcId": "vpc-0", "ingress": [rule]},
+        deps={"ingress": [web_sg["urn"]]},
+    )
+    assert messages(policy_pack.check(document(web_sg, service, db_sg, DB)), DATA_TIER) == []
