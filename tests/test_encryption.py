@@ -168,6 +168,19 @@ def test_a_grant_statement_without_grant_is_for_aws_resource_is_refused():
         key_policy_document(args, [], [])
 
 
+def test_a_single_grant_action_written_as_a_string_is_refused_too():
+    args = KeyArgs(context=CONTEXT, description="d", extra_statements=[grant_statement(Action="kms:CreateGrant")])
+    with pytest.raises(ValueError, match="Grants: kms:CreateGrant needs kms:GrantIsForAWSResource"):
+        key_policy_document(args, [], [])
+
+
+def test_a_statement_without_action_is_no_grant():
+    # IAM allows NotAction in place of Action: such a statement lists no action to check.
+    statement = grant_statement(NotAction="kms:ScheduleKeyDeletion")
+    policy = key_policy_document(KeyArgs(context=CONTEXT, description="d", extra_statements=[statement]), [], [])
+    assert statement in json.loads(policy)["Statement"]
+
+
 def test_a_grant_statement_for_aws_resources_is_accepted():
     only_for_aws = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     grant = grant_statement(Action="kms:CreateGrant", Condition=only_for_aws)
