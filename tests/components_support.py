@@ -78,15 +78,26 @@ def network(stack: str, overrides: dict[str, Any]) -> Synth:
 
 
 def database(
-    stack: str, overrides: dict[str, Any], *, bootstrap: bool = False, availability_zones: Sequence[str] = ZONES
+    stack: str,
+    overrides: dict[str, Any],
+    *,
+    bootstrap: bool = False,
+    availability_zones: Sequence[str] = ZONES,
+    through_provider: bool = False,
+    bootstrap_log_retention_days: int | None = None,
+    endpoint_security_group_id: str | None = ENDPOINT_SG,
 ) -> Synth:
     """The Database component of `stack` with these config overrides (and the bootstrap that
     creates its application role, if asked), alone, its replicas spread over
     `availability_zones`; a second-region provider for its replicated backups when the
-    settings replicate them, as the composition makes."""
+    settings replicate them, as the composition makes. `through_provider` builds both through a
+    stack provider (named aws), as the composition does; the bootstrap keeps its logs as long as
+    the database's unless told otherwise, and reaches the AWS APIs through the interface
+    endpoints' group `endpoint_security_group_id`, or through NAT (None)."""
     settings = settings_with(stack, overrides)
 
     def program() -> None:
+        opts = pulumi.ResourceOptions(provider=aws.Provider("aws", region=CONTEXT.region)) if through_provider else None
         backup_provider = None
         if settings.database.cross_region_backups:
             backup_provider = aws.Provider("aws-backup-region", region=settings.database.backup_replication_region)
@@ -101,19 +112,25 @@ def database(
                 backup_provider=backup_provider,
                 availability_zones=availability_zones,
             ),
+            opts=opts,
         )
         if bootstrap:
             DatabaseBootstrap(
                 "db-bootstrap",
                 DatabaseBootstrapArgs(
-                    settings=FunctionSettings(log_retention_days=settings.database.log_retention_days),
+                    settings=FunctionSettings(
+                        log_retention_days=settings.database.log_retention_days
+                        if bootstrap_log_retention_days is None
+                        else bootstrap_log_retention_days
+                    ),
                     context=CONTEXT,
                     database=store,
                     vpc_id=VPC,
                     subnet_ids=PRIVATE_SUBNETS,
                     log_key_arn=LOG_KEY,
-                    endpoint_security_group_id=ENDPOINT_SG,
+                    endpoint_security_group_id=endpoint_security_group_id,
                 ),
+                opts=opts,
             )
 
     return build(stack, program)

@@ -10,23 +10,17 @@ import zipfile
 from types import SimpleNamespace
 from typing import cast
 
-import pulumi
-import pulumi_aws as aws
 import pytest
 
-from components.database import Database, DatabaseArgs
-from components.database_bootstrap import VENDORED, DatabaseBootstrap, DatabaseBootstrapArgs, _version
-from settings.functions import FunctionSettings
+from components.database import Database
+from components.database_bootstrap import VENDORED, _version
 from settings.stack_config import ROOT
 from tests.components_support import (
-    CONTEXT,
     ENDPOINT_SG,
-    ISOLATED_SUBNETS,
     LOG_KEY,
     PRIVATE_SUBNETS,
     VPC,
-    build,
-    settings_with,
+    database,
 )
 from tests.support import Synth
 
@@ -77,39 +71,14 @@ def built_alone(endpoint_security_group_id: str | None) -> Synth:
     """Prod's database and its bootstrap alone, through the stack's provider as the composition
     builds them; the AWS APIs reached through the interface endpoints' group, or through NAT
     (None)."""
-    settings = settings_with("prod", {})
-
-    def program() -> None:
-        provider = aws.Provider("aws", region=CONTEXT.region)
-        opts = pulumi.ResourceOptions(provider=provider)
-        database = Database(
-            "database",
-            DatabaseArgs(
-                settings=settings.database,
-                context=CONTEXT,
-                vpc_id=VPC,
-                subnet_ids=ISOLATED_SUBNETS,
-                log_key_arn=LOG_KEY,
-                availability_zones=["us-east-1a", "us-east-1b", "us-east-1c"],
-                backup_provider=aws.Provider("aws-backup-region", region=settings.database.backup_replication_region),
-            ),
-            opts=opts,
-        )
-        DatabaseBootstrap(
-            COMPONENT,
-            DatabaseBootstrapArgs(
-                settings=FunctionSettings(log_retention_days=RETENTION_DAYS),
-                context=CONTEXT,
-                database=database,
-                vpc_id=VPC,
-                subnet_ids=PRIVATE_SUBNETS,
-                log_key_arn=LOG_KEY,
-                endpoint_security_group_id=endpoint_security_group_id,
-            ),
-            opts=opts,
-        )
-
-    return build("prod", program)
+    return database(
+        "prod",
+        {},
+        bootstrap=True,
+        through_provider=True,
+        bootstrap_log_retention_days=RETENTION_DAYS,
+        endpoint_security_group_id=endpoint_security_group_id,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -299,8 +268,6 @@ def test_services_start_after_the_bootstrap(prod, staging):
 
 
 def test_a_different_app_user_changes_the_version_so_the_bootstrap_runs_again(prod):
-    from tests.components_support import database
-
     # The database and its bootstrap alone, with prod's app user and then another.
     same, other = (
         database("prod", overrides, bootstrap=True) for overrides in ({}, {"webapp:database": {"appUser": "orders"}})
