@@ -239,7 +239,15 @@ class ServiceSettings(Model):
     def _strategy_problems(self) -> Iterator[Problem]:
         """Strategy keys belong to the strategy that reads them, and workers deploy rolling."""
         if self.kind == "worker":
-            for key in ("strategy", "smoke_tests", *_STRATEGY_KEYS["canary"], *_STRATEGY_KEYS["linear"]):
+            # A rolling deploy has no bake: a worker's bake time would be silently ignored.
+            web_only = (
+                "strategy",
+                "bake_time_minutes",
+                "smoke_tests",
+                *_STRATEGY_KEYS["canary"],
+                *_STRATEGY_KEYS["linear"],
+            )
+            for key in web_only:
                 if key in self.model_fields_set:
                     yield Problem(
                         alias(ServiceSettings, key), "only a web service has it (workers deploy rolling)", "set"

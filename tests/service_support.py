@@ -57,7 +57,8 @@ WEB = {
     "max_count": 9,
 }
 WORKER = {
-    # Accepted, and not waited for: a rolling deploy does not bake.
+    # Settings refuse it for a worker (a rolling deploy does not bake); the component, handed
+    # one anyway, does not wait for it.
     "bake_time_minutes": 5,
     "log_retention_days": 90,
     "deregistration_delay_seconds": 61,

@@ -124,6 +124,10 @@ def test_secrets_and_their_keys_are_accepted_as_full_arns():
             {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "smokeTests": [{"path": "/ok"}]}]},
             "prod: services[1].smokeTests: only a web service has it (workers deploy rolling) (got set)",
         ),
+        (
+            {"webapp:services": [WEB, {**WEB, "name": "jobs", "kind": "worker", "bakeTimeMinutes": 5}]},
+            "prod: services[1].bakeTimeMinutes: only a web service has it (workers deploy rolling) (got set)",
+        ),
     ],
 )
 def test_service_rejections(overrides, line):

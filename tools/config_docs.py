@@ -116,7 +116,8 @@ MEANINGS: dict[str, str] = {
     "services[].unhealthyThreshold": "checks to become unhealthy",
     "services[].healthCheckGracePeriodSeconds": "failing ALB health checks ignored this long after a task starts",
     "services[].deregistrationDelaySeconds": "connection draining of deregistered tasks",
-    "services[].bakeTimeMinutes": "blue/green bake (web): both versions stay up, an alarm rolls back",
+    "services[].bakeTimeMinutes": "blue/green bake (web only; a worker refuses it): both versions stay up, an alarm "
+    "rolls back",
     "services[].strategy": "how production traffic moves (web): `blueGreen` at once, `canary`, `linear`",
     "services[].canaryPercent": "canary: % of production traffic the new version takes first (0.1-100)",
     "services[].canaryBakeMinutes": "canary: minutes the slice holds before the rest moves (0-1440)",
