@@ -8,7 +8,13 @@ import json
 
 import pytest
 
-from policies.webapp_policies.names import ALLOWLIST_LABEL, allowlist_label, credential_problem, words
+from policies.webapp_policies.names import (
+    ALLOWLIST_LABEL,
+    allowlist_label,
+    credential_problem,
+    parse_allowlist,
+    words,
+)
 from settings import ConfigError, load_settings
 from tests.policy_support import document, messages, resource
 from tests.support import ALLOWLISTED_WEB, WEB_SERVICE, config_with
@@ -149,6 +155,11 @@ def test_the_pack_agrees(report, name):
         assert found == [f"container web: environment variable {name} {expected}"]
     else:
         assert found == [f"container web: environment variable {name} {expected}; pass it under secrets with valueFrom"]
+
+
+def test_the_label_the_task_definition_writes_reads_back_as_its_names():
+    """The task definition writes the allowlist as one Docker label value; the pack reads it back."""
+    assert parse_allowlist(allowlist_label(["SORT_KEY", "PARTITION_KEY"])) == ["PARTITION_KEY", "SORT_KEY"]
 
 
 def test_the_pack_honours_the_allowlist_label(report):

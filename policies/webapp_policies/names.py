@@ -51,12 +51,14 @@ ENCODING_WORDS = frozenset({"PEM", "DER", "B64", "BASE64", "HEX", "RAW", "DATA",
 # honours the same exceptions the settings accepted: comma-separated names.
 ALLOWLIST_LABEL = "webapp.plain-environment-allowlist"
 
+# A word is a run of capitals (an acronym), a capitalized or lowercase run, or digits; anything
+# else (the underscores of SNAKE_CASE) only separates words.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|[0-9]+")
 
 
 def words(name: str) -> list[str]:
     """DB_PASSWORD_FILE -> [DB, PASSWORD, FILE]; dbPassword2 -> [DB, PASSWORD, 2]; APIKey -> [API, KEY]."""
-    return [word.upper() for part in name.split("_") for word in _WORD.findall(part)]
+    return [word.upper() for word in _WORD.findall(name)]
 
 
 def credential_problem(name: str, allowed: Iterable[str] = ()) -> str | None:
