@@ -190,11 +190,9 @@ class StackResource(Props):
     property_dependencies: dict[str, list[str]]
     protect: bool = False
 
-    def depends_on(self, urn: str, key: str | None = None) -> bool:
-        """Whether input `key` (any input when None) came from the resource `urn`."""
-        if key is not None:
-            return urn in self.property_dependencies.get(key, ())
-        return any(urn in urns for urns in self.property_dependencies.values())
+    def depends_on(self, urn: str, key: str) -> bool:
+        """Whether input `key` came from the resource `urn`."""
+        return urn in self.property_dependencies.get(key, ())
 
 
 class Stack:
