@@ -77,6 +77,12 @@ class BlueGreenRouting:
     test_rule: aws.lb.ListenerRule
 
 
+def validation_record_value(option: aws.acm.outputs.CertificateDomainValidationOption) -> str:
+    """The CNAME value ACM asks for to prove control of the domain: ACM returns one for every
+    DNS-validated certificate, and if it ever does not, the update stops at once, naming it."""
+    return provided(option.resource_record_value, "certificate validation record value")
+
+
 class LoadBalancer(pulumi.ComponentResource):
     """Internet-facing ALB with HTTPS, redirect, test listener, access logs and DNS alias."""
 
@@ -324,7 +330,7 @@ class LoadBalancer(pulumi.ComponentResource):
             zone_id=dns.hosted_zone_id,
             name=option.apply(lambda o: o.resource_record_name),
             type=option.apply(lambda o: o.resource_record_type),
-            records=[option.apply(lambda o: provided(o.resource_record_value, "certificate validation record value"))],
+            records=[option.apply(validation_record_value)],
             ttl=300,
             # ACM asks for the same CNAME for a domain in every certificate of the account, so a
             # replacement certificate must be able to take the record over.

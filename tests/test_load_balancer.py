@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pulumi_aws as aws
 import pytest
 
+from components.load_balancer import validation_record_value
 from settings.edge import TLS13_POLICIES
 from tests.service_path import (
     EGRESS,
@@ -249,3 +251,11 @@ def test_stack_exports_the_public_url_and_alb_identity(prod):
     )
     assert outputs["httpsListenerArn"] == listener(prod, "alb-https")["outputs"]["arn"]
     assert outputs["testListenerArn"] == listener(prod, "alb-test")["outputs"]["arn"]
+
+
+def test_a_certificate_without_a_validation_record_fails_the_update_naming_it():
+    option = aws.acm.outputs.CertificateDomainValidationOption(
+        domain_name="app.example.com", resource_record_name="_x1.app.example.com.", resource_record_type="CNAME"
+    )
+    with pytest.raises(ValueError, match="^the provider returned no certificate validation record value$"):
+        validation_record_value(option)
