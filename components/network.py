@@ -62,7 +62,6 @@ class Network(pulumi.ComponentResource):
             opts=child(self),
         )
         self.vpc_id: pulumi.Output[str] = self.vpc.id
-        self.vpc_cidr = settings.vpc_cidr
         # Managed with no rules: anything launched without a security group gets no access.
         aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[], opts=child(self))
 
