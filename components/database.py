@@ -265,7 +265,6 @@ class Database(DataStore):
                 # RDS copies the backups through the grant the deploying principal creates.
                 administrators=args.key_access.administrators,
                 protect=settings.protect,
-                provider=args.backup_provider,
                 region=settings.backup_replication_region,
             ),
             opts=child(self, provider=args.backup_provider),

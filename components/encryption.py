@@ -84,9 +84,9 @@ class KeyArgs:
     # protect=True in prod: a deleted key makes every backup encrypted with it unreadable.
     protect: bool = False
     deletion_window_days: int = 30
-    # A key in another region (cross-region backup copies): the provider for that region and its
-    # name, which the key policy's service conditions need.
-    provider: pulumi.ProviderResource | None = None
+    # A key in another region (cross-region backup copies): that region's name, which the key
+    # policy's service conditions need. The component gets that region's provider in its options,
+    # and its key and alias inherit it.
     region: str | None = None
     extra_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
 
@@ -96,20 +96,19 @@ class EncryptionKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KeyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:EncryptionKey", name, None, opts)
-        extra = {"provider": args.provider} if args.provider else {}
         self.key = aws.kms.Key(
             f"{name}-key",
             description=args.description,
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
             policy=key_policy(args),
-            opts=child(self, protect=args.protect, **extra),
+            opts=child(self, protect=args.protect),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",
             name=f"alias/{pulumi.get_stack()}-{name}",
             target_key_id=self.key.key_id,
-            opts=child(self, **extra),
+            opts=child(self),
         )
         self.arn: pulumi.Output[str] = self.key.arn
         self.register_outputs({"arn": self.arn, "alias": self.alias.name})

@@ -41,7 +41,6 @@ class RecoverySiteArgs:
     context: AwsContext
     region: str
     availability_zones: Sequence[str]
-    provider: pulumi.ProviderResource
     # The roles every key policy of the stack names as administrators.
     key_administrators: Sequence[pulumi.Input[str]]
     # protect=True in prod: a recovered instance lives in these subnets, groups and keys.
@@ -57,11 +56,9 @@ class RecoverySite(pulumi.ComponentResource):
         zones = list(args.availability_zones)[: settings.az_count]
         self.region = args.region
         self.identifier = physical_name(name)
-        self.provider = args.provider
 
-        self.data_key = self._key(
+        self.data_key = EncryptionKey(
             f"{name}-encryption",
-            args,
             KeyArgs(
                 context=args.context,
                 description=f"{self.identifier}: data restored into {args.region} (master secret, cache)",
@@ -69,22 +66,21 @@ class RecoverySite(pulumi.ComponentResource):
                 # running the recovery creates; the recovered services become consumers then.
                 administrators=args.key_administrators,
                 protect=args.protect,
-                provider=args.provider,
                 region=args.region,
             ),
+            opts=child(self),
         )
-        logs_key = self._key(
+        logs_key = EncryptionKey(
             f"{name}-logs",
-            args,
             KeyArgs(
                 context=args.context,
                 description=f"{self.identifier}: CloudWatch Logs in {args.region}",
                 administrators=args.key_administrators,
                 logs=True,
                 protect=args.protect,
-                provider=args.provider,
                 region=args.region,
             ),
+            opts=child(self),
         )
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -172,9 +168,6 @@ class RecoverySite(pulumi.ComponentResource):
                 "logs_key_arn": self.logs_key_arn,
             }
         )
-
-    def _key(self, name: str, args: RecoverySiteArgs, key: KeyArgs) -> EncryptionKey:
-        return EncryptionKey(name, key, opts=child(self, provider=args.provider))
 
     def _route_table(self, name: str, tier: str) -> aws.ec2.RouteTable:
         table = aws.ec2.RouteTable(

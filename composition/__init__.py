@@ -252,7 +252,6 @@ def _recovery_site(
             context=context,
             region=region,
             availability_zones=zones,
-            provider=backup_provider,
             key_administrators=key_admins,
             protect=settings.profile == "prod",
         ),

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from fnmatch import fnmatchcase
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.common import AwsContext
-from components.encryption import CRYPTOGRAPHIC_ACTIONS, KeyArgs, key_policy_document
+from components.encryption import CRYPTOGRAPHIC_ACTIONS, EncryptionKey, KeyArgs, key_policy_document
 from settings import load_settings
+from tests.components_support import build
 from tests.support import STAGING_KEY_ADMINS, Synth, config_with, rejection
 
 KEY = "aws:kms/key:Key"
@@ -146,6 +149,40 @@ def test_prod_protects_every_key(prod):
 def test_staging_keys_can_be_destroyed_with_the_stack(staging):
     data_keys = [key_of(staging, "database-encryption"), key_of(staging, "cache-encryption")]
     assert not any(key["options"]["protect"] for key in data_keys)
+
+
+def test_every_statement_of_a_key_policy_allows_on_the_key_itself():
+    """Each statement grants (the policy has no Deny), on `*`: in a key policy that is the key the
+    policy is attached to (AWS KMS Developer Guide, "Key policies")."""
+    args = KeyArgs(
+        context=CONTEXT, description="all", via_services=("rds",), logs=True, publishers=("cloudwatch.amazonaws.com",)
+    )
+    policy = json.loads(key_policy_document(args, [ADMIN_ROLE], ["arn:aws:iam::123456789012:role/reader"]))
+    assert len(policy["Statement"]) == 5
+    assert [(s["Effect"], s["Resource"]) for s in policy["Statement"]] == [("Allow", "*")] * 5
+
+
+def test_a_key_and_its_alias_are_made_through_the_provider_the_component_is_given():
+    """A key of the backup region: the component is given that region's provider, and a key made
+    through the stack's provider instead would sit in the primary region, where RDS cannot use it
+    for the copies."""
+
+    def program() -> None:
+        provider = aws.Provider("aws-backup-region", region="us-west-2")
+        EncryptionKey(
+            "copies",
+            KeyArgs(context=CONTEXT, description="copies", region="us-west-2"),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    stack = build("prod", program)
+    provider = stack.one("pulumi:providers:aws", "aws-backup-region")["urn"]
+    component = stack.one("webapp:components:EncryptionKey")["urn"]
+    made = [r for r in stack.resources if r["custom"] and r["type"] != "pulumi:providers:aws"]
+    assert sorted(r["type"] for r in made) == [ALIAS, KEY]
+    for resource in made:
+        assert resource["parent"] == component
+        assert resource["provider"].startswith(f"{provider}::"), resource["name"]
 
 
 def test_a_key_in_another_region_names_that_regions_services():

@@ -65,7 +65,6 @@ def alone(settings) -> Synth:
                 context=CONTEXT,
                 region=BACKUP_REGION,
                 availability_zones=BACKUP_ZONES,
-                provider=provider,
                 key_administrators=[KEY_ADMIN],
                 protect=True,
             ),
