@@ -101,12 +101,18 @@ def test_only_the_configured_number_of_zones_get_subnets(per_az):
     assert [inputs(per_az, f"network-private-{i}")["availabilityZone"] for i in (0, 1)] == ["us-east-1a", "us-east-1b"]
 
 
-def test_each_subnet_gets_its_tiers_block_of_the_vpc(single):
-    cidrs = {r["name"]: r["inputs"]["cidrBlock"] for r in single.of_type("aws:ec2/subnet:Subnet")}
-    assert cidrs == {
-        f"network-{tier}-{index}": f"10.30.{block * 4 + index}.0/24"
+def test_each_subnet_gets_its_tiers_block_of_the_vpc_in_its_zone(single):
+    subnets = {r["name"]: r["inputs"] for r in single.of_type("aws:ec2/subnet:Subnet")}
+    assert subnets == {
+        f"network-{tier}-{index}": {
+            "vpcId": id_of(single, "network-vpc"),
+            "cidrBlock": f"10.30.{block * 4 + index}.0/24",
+            "availabilityZone": zone,
+            "mapPublicIpOnLaunch": False,
+            "tags": {"Name": f"network-{tier}-{zone}", "tier": tier},
+        }
         for block, tier in enumerate(("public", "private", "isolated"))
-        for index in range(3)
+        for index, zone in enumerate(ZONES)
     }
 
 
