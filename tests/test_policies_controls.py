@@ -5,9 +5,21 @@ is the control's anchor on its service's page of the Security Hub user guide. Th
 and document accessors the checks share hold in the cases a preview brings (a value not known yet,
 a dependency the analysis did not send)."""
 
-import pytest
+from collections.abc import Iterator
+from types import SimpleNamespace
 
-from policies.webapp_policies.controls import Resource, Stack, StackResource, security_hub_url
+import pytest
+from pulumi_policy import EnforcementLevel, Severity
+
+from policies.webapp_policies.controls import (
+    Control,
+    Resource,
+    Stack,
+    StackResource,
+    resource_policy,
+    security_hub_url,
+    stack_policy,
+)
 from policies.webapp_policies.values import UNKNOWN
 
 GUIDE = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -60,3 +72,137 @@ def test_a_document_not_known_until_the_update_is_none():
     None, the same as no document, and leaves it to the policy that owns the field."""
     key = Resource(type="aws:kms/key:Key", name="data", urn="urn:key", props={"policy": UNKNOWN})
     assert key.known_json("policy") is None
+
+
+CONTROL = Control(
+    name="test-key-rotation",
+    description="Keys rotate",
+    category="encryption",
+    severity=Severity.HIGH,
+    remediation="Turn rotation on",
+    fsbp="KMS.4",
+    config={"days": {"type": "integer", "default": 7, "description": "days"}},
+)
+KEY = "aws:kms/key:Key"
+KEY_URN = "urn:pulumi:prod::webapp::aws:kms/key:Key::data"
+
+
+def resource_args(type_: str = KEY, protect: bool = True, config: dict | None = None) -> SimpleNamespace:
+    """What the SDK hands a resource policy's validate for one resource."""
+    return SimpleNamespace(
+        resource_type=type_,
+        name="data",
+        urn=KEY_URN,
+        props={"enableKeyRotation": False},
+        opts=SimpleNamespace(protect=protect),
+        get_config=lambda: config,
+    )
+
+
+def run_resource_policy(args: SimpleNamespace) -> tuple[list, list[str]]:
+    """The resources and configs the check saw, and the violations the policy reported."""
+    seen: list = []
+
+    def check(resource: Resource, config: dict) -> Iterator[str]:
+        seen.append((resource, config))
+        yield "rotation is off"
+
+    reported: list[str] = []
+    policy = resource_policy(CONTROL, [KEY, KEY])(check)
+    policy.validate(args, reported.append)
+    return seen, reported
+
+
+def test_a_resource_policy_sees_the_resource_and_config_the_engine_sent_and_reports_what_its_check_yields():
+    # The engine sends every number of a policy's config as a float; a check compares ints.
+    seen, reported = run_resource_policy(resource_args(config={"days": 30.0}))
+    resource = Resource(type=KEY, name="data", urn=KEY_URN, props={"enableKeyRotation": False}, protect=True)
+    assert seen == [(resource, {"days": 30})]
+    assert type(seen[0][1]["days"]) is int
+    assert reported == ["rotation is off"]
+
+
+def test_a_resource_policy_fills_its_config_defaults_and_reads_protect_off():
+    seen, _ = run_resource_policy(resource_args(protect=False))
+    assert [(resource.protect, config) for resource, config in seen] == [(False, {"days": 7})]
+
+
+def test_a_resource_policy_checks_only_the_types_it_names():
+    assert run_resource_policy(resource_args(type_="aws:s3/bucket:Bucket")) == ([], [])
+
+
+def test_a_policy_carries_its_control_and_the_types_it_checks_for_the_reports_and_docs():
+    policy = resource_policy(CONTROL, [KEY, "aws:kms/alias:Alias", KEY])(lambda resource, config: ())
+    assert policy.control is CONTROL
+    assert policy.resource_types == ("aws:kms/alias:Alias", KEY)
+    assert (policy.name, policy.enforcement_level) == ("test-key-rotation", EnforcementLevel.MANDATORY)
+
+
+def policy_resource(urn: str, type_: str, parent=None, property_dependencies=None, protect=False):
+    """What the SDK hands a stack policy for one resource of the stack."""
+    dependencies = property_dependencies or {}
+    return SimpleNamespace(
+        resource_type=type_,
+        name=urn.rpartition("::")[2],
+        urn=urn,
+        props={"description": urn.rpartition("::")[2]},
+        parent=parent,
+        dependencies=[d for deps in dependencies.values() for d in deps],
+        property_dependencies=dependencies,
+        opts=SimpleNamespace(protect=protect),
+    )
+
+
+def test_a_stack_policy_sees_each_resource_with_its_links_and_blames_what_its_check_names():
+    component = policy_resource(
+        "urn:pulumi:prod::webapp::webapp:components:Network::network", "webapp:components:Network"
+    )
+    group = policy_resource(GROUP, "aws:ec2/securityGroup:SecurityGroup", parent=component, protect=True)
+    rule = policy_resource(
+        RULE,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        parent=component,
+        property_dependencies={"securityGroupId": [group]},
+    )
+    seen: list[Stack] = []
+
+    def check(stack: Stack, config: dict) -> Iterator[tuple[str | None, str]]:
+        seen.append(stack)
+        yield RULE, f"admits the internet ({config['days']} days)"
+        yield None, "the stack as a whole"
+
+    reported: list[tuple[str, str | None]] = []
+    policy = stack_policy(CONTROL, [KEY, KEY])(check)
+    policy.validate(
+        SimpleNamespace(resources=[component, group, rule], get_config=lambda: None),
+        lambda m, u: reported.append((m, u)),
+    )
+    assert reported == [("admits the internet (7 days)", RULE), ("the stack as a whole", None)]
+    (stack,) = seen
+    assert stack.by_urn[RULE] == StackResource(
+        type="aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        name="web-https",
+        urn=RULE,
+        props={"description": "web-https"},
+        parent=component.urn,
+        dependencies=[GROUP],
+        property_dependencies={"securityGroupId": [GROUP]},
+    )
+    assert (stack.by_urn[GROUP].protect, stack.by_urn[component.urn].parent) == (True, None)
+    assert policy.resource_types == (KEY,)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"category": "speed"}, "test-key-rotation: unknown category speed"),
+        ({"config": {"days": {"default": 7}}}, "test-key-rotation: config days needs a default and a description"),
+        (
+            {"config": {"days": {"description": "d"}}},
+            "test-key-rotation: config days needs a default and a description",
+        ),
+    ],
+)
+def test_a_control_without_a_known_category_or_a_config_schema_it_can_publish_is_refused(change, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        Control(**{**vars(CONTROL), **change})

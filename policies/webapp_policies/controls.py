@@ -4,7 +4,7 @@ CrossGuard policy, and the resources and stack a check reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -237,7 +237,7 @@ def resource_policy(control: Control, types: Iterable[str]) -> Callable[[Check],
                 name=args.name,
                 urn=args.urn,
                 props=plain(args.props),
-                protect=bool(getattr(args.opts, "protect", False)),
+                protect=args.opts.protect,
             )
             for message in check(resource, control.settings(args.get_config())):
                 report_violation(message)
@@ -281,15 +281,8 @@ def _stack_resource(resource) -> StackResource:
         parent=resource.parent.urn if resource.parent is not None else None,
         dependencies=[d.urn for d in resource.dependencies],
         property_dependencies={k: [d.urn for d in v] for k, v in resource.property_dependencies.items()},
-        protect=bool(getattr(resource.opts, "protect", False)),
+        protect=resource.opts.protect,
     )
-
-
-def each(resources: Sequence[StackResource], check: Callable[[StackResource], Iterator[str]]):
-    """(urn, message) for every message `check` yields about each resource."""
-    for resource in resources:
-        for message in check(resource):
-            yield resource.urn, message
 
 
 P = TypeVar("P", ResourceValidationPolicy, StackValidationPolicy)
