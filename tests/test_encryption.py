@@ -195,6 +195,14 @@ def test_a_key_in_another_region_names_that_regions_services():
     assert sids["CloudWatchLogsEncrypts"]["Principal"] == {"Service": "logs.us-west-2.amazonaws.com"}
 
 
+def test_cloudwatch_logs_gets_the_key_actions_it_encrypts_log_groups_with():
+    # What the CloudWatch Logs User Guide ("Encrypt log data in CloudWatch Logs using AWS KMS")
+    # grants the Logs principal: encrypt, decrypt, re-encrypt, generate data keys, describe.
+    policy = json.loads(key_policy_document(KeyArgs(context=CONTEXT, description="logs", logs=True), [], []))
+    (logs,) = [s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsEncrypts"]
+    assert logs["Action"] == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+
 def grant_statement(**extra) -> dict:
     return {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": ADMIN_ROLE}, "Resource": "*", **extra}
 

@@ -206,3 +206,23 @@ def test_a_stack_policy_sees_each_resource_with_its_links_and_blames_what_its_ch
 def test_a_control_without_a_known_category_or_a_config_schema_it_can_publish_is_refused(change, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         Control(**{**vars(CONTROL), **change})
+
+
+def test_a_control_of_the_fsbp_standard_names_it_as_the_policys_framework():
+    arguments = CONTROL.policy_arguments()
+    framework = arguments["framework"]
+    assert (framework.name, framework.version, framework.reference) == (
+        "AWS Foundational Security Best Practices",
+        "1.0.0",
+        "KMS.4",
+    )
+    assert arguments["url"] == f"{GUIDE}/kms-controls.html#kms-4"
+
+
+def test_a_control_of_other_standards_only_links_to_the_first_and_publishes_no_framework_or_empty_schema():
+    # A control outside FSBP (e.g. a NIST 800-53 one) has no FSBP reference to publish, and a
+    # policy without config must publish no schema rather than an empty one.
+    control = Control(**{**vars(CONTROL), "fsbp": None, "securityhub": ("EC2.172", "EC2.53"), "config": {}})
+    arguments = control.policy_arguments()
+    assert (arguments["framework"], arguments["config_schema"]) == (None, None)
+    assert arguments["url"] == f"{GUIDE}/ec2-controls.html#ec2-172"
