@@ -138,7 +138,7 @@ def test_a_policy_carries_its_control_and_the_types_it_checks_for_the_reports_an
     assert (policy.name, policy.enforcement_level) == ("test-key-rotation", EnforcementLevel.MANDATORY)
 
 
-def policy_resource(urn: str, type_: str, parent=None, property_dependencies=None, protect=False):
+def policy_resource(urn: str, type_: str, parent=None, property_dependencies=None):
     """What the SDK hands a stack policy for one resource of the stack."""
     dependencies = property_dependencies or {}
     return SimpleNamespace(
@@ -149,7 +149,6 @@ def policy_resource(urn: str, type_: str, parent=None, property_dependencies=Non
         parent=parent,
         dependencies=[d for deps in dependencies.values() for d in deps],
         property_dependencies=dependencies,
-        opts=SimpleNamespace(protect=protect),
     )
 
 
@@ -157,7 +156,7 @@ def test_a_stack_policy_sees_each_resource_with_its_links_and_blames_what_its_ch
     component = policy_resource(
         "urn:pulumi:prod::webapp::webapp:components:Network::network", "webapp:components:Network"
     )
-    group = policy_resource(GROUP, "aws:ec2/securityGroup:SecurityGroup", parent=component, protect=True)
+    group = policy_resource(GROUP, "aws:ec2/securityGroup:SecurityGroup", parent=component)
     rule = policy_resource(
         RULE,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -188,7 +187,7 @@ def test_a_stack_policy_sees_each_resource_with_its_links_and_blames_what_its_ch
         dependencies=[GROUP],
         property_dependencies={"securityGroupId": [GROUP]},
     )
-    assert (stack.by_urn[GROUP].protect, stack.by_urn[component.urn].parent) == (True, None)
+    assert stack.by_urn[component.urn].parent is None
     assert policy.resource_types == (KEY,)
 
 

@@ -188,7 +188,6 @@ class StackResource(Props):
     parent: str | None
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
-    protect: bool = False
 
     def depends_on(self, urn: str, key: str) -> bool:
         """Whether input `key` came from the resource `urn`."""
@@ -281,7 +280,6 @@ def _stack_resource(resource) -> StackResource:
         parent=resource.parent.urn if resource.parent is not None else None,
         dependencies=[d.urn for d in resource.dependencies],
         property_dependencies={k: [d.urn for d in v] for k, v in resource.property_dependencies.items()},
-        protect=resource.opts.protect,
     )
 
 
