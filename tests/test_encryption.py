@@ -135,6 +135,16 @@ def test_alarm_topics_key_lets_cloudwatch_publish_for_this_account_only(prod):
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
+def test_a_publishing_service_may_only_make_and_read_the_data_keys_of_what_it_publishes():
+    # What an encrypted SNS topic needs from a publisher's key access (Amazon SNS Developer Guide,
+    # "Enable compatibility between event sources from AWS services and encrypted topics").
+    policy = json.loads(
+        key_policy_document(KeyArgs(context=CONTEXT, description="t", publishers=("events.amazonaws.com",)), [], [])
+    )
+    (publish,) = [s for s in policy["Statement"] if s["Sid"] == "ServicesPublish"]
+    assert publish["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
 def test_each_key_has_a_stack_scoped_alias(prod):
     for key in prod.of_type(KEY):
         alias = next(r for r in prod.of_type(ALIAS) if key["urn"] in r["propertyDependencies"]["targetKeyId"])
