@@ -120,9 +120,8 @@ def test_every_resource_is_a_child_of_the_component_through_its_provider():
     provider = s.one("pulumi:providers:aws")["urn"]
     comp, key = component(s)["urn"], s.one("webapp:components:EncryptionKey")["urn"]
     custom = [r for r in s.resources if r["custom"] and r["type"] != "pulumi:providers:aws"]
-    assert {r["name"]: r["parent"] for r in custom if r["parent"] != key} == {
-        r["name"]: comp for r in custom if r["parent"] != key
-    }
+    assert {r["name"] for r in custom if r["parent"] == key} == {"monitoring-topics-key", "monitoring-topics-alias"}
+    assert [r["name"] for r in custom if r["parent"] not in (comp, key)] == []
     assert s.one("webapp:components:EncryptionKey")["parent"] == comp
     assert {r["provider"].rsplit("::", 1)[0] for r in custom} == {provider}
 
