@@ -156,7 +156,7 @@ class Database(DataStore):
         self.address: pulumi.Output[str] = self.instance.address
         self.endpoint: pulumi.Output[str] = self.instance.endpoint
         self.database_name = settings.database_name
-        self.secret_arn: pulumi.Output[str] = self.instance.master_user_secrets.apply(_first_secret_arn)
+        self.secret_arn: pulumi.Output[str] = self.instance.master_user_secrets.apply(master_secret_arn)
         self.subnet_group_name: pulumi.Output[str] = self.subnet_group.name
         self.parameter_group_name: pulumi.Output[str] = self.parameter_group.name
         self.app_user = settings.app_user
@@ -284,6 +284,7 @@ def parameter_args(settings: DatabaseSettings) -> list[aws.rds.ParameterGroupPar
     return [aws.rds.ParameterGroupParameterArgs(name=key, value=value) for key, value in settings.parameters.items()]
 
 
-def _first_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
-    # Exactly one secret exists when manage_master_user_password is on.
+def master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
+    """The ARN of the master user secret RDS manages: exactly one exists when
+    manage_master_user_password is on, and if RDS ever names none, the update stops, naming it."""
     return provided(secrets[0].secret_arn, "master user secret ARN")

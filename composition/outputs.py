@@ -35,7 +35,7 @@ def data_outputs(database: Database, cache: Cache, backup_region: str) -> dict[s
         # Where `ops snapshot` copies a release snapshot, and the key it re-encrypts it under.
         **(
             {"databaseBackupRegion": backup_region, "databaseBackupKmsKeyArn": database.backup_key.arn}
-            if database.backup_key
+            if database.backup_key is not None
             else {}
         ),
         # The read replicas' addresses (empty without replicas); the services get them as DATABASE_READ_HOSTS.

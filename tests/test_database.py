@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pulumi_aws as aws
 import pytest
 
+from components.database import master_secret_arn
 from settings import load_settings
 from settings.database import CA_CERTIFICATES
 from tests.data_tier import (
@@ -337,3 +339,11 @@ def test_execution_roles_may_read_only_the_cache_secret_and_decrypt_it_only_thro
         decrypt = by_sid["DecryptTaskSecrets"]
         assert outputs["databaseKmsKeyArn"] not in decrypt["Resource"]
         assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+
+
+def test_a_master_secret_rds_does_not_name_stops_the_update_naming_it():
+    secret = aws.rds.outputs.InstanceMasterUserSecret(
+        kms_key_id="arn:aws:kms:us-east-1:123456789012:key/x", secret_status="active"
+    )
+    with pytest.raises(ValueError, match="^the provider returned no master user secret ARN$"):
+        master_secret_arn([secret])

@@ -100,6 +100,15 @@ def test_prods_settings_replicate_backups(settings):
     assert settings.cross_region_backups and settings.protect
 
 
+def test_a_database_deleted_without_a_final_snapshot_names_none(settings):
+    # A snapshot name on an instance that skips its final snapshot would read, in the plan, as a
+    # snapshot that deleting the stack takes.
+    stack = build("staging", program_of(settings.model_copy(update={"skip_final_snapshot": True})))
+    [instance] = stack.of_type(INSTANCE)
+    assert instance["inputs"]["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in instance["inputs"]
+
+
 def test_cross_region_backups_without_a_provider_of_that_region_are_refused(settings):
     with pytest.raises(ValueError) as raised:
         build("prod", program_of(settings, backup_provider=False))
