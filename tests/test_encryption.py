@@ -167,7 +167,12 @@ def test_every_statement_of_a_key_policy_allows_on_the_key_itself():
     args = KeyArgs(
         context=CONTEXT, description="all", via_services=("rds",), logs=True, publishers=("cloudwatch.amazonaws.com",)
     )
-    policy = json.loads(key_policy_document(args, [ADMIN_ROLE], ["arn:aws:iam::123456789012:role/reader"]))
+    document = key_policy_document(args, [ADMIN_ROLE], ["arn:aws:iam::123456789012:role/reader"])
+    policy = json.loads(document)
+    # The current policy language; without a Version, IAM reads a policy as the 2008 one.
+    assert policy["Version"] == "2012-10-17"
+    # Keys sorted: the same policy is always the same text, so a preview shows no change to it.
+    assert document == json.dumps(policy, sort_keys=True)
     assert len(policy["Statement"]) == 5
     assert [(s["Effect"], s["Resource"]) for s in policy["Statement"]] == [("Allow", "*")] * 5
 
