@@ -10,7 +10,7 @@ from types import ModuleType, SimpleNamespace
 import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy, deserialize, proxy
+from pulumi_policy import StackValidationPolicy, deserialize, proxy
 from pulumi_policy import policy as sdk_policy
 
 from policies.webapp_policies import wire
@@ -100,9 +100,34 @@ def test_a_step_given_an_equal_but_other_object_prepares_it_again(sdk: ModuleTyp
     assert sdk.deserialize_properties(first, True) is not sdk.deserialize_properties(first)
 
 
+def test_a_step_remembers_at_most_its_bound_of_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory holds each value it answered for: once it holds the bound's number, it starts
+    again empty, so a long-lived pack process does not keep every message it was sent."""
+    monkeypatch.setattr(wire, "DECODED_MESSAGES", 2)
+    asked: list = []
+    step = wire.same_answer_for_same_object(lambda value: asked.append(value) or len(asked))
+    first, second, third = {"port": 5432.0}, {"port": 6379.0}, {"port": 443.0}
+    assert [step(first), step(second), step(first)] == [1, 2, 1]
+    assert [step(third), step(first)] == [3, 4]
+
+
+def test_the_same_properties_with_their_keys_in_another_order_are_prepared_once(sdk: ModuleType) -> None:
+    """The engine writes a Struct's entries in any order: the same properties arrive ordered
+    otherwise in each request, and are still prepared once."""
+    keys = [f"tag{number}" for number in range(20)]
+    first = _struct({key: key for key in keys})
+    again = _struct({key: key for key in reversed(keys)})
+    assert first.SerializeToString() != again.SerializeToString()
+    assert _prepared(sdk, first) is _prepared(sdk, again)
+
+
 def test_decoding_options_go_to_protobuf_undecoded_once(sdk: ModuleType) -> None:
-    message = _struct({"a": 1.0})
-    assert sdk.json_format.MessageToDict(message, preserving_proto_field_name=True) == {"a": 1.0}
+    message = analyzer_pb2.PolicyNotApplicable(policy_name="rds-encrypted", reason="no databases")
+    assert sdk.json_format.MessageToDict(message, preserving_proto_field_name=True) == {
+        "policy_name": "rds-encrypted",
+        "reason": "no databases",
+    }
+    assert sdk.json_format.MessageToDict(message)["policyName"] == "rds-encrypted"
     assert sdk.json_format.ParseDict is json_format.ParseDict
 
 
@@ -141,6 +166,21 @@ def test_a_resource_messages_options_and_provider_are_prepared_once_each(sdk: Mo
     assert servicer._get_resource_options(east) is options  # noqa: SLF001
     assert servicer._get_provider_resource(east) is provider  # noqa: SLF001
     assert servicer._get_provider_resource(west).props["region"] == "us-west-2"  # noqa: SLF001
+
+
+def test_a_servicer_step_that_reads_its_servicer_is_answered_for_each_servicer() -> None:
+    """pulumi-policy's two steps read only the message today; one of a release that reads its
+    servicer gets it, and its answer for one servicer is not given to another."""
+    module = _sdk_module(STEPS)
+    servicer_class = module._PolicyAnalyzerServicer  # noqa: SLF001
+    servicer_class._get_resource_options = lambda servicer, request: (servicer.pack, request.urn)  # noqa: SLF001
+    wire.install(module)
+    bucket = "urn:pulumi:prod::webapp::aws:s3/bucket:Bucket::logs"
+    message = analyzer_pb2.AnalyzeRequest(urn=bucket)
+    baseline, other = servicer_class.__new__(servicer_class), servicer_class.__new__(servicer_class)
+    baseline.pack, other.pack = "webapp-aws-baseline", "other-pack"
+    assert baseline._get_resource_options(message) == ("webapp-aws-baseline", bucket)  # noqa: SLF001
+    assert other._get_resource_options(message) == ("other-pack", bucket)  # noqa: SLF001
 
 
 def test_an_sdk_decoding_with_something_else_is_refused() -> None:
@@ -195,202 +235,3 @@ def test_the_stack_checks_leave_the_plain_values_they_share_as_they_found_them(p
     assert len(handed) == len(stack_policies) * len(resources)
     assert {id(resource.props) for resource in handed} == {id(value) for value in shared}
     assert shared == [controls.plain(r.props) for r in resources]
-
-
-# -- AnalyzeStack: the stack's resources built once per call ------------------------------------
-
-
-@pytest.mark.parametrize("missing", wire.STACK_SDK_NAMES)
-def test_an_sdk_without_what_its_stack_analysis_uses_is_refused_before_anything_changes(missing: str) -> None:
-    module = _sdk_module(STEPS, tuple(name for name in wire.STACK_SDK_NAMES if name != missing))
-    with pytest.raises(RuntimeError, match=f"no {missing}: the SDK changed"):
-        wire.install(module)
-    assert module.json_format is json_format
-    assert "AnalyzeStack" not in vars(module._PolicyAnalyzerServicer)  # noqa: SLF001
-
-
-@pytest.mark.parametrize("missing", wire.STACK_SERVICER_STEPS)
-def test_an_sdk_whose_servicer_lacks_a_step_of_its_stack_analysis_is_refused(missing: str) -> None:
-    module = _sdk_module(STEPS)
-    setattr(module._PolicyAnalyzerServicer, missing, None)  # noqa: SLF001
-    with pytest.raises(RuntimeError, match=f"no _PolicyAnalyzerServicer.{missing}: the SDK changed"):
-        wire.install(module)
-
-
-@pytest.mark.parametrize("renamed", wire.STACK_SERVICER_STATE)
-def test_an_sdk_whose_servicer_keeps_its_state_under_other_names_is_refused(renamed: str) -> None:
-    """The servicer's policies, pack name and version and stack tags are private attributes of
-    the SDK's class: a copy of that class without one of them declared stands for a release that
-    renamed it."""
-    original = sdk_policy._PolicyAnalyzerServicer  # noqa: SLF001
-    members = {k: v for k, v in vars(original).items() if k not in ("__dict__", "__weakref__")}
-    members["__annotations__"] = {
-        k: v for k, v in original.__annotations__.items() if k != f"_PolicyAnalyzerServicer__{renamed}"
-    }
-    module = _sdk_module(STEPS)
-    module._PolicyAnalyzerServicer = type("_PolicyAnalyzerServicer", original.__bases__, members)  # noqa: SLF001
-    with pytest.raises(RuntimeError, match=f"has no __{renamed}: the SDK changed"):
-        wire.install(module)
-
-
-def test_an_sdk_whose_policy_resource_takes_other_arguments_is_refused() -> None:
-    class PolicyResource(sdk_policy.PolicyResource):
-        def __init__(self, resource_type, props, urn, name, opts, provider, parent, dependencies, tags) -> None:
-            super().__init__(resource_type, props, urn, name, opts, provider, parent, dependencies, {})
-
-    module = _sdk_module(STEPS)
-    module.PolicyResource = PolicyResource
-    with pytest.raises(RuntimeError, match="PolicyResource takes other arguments: the SDK changed"):
-        wire.install(module)
-
-
-def test_a_protocol_whose_stack_resources_lack_a_field_is_refused() -> None:
-    fields = dict(analyzer_pb2.AnalyzerResource.DESCRIPTOR.fields_by_name)
-    del fields["propertyDependencies"]
-    module = _sdk_module(STEPS)
-    module.proto = SimpleNamespace(AnalyzerResource=SimpleNamespace(DESCRIPTOR=SimpleNamespace(fields_by_name=fields)))
-    with pytest.raises(RuntimeError, match="AnalyzerResource has no propertyDependencies: the protocol changed"):
-        wire.install(module)
-
-
-def _servicers(sdk: ModuleType, policies: list, config: dict | None = None) -> tuple:
-    """The SDK's own servicer and the one install() changed, serving `policies` under the policy
-    `config` (reconciled as the engine does, tools.policy_config)."""
-    from tools.policy_check import _struct as struct
-    from tools.policy_config import LEVEL_VALUES, reconcile
-
-    servicers = []
-    for kind in (sdk_policy._PolicyAnalyzerServicer, sdk._PolicyAnalyzerServicer):  # noqa: SLF001
-        servicer = kind("webapp-aws-baseline", "0.0.1", policies, EnforcementLevel.ADVISORY)
-        reconciled = reconcile(servicer.GetAnalyzerInfo(None, None), config or {})
-        servicer.Configure(
-            analyzer_pb2.ConfigureAnalyzerRequest(
-                policyConfig={
-                    name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVEL_VALUES[level], properties=struct(properties))
-                    for name, (level, properties) in reconciled.items()
-                }
-            ),
-            None,
-        )
-        servicers.append(servicer)
-    return tuple(servicers)
-
-
-@pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_a_stack_is_analyzed_as_the_sdks_own_method_analyzes_it(
-    stack: str, sdk: ModuleType, request, monkeypatch
-) -> None:
-    """Every violation of every stack policy of the pack, in the SDK's order, under the stack's
-    own policy config."""
-    from tools.policy_check import PolicyPack
-    from tools.policy_config import read_policy_config, stack_policy_config
-    from tools.synth import dependency_order
-
-    monkeypatch.syspath_prepend(str(ROOT / "policies"))
-    webapp_policies = importlib.import_module("webapp_policies")
-    document = request.getfixturevalue(stack).document
-    resources = dependency_order({r["urn"]: r for r in document["resources"]})
-    by_urn = {r["urn"]: r for r in resources}
-    pack = PolicyPack()  # not started: only its conversion of a synth's resource to the protocol
-    analyze = analyzer_pb2.AnalyzeStackRequest(resources=[pack._stack_resource(r, by_urn) for r in resources])  # noqa: SLF001
-    theirs, ours = _servicers(sdk, webapp_policies.all_policies(), read_policy_config(stack_policy_config(stack)))
-    expected = theirs.AnalyzeStack(analyze, None)
-    assert len(expected.diagnostics) >= 2
-    assert ours.AnalyzeStack(analyze, None) == expected
-
-
-def _resource(urn: str, parent: str = "", dependencies=(), properties: dict | None = None, **links: list[str]):
-    return analyzer_pb2.AnalyzerResource(
-        urn=urn,
-        type=urn.split("::")[2],
-        name=urn.split("::")[3],
-        properties=_struct(properties or {}),
-        parent=parent,
-        dependencies=list(dependencies),
-        propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns) for key, urns in links.items()},
-    )
-
-
-VPC = "urn:pulumi:prod::webapp::aws:ec2/vpc:Vpc::main"
-SUBNET = "urn:pulumi:prod::webapp::aws:ec2/subnet:Subnet::private-a"
-BUCKET = "urn:pulumi:prod::webapp::aws:s3/bucket:Bucket::logs"
-GONE = "urn:pulumi:prod::webapp::aws:ec2/vpc:Vpc::deleted"
-STACK = analyzer_pb2.AnalyzeStackRequest(
-    resources=[
-        _resource(VPC, properties={"cidrBlock": "10.0.0.0/16"}),
-        _resource(SUBNET, parent=VPC, dependencies=[VPC, GONE], properties={"vpcId": "vpc-1"}, vpcId=[VPC, GONE]),
-        _resource(BUCKET, properties={"bucket": proxy.UNKNOWN_STRING_VALUE}),
-    ]
-)
-
-
-def test_no_stack_policy_sees_what_the_one_before_did_with_what_it_was_given(sdk: ModuleType) -> None:
-    """The resources are built once for all the stack policies of a call. A check of the pack
-    (controls.stack_policy) that reorders, empties and unlinks everything it was given, and a
-    bare policy that does so to the SDK's own list, leave the next policies the whole stack, and
-    the call answers as the SDK's own method: violations, the unknown value one policy read,
-    another's not-applicable reason, a disabled policy skipped and a remediating one mandatory."""
-    from policies.webapp_policies import controls
-
-    seen: list = []
-    handed: list = []
-
-    def vandal(stack, _config):
-        stack.resources.reverse()
-        for resource in stack.resources:
-            resource.parent, resource.urn = None, "urn:gone"
-            resource.dependencies.clear()
-            resource.property_dependencies.clear()
-        stack.resources.clear()
-        yield None, "emptied the stack"
-
-    def bare_vandal(args, report_violation):
-        args.resources.reverse()
-        del args.resources[1:]
-        report_violation("kept one")
-
-    def witness(stack, _config):
-        seen.append([(r.urn, r.parent, r.dependencies, r.property_dependencies) for r in stack.resources])
-        yield SUBNET, f"saw {len(stack.resources)}"
-
-    def check(name: str):
-        return controls.Control(name=name, description=name, category="hygiene", severity=Severity.LOW, remediation="-")
-
-    def bare(name: str, validate, level=None):
-        return StackValidationPolicy(name=name, description=name, validate=validate, enforcement_level=level)
-
-    policies = [
-        bare("first-look", lambda args, _report: handed.append(args.resources)),
-        controls.stack_policy(check("vandal"), ())(vandal),
-        bare("bare-vandal", bare_vandal),
-        controls.stack_policy(check("witness"), ())(witness),
-        bare("reads-unknown", lambda args, _report: args.resources[2].props["bucket"]),
-        bare("not-applicable", lambda args, _report: args.not_applicable("no databases")),
-        bare("disabled", lambda _args, report: report("never"), EnforcementLevel.DISABLED),
-        bare("remediating", lambda args, report: report(f"saw {len(args.resources)}"), EnforcementLevel.REMEDIATE),
-        bare("last-look", lambda args, _report: handed.append(args.resources)),
-    ]
-    theirs, ours = _servicers(sdk, policies)
-    expected = theirs.AnalyzeStack(STACK, None)
-    seen.clear()
-    handed.clear()
-    answer = ours.AnalyzeStack(STACK, None)
-    first, last = handed
-    assert first is not last and len(last) == 3
-    assert all(built is shared for built, shared in zip(first, last, strict=True))
-    assert seen == [[(VPC, None, [], {}), (SUBNET, VPC, [VPC], {"vpcId": [VPC]}), (BUCKET, None, [], {})]]
-    assert answer == expected
-    assert [(d.policyName, d.urn, d.message.split("\n")[-1]) for d in answer.diagnostics] == [
-        ("vandal", "", "emptied the stack"),
-        ("bare-vandal", "", "kept one"),
-        ("witness", SUBNET, "saw 3"),
-        (
-            "reads-unknown",
-            "",
-            "can't run policy 'reads-unknown' from policy pack 'webapp-aws-baseline@v0.0.1' during preview: "
-            "string value at .bucket can't be known during preview",
-        ),
-        ("remediating", "", "saw 3"),
-    ]
-    assert answer.diagnostics[-1].enforcementLevel == analyzer_pb2.MANDATORY
-    assert [(n.policy_name, n.reason) for n in answer.not_applicable] == [("not-applicable", "no databases")]

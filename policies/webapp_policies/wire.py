@@ -32,12 +32,10 @@ from google.protobuf.message import Message
 DECODED_MESSAGES = 4096
 
 
-class _DecodingOnce(ModuleType):
-    """`google.protobuf.json_format` as the SDK uses it, with `MessageToDict` decoding each
-    distinct message once and answering the same object for it after that."""
-
-    def __init__(self) -> None:
-        super().__init__(json_format.__name__, json_format.__doc__)
+class _DecodingOnce:
+    """`google.protobuf.json_format` as the SDK uses it (only its functions are read), with
+    `MessageToDict` decoding each distinct message once and answering the same object for it
+    after that."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(json_format, name)
@@ -55,7 +53,9 @@ def _decode_object(message: Message) -> dict[str, Any]:
     # protobuf's runtime (upb) hands out the same Python object for a submessage as long as it is
     # referenced, so that object is known again before it is serialized as the key once more
     # (the serializing was a fifth of the pack's time in a check of the prod stack). A request
-    # is never changed after it arrives.
+    # is never changed after it arrives. Deterministic, so that the same properties make the same
+    # key whatever order their keys arrived in: the engine (Go) writes a map's entries in random
+    # order, and a Struct is a map.
     return _decoded(type(message), message.SerializeToString(deterministic=True))
 
 
@@ -124,7 +124,7 @@ def _once_per_message(method: Callable[[Any, Message], Any]) -> Callable[[Any, M
     def prepared(servicer: Any, message: Message) -> Any:
         return remembered(message, servicer)
 
-    return functools.update_wrapper(prepared, method)
+    return prepared
 
 
 # pulumi-policy's AnalyzeStack builds every resource of the request again for each stack policy
