@@ -145,6 +145,16 @@ def test_an_sdk_whose_servicer_lacks_one_of_its_steps_is_refused(missing: str) -
         wire.install(module)
 
 
+@pytest.mark.parametrize("missing", ["_get_provider_resource", "_get_policy_config"])
+def test_an_sdk_whose_servicer_has_no_such_step_at_all_is_refused_naming_it(missing: str) -> None:
+    original = sdk_policy._PolicyAnalyzerServicer  # noqa: SLF001
+    members = {k: v for k, v in vars(original).items() if k not in ("__dict__", "__weakref__", missing)}
+    module = _sdk_module(STEPS)
+    module._PolicyAnalyzerServicer = type("_PolicyAnalyzerServicer", original.__bases__, members)  # noqa: SLF001
+    with pytest.raises(RuntimeError, match=f"no _PolicyAnalyzerServicer.{missing}: the SDK changed"):
+        wire.install(module)
+
+
 def test_a_resource_messages_options_and_provider_are_prepared_once_each(sdk: ModuleType) -> None:
     """What the servicer hands every policy about one resource message: its options and its
     provider, prepared once for all of them; another resource message gets its own."""

@@ -83,7 +83,7 @@ def same_answer_for_same_object(step: Callable[..., Any]) -> Callable[..., Any]:
         answers[key] = (value, answer)
         return answer
 
-    return functools.update_wrapper(remembered, step)
+    return remembered
 
 
 _decoded_object = same_answer_for_same_object(_decode_object)
@@ -149,7 +149,6 @@ STACK_SERVICER_STEPS = (
     "_get_enforcement_level",
     "_create_report_violation",
     "_get_policy_config",
-    "_map_enforcement_level",
 )
 # The servicer's private state the method reads (declared on the class, mangled by its name).
 STACK_SERVICER_STATE = ("policies", "policy_pack_name", "policy_pack_version", "stack_tags")
@@ -250,6 +249,8 @@ def _analyze_stack_once(sdk: ModuleType) -> Callable[[Any, Any, Any], Any]:
                     loop.run_until_complete(asyncio.ensure_future(result, loop=loop))
                     loop.close()
             except sdk.UnknownValueError as e:
+                # As the SDK: an advisory diagnostic for the whole stack. Advisory is the
+                # protocol's level 0 and no URN the empty string, the fields' unset values.
                 response.diagnostics.append(
                     sdk.proto.AnalyzeDiagnostic(
                         policyName=policy.name,
@@ -259,9 +260,7 @@ def _analyze_stack_once(sdk: ModuleType) -> Callable[[Any, Any, Any], Any]:
                             f"can't run policy '{policy.name}' from policy pack "
                             f"'{pack}@v{version}' during preview: {e.message}"
                         ),
-                        urn="",
                         description=policy.description,
-                        enforcementLevel=servicer._map_enforcement_level(levels.ADVISORY),
                     )
                 )
             except sdk._NotApplicableError as e:
