@@ -188,7 +188,7 @@ def test_a_stack_policy_sees_each_resource_with_its_links_and_blames_what_its_ch
         property_dependencies={"securityGroupId": [GROUP]},
     )
     assert stack.by_urn[component.urn].parent is None
-    assert policy.resource_types == (KEY,)
+    assert (policy.control, policy.resource_types) == (CONTROL, (KEY,))
 
 
 @pytest.mark.parametrize(
