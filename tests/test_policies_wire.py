@@ -145,6 +145,13 @@ def test_an_sdk_whose_servicer_lacks_one_of_its_steps_is_refused(missing: str) -
         wire.install(module)
 
 
+def test_an_sdk_without_its_servicer_is_refused() -> None:
+    module = _sdk_module(STEPS)
+    del module._PolicyAnalyzerServicer  # noqa: SLF001
+    with pytest.raises(RuntimeError, match="no _PolicyAnalyzerServicer._get_resource_options: the SDK changed"):
+        wire.install(module)
+
+
 @pytest.mark.parametrize("missing", ["_get_provider_resource", "_get_policy_config"])
 def test_an_sdk_whose_servicer_has_no_such_step_at_all_is_refused_naming_it(missing: str) -> None:
     original = sdk_policy._PolicyAnalyzerServicer  # noqa: SLF001
