@@ -137,7 +137,8 @@ def test_an_sdk_without_one_of_the_steps_is_refused(missing: str) -> None:
         wire.install(_sdk_module({name: step for name, step in STEPS.items() if name != missing}))
 
 
-@pytest.mark.parametrize("missing", wire.SERVICER_STEPS)
+# The steps install() remembers and those of its stack analysis (tests/test_policies_wire_stack.py).
+@pytest.mark.parametrize("missing", (*wire.SERVICER_STEPS, *wire.STACK_SERVICER_STEPS))
 def test_an_sdk_whose_servicer_lacks_one_of_its_steps_is_refused(missing: str) -> None:
     module = _sdk_module(STEPS)
     setattr(module._PolicyAnalyzerServicer, missing, None)  # noqa: SLF001
